@@ -1,0 +1,1 @@
+//! Combining matches into one verdict.

@@ -1,0 +1,305 @@
+//! Where we are: the host's environment, role and fleet, from `/etc/prodguard/host.toml`.
+//!
+//! A missing or invalid file never stops the guard: the environment becomes `unknown`, which every
+//! rule treats as production, and the reason is kept in `warnings` for the banner.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Default location of the host description.
+pub const DEFAULT_HOST_FILE: &str = "/etc/prodguard/host.toml";
+
+/// Everything the guard knows about this host.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostContext {
+    /// Full hostname (from the file's `hostname`, else the system's).
+    pub hostname: String,
+    /// Environment name, lowercase (`production`, `staging`, `development`, `unknown`).
+    pub environment: String,
+    /// Role (`db-primary`), when known.
+    pub role: Option<String>,
+    /// Cluster name, when known.
+    pub cluster: Option<String>,
+    /// Banner colour name, when set (`red`, `yellow`, `green`, `blue`, `magenta`, `cyan`).
+    pub colour: Option<String>,
+    /// Other hosts of the fleet, for wrong-host detection.
+    pub fleet: Vec<FleetHost>,
+    /// Lines shown under the banner.
+    pub motd: Vec<String>,
+    /// The Unix group whose members may approve (`approvers.group`).
+    pub approvers_group: Option<String>,
+    /// OpenSSH allowed_signers file for offline approvals.
+    pub allowed_signers: Option<PathBuf>,
+    /// Audit log file (`[audit] file`).
+    pub audit_file: Option<PathBuf>,
+    /// Syslog settings (`[audit] syslog`).
+    pub syslog: Option<String>,
+    /// The real shell to run (`shell`), `/bin/bash` by default.
+    pub shell: PathBuf,
+    /// The file this came from, if any.
+    pub source: Option<PathBuf>,
+    /// Why the description is incomplete (missing file, parse error), for the banner.
+    pub warnings: Vec<String>,
+}
+
+/// A known host of the fleet.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FleetHost {
+    pub name: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    hostname: Option<String>,
+    environment: Option<String>,
+    role: Option<String>,
+    cluster: Option<String>,
+    colour: Option<String>,
+    #[serde(default)]
+    fleet: Vec<RawFleet>,
+    #[serde(default)]
+    motd: Vec<String>,
+    shell: Option<PathBuf>,
+    approvers: Option<RawApprovers>,
+    audit: Option<RawAudit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawFleet {
+    Name(String),
+    Host(FleetHost),
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawApprovers {
+    group: Option<String>,
+    allowed_signers: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    file: Option<PathBuf>,
+    syslog: Option<String>,
+}
+
+impl HostContext {
+    /// Load from `path`, or from [`DEFAULT_HOST_FILE`] when `None`. Never fails.
+    pub fn load(path: Option<&Path>) -> HostContext {
+        let path = path.unwrap_or_else(|| Path::new(DEFAULT_HOST_FILE));
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_toml(&text, Some(path)),
+            Err(e) => {
+                let mut ctx = Self::unknown();
+                let why = if e.kind() == std::io::ErrorKind::NotFound {
+                    format!("{} does not exist", path.display())
+                } else {
+                    format!("cannot read {}: {e}", path.display())
+                };
+                ctx.warnings.push(format!(
+                    "{why}: environment unknown, treated as production"
+                ));
+                ctx
+            }
+        }
+    }
+
+    /// Parse a host description. Errors leave the environment `unknown` with a warning.
+    pub fn from_toml(text: &str, source: Option<&Path>) -> HostContext {
+        let name = source.map(|p| p.display().to_string()).unwrap_or_else(|| "host.toml".into());
+        match toml::from_str::<RawHost>(text) {
+            Ok(raw) => Self::from_raw(raw, source),
+            Err(e) => {
+                let mut ctx = Self::unknown();
+                ctx.source = source.map(Path::to_path_buf);
+                let at = e
+                    .span()
+                    .map(|s| {
+                        let (l, c) = line_col(text, s.start);
+                        format!(":{l}:{c}")
+                    })
+                    .unwrap_or_default();
+                ctx.warnings.push(format!(
+                    "{name}{at}: {}; environment unknown, treated as production",
+                    e.message()
+                ));
+                ctx
+            }
+        }
+    }
+
+    fn from_raw(raw: RawHost, source: Option<&Path>) -> HostContext {
+        let mut ctx = Self::unknown();
+        ctx.source = source.map(Path::to_path_buf);
+        if let Some(h) = raw.hostname.filter(|h| !h.trim().is_empty()) {
+            ctx.hostname = h.trim().to_string();
+        }
+        match raw.environment.map(|e| e.trim().to_ascii_lowercase()) {
+            Some(e) if !e.is_empty() => ctx.environment = e,
+            _ => ctx.warnings.push(
+                "host.toml names no environment: treated as production".to_string(),
+            ),
+        }
+        ctx.role = raw.role.filter(|r| !r.is_empty());
+        ctx.cluster = raw.cluster.filter(|c| !c.is_empty());
+        ctx.colour = raw.colour;
+        ctx.fleet = raw
+            .fleet
+            .into_iter()
+            .map(|f| match f {
+                RawFleet::Name(name) => FleetHost { name, role: None, environment: None },
+                RawFleet::Host(h) => h,
+            })
+            .collect();
+        ctx.motd = raw.motd;
+        if let Some(shell) = raw.shell {
+            ctx.shell = shell;
+        }
+        if let Some(a) = raw.approvers {
+            ctx.approvers_group = a.group;
+            ctx.allowed_signers = a.allowed_signers;
+        }
+        if let Some(a) = raw.audit {
+            ctx.audit_file = a.file;
+            ctx.syslog = a.syslog;
+        }
+        ctx
+    }
+
+    /// The context used when nothing is known: environment `unknown`, system hostname.
+    pub fn unknown() -> HostContext {
+        HostContext {
+            hostname: system_hostname(),
+            environment: "unknown".to_string(),
+            role: None,
+            cluster: None,
+            colour: None,
+            fleet: Vec::new(),
+            motd: Vec::new(),
+            approvers_group: None,
+            allowed_signers: None,
+            audit_file: None,
+            syslog: None,
+            shell: PathBuf::from("/bin/bash"),
+            source: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The short hostname (`db1` for `db1.example.com`), what a `hostname` challenge asks for.
+    pub fn short_name(&self) -> &str {
+        short(&self.hostname)
+    }
+
+    /// Whether rules scoped to `production` apply: production itself, or an unknown environment.
+    pub fn is_production_like(&self) -> bool {
+        matches!(self.environment.as_str(), "production" | "prod" | "unknown")
+    }
+
+    /// Whether `name` names this host (full or short name, case-insensitive).
+    pub fn is_this_host(&self, name: &str) -> bool {
+        let n = name.trim().trim_end_matches('.');
+        n.eq_ignore_ascii_case(&self.hostname)
+            || short(n).eq_ignore_ascii_case(self.short_name())
+                && (!n.contains('.') || !self.hostname.contains('.'))
+            || matches!(n, "localhost" | "127.0.0.1" | "::1")
+    }
+
+    /// The fleet entry for `name`, by full or short name.
+    pub fn fleet_host(&self, name: &str) -> Option<&FleetHost> {
+        let n = name.trim().trim_end_matches('.');
+        self.fleet.iter().find(|f| {
+            f.name.eq_ignore_ascii_case(n) || short(&f.name).eq_ignore_ascii_case(short(n))
+        })
+    }
+}
+
+fn short(name: &str) -> &str {
+    name.split('.').next().unwrap_or(name)
+}
+
+/// The system hostname, or `localhost` when it cannot be read.
+pub fn system_hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// 1-based line and column (in characters) of byte offset `at` in `text`.
+pub fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_description() {
+        let ctx = HostContext::from_toml(
+            r#"
+hostname = "db1.example.com"
+environment = "Production"
+role = "db-primary"
+cluster = "main"
+fleet = ["db2.example.com", { name = "web1", role = "web" }]
+[audit]
+file = "/tmp/a.jsonl"
+"#,
+            None,
+        );
+        assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+        assert_eq!(ctx.environment, "production");
+        assert_eq!(ctx.short_name(), "db1");
+        assert_eq!(ctx.role.as_deref(), Some("db-primary"));
+        assert_eq!(ctx.fleet.len(), 2);
+        assert_eq!(ctx.fleet_host("web1").and_then(|f| f.role.as_deref()), Some("web"));
+        assert!(ctx.fleet_host("db2").is_some());
+        assert!(ctx.is_this_host("db1"));
+        assert!(ctx.is_this_host("DB1.example.com"));
+        assert!(!ctx.is_this_host("db2"));
+        assert_eq!(ctx.audit_file.as_deref(), Some(Path::new("/tmp/a.jsonl")));
+    }
+
+    #[test]
+    fn invalid_file_is_unknown_environment_with_position() {
+        let ctx = HostContext::from_toml("environment = \"staging\"\nrole = [\n", Some(Path::new("h.toml")));
+        assert_eq!(ctx.environment, "unknown");
+        assert!(ctx.is_production_like());
+        assert!(ctx.warnings[0].starts_with("h.toml:"), "{}", ctx.warnings[0]);
+    }
+
+    #[test]
+    fn unknown_key_is_reported() {
+        let ctx = HostContext::from_toml("environmnet = \"staging\"\n", None);
+        assert_eq!(ctx.environment, "unknown");
+        assert!(ctx.warnings[0].contains("environmnet"), "{}", ctx.warnings[0]);
+    }
+
+    #[test]
+    fn missing_file_is_unknown_environment() {
+        let ctx = HostContext::load(Some(Path::new("/nonexistent/prodguard/host.toml")));
+        assert_eq!(ctx.environment, "unknown");
+        assert!(ctx.warnings[0].contains("does not exist"));
+    }
+
+    #[test]
+    fn line_col_counts_from_one() {
+        assert_eq!(line_col("ab\ncd", 0), (1, 1));
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+}

@@ -1,0 +1,1 @@
+//! Policies: TOML packs, loaded, validated and matched.
