@@ -1,8 +1,118 @@
-//! Command-line definitions and dispatch.
+//! Command-line definitions and dispatch. One list of options drives parsing, `--help`, the man
+//! page and the completions.
 
+mod check;
+mod explain;
+mod policy_cmd;
+mod report;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Exit status: the command may run / ran nothing and all is well.
+pub const EXIT_OK: u8 = 0;
+/// Exit status of `check`: refused (denied, not confirmed, no terminal to ask on).
+pub const EXIT_REFUSED: u8 = 1;
+/// Exit status: bad usage or a configuration error that stops a subcommand.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status of `prodguard -- CMD` when the guard refused to run CMD.
+pub const EXIT_EXEC_REFUSED: u8 = 126;
+/// Exit status of `prodguard -- CMD` when CMD could not be executed.
+pub const EXIT_EXEC_FAILED: u8 = 127;
+
+/// Keeps humans from destroying production by accident: checks every command against policy,
+/// shows where you are, asks, and records the decision.
+#[derive(Debug, Parser)]
+#[command(name = "prodguard", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true, disable_help_subcommand = true)]
+#[command(after_help = "Run a command under the guard:  prodguard [OPTIONS] -- PROGRAM [ARGS]...")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The program to check, run and record (command-prefix mode), after `--`.
+    #[arg(last = true, value_name = "PROGRAM [ARGS]...")]
+    pub exec: Vec<String>,
+}
+
+/// Options every subcommand honours.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Global {
+    /// Host description (environment, role, fleet) [default: /etc/prodguard/host.toml].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub host_file: Option<PathBuf>,
+    /// Directory of site policy packs [default: /etc/prodguard/policies.d].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub policy_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decide on a command for a shell hook: exit 0 to run it, 1 to refuse (reason on stderr).
+    Check(check::CheckArgs),
+    /// Show how a command is parsed, which rules match and the verdict; asks and records nothing.
+    Explain(explain::ExplainArgs),
+    /// Tools for policy authors.
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
+    /// A tour of the embedded default policy on real dangerous and safe commands.
+    Demo(explain::DemoArgs),
+}
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        Some(Command::Check(args)) => check::run_check(&cli.global, &args),
+        Some(Command::Explain(args)) => explain::run(&cli.global, &args),
+        Some(Command::Policy(cmd)) => policy_cmd::run(&cli.global, &cmd),
+        Some(Command::Demo(args)) => explain::demo(&args),
+        None if !cli.exec.is_empty() => check::run_exec(&cli.global, &cli.exec),
+        None => {
+            eprintln!("prodguard: nothing to do; see `prodguard --help`");
+            EXIT_USAGE
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// Load what every decision needs: host context and policy.
+pub(crate) fn load(global: &Global) -> (crate::host::HostContext, crate::policy::PolicySet) {
+    let host = crate::host::HostContext::load(global.host_file.as_deref());
+    let policy = crate::policy::PolicySet::load(&crate::policy::LoadOptions {
+        policy_dir: global.policy_dir.clone(),
+        no_embedded: false,
+    });
+    (host, policy)
+}
+
+/// The analysis context of this process: working directory and home.
+pub(crate) fn shell_context() -> crate::shell::Context {
+    crate::shell::Context {
+        cwd: std::env::current_dir()
+            .ok()
+            .and_then(|p| p.to_str().map(str::to_string))
+            .unwrap_or_else(|| "/".to_string()),
+        home: std::env::var("HOME").ok().filter(|h| h.starts_with('/')),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

@@ -1,1 +1,25 @@
 //! Policies: TOML packs, loaded, validated and matched.
+//!
+//! A pack is a TOML file of `[[rule]]` tables (schema: `man/prodguard-policy.5`). Packs are read in
+//! order: the ones embedded in the binary (`policies/*.toml`), then the site's
+//! (`/etc/prodguard/policies.d/*.toml` in lexical order). A later rule with the same `id` replaces
+//! an earlier one; `disable = ["id", …]` removes earlier rules.
+//!
+//! Embedded packs are indexed by program name at build time, so a check parses and compiles only
+//! the rules that could apply to the programs on the command line.
+
+mod blocks;
+mod diag;
+mod embedded;
+mod glob;
+mod load;
+mod matcher;
+mod raw;
+mod rule;
+
+pub use diag::{did_you_mean, Diagnostic};
+pub use load::{
+    lint_files, site_pack_files, LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR,
+};
+pub use matcher::Match;
+pub use rule::{Action, ConfirmKind, Rule, Severity, TestCase, When};

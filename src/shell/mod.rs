@@ -115,4 +115,5 @@ pub enum Problem {
 }
 
 mod analyze;
+pub mod quote;
 pub use analyze::analyze;

@@ -36,3 +36,45 @@ pub fn classify(call: &ClientCall<'_>) -> Vec<Statement> {
     let _ = call;
     Vec::new()
 }
+
+/// Every statement kind `classify` can emit; policy `sql` matchers are checked against it.
+pub fn statement_kinds() -> &'static [&'static str] {
+    &[
+        "drop-database",
+        "drop-schema",
+        "drop-table",
+        "drop-other",
+        "truncate",
+        "delete-without-where",
+        "update-without-where",
+        "delete",
+        "update",
+        "alter-drop",
+        "alter",
+        "grant",
+        "revoke",
+        "alter-role",
+        "drop-role",
+        "create-or-replace",
+        "insert",
+        "create",
+        "read-only",
+        "transaction",
+        "unknown",
+        "shell",
+        "drop-cluster",
+        "flushall",
+        "flushdb",
+        "del",
+        "unlink",
+        "shutdown",
+        "config-set",
+        "config-rewrite",
+        "debug",
+        "write",
+        "drop-collection",
+        "delete-index",
+        "delete-by-query",
+        "delete-prefix",
+    ]
+}

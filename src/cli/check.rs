@@ -1,0 +1,125 @@
+//! `prodguard check CMD` (the hook entry) and `prodguard -- PROGRAM ARGS…` (command prefix).
+
+use super::{
+    load, report, shell_context, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED, EXIT_OK, EXIT_REFUSED,
+};
+use crate::decide::{decide, Verdict};
+use crate::host::HostContext;
+use crate::policy::Action;
+use crate::shell::analyze;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print the verdict as JSON on stdout as well.
+    #[arg(long)]
+    pub json: bool,
+    /// The command line to check (words are joined with spaces).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<String>,
+}
+
+/// Whether the command may run, after asking whoever must be asked.
+#[must_use]
+enum Gate {
+    Run,
+    Refuse,
+}
+
+fn gate(command: &str, verdict: &Verdict, host: &HostContext) -> Gate {
+    match verdict.action {
+        Action::Allow => Gate::Run,
+        Action::Warn => {
+            eprint!("{}", report::warning(verdict, host));
+            Gate::Run
+        }
+        Action::Confirm => {
+            eprint!(
+                "{}",
+                report::refusal(
+                    command,
+                    verdict,
+                    host,
+                    "This needs a typed confirmation and there is no terminal to ask on: run it from an interactive session, or ask a second person to approve it."
+                )
+            );
+            Gate::Refuse
+        }
+        Action::Approve => {
+            eprint!(
+                "{}",
+                report::refusal(
+                    command,
+                    verdict,
+                    host,
+                    "This needs a second person's approval."
+                )
+            );
+            Gate::Refuse
+        }
+        Action::Deny => {
+            eprint!(
+                "{}",
+                report::refusal(command, verdict, host, "This is denied by policy.")
+            );
+            Gate::Refuse
+        }
+    }
+}
+
+fn warn_policy(policy: &crate::policy::PolicySet) {
+    if policy.strict {
+        for e in &policy.errors {
+            eprint!("{e}");
+        }
+        eprintln!(
+            "prodguard: warning: the site policy failed to load; the strict fallback is in force"
+        );
+    }
+}
+
+pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
+    let (host, policy) = load(global);
+    warn_policy(&policy);
+    let command = args.command.join(" ");
+    let analysis = analyze(&command, &shell_context());
+    let verdict = decide(&analysis, &policy, &host);
+    if args.json {
+        println!(
+            "{}",
+            super::explain::json(&command, &analysis, &verdict, &host, &policy)
+        );
+    }
+    match gate(&command, &verdict, &host) {
+        Gate::Run => EXIT_OK,
+        Gate::Refuse => EXIT_REFUSED,
+    }
+}
+
+pub fn run_exec(global: &Global, argv: &[String]) -> u8 {
+    let (host, policy) = load(global);
+    warn_policy(&policy);
+    let command = crate::shell::quote::join(argv);
+    let analysis = analyze(&command, &shell_context());
+    let verdict = decide(&analysis, &policy, &host);
+    match gate(&command, &verdict, &host) {
+        Gate::Run => exec(argv),
+        Gate::Refuse => EXIT_EXEC_REFUSED,
+    }
+}
+
+/// Replace this process with `argv`, exactly as given. Returns only on failure.
+fn exec(argv: &[String]) -> u8 {
+    use std::os::unix::process::CommandExt;
+    let Some((program, args)) = argv.split_first() else {
+        return EXIT_EXEC_FAILED;
+    };
+    let err = std::process::Command::new(program).args(args).exec();
+    eprintln!("prodguard: cannot run {program}: {err}");
+    EXIT_EXEC_FAILED
+}

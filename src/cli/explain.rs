@@ -1,0 +1,177 @@
+//! `prodguard explain` and `prodguard demo`: the decision trace, asking and recording nothing.
+
+use super::{load, report, shell_context, Global, EXIT_OK, EXIT_USAGE};
+use crate::decide::{decide, Verdict};
+use crate::host::HostContext;
+use crate::policy::PolicySet;
+use crate::shell::{analyze, Analysis, Context};
+use clap::Args;
+use std::io::{BufRead, Write};
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Print JSON (one object per command).
+    #[arg(long)]
+    pub json: bool,
+    /// Read one command per line from standard input; print one JSON line each.
+    #[arg(long, conflicts_with = "command")]
+    pub stdin: bool,
+    /// The command line to explain (words are joined with spaces).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD",
+        required_unless_present = "stdin"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Print the full explain trace of every command.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// The JSON form of one explained command.
+pub fn json(
+    command: &str,
+    analysis: &Analysis,
+    verdict: &Verdict,
+    host: &HostContext,
+    policy: &PolicySet,
+) -> serde_json::Value {
+    serde_json::json!({
+        "command": command,
+        "action": verdict.action,
+        "matches": verdict.matches,
+        "challenge": verdict.challenge,
+        "approvers": verdict.approvers,
+        "invocations": analysis.invocations,
+        "problems": analysis.problems,
+        "host": { "hostname": host.hostname, "environment": host.environment, "role": host.role },
+        "policy": { "digest": policy.digest, "strict": policy.strict },
+    })
+}
+
+pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
+    let (host, policy) = load(global);
+    for e in &policy.errors {
+        eprint!("{e}");
+    }
+    if policy.strict {
+        eprintln!(
+            "prodguard: warning: the site policy failed to load; the strict fallback is in force"
+        );
+    }
+    let ctx = shell_context();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.stdin {
+        let stdin = std::io::stdin();
+        for line in stdin.lock().lines() {
+            let Ok(line) = line else { break };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let (a, v) = evaluate(&line, &ctx, &policy, &host);
+            if writeln!(out, "{}", json(&line, &a, &v, &host, &policy)).is_err() {
+                return EXIT_OK; // broken pipe: the reader went away
+            }
+        }
+        return EXIT_OK;
+    }
+    let command = args.command.join(" ");
+    if command.trim().is_empty() {
+        eprintln!("prodguard: explain: empty command");
+        return EXIT_USAGE;
+    }
+    let (a, v) = evaluate(&command, &ctx, &policy, &host);
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&json(&command, &a, &v, &host, &policy))
+            .unwrap_or_default();
+        s.push('\n');
+        s
+    } else {
+        report::explain(&command, &a, &v, &host, &policy)
+    };
+    let _ = out.write_all(text.as_bytes());
+    EXIT_OK
+}
+
+/// Analyse and decide.
+pub fn evaluate(
+    command: &str,
+    ctx: &Context,
+    policy: &PolicySet,
+    host: &HostContext,
+) -> (Analysis, Verdict) {
+    let analysis = analyze(command, ctx);
+    let verdict = decide(&analysis, policy, host);
+    (analysis, verdict)
+}
+
+/// The host the demo pretends to be: the GitLab primary.
+pub fn demo_host() -> HostContext {
+    HostContext::from_toml(
+        r#"
+hostname = "db1.example.com"
+environment = "production"
+role = "db-primary"
+cluster = "main"
+fleet = [{ name = "db2.example.com", role = "db-replica" }, { name = "web1.example.com", role = "web" }]
+"#,
+        None,
+    )
+}
+
+const DEMO: &[&str] = &[
+    "ls -la /var/lib/postgresql",
+    "tail -n 100 /var/log/postgresql/postgresql-15-main.log",
+    "rm -rf /tmp/build-cache",
+    "sudo rm -rf /var/lib/postgresql/15/main",
+    "cd /var/opt/gitlab && rm -fr postgresql/data",
+    "rm -rf /",
+    "find /var/lib/postgresql -name '*.conf' -exec rm {} \\;",
+    "ssh db2.example.com 'sudo rm -rf /var/lib/postgresql/15/main'",
+    "echo hi > /etc/passwd",
+    "dd if=/dev/zero of=/dev/sda bs=1M",
+    "kubectl -n payments delete namespace payments",
+    "terraform destroy -auto-approve",
+    "systemctl stop postgresql",
+    "psql -c 'DROP DATABASE production'",
+    "psql -c 'SELECT count(*) FROM users'",
+    "bash -c \"$CLEANUP_CMD\"",
+];
+
+pub fn demo(args: &DemoArgs) -> u8 {
+    let host = demo_host();
+    let policy = PolicySet::embedded_only(true);
+    let ctx = Context {
+        cwd: "/root".into(),
+        home: Some("/root".into()),
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "prodguard demo: the embedded default policy, as seen on {}\n\n",
+        report::host_line(&host)
+    ));
+    for cmd in DEMO {
+        let (a, v) = evaluate(cmd, &ctx, &policy, &host);
+        if args.verbose {
+            out.push_str(&report::explain(cmd, &a, &v, &host, &policy));
+            out.push('\n');
+            continue;
+        }
+        out.push_str(&format!(
+            "  {:<8} {cmd}\n",
+            v.action.as_str().to_uppercase()
+        ));
+        if let Some(m) = v.decisive() {
+            out.push_str(&format!("           └ {}: {}\n", m.rule, m.message));
+        }
+    }
+    out.push_str("\nSee the whole trace of one:  prodguard explain 'sudo rm -rf /var/lib/postgresql/15/main'\n");
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    EXIT_OK
+}

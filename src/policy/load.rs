@@ -1,0 +1,405 @@
+//! Loading packs: embedded (lazily, by program) and the site's (`policies.d`), with every error
+//! reported at once and a strict fallback when any site pack is broken.
+
+use super::blocks::split_blocks;
+use super::diag::{did_you_mean, unknown_and_expected, Diagnostic};
+use super::embedded;
+use super::matcher::Match;
+use super::raw::RawPack;
+use super::rule::{compile, Rule};
+use crate::host::HostContext;
+use crate::shell::Invocation;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Where site packs live by default.
+pub const DEFAULT_POLICY_DIR: &str = "/etc/prodguard/policies.d";
+
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Site pack directory; [`DEFAULT_POLICY_DIR`] when `None`.
+    pub policy_dir: Option<PathBuf>,
+    /// Leave the embedded packs out (for testing a site pack on its own).
+    pub no_embedded: bool,
+}
+
+/// A pack that was loaded, for `status` and the audit record.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceInfo {
+    /// `embedded:filesystem.toml` or the file path.
+    pub name: String,
+    /// sha256 of the file's bytes.
+    pub sha256: String,
+}
+
+/// Embedded rules parsed so far, by (pack, rule) position; `None` for one that failed to parse.
+type RuleCache = HashMap<(usize, usize), Option<Arc<Rule>>>;
+
+/// Every rule in force, loaded lazily where possible.
+pub struct PolicySet {
+    external: Vec<Arc<Rule>>,
+    overridden: HashSet<String>,
+    disabled: HashSet<String>,
+    cache: Mutex<RuleCache>,
+    embedded: bool,
+    /// The packs in force, in load order.
+    pub sources: Vec<SourceInfo>,
+    /// sha256 over all packs in force.
+    pub digest: String,
+    /// Errors in the site packs. When not empty, the site packs are ignored and `strict` is set.
+    pub errors: Vec<Diagnostic>,
+    /// The strict fallback is in force: every rule that matches asks at least for confirmation.
+    pub strict: bool,
+}
+
+impl std::fmt::Debug for PolicySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicySet")
+            .field("sources", &self.sources)
+            .field("strict", &self.strict)
+            .field("errors", &self.errors.len())
+            .finish()
+    }
+}
+
+/// The files of a pack directory that are packs, in load order. A missing directory is empty.
+fn pack_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    match std::fs::read_dir(dir) {
+        Ok(rd) => {
+            let mut v: Vec<PathBuf> = rd
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+                .collect();
+            v.sort();
+            Ok(v)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Diagnostic::file(
+            &dir.display().to_string(),
+            format!("cannot read the policy directory: {e}"),
+        )),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Site pack files must not be writable by anyone but root: a guard whose policy any user can edit
+/// guards nothing. Only enforced when running as root-owned install (the file owner is root).
+fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Option<Diagnostic> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode();
+    if mode & 0o002 != 0 {
+        return Some(Diagnostic::file(
+            &path.display().to_string(),
+            format!(
+                "refusing a world-writable policy file (mode {:o}); run `chmod o-w {}`",
+                mode & 0o7777,
+                path.display()
+            ),
+        ));
+    }
+    None
+}
+
+/// A parsed site pack.
+pub(crate) struct ParsedPack {
+    pub rules: Vec<Rule>,
+    pub disable: Vec<String>,
+}
+
+/// Parse and validate one pack's text. Returns every error in the file, not just the first:
+/// a file that does not parse as a whole is parsed again block by block.
+pub(crate) fn parse_pack(file: &str, pack: &str, text: &str) -> (ParsedPack, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut out = ParsedPack {
+        rules: Vec::new(),
+        disable: Vec::new(),
+    };
+    match toml::from_str::<RawPack>(text) {
+        Ok(raw) => {
+            out.disable = raw.disable.iter().map(|d| d.get_ref().clone()).collect();
+            let mut seen: HashMap<String, ()> = HashMap::new();
+            for r in raw.rule {
+                let span = r.id.span();
+                if let Some(rule) = compile(r, pack, file, text, &mut diags) {
+                    if seen.insert(rule.id.clone(), ()).is_some() {
+                        diags.push(Diagnostic::at(
+                            file,
+                            text,
+                            span,
+                            format!("duplicate rule id `{}` in this pack", rule.id),
+                        ));
+                    }
+                    out.rules.push(rule);
+                }
+            }
+        }
+        Err(_) => {
+            let (header, blocks) = split_blocks(text);
+            let mut pieces = vec![header];
+            pieces.extend(blocks);
+            for range in pieces.into_iter().filter(|r| !r.is_empty()) {
+                let padded = pad_to(text, range.clone());
+                let pad = padded.len() - (range.end - range.start);
+                match toml::from_str::<RawPack>(&padded) {
+                    Ok(raw) => {
+                        for r in raw.rule {
+                            if let Some(rule) = compile(r, pack, file, &padded, &mut diags) {
+                                out.rules.push(rule);
+                            }
+                        }
+                    }
+                    Err(e) => diags.push(toml_diag(file, &padded, &e, pad)),
+                }
+            }
+        }
+    }
+    (out, diags)
+}
+
+/// `text[range]` preceded by as many newlines as there are lines before it, so that positions
+/// in the piece are positions in the file.
+fn pad_to(text: &str, range: std::ops::Range<usize>) -> String {
+    let lines = text[..range.start].matches('\n').count();
+    let mut s = "\n".repeat(lines);
+    s.push_str(&text[range]);
+    s
+}
+
+fn toml_diag(file: &str, text: &str, e: &toml::de::Error, min: usize) -> Diagnostic {
+    let message = e.message().trim().to_string();
+    let span = e.span().unwrap_or(min..min + 1);
+    let span = span.start.max(min)..span.end.max(span.start.max(min) + 1);
+    let help = unknown_and_expected(&message).and_then(|(word, expected)| {
+        did_you_mean(&word, expected.iter().map(String::as_str))
+            .or_else(|| Some(format!("expected one of: {}", expected.join(", "))))
+    });
+    Diagnostic::at(file, text, span, message).with_help(help)
+}
+
+impl PolicySet {
+    /// Load the embedded packs (lazily) and the site packs. Never fails: errors in site packs
+    /// put the strict fallback in force and are kept in `errors`.
+    pub fn load(opts: &LoadOptions) -> PolicySet {
+        let dir = opts
+            .policy_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY_DIR));
+        let mut set = PolicySet::embedded_only(!opts.no_embedded);
+        let files = match pack_files(&dir) {
+            Ok(f) => f,
+            Err(d) => {
+                set.fail(vec![d]);
+                return set;
+            }
+        };
+        let mut errors = Vec::new();
+        let mut external: Vec<Rule> = Vec::new();
+        let mut disabled = HashSet::new();
+        let mut sources = Vec::new();
+        for path in files {
+            let name = path.display().to_string();
+            let bytes = match std::fs::metadata(&path).and_then(|m| {
+                check_permissions(&path, &m)
+                    .map_or(Ok(()), |d| Err(std::io::Error::other(d.message)))?;
+                std::fs::read(&path)
+            }) {
+                Ok(b) => b,
+                Err(e) => {
+                    errors.push(Diagnostic::file(&name, format!("cannot load: {e}")));
+                    continue;
+                }
+            };
+            let Ok(text) = String::from_utf8(bytes.clone()) else {
+                errors.push(Diagnostic::file(&name, "not valid UTF-8".into()));
+                continue;
+            };
+            let pack = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("site")
+                .to_string();
+            let (parsed, diags) = parse_pack(&name, &pack, &text);
+            errors.extend(diags);
+            for id in parsed.disable {
+                external.retain(|r| r.id != id);
+                disabled.insert(id);
+            }
+            for rule in parsed.rules {
+                external.retain(|r| r.id != rule.id);
+                disabled.remove(&rule.id);
+                external.push(rule);
+            }
+            sources.push(SourceInfo {
+                name,
+                sha256: sha256_hex(&bytes),
+            });
+        }
+        if !errors.is_empty() {
+            set.fail(errors);
+            return set;
+        }
+        set.overridden = external.iter().map(|r| r.id.clone()).collect();
+        set.external = external.into_iter().map(Arc::new).collect();
+        set.disabled = disabled;
+        set.sources.extend(sources);
+        set.digest = set.compute_digest();
+        set
+    }
+
+    /// Only the embedded packs (or nothing).
+    pub fn embedded_only(embedded: bool) -> PolicySet {
+        let sources = if embedded {
+            embedded::PACKS
+                .iter()
+                .map(|p| SourceInfo {
+                    name: format!("embedded:{}", p.file),
+                    sha256: sha256_hex(p.text.as_bytes()),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut set = PolicySet {
+            external: Vec::new(),
+            overridden: HashSet::new(),
+            disabled: HashSet::new(),
+            cache: Mutex::new(HashMap::new()),
+            embedded,
+            sources,
+            digest: String::new(),
+            errors: Vec::new(),
+            strict: false,
+        };
+        set.digest = set.compute_digest();
+        set
+    }
+
+    fn fail(&mut self, errors: Vec<Diagnostic>) {
+        self.errors = errors;
+        self.strict = true;
+        self.digest = self.compute_digest();
+    }
+
+    fn compute_digest(&self) -> String {
+        if self.sources.len() == embedded::PACKS.len() && self.embedded && !self.strict {
+            return embedded::DIGEST.to_string();
+        }
+        let mut h = Sha256::new();
+        h.update(embedded::DIGEST.as_bytes());
+        for s in &self.sources {
+            h.update(s.name.as_bytes());
+            h.update(s.sha256.as_bytes());
+        }
+        if self.strict {
+            h.update(b"strict-fallback");
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The rules that could apply to `program`, in load order.
+    pub fn rules_for(&self, program: &str) -> Vec<Arc<Rule>> {
+        let mut out = Vec::new();
+        if self.embedded {
+            let mut positions: Vec<(usize, usize)> = embedded::lookup(program).to_vec();
+            positions.extend_from_slice(embedded::lookup("*"));
+            positions.sort_unstable();
+            positions.dedup();
+            for pos in positions {
+                if let Some(rule) = self.embedded_rule(pos) {
+                    if !self.disabled.contains(&rule.id) && !self.overridden.contains(&rule.id) {
+                        out.push(rule);
+                    }
+                }
+            }
+        }
+        out.extend(
+            self.external
+                .iter()
+                .filter(|r| r.index_keys().iter().any(|k| *k == "*" || *k == program))
+                .cloned(),
+        );
+        out
+    }
+
+    fn embedded_rule(&self, (p, r): (usize, usize)) -> Option<Arc<Rule>> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hit) = cache.get(&(p, r)) {
+            return hit.clone();
+        }
+        let pack = embedded::PACKS.get(p)?;
+        let &(start, end) = pack.rules.get(r)?;
+        let name = pack.file.trim_end_matches(".toml");
+        let rule = toml::from_str::<RawPack>(pack.text.get(start..end)?)
+            .ok()
+            .and_then(|raw| raw.rule.into_iter().next())
+            .and_then(|raw| compile(raw, name, pack.file, pack.text, &mut Vec::new()))
+            .map(Arc::new);
+        cache.insert((p, r), rule.clone());
+        rule
+    }
+
+    /// Every rule in force, parsed eagerly, with the errors of the embedded packs (there should be
+    /// none: the test suite checks). For `policy show`/`test`.
+    pub fn all_rules(&self) -> (Vec<Arc<Rule>>, Vec<Diagnostic>) {
+        let mut out = Vec::new();
+        let mut diags = Vec::new();
+        if self.embedded {
+            for p in embedded::PACKS {
+                let file = format!("embedded:{}", p.file);
+                let (parsed, d) = parse_pack(&file, p.file.trim_end_matches(".toml"), p.text);
+                diags.extend(d);
+                out.extend(
+                    parsed
+                        .rules
+                        .into_iter()
+                        .filter(|r| {
+                            !self.disabled.contains(&r.id) && !self.overridden.contains(&r.id)
+                        })
+                        .map(Arc::new),
+                );
+            }
+        }
+        out.extend(self.external.iter().cloned());
+        (out, diags)
+    }
+
+    /// Every rule that matches `inv` on `host`.
+    pub fn evaluate(&self, inv: &Invocation, index: usize, host: &HostContext) -> Vec<Match> {
+        self.rules_for(&inv.program)
+            .iter()
+            .filter(|r| r.applies_on(host))
+            .filter_map(|r| r.matches(inv, index, host))
+            .collect()
+    }
+}
+
+/// Lint pack files: every error of every file.
+pub fn lint_files(paths: &[PathBuf]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for path in paths {
+        let name = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let pack = path.file_stem().and_then(|s| s.to_str()).unwrap_or("site");
+                out.extend(parse_pack(&name, pack, &text).1);
+            }
+            Err(e) => out.push(Diagnostic::file(&name, format!("cannot read: {e}"))),
+        }
+    }
+    out
+}
+
+/// The files `policy lint` checks by default: the site pack directory.
+pub fn site_pack_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
+    pack_files(dir)
+}

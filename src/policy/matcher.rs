@@ -1,0 +1,239 @@
+//! Matching one rule against one invocation, on one host.
+
+use super::glob::name_matches;
+use super::rule::{Action, ConfirmKind, Rule, Severity};
+use crate::host::HostContext;
+use crate::shell::{Invocation, Target};
+use serde::Serialize;
+
+/// A rule that matched an invocation, with its message rendered for this host.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Match {
+    pub rule: String,
+    pub severity: Severity,
+    pub action: Action,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirm: Option<ConfirmKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approvers: Option<u32>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instead: Option<String>,
+    /// Index of the invocation in the analysis.
+    pub invocation: usize,
+    /// The thing being destroyed, when the rule could tell (database, path, namespace).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl Rule {
+    /// Whether this rule applies on `host` at all (its `when`).
+    pub fn applies_on(&self, host: &HostContext) -> bool {
+        let w = &self.when;
+        let env_ok = w.env.is_empty()
+            || w.env.iter().any(|e| name_matches(e, &host.environment))
+            || (host.environment == "unknown"
+                && w.env.iter().any(|e| name_matches(e, "production")));
+        // A host with no role is treated as having every role: fail safe.
+        let role_ok = w.role.is_empty()
+            || host
+                .role
+                .as_deref()
+                .is_none_or(|r| w.role.iter().any(|p| name_matches(p, r)));
+        let host_ok = w.host.is_empty()
+            || w.host
+                .iter()
+                .any(|p| name_matches(p, &host.hostname) || name_matches(p, host.short_name()));
+        env_ok && role_ok && host_ok
+    }
+
+    /// The match, if this rule matches `inv` (the `when` is checked by the caller).
+    pub fn matches(&self, inv: &Invocation, index: usize, host: &HostContext) -> Option<Match> {
+        let m = &self.m;
+        if !m.program.is_empty() && !m.program.iter().any(|p| name_matches(p, &inv.program)) {
+            return None;
+        }
+        if !m.subcommand.is_empty()
+            && !m
+                .subcommand
+                .iter()
+                .any(|words| starts_with(&inv.operands, words))
+        {
+            return None;
+        }
+        if !m
+            .flags
+            .iter()
+            .all(|alts| alts.iter().any(|f| inv.flags.contains(f)))
+        {
+            return None;
+        }
+        if m.not_flags.iter().any(|f| inv.flags.contains(f)) {
+            return None;
+        }
+        for re in &m.args {
+            let re = re.get()?;
+            if !inv.args.iter().any(|a| re.is_match(a)) {
+                return None;
+            }
+        }
+        for re in &m.not_args {
+            if let Some(re) = re.get() {
+                if inv.args.iter().any(|a| re.is_match(a)) {
+                    return None;
+                }
+            }
+        }
+        let mut target = None;
+        if let Some(globs) = &m.target {
+            let set = globs.get()?;
+            target = Some(matching_target(inv, set)?);
+        }
+        if let Some(globs) = &m.redirect {
+            let set = globs.get()?;
+            let hit = inv.redirects.iter().find_map(|r| match &r.target {
+                Target::Path(p) if set.is_match(p) => Some(p.clone()),
+                Target::Unknown(s) => Some(s.clone()),
+                _ => None,
+            })?;
+            target.get_or_insert(hit);
+        }
+        if !m.sql.is_empty() {
+            let st = inv.statements.iter().find(|s| m.sql.contains(&s.kind))?;
+            if target.is_none() {
+                target = st.target.clone();
+            }
+        }
+        if let Some(want) = m.other_host {
+            let other = named_hosts(inv).find(|h| !host.is_this_host(h));
+            if other.is_some() != want {
+                return None;
+            }
+        }
+        if let Some(want) = m.remote {
+            if inv.remote_host.is_some() != want {
+                return None;
+            }
+        }
+        if let Some(re) = &m.raw {
+            if !re.get()?.is_match(&inv.text) {
+                return None;
+            }
+        }
+        if target.is_none() {
+            target = namespace_or_operand(inv);
+        }
+        Some(Match {
+            rule: self.id.clone(),
+            severity: self.severity,
+            action: self.action,
+            confirm: self.confirm,
+            approvers: (self.action == Action::Approve).then_some(self.approvers),
+            message: render(&self.message, inv, host, target.as_deref()),
+            why: self.why.clone(),
+            instead: self.instead.clone(),
+            invocation: index,
+            target,
+        })
+    }
+}
+
+fn starts_with(operands: &[String], words: &[String]) -> bool {
+    operands.len() >= words.len()
+        && operands
+            .iter()
+            .zip(words)
+            .all(|(o, w)| w.split('|').any(|alt| name_matches(alt, o)))
+}
+
+/// The first target the globs match. An unknown target could be anything, so it matches;
+/// so does a command whose operands are supplied at run time (`xargs rm -rf`).
+fn matching_target(inv: &Invocation, set: &globset::GlobSet) -> Option<String> {
+    for t in &inv.targets {
+        match t {
+            Target::Path(p) if set.is_match(p) || glob_operand_may_match(p, set) => {
+                return Some(p.clone())
+            }
+            Target::Unknown(s) => return Some(s.clone()),
+            Target::Path(_) => {}
+        }
+    }
+    inv.dynamic_operands
+        .then(|| "(operands supplied at run time)".to_string())
+}
+
+/// `rm -rf /var/lib/*` names a glob: it matches when the directory part does (`/var/lib/*` may
+/// expand to `/var/lib/postgresql`). Checked by matching the pattern with its glob parts as a path.
+fn glob_operand_may_match(p: &str, set: &globset::GlobSet) -> bool {
+    if !p.contains(['*', '?', '[']) {
+        return false;
+    }
+    // The directory the glob expands in, and a stand-in child of it.
+    let dir = p[..p.find(['*', '?', '[']).unwrap_or(p.len())].trim_end_matches(|c| c != '/');
+    let dir = if dir.len() > 1 {
+        dir.trim_end_matches('/')
+    } else {
+        dir
+    };
+    set.is_match(dir) || set.is_match(format!("{}/x", dir.trim_end_matches('/')))
+}
+
+/// Hosts the invocation names: `ssh HOST`, `psql -h HOST`, `kubectl --context CTX`, ….
+pub(crate) fn named_hosts(inv: &Invocation) -> impl Iterator<Item = &str> {
+    inv.remote_host.as_deref().into_iter().chain(
+        inv.options
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "host" | "context" | "server" | "hostname"))
+            .map(|(_, v)| v.as_str()),
+    )
+}
+
+fn namespace_or_operand(inv: &Invocation) -> Option<String> {
+    inv.targets
+        .iter()
+        .map(|t| match t {
+            Target::Path(p) | Target::Unknown(p) => p.clone(),
+        })
+        .next()
+        .or_else(|| inv.statements.iter().find_map(|s| s.target.clone()))
+}
+
+fn render(template: &str, inv: &Invocation, host: &HostContext, target: Option<&str>) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let name = &after[..close];
+        let value: String = match name {
+            "host" => host.hostname.clone(),
+            "short_host" => host.short_name().to_string(),
+            "env" => host.environment.clone(),
+            "ENV" => host.environment.to_uppercase(),
+            "role" => host.role.clone().unwrap_or_else(|| "unknown role".into()),
+            "cluster" => host
+                .cluster
+                .clone()
+                .unwrap_or_else(|| "unknown cluster".into()),
+            "program" => inv.program.clone(),
+            "target" => target.unwrap_or("(unknown)").to_string(),
+            "remote_host" => named_hosts(inv)
+                .find(|h| !host.is_this_host(h))
+                .or(inv.remote_host.as_deref())
+                .unwrap_or("(none)")
+                .to_string(),
+            "user" => inv.run_as.clone().unwrap_or_else(|| "(you)".into()),
+            other => format!("{{{other}}}"),
+        };
+        out.push_str(&value);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,100 @@
+//! The policy file as written: serde structs that reject unknown keys.
+
+use super::rule::{Action, ConfirmKind, Severity};
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPack {
+    /// Validated (unknown keys are errors) but informational only.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub pack: Option<RawPackMeta>,
+    #[serde(default)]
+    pub disable: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub rule: Vec<RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPackMeta {
+    #[allow(dead_code)]
+    pub name: Option<String>,
+    #[allow(dead_code)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRule {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    pub action: Action,
+    #[serde(default)]
+    pub confirm: Option<ConfirmKind>,
+    #[serde(default)]
+    pub approvers: Option<u32>,
+    #[serde(default)]
+    pub when: RawWhen,
+    #[serde(rename = "match")]
+    pub matcher: Spanned<RawMatch>,
+    pub message: Spanned<String>,
+    #[serde(default)]
+    pub why: Option<String>,
+    #[serde(default)]
+    pub instead: Option<String>,
+    #[serde(default)]
+    pub tests: RawTests,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWhen {
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub role: Vec<String>,
+    #[serde(default)]
+    pub host: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMatch {
+    #[serde(default)]
+    pub program: Vec<String>,
+    #[serde(default)]
+    pub subcommand: Vec<String>,
+    #[serde(default)]
+    pub flags: Vec<String>,
+    #[serde(default)]
+    pub not_flags: Vec<String>,
+    #[serde(default)]
+    pub args: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub not_args: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub target: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub redirect: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub sql: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub other_host: Option<bool>,
+    #[serde(default)]
+    pub remote: Option<bool>,
+    #[serde(default)]
+    pub raw: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTests {
+    #[serde(default, rename = "match")]
+    pub matches: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<String>,
+}

@@ -1,0 +1,468 @@
+//! A validated rule, ready to match. Regexes and path globs compile on first use, so loading a
+//! pack costs only what parsing it costs.
+
+use super::diag::{did_you_mean, Diagnostic};
+use super::raw::{RawMatch, RawRule};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+/// What a rule demands, least to most severe. The most severe matching action wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Run it.
+    Allow,
+    /// Run it, after a notice.
+    Warn,
+    /// Run it after a typed confirmation.
+    Confirm,
+    /// Run it after a second person approves this exact command.
+    Approve,
+    /// Never run it.
+    Deny,
+}
+
+impl Action {
+    /// The policy-file spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Warn => "warn",
+            Action::Confirm => "confirm",
+            Action::Approve => "approve",
+            Action::Deny => "deny",
+        }
+    }
+}
+
+/// How bad the outcome would be if the command were a mistake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Warning,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// The policy-file spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// What the human must type to confirm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConfirmKind {
+    /// This host's short name.
+    Hostname,
+    /// The database / namespace / path being destroyed.
+    Target,
+    /// A random word.
+    Phrase,
+    /// A ticket id and a reason.
+    Ticket,
+    /// A plain yes.
+    Yes,
+}
+
+impl ConfirmKind {
+    /// The policy-file spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfirmKind::Hostname => "hostname",
+            ConfirmKind::Target => "target",
+            ConfirmKind::Phrase => "phrase",
+            ConfirmKind::Ticket => "ticket",
+            ConfirmKind::Yes => "yes",
+        }
+    }
+}
+
+/// Where a rule applies. Empty lists apply everywhere.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct When {
+    pub env: Vec<String>,
+    pub role: Vec<String>,
+    pub host: Vec<String>,
+}
+
+/// One embedded example: a command and whether the rule must match it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestCase {
+    pub command: String,
+    pub should_match: bool,
+}
+
+/// A validated rule.
+#[derive(Debug, Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub severity: Severity,
+    pub action: Action,
+    /// The challenge for `confirm` (hostname unless the rule says otherwise).
+    pub confirm: Option<ConfirmKind>,
+    /// Number of approvers for `approve`.
+    pub approvers: u32,
+    pub when: When,
+    pub message: String,
+    pub why: Option<String>,
+    pub instead: Option<String>,
+    pub tests: Vec<TestCase>,
+    /// Name of the pack the rule comes from.
+    pub pack: String,
+    #[serde(rename = "match")]
+    pub(crate) m: Matcher,
+}
+
+/// The `match` table, validated.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Matcher {
+    pub program: Vec<String>,
+    /// Each entry: words that must start the operands (`delete ns`).
+    pub subcommand: Vec<Vec<String>>,
+    /// Each entry: alternatives separated by `|`, one of which must be present.
+    pub flags: Vec<Vec<String>>,
+    pub not_flags: Vec<String>,
+    pub args: Vec<LazyRegex>,
+    pub not_args: Vec<LazyRegex>,
+    pub target: Option<LazyGlobs>,
+    pub redirect: Option<LazyGlobs>,
+    pub sql: Vec<String>,
+    pub other_host: Option<bool>,
+    pub remote: Option<bool>,
+    pub raw: Option<LazyRegex>,
+}
+
+/// A regex compiled on first use.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub(crate) struct LazyRegex {
+    pub source: String,
+    #[serde(skip)]
+    cell: OnceLock<Option<regex::Regex>>,
+}
+
+impl LazyRegex {
+    fn new(source: String) -> Self {
+        LazyRegex {
+            source,
+            cell: OnceLock::new(),
+        }
+    }
+
+    /// The compiled regex; `None` if it does not compile (load-time validation reports that).
+    pub fn get(&self) -> Option<&regex::Regex> {
+        self.cell
+            .get_or_init(|| regex::Regex::new(&self.source).ok())
+            .as_ref()
+    }
+}
+
+/// A set of path globs compiled on first use. `**` crosses directories, `*` does not.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub(crate) struct LazyGlobs {
+    pub sources: Vec<String>,
+    #[serde(skip)]
+    cell: OnceLock<Option<globset::GlobSet>>,
+}
+
+impl LazyGlobs {
+    fn new(sources: Vec<String>) -> Self {
+        LazyGlobs {
+            sources,
+            cell: OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> Option<&globset::GlobSet> {
+        self.cell
+            .get_or_init(|| build_globset(&self.sources).ok())
+            .as_ref()
+    }
+}
+
+fn path_glob(pattern: &str) -> Result<globset::Glob, globset::Error> {
+    globset::GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+}
+
+fn build_globset(patterns: &[String]) -> Result<globset::GlobSet, globset::Error> {
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        b.add(path_glob(p)?);
+    }
+    b.build()
+}
+
+/// Placeholders a `message` may use.
+pub const PLACEHOLDERS: &[&str] = &[
+    "host",
+    "short_host",
+    "env",
+    "ENV",
+    "role",
+    "cluster",
+    "program",
+    "target",
+    "remote_host",
+    "user",
+];
+
+/// Names `flags` may not be empty etc.: all checks that need no other rule.
+pub(crate) fn compile(
+    raw: RawRule,
+    pack: &str,
+    file: &str,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Rule> {
+    let before = diags.len();
+    let id = raw.id.get_ref().trim().to_string();
+    if id.is_empty() || id.contains(char::is_whitespace) {
+        diags.push(Diagnostic::at(
+            file,
+            text,
+            raw.id.span(),
+            "a rule id must be a non-empty word such as `fs.rm-root`".into(),
+        ));
+    }
+    let m = compile_matcher(raw.matcher.get_ref(), file, text, diags);
+    if m.is_empty() {
+        diags.push(Diagnostic::at(
+            file,
+            text,
+            raw.matcher.span(),
+            format!("rule `{id}` has an empty `match`: it would match every command"),
+        ));
+    }
+    check_placeholders(&raw.message, file, text, diags);
+    if raw.confirm.is_some() && raw.action != Action::Confirm {
+        diags.push(Diagnostic::at(
+            file,
+            text,
+            raw.id.span(),
+            format!(
+                "rule `{id}` sets `confirm` but its action is `{}`; `confirm` only applies to action = \"confirm\"",
+                raw.action.as_str()
+            ),
+        ));
+    }
+    if diags.len() > before {
+        return None;
+    }
+    let severity = raw.severity.unwrap_or(match raw.action {
+        Action::Allow => Severity::Info,
+        Action::Warn => Severity::Warning,
+        Action::Confirm | Action::Approve => Severity::High,
+        Action::Deny => Severity::Critical,
+    });
+    let tests = raw
+        .tests
+        .matches
+        .into_iter()
+        .map(|command| TestCase {
+            command,
+            should_match: true,
+        })
+        .chain(raw.tests.ignore.into_iter().map(|command| TestCase {
+            command,
+            should_match: false,
+        }))
+        .collect();
+    Some(Rule {
+        id,
+        severity,
+        action: raw.action,
+        confirm: match raw.action {
+            Action::Confirm => Some(raw.confirm.unwrap_or(ConfirmKind::Hostname)),
+            _ => None,
+        },
+        approvers: raw.approvers.unwrap_or(1).max(1),
+        when: When {
+            env: lower(raw.when.env),
+            role: raw.when.role,
+            host: raw.when.host,
+        },
+        message: raw.message.into_inner(),
+        why: raw.why,
+        instead: raw.instead,
+        tests,
+        pack: pack.to_string(),
+        m,
+    })
+}
+
+fn lower(v: Vec<String>) -> Vec<String> {
+    v.into_iter().map(|s| s.to_ascii_lowercase()).collect()
+}
+
+impl Matcher {
+    fn is_empty(&self) -> bool {
+        self.program.is_empty()
+            && self.subcommand.is_empty()
+            && self.flags.is_empty()
+            && self.args.is_empty()
+            && self.target.is_none()
+            && self.redirect.is_none()
+            && self.sql.is_empty()
+            && self.other_host.is_none()
+            && self.remote.is_none()
+            && self.raw.is_none()
+    }
+}
+
+fn compile_matcher(raw: &RawMatch, file: &str, text: &str, diags: &mut Vec<Diagnostic>) -> Matcher {
+    let mut regexes = |list: &[toml::Spanned<String>]| -> Vec<LazyRegex> {
+        list.iter()
+            .map(|s| {
+                if let Err(e) = regex::Regex::new(s.get_ref()) {
+                    diags.push(Diagnostic::at(
+                        file,
+                        text,
+                        s.span(),
+                        format!("invalid regular expression: {}", one_line(&e.to_string())),
+                    ));
+                }
+                LazyRegex::new(s.get_ref().clone())
+            })
+            .collect()
+    };
+    let args = regexes(&raw.args);
+    let not_args = regexes(&raw.not_args);
+    let raw_re = raw.raw.as_ref().map(|r| {
+        let mut v = regexes(std::slice::from_ref(r));
+        v.remove(0)
+    });
+    let mut globs = |list: &[toml::Spanned<String>]| -> Option<LazyGlobs> {
+        if list.is_empty() {
+            return None;
+        }
+        for s in list {
+            let p = s.get_ref();
+            if !p.starts_with('/') {
+                diags.push(Diagnostic::at(
+                    file,
+                    text,
+                    s.span(),
+                    format!("path pattern `{p}` must be absolute (operands are resolved against the working directory)"),
+                ));
+            } else if let Err(e) = path_glob(p) {
+                diags.push(Diagnostic::at(
+                    file,
+                    text,
+                    s.span(),
+                    format!("invalid path pattern: {e}"),
+                ));
+            }
+        }
+        Some(LazyGlobs::new(
+            list.iter().map(|s| s.get_ref().clone()).collect(),
+        ))
+    };
+    let target = globs(&raw.target);
+    let redirect = globs(&raw.redirect);
+    let kinds = crate::sql::statement_kinds();
+    for s in &raw.sql {
+        if !kinds.contains(&s.get_ref().as_str()) {
+            diags.push(
+                Diagnostic::at(
+                    file,
+                    text,
+                    s.span(),
+                    format!("unknown statement kind `{}`", s.get_ref()),
+                )
+                .with_help(did_you_mean(s.get_ref(), kinds.iter().copied())),
+            );
+        }
+    }
+    Matcher {
+        program: raw.program.clone(),
+        subcommand: raw
+            .subcommand
+            .iter()
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .collect(),
+        flags: raw
+            .flags
+            .iter()
+            .map(|f| {
+                f.split('|')
+                    .map(|a| a.trim().trim_start_matches('-').to_string())
+                    .collect()
+            })
+            .collect(),
+        not_flags: raw
+            .not_flags
+            .iter()
+            .map(|f| f.trim_start_matches('-').to_string())
+            .collect(),
+        args,
+        not_args,
+        target,
+        redirect,
+        sql: raw.sql.iter().map(|s| s.get_ref().clone()).collect(),
+        other_host: raw.other_host,
+        remote: raw.remote,
+        raw: raw_re,
+    }
+}
+
+fn check_placeholders(
+    msg: &toml::Spanned<String>,
+    file: &str,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let s = msg.get_ref();
+    let mut rest = s.as_str();
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let name = &after[..close];
+        if !PLACEHOLDERS.contains(&name) {
+            diags.push(
+                Diagnostic::at(
+                    file,
+                    text,
+                    msg.span(),
+                    format!("unknown placeholder `{{{name}}}` in message"),
+                )
+                .with_help(
+                    did_you_mean(name, PLACEHOLDERS.iter().copied())
+                        .or_else(|| Some(format!("placeholders are {}", PLACEHOLDERS.join(", ")))),
+                ),
+            );
+        }
+        rest = &after[close + 1..];
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Rule {
+    /// Program names this rule is indexed under; `*` when it applies to any program.
+    pub fn index_keys(&self) -> Vec<&str> {
+        if self.m.program.is_empty() || self.m.program.iter().any(|p| super::glob::is_glob(p)) {
+            vec!["*"]
+        } else {
+            self.m.program.iter().map(String::as_str).collect()
+        }
+    }
+}
