@@ -25,7 +25,7 @@ pub const EXIT_EXEC_FAILED: u8 = 127;
 /// shows where you are, asks, and records the decision.
 #[derive(Debug, Parser)]
 #[command(name = "prodguard", version, about, long_about = None)]
-#[command(args_conflicts_with_subcommands = true, disable_help_subcommand = true)]
+#[command(disable_help_subcommand = true)]
 #[command(after_help = "Run a command under the guard:  prodguard [OPTIONS] -- PROGRAM [ARGS]...")]
 pub struct Cli {
     #[command(flatten)]

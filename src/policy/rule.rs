@@ -448,12 +448,14 @@ fn check_placeholders(
     }
 }
 
+/// The regex crate's multi-line error, reduced to its last line ("unclosed group").
 fn one_line(s: &str) -> String {
-    s.lines()
+    let last = s
+        .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+        .rfind(|l| !l.is_empty())
+        .unwrap_or(s);
+    last.strip_prefix("error: ").unwrap_or(last).to_string()
 }
 
 impl Rule {

@@ -1,0 +1,113 @@
+//! Policy authoring: lint errors with positions, the strict fallback, the embedded examples.
+
+use crate::util::*;
+
+#[test]
+fn lint_reports_every_error_with_position_and_hint() {
+    let file = data("broken/10-site.toml");
+    let out = run(&["policy", "lint", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out).replace(env!("CARGO_MANIFEST_DIR"), "$ROOT");
+    golden("lint_broken.txt", &err);
+}
+
+#[test]
+fn broken_site_pack_still_decides_with_strict_fallback() {
+    let dir = data("broken");
+    let h = host(PRODUCTION_DB1);
+    let out = run(&[
+        "--policy-dir",
+        dir.to_str().unwrap(),
+        "--host-file",
+        h.file.to_str().unwrap(),
+        "check",
+        "rm -rf /",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("10-site.toml:10:1: unknown field `acton`"),
+        "{err}"
+    );
+    assert!(err.contains("strict fallback is in force"), "{err}");
+    assert!(err.contains("fs.rm-root"), "{err}");
+}
+
+#[test]
+fn strict_fallback_raises_warnings_to_confirmation() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("10-warn.toml"),
+        "[[rule]]\nid = \"site.warn-uptime\"\naction = \"warn\"\nmatch = { program = [\"uptime\"] }\nmessage = \"m\"\ntests.match = [\"uptime\"]\n",
+    )
+    .unwrap();
+    let h = host(PRODUCTION_DB1);
+    let hf = h.file.to_str().unwrap();
+    let ok = run(&[
+        "--policy-dir",
+        dir.path().to_str().unwrap(),
+        "--host-file",
+        hf,
+        "check",
+        "uptime",
+    ]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stderr(&ok).contains("site.warn-uptime"));
+    std::fs::write(dir.path().join("20-broken.toml"), "[[rule]\n").unwrap();
+    let strict = run(&[
+        "--policy-dir",
+        dir.path().to_str().unwrap(),
+        "--host-file",
+        hf,
+        "check",
+        "rm -rf /etc",
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(
+        stderr(&strict).contains("20-broken.toml:1:"),
+        "{}",
+        stderr(&strict)
+    );
+}
+
+#[test]
+fn site_pack_overrides_and_disables_embedded_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("50-site.toml"),
+        "disable = [\"fs.rm-data-dir\"]\n\n[[rule]]\nid = \"fs.rm-root\"\naction = \"warn\"\nmatch = { program = [\"rm\"], flags = [\"recursive\"], target = [\"/\"] }\nmessage = \"softened\"\ntests.match = [\"rm -rf /\"]\n",
+    )
+    .unwrap();
+    let h = host(PRODUCTION_DB1);
+    let pd = dir.path().to_str().unwrap();
+    let hf = h.file.to_str().unwrap();
+    let out = run(&[
+        "--policy-dir",
+        pd,
+        "--host-file",
+        hf,
+        "explain",
+        "--json",
+        "rm -rf /",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["action"], "warn", "{v}");
+    let out = run(&[
+        "--policy-dir",
+        pd,
+        "--host-file",
+        hf,
+        "explain",
+        "--json",
+        "rm -rf /var/lib/postgresql",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["action"], "allow", "{v}");
+}
+
+#[test]
+fn embedded_policy_examples_pass() {
+    let out = run(&["policy", "test"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains(" 0 failed"));
+}

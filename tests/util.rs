@@ -1,0 +1,78 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_prodguard"))
+}
+
+/// Where test inputs live.
+pub fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// An empty policy directory, so that the host's /etc/prodguard never leaks into a test.
+pub fn empty_policy_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// A host.toml for a production database primary, in a temp dir that lives as long as the value.
+pub struct Host {
+    pub dir: tempfile::TempDir,
+    pub file: PathBuf,
+}
+
+pub fn host(toml: &str) -> Host {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("host.toml");
+    std::fs::write(&file, toml).expect("write host.toml");
+    Host { dir, file }
+}
+
+pub const PRODUCTION_DB1: &str = r#"hostname = "db1.example.com"
+environment = "production"
+role = "db-primary"
+fleet = [{ name = "db2.example.com", role = "db-replica" }]
+"#;
+
+/// Run prodguard with `args` and no stdin, with a clean policy directory unless one is given.
+pub fn run(args: &[&str]) -> Output {
+    let policies = empty_policy_dir();
+    let mut cmd = Command::new(bin());
+    if !args.iter().any(|a| *a == "--policy-dir") {
+        cmd.arg("--policy-dir").arg(policies.path());
+    }
+    cmd.args(args).stdin(Stdio::null()).env_remove("NO_COLOR");
+    cmd.output().expect("run prodguard")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Compare `actual` with the golden file `tests/golden/NAME`; `PRODGUARD_BLESS=1` rewrites it.
+pub fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("PRODGUARD_BLESS").is_some() {
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with PRODGUARD_BLESS=1 to create it)",
+            path.display()
+        )
+    });
+    assert_eq!(actual, expected, "output differs from {}", path.display());
+}
