@@ -14,6 +14,9 @@ pub struct CheckArgs {
     /// Print the verdict as JSON on stdout as well.
     #[arg(long)]
     pub json: bool,
+    /// Called from the interactive shell integration (recorded as such).
+    #[arg(long)]
+    pub hook: bool,
     /// The command line to check (words are joined with spaces).
     #[arg(
         trailing_var_arg = true,

@@ -3,6 +3,7 @@
 
 mod check;
 mod explain;
+mod init;
 mod policy_cmd;
 mod report;
 
@@ -59,6 +60,8 @@ pub enum Command {
     Policy(policy_cmd::PolicyCommand),
     /// A tour of the embedded default policy on real dangerous and safe commands.
     Demo(explain::DemoArgs),
+    /// Print the shell integration for bash or zsh (`eval "$(prodguard init bash)"`).
+    Init(init::InitArgs),
 }
 
 /// Entry point of the binary.
@@ -76,6 +79,7 @@ pub fn main() -> ExitCode {
         Some(Command::Explain(args)) => explain::run(&cli.global, &args),
         Some(Command::Policy(cmd)) => policy_cmd::run(&cli.global, &cmd),
         Some(Command::Demo(args)) => explain::demo(&args),
+        Some(Command::Init(args)) => init::run(&args),
         None if !cli.exec.is_empty() => check::run_exec(&cli.global, &cli.exec),
         None => {
             eprintln!("prodguard: nothing to do; see `prodguard --help`");
