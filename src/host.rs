@@ -104,9 +104,8 @@ impl HostContext {
                 } else {
                     format!("cannot read {}: {e}", path.display())
                 };
-                ctx.warnings.push(format!(
-                    "{why}: environment unknown, treated as production"
-                ));
+                ctx.warnings
+                    .push(format!("{why}: environment unknown, treated as production"));
                 ctx
             }
         }
@@ -114,7 +113,9 @@ impl HostContext {
 
     /// Parse a host description. Errors leave the environment `unknown` with a warning.
     pub fn from_toml(text: &str, source: Option<&Path>) -> HostContext {
-        let name = source.map(|p| p.display().to_string()).unwrap_or_else(|| "host.toml".into());
+        let name = source
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "host.toml".into());
         match toml::from_str::<RawHost>(text) {
             Ok(raw) => Self::from_raw(raw, source),
             Err(e) => {
@@ -144,18 +145,35 @@ impl HostContext {
         }
         match raw.environment.map(|e| e.trim().to_ascii_lowercase()) {
             Some(e) if !e.is_empty() => ctx.environment = e,
-            _ => ctx.warnings.push(
-                "host.toml names no environment: treated as production".to_string(),
-            ),
+            _ => ctx
+                .warnings
+                .push("host.toml names no environment: treated as production".to_string()),
         }
         ctx.role = raw.role.filter(|r| !r.is_empty());
         ctx.cluster = raw.cluster.filter(|c| !c.is_empty());
-        ctx.colour = raw.colour;
+        if let Some(c) = raw
+            .colour
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            if Colour::parse(c).is_none() {
+                ctx.warnings.push(format!(
+                    "host.toml: colour {c:?} is not one of {}; using the environment's colour",
+                    Colour::NAMES.join(", ")
+                ));
+            }
+            ctx.colour = Some(c.to_string());
+        }
         ctx.fleet = raw
             .fleet
             .into_iter()
             .map(|f| match f {
-                RawFleet::Name(name) => FleetHost { name, role: None, environment: None },
+                RawFleet::Name(name) => FleetHost {
+                    name,
+                    role: None,
+                    environment: None,
+                },
                 RawFleet::Host(h) => h,
             })
             .collect();
@@ -204,6 +222,21 @@ impl HostContext {
         matches!(self.environment.as_str(), "production" | "prod" | "unknown")
     }
 
+    /// The colour the banner and prompt use: host.toml's `colour` when it names a known colour,
+    /// else by environment (production and unknown red, staging yellow, development green, any
+    /// other named environment yellow).
+    pub fn display_colour(&self) -> Colour {
+        if let Some(c) = self.colour.as_deref().and_then(Colour::parse) {
+            return c;
+        }
+        match self.environment.as_str() {
+            "development" | "dev" | "local" => Colour::Green,
+            "staging" | "stage" => Colour::Yellow,
+            _ if self.is_production_like() => Colour::Red,
+            _ => Colour::Yellow,
+        }
+    }
+
     /// Whether `name` names this host (full or short name, case-insensitive).
     pub fn is_this_host(&self, name: &str) -> bool {
         let n = name.trim().trim_end_matches('.');
@@ -219,6 +252,47 @@ impl HostContext {
         self.fleet.iter().find(|f| {
             f.name.eq_ignore_ascii_case(n) || short(&f.name).eq_ignore_ascii_case(short(n))
         })
+    }
+}
+
+/// A display colour for the environment banner and prompt segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    Red,
+    Yellow,
+    Green,
+    Blue,
+    Magenta,
+    Cyan,
+}
+
+impl Colour {
+    /// The names host.toml's `colour` accepts.
+    pub const NAMES: [&'static str; 6] = ["red", "yellow", "green", "blue", "magenta", "cyan"];
+
+    /// Parse a colour name, case-insensitively.
+    pub fn parse(name: &str) -> Option<Colour> {
+        Some(match name.trim().to_ascii_lowercase().as_str() {
+            "red" => Colour::Red,
+            "yellow" => Colour::Yellow,
+            "green" => Colour::Green,
+            "blue" => Colour::Blue,
+            "magenta" => Colour::Magenta,
+            "cyan" => Colour::Cyan,
+            _ => return None,
+        })
+    }
+
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Colour::Red => "red",
+            Colour::Yellow => "yellow",
+            Colour::Green => "green",
+            Colour::Blue => "blue",
+            Colour::Magenta => "magenta",
+            Colour::Cyan => "cyan",
+        }
     }
 }
 
@@ -240,7 +314,12 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
     let at = at.min(text.len());
     let before = text.get(..at).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -267,7 +346,10 @@ file = "/tmp/a.jsonl"
         assert_eq!(ctx.short_name(), "db1");
         assert_eq!(ctx.role.as_deref(), Some("db-primary"));
         assert_eq!(ctx.fleet.len(), 2);
-        assert_eq!(ctx.fleet_host("web1").and_then(|f| f.role.as_deref()), Some("web"));
+        assert_eq!(
+            ctx.fleet_host("web1").and_then(|f| f.role.as_deref()),
+            Some("web")
+        );
         assert!(ctx.fleet_host("db2").is_some());
         assert!(ctx.is_this_host("db1"));
         assert!(ctx.is_this_host("DB1.example.com"));
@@ -277,17 +359,28 @@ file = "/tmp/a.jsonl"
 
     #[test]
     fn invalid_file_is_unknown_environment_with_position() {
-        let ctx = HostContext::from_toml("environment = \"staging\"\nrole = [\n", Some(Path::new("h.toml")));
+        let ctx = HostContext::from_toml(
+            "environment = \"staging\"\nrole = [\n",
+            Some(Path::new("h.toml")),
+        );
         assert_eq!(ctx.environment, "unknown");
         assert!(ctx.is_production_like());
-        assert!(ctx.warnings[0].starts_with("h.toml:"), "{}", ctx.warnings[0]);
+        assert!(
+            ctx.warnings[0].starts_with("h.toml:"),
+            "{}",
+            ctx.warnings[0]
+        );
     }
 
     #[test]
     fn unknown_key_is_reported() {
         let ctx = HostContext::from_toml("environmnet = \"staging\"\n", None);
         assert_eq!(ctx.environment, "unknown");
-        assert!(ctx.warnings[0].contains("environmnet"), "{}", ctx.warnings[0]);
+        assert!(
+            ctx.warnings[0].contains("environmnet"),
+            "{}",
+            ctx.warnings[0]
+        );
     }
 
     #[test]
@@ -295,6 +388,29 @@ file = "/tmp/a.jsonl"
         let ctx = HostContext::load(Some(Path::new("/nonexistent/prodguard/host.toml")));
         assert_eq!(ctx.environment, "unknown");
         assert!(ctx.warnings[0].contains("does not exist"));
+    }
+
+    #[test]
+    fn colour_follows_environment_unless_set() {
+        let ctx = |t: &str| HostContext::from_toml(t, None);
+        assert_eq!(
+            ctx("environment = \"production\"").display_colour(),
+            Colour::Red
+        );
+        assert_eq!(
+            ctx("environment = \"staging\"").display_colour(),
+            Colour::Yellow
+        );
+        assert_eq!(
+            ctx("environment = \"development\"").display_colour(),
+            Colour::Green
+        );
+        assert_eq!(HostContext::unknown().display_colour(), Colour::Red);
+        let blue = ctx("environment = \"production\"\ncolour = \"Blue\"");
+        assert_eq!(blue.display_colour(), Colour::Blue);
+        let bad = ctx("environment = \"staging\"\ncolour = \"purple\"");
+        assert_eq!(bad.display_colour(), Colour::Yellow);
+        assert!(bad.warnings[0].contains("purple"), "{:?}", bad.warnings);
     }
 
     #[test]
