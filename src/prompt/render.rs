@@ -339,7 +339,7 @@ pub fn render_refusal(q: &Question<'_>) -> String {
         _ => (ids.join(", "), "need"),
     };
     format!(
-        "refused: {who} {verb} a typed confirmation ({}) and there is no terminal to ask on; \
+        "refused: {who} {verb} a typed confirmation ({}) and there is no terminal to ask on;\n  \
          run it from an interactive session, or ask for approval: prodguard request -- {}\n",
         q.challenge.name(),
         display_safe(&shell_quote(q.command)),
