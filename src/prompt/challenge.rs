@@ -297,3 +297,71 @@ fn judge_hostname(host: &crate::host::HostContext, typed: &str) -> Outcome {
 fn quoted(s: &str) -> String {
     format!("\u{2018}{s}\u{2019}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::HostContext;
+    use crate::prompt::ReadOutcome;
+    use std::time::Duration;
+
+    struct Typed(Option<&'static [u8]>, Vec<u8>);
+
+    impl TtyIo for Typed {
+        fn read(&mut self, buf: &mut [u8], _t: Duration) -> std::io::Result<ReadOutcome> {
+            match self.0.take() {
+                Some(b) => {
+                    buf[..b.len()].copy_from_slice(b);
+                    Ok(ReadOutcome::Data(b.len()))
+                }
+                None => Ok(ReadOutcome::TimedOut),
+            }
+        }
+        fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+            self.1.extend_from_slice(bytes);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn phrase_uses_the_drawn_word() {
+        let host = HostContext::unknown();
+        let q = Question::new(&host, "rm -rf /", Challenge::Phrase);
+        let falcon = PHRASE_WORDS
+            .iter()
+            .position(|w| *w == "falcon")
+            .unwrap_or(0);
+        let mut tty = Typed(Some(b" Falcon \r"), Vec::new());
+        let outcome = ask_with(&q, &mut tty, &mut |_| falcon);
+        assert!(outcome.is_confirmed(), "{outcome:?}");
+        assert!(String::from_utf8_lossy(&tty.1).contains("  word: falcon\n  type it:  Falcon"));
+
+        let mut tty = Typed(Some(b"amber\r"), Vec::new());
+        let outcome = ask_with(&q, &mut tty, &mut |_| falcon);
+        assert_eq!(outcome.label(), "refused");
+    }
+
+    #[test]
+    fn phrase_words_are_distinct_lowercase_words() {
+        let mut seen = std::collections::HashSet::new();
+        for w in PHRASE_WORDS {
+            assert!(w.bytes().all(|b| b.is_ascii_lowercase()), "{w}");
+            assert!(seen.insert(w), "{w} twice");
+        }
+    }
+
+    #[test]
+    fn os_random_stays_in_range() {
+        assert!((0..100).all(|_| os_random(128) < 128));
+        assert_eq!(os_random(0), 0);
+    }
+
+    #[test]
+    fn ticket_pattern_is_anchored() {
+        let p = TicketPattern::new(r"[A-Z]+-\d+").unwrap_or_default();
+        assert!(p.accepts("OPS-12"));
+        assert!(!p.accepts("xOPS-12"));
+        assert!(!p.accepts("OPS-12x"));
+        assert!(!TicketPattern::any().accepts(""));
+    }
+}
