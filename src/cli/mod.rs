@@ -3,9 +3,11 @@
 
 mod check;
 mod explain;
+mod gate;
 mod init;
 mod policy_cmd;
 mod report;
+mod show;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -62,6 +64,10 @@ pub enum Command {
     Demo(explain::DemoArgs),
     /// Print the shell integration for bash or zsh (`eval "$(prodguard init bash)"`).
     Init(init::InitArgs),
+    /// Print the environment banner shown at login.
+    Banner,
+    /// Print the prompt segment (or terminal title) naming the environment and host.
+    Prompt(show::PromptArgs),
 }
 
 /// Entry point of the binary.
@@ -80,6 +86,8 @@ pub fn main() -> ExitCode {
         Some(Command::Policy(cmd)) => policy_cmd::run(&cli.global, &cmd),
         Some(Command::Demo(args)) => explain::demo(&args),
         Some(Command::Init(args)) => init::run(&args),
+        Some(Command::Banner) => show::banner(&cli.global),
+        Some(Command::Prompt(args)) => show::prompt(&cli.global, &args),
         None if !cli.exec.is_empty() => check::run_exec(&cli.global, &cli.exec),
         None => {
             eprintln!("prodguard: nothing to do; see `prodguard --help`");
