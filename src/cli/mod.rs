@@ -5,6 +5,7 @@ mod check;
 mod explain;
 mod gate;
 mod init;
+mod login;
 mod policy_cmd;
 mod report;
 mod show;
@@ -29,7 +30,9 @@ pub const EXIT_EXEC_FAILED: u8 = 127;
 #[derive(Debug, Parser)]
 #[command(name = "prodguard", version, about, long_about = None)]
 #[command(disable_help_subcommand = true)]
-#[command(after_help = "Run a command under the guard:  prodguard [OPTIONS] -- PROGRAM [ARGS]...")]
+#[command(
+    after_help = "Run a command under the guard:  prodguard [OPTIONS] -- PROGRAM [ARGS]...\nAs a login shell:                prodguard [-c CMD]   (also honours SSH_ORIGINAL_COMMAND)"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -72,6 +75,17 @@ pub enum Command {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    let mut args = std::env::args_os();
+    let argv0 = args
+        .next()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let rest: Vec<std::ffi::OsString> = args.collect();
+    let env_command = std::env::var("SSH_ORIGINAL_COMMAND").ok();
+    let stdin_tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    if let Some(entry) = login::entry(&argv0, &rest, env_command, stdin_tty) {
+        return ExitCode::from(login::run(entry));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
