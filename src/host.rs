@@ -104,9 +104,8 @@ impl HostContext {
                 } else {
                     format!("cannot read {}: {e}", path.display())
                 };
-                ctx.warnings.push(format!(
-                    "{why}: environment unknown, treated as production"
-                ));
+                ctx.warnings
+                    .push(format!("{why}: environment unknown, treated as production"));
                 ctx
             }
         }
@@ -114,7 +113,9 @@ impl HostContext {
 
     /// Parse a host description. Errors leave the environment `unknown` with a warning.
     pub fn from_toml(text: &str, source: Option<&Path>) -> HostContext {
-        let name = source.map(|p| p.display().to_string()).unwrap_or_else(|| "host.toml".into());
+        let name = source
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "host.toml".into());
         match toml::from_str::<RawHost>(text) {
             Ok(raw) => Self::from_raw(raw, source),
             Err(e) => {
@@ -144,9 +145,9 @@ impl HostContext {
         }
         match raw.environment.map(|e| e.trim().to_ascii_lowercase()) {
             Some(e) if !e.is_empty() => ctx.environment = e,
-            _ => ctx.warnings.push(
-                "host.toml names no environment: treated as production".to_string(),
-            ),
+            _ => ctx
+                .warnings
+                .push("host.toml names no environment: treated as production".to_string()),
         }
         ctx.role = raw.role.filter(|r| !r.is_empty());
         ctx.cluster = raw.cluster.filter(|c| !c.is_empty());
@@ -155,7 +156,11 @@ impl HostContext {
             .fleet
             .into_iter()
             .map(|f| match f {
-                RawFleet::Name(name) => FleetHost { name, role: None, environment: None },
+                RawFleet::Name(name) => FleetHost {
+                    name,
+                    role: None,
+                    environment: None,
+                },
                 RawFleet::Host(h) => h,
             })
             .collect();
@@ -240,7 +245,12 @@ pub fn line_col(text: &str, at: usize) -> (usize, usize) {
     let at = at.min(text.len());
     let before = text.get(..at).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -267,7 +277,10 @@ file = "/tmp/a.jsonl"
         assert_eq!(ctx.short_name(), "db1");
         assert_eq!(ctx.role.as_deref(), Some("db-primary"));
         assert_eq!(ctx.fleet.len(), 2);
-        assert_eq!(ctx.fleet_host("web1").and_then(|f| f.role.as_deref()), Some("web"));
+        assert_eq!(
+            ctx.fleet_host("web1").and_then(|f| f.role.as_deref()),
+            Some("web")
+        );
         assert!(ctx.fleet_host("db2").is_some());
         assert!(ctx.is_this_host("db1"));
         assert!(ctx.is_this_host("DB1.example.com"));
@@ -277,17 +290,28 @@ file = "/tmp/a.jsonl"
 
     #[test]
     fn invalid_file_is_unknown_environment_with_position() {
-        let ctx = HostContext::from_toml("environment = \"staging\"\nrole = [\n", Some(Path::new("h.toml")));
+        let ctx = HostContext::from_toml(
+            "environment = \"staging\"\nrole = [\n",
+            Some(Path::new("h.toml")),
+        );
         assert_eq!(ctx.environment, "unknown");
         assert!(ctx.is_production_like());
-        assert!(ctx.warnings[0].starts_with("h.toml:"), "{}", ctx.warnings[0]);
+        assert!(
+            ctx.warnings[0].starts_with("h.toml:"),
+            "{}",
+            ctx.warnings[0]
+        );
     }
 
     #[test]
     fn unknown_key_is_reported() {
         let ctx = HostContext::from_toml("environmnet = \"staging\"\n", None);
         assert_eq!(ctx.environment, "unknown");
-        assert!(ctx.warnings[0].contains("environmnet"), "{}", ctx.warnings[0]);
+        assert!(
+            ctx.warnings[0].contains("environmnet"),
+            "{}",
+            ctx.warnings[0]
+        );
     }
 
     #[test]

@@ -4,9 +4,9 @@
 //! `shell` → `sql` → `host` → `policy` → `decide` → `prompt` / `approval` → `audit`, with `cli`
 //! on top wiring them together.
 
-pub mod shell;
-pub mod sql;
+pub mod cli;
+pub mod decide;
 pub mod host;
 pub mod policy;
-pub mod decide;
-pub mod cli;
+pub mod shell;
+pub mod sql;

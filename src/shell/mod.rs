@@ -115,4 +115,15 @@ pub enum Problem {
 }
 
 mod analyze;
+mod flags;
+mod interp;
+mod paths;
+mod scan;
+mod walk;
+mod word;
+mod wrappers;
+
 pub use analyze::analyze;
+
+#[cfg(test)]
+mod tests;
