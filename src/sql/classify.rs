@@ -432,7 +432,7 @@ fn psql_meta(m: &str) -> Statement {
         }
         return Statement::new("shell", Some(cmd.to_owned()), m);
     }
-    let base = name.trim_end_matches(['+', 'S', 'x']);
+    let base = name.trim_end_matches('+');
     let kind = match base {
         "i" | "ir" | "include" | "include_relative" => {
             return Statement::new("unknown", Some(args.to_owned()), m)
@@ -441,9 +441,9 @@ fn psql_meta(m: &str) -> Statement {
         "copy" => {
             let lower = args.to_ascii_lowercase();
             let words: Vec<&str> = lower.split_whitespace().collect();
-            if words.iter().any(|w| *w == "program") {
+            if words.contains(&"program") {
                 "shell"
-            } else if words.iter().any(|w| *w == "from") {
+            } else if words.contains(&"from") {
                 return Statement::new("unknown", None, m)
                     .with_note("loads client-side data into a table");
             } else {

@@ -21,6 +21,7 @@ pub(crate) enum Arg<'a> {
 }
 
 /// How a program's options look.
+#[derive(Default)]
 pub(crate) struct Spec<'s> {
     /// Short options that take a value (attached `-cSQL` or the next argument).
     pub short_val: &'s str,
@@ -32,18 +33,6 @@ pub(crate) struct Spec<'s> {
     pub single_dash_long: bool,
     /// Options stop at the first non-option (`redis-cli GET -x` keeps `-x` as an argument).
     pub stop_at_positional: bool,
-}
-
-impl Default for Spec<'_> {
-    fn default() -> Self {
-        Spec {
-            short_val: "",
-            short_attached: "",
-            long_val: &[],
-            single_dash_long: false,
-            stop_at_positional: false,
-        }
-    }
 }
 
 /// Parse `args` by `spec`, in order.

@@ -375,8 +375,8 @@ fn mongo_res() -> Option<&'static MongoRes> {
     .as_ref()
 }
 
-/// Method calls that neither change data nor run arbitrary server-side code.
-const MONGO_NEUTRAL: &[&str] = &[
+/// Database calls that neither change data nor run arbitrary server-side code.
+const MONGO_READS: &[&str] = &[
     "find",
     "findOne",
     "aggregate",
@@ -403,11 +403,25 @@ const MONGO_NEUTRAL: &[&str] = &[
     "printReplicationInfo",
     "printSecondaryReplicationInfo",
     "getName",
+    "getDBNames",
+    "currentOp",
+    "getUsers",
+    "getUser",
+    "getRoles",
+    "getRole",
+    "getProfilingStatus",
+    "getReplicationInfo",
+    "listDatabases",
+    "watch",
+    "isWritablePrimary",
+];
+
+/// Accessors, cursor modifiers and plain JavaScript: recognised, but not statements of their own.
+const MONGO_CHAIN: &[&str] = &[
     "getSiblingDB",
     "getCollection",
     "getMongo",
-    "getDBNames",
-    "currentOp",
+    "getDB",
     "forEach",
     "map",
     "toArray",
@@ -427,32 +441,23 @@ const MONGO_NEUTRAL: &[&str] = &[
     "log",
     "stringify",
     "parse",
-    "getUsers",
-    "getUser",
-    "getRoles",
-    "getRole",
-    "show",
     "keys",
     "filter",
     "push",
     "length",
     "toString",
     "tojson",
-    "getProfilingStatus",
-    "getReplicationInfo",
-    "listDatabases",
-    "getDB",
-    "watch",
     "readPref",
     "maxTimeMS",
     "comment",
     "collation",
     "allowDiskUse",
-    "isWritablePrimary",
     "ObjectId",
     "ISODate",
     "Date",
     "NumberLong",
+    "join",
+    "slice",
 ];
 
 /// The first argument of the call whose `(` ends at `open` is empty: `()` or `({})`.
@@ -529,11 +534,16 @@ fn mongo_js(js: &str, out: &mut Vec<Statement>) {
         .and_then(|c| c.get(1))
         .map(|m| m.as_str().to_owned());
     let before = out.len();
+    let mut recognised = false;
     for cap in res.call.captures_iter(&code) {
         let (Some(whole), Some(m)) = (cap.get(0), cap.get(1)) else {
             continue;
         };
         let method = m.as_str();
+        if MONGO_CHAIN.contains(&method) {
+            recognised = true;
+            continue;
+        }
         let head = &code[..whole.start()];
         let coll = res.coll.captures(head).and_then(|c| {
             c.get(1)
@@ -542,9 +552,7 @@ fn mongo_js(js: &str, out: &mut Vec<Statement>) {
                 .map(|m| m.as_str().to_owned())
         });
         // The statement text: from the start of the chain (`db…`) to the end of the call name.
-        let chain_start = head
-            .rfind(|c: char| c == ';' || c == '\n' || c == '{' || c == '(' || c == '>')
-            .map_or(0, |p| p + 1);
+        let chain_start = head.rfind([';', '\n', '{', '(', '>']).map_or(0, |p| p + 1);
         let text = code
             .get(chain_start..whole.end())
             .unwrap_or_default()
@@ -594,7 +602,7 @@ fn mongo_js(js: &str, out: &mut Vec<Statement>) {
             {
                 ("insert", coll)
             }
-            m if MONGO_NEUTRAL.contains(&m) => ("read-only", coll),
+            m if MONGO_READS.contains(&m) => ("read-only", coll),
             _ => ("unknown", coll),
         };
         out.push(Statement::new(kind, target, &text));
@@ -606,7 +614,20 @@ fn mongo_js(js: &str, out: &mut Vec<Statement>) {
             out.push(Statement::new("read-only", None, l));
         }
     }
-    if out.len() == before && !code.trim().is_empty() {
+    // `db["drop" + "Database"]()`, `eval(…)`: calls this scan cannot name.
+    if code.contains("](")
+        || code.contains("] (")
+        || code.contains("eval(")
+        || code.contains("Function(")
+    {
+        out.push(
+            Statement::new("unknown", None, js.trim())
+                .with_note("computed method call or eval in the script"),
+        );
+    }
+    if out.len() == before && recognised {
+        out.push(Statement::new("read-only", None, js.trim()));
+    } else if out.len() == before && !code.trim().is_empty() {
         out.push(
             Statement::new("unknown", None, js.trim())
                 .with_note("no recognisable database call in the script"),
@@ -860,7 +881,7 @@ pub(crate) fn curl(call: &ClientCall<'_>) -> Vec<Statement> {
             },
             "DELETE" => Statement::new("http-delete", Some(url.to_owned()), &text),
             _ if !es => continue,
-            _ if segs.iter().any(|s| *s == "_delete_by_query") => {
+            _ if segs.contains(&"_delete_by_query") => {
                 let target = segs
                     .first()
                     .filter(|s| !s.starts_with('_'))
@@ -890,7 +911,7 @@ pub(crate) fn curl(call: &ClientCall<'_>) -> Vec<Statement> {
             "PUT" if segs.first() == Some(&"_cluster") => {
                 Statement::new("config-set", Some(clean_path.to_owned()), &text)
             }
-            _ if segs.iter().any(|s| *s == "_close") => Statement::new("alter", first, &text),
+            _ if segs.contains(&"_close") => Statement::new("alter", first, &text),
             _ => Statement::new("write", first, &text),
         };
         out.push(st);
