@@ -117,6 +117,11 @@ impl Rule {
                 return None;
             }
         }
+        if let Some(want) = m.dynamic {
+            if inv.dynamic_operands != want {
+                return None;
+            }
+        }
         if let Some(re) = &m.raw {
             if !re.get()?.is_match(&inv.text) {
                 return None;

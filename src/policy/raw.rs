@@ -87,6 +87,8 @@ pub(crate) struct RawMatch {
     #[serde(default)]
     pub remote: Option<bool>,
     #[serde(default)]
+    pub dynamic: Option<bool>,
+    #[serde(default)]
     pub raw: Option<Spanned<String>>,
 }
 

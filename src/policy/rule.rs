@@ -138,6 +138,8 @@ pub(crate) struct Matcher {
     pub sql: Vec<String>,
     pub other_host: Option<bool>,
     pub remote: Option<bool>,
+    /// Operands are supplied at run time (`xargs`, `find -exec`).
+    pub dynamic: Option<bool>,
     pub raw: Option<LazyRegex>,
 }
 
@@ -318,6 +320,7 @@ impl Matcher {
             && self.sql.is_empty()
             && self.other_host.is_none()
             && self.remote.is_none()
+            && self.dynamic.is_none()
             && self.raw.is_none()
     }
 }
@@ -414,6 +417,7 @@ fn compile_matcher(raw: &RawMatch, file: &str, text: &str, diags: &mut Vec<Diagn
         sql: raw.sql.iter().map(|s| s.get_ref().clone()).collect(),
         other_host: raw.other_host,
         remote: raw.remote,
+        dynamic: raw.dynamic,
         raw: raw_re,
     }
 }
