@@ -43,6 +43,7 @@ fn in_process() {
     let ctx = Context {
         cwd: "/root".into(),
         home: Some("/root".into()),
+        env: Vec::new(),
     };
     let dir = corpus_dir();
     for name in [

@@ -24,6 +24,7 @@ fn main() {
     let ctx = Context {
         cwd: "/home/user".to_owned(),
         home: Some("/home/user".to_owned()),
+        env: Vec::new(),
     };
     for file in files {
         let text = match std::fs::read(&file) {

@@ -7,6 +7,7 @@ fn ctx() -> Context {
     Context {
         cwd: "/srv".to_owned(),
         home: Some("/root".to_owned()),
+        env: Vec::new(),
     }
 }
 

@@ -150,6 +150,7 @@ pub fn demo(args: &DemoArgs) -> u8 {
     let ctx = Context {
         cwd: "/root".into(),
         home: Some("/root".into()),
+        env: Vec::new(),
     };
     let mut out = String::new();
     out.push_str(&format!(

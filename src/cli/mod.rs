@@ -129,6 +129,13 @@ pub(crate) fn shell_context() -> crate::shell::Context {
             .and_then(|p| p.to_str().map(str::to_string))
             .unwrap_or_else(|| "/".to_string()),
         home: std::env::var("HOME").ok().filter(|h| h.starts_with('/')),
+        env: std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .filter(|(k, _)| {
+                k.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            })
+            .collect(),
     }
 }
 

@@ -155,6 +155,7 @@ fn test(global: &Global, prefix: Option<&str>, verbose: bool) -> u8 {
     let ctx = Context {
         cwd: "/root".into(),
         home: Some("/root".into()),
+        env: Vec::new(),
     };
     let (mut passed, mut failed, mut untested) = (0usize, 0usize, Vec::new());
     for rule in rules

@@ -1,7 +1,7 @@
 //! Matching one rule against one invocation, on one host.
 
 use super::glob::name_matches;
-use super::rule::{Action, ConfirmKind, Rule, Severity};
+use super::rule::{Action, ConfirmKind, LazyGlobs, Rule, Severity};
 use crate::host::HostContext;
 use crate::shell::{Invocation, Target};
 use serde::Serialize;
@@ -87,9 +87,12 @@ impl Rule {
             }
         }
         let mut target = None;
+        let mut certainty = Certainty::Known;
         if let Some(globs) = &m.target {
             let set = globs.get()?;
-            target = Some(matching_target(inv, set)?);
+            let (t, c) = matching_target(inv, globs, set)?;
+            target = Some(t);
+            certainty = c;
         }
         if let Some(globs) = &m.redirect {
             let set = globs.get()?;
@@ -130,13 +133,28 @@ impl Rule {
         if target.is_none() {
             target = namespace_or_operand(inv);
         }
+        // What may be harmless is asked about, not denied: an operand that is not known before it
+        // runs could be anything, but it is not known to be what the rule forbids.
+        let (action, note) = match certainty {
+            Certainty::Unknown if self.action > Action::Confirm => (
+                Action::Confirm,
+                " (the target is not known before the command runs)",
+            ),
+            Certainty::Unknown => (
+                self.action,
+                " (the target is not known before the command runs)",
+            ),
+            Certainty::Known => (self.action, ""),
+        };
+        let mut message = render(&self.message, inv, host, target.as_deref());
+        message.push_str(note);
         Some(Match {
             rule: self.id.clone(),
             severity: self.severity,
-            action: self.action,
+            action,
             confirm: self.confirm,
-            approvers: (self.action == Action::Approve).then_some(self.approvers),
-            message: render(&self.message, inv, host, target.as_deref()),
+            approvers: (action == Action::Approve).then_some(self.approvers),
+            message,
             why: self.why.clone(),
             instead: self.instead.clone(),
             invocation: index,
@@ -153,36 +171,74 @@ fn starts_with(operands: &[String], words: &[String]) -> bool {
             .all(|(o, w)| w.split('|').any(|alt| name_matches(alt, o)))
 }
 
-/// The first target the globs match. An unknown target could be anything, so it matches;
-/// so does a command whose operands are supplied at run time (`xargs rm -rf`).
-fn matching_target(inv: &Invocation, set: &globset::GlobSet) -> Option<String> {
-    for t in &inv.targets {
-        match t {
-            Target::Path(p) if set.is_match(p) || glob_operand_may_match(p, set) => {
-                return Some(p.clone())
-            }
-            Target::Unknown(s) => return Some(s.clone()),
-            Target::Path(_) => {}
-        }
-    }
-    inv.dynamic_operands
-        .then(|| "(operands supplied at run time)".to_string())
+/// How sure a target match is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Certainty {
+    /// A known path matched.
+    Known,
+    /// An operand not known before run time could match: it could be anything.
+    Unknown,
 }
 
-/// `rm -rf /var/lib/*` names a glob: it matches when the directory part does (`/var/lib/*` may
-/// expand to `/var/lib/postgresql`). Checked by matching the pattern with its glob parts as a path.
-fn glob_operand_may_match(p: &str, set: &globset::GlobSet) -> bool {
-    if !p.contains(['*', '?', '[']) {
-        return false;
+/// The first target the globs match, and how sure that is.
+///
+/// - A known path matches when a pattern matches it.
+/// - A glob operand (`/var/lib/*`) matches when a pattern matches it as written, or could match
+///   something strictly inside the directory it expands in.
+/// - The roots of `find … -exec rm {}` stand for what is strictly inside them.
+/// - An operand not known before run time (`$DIR/x`), or operands appended by `xargs`, could be
+///   anything: they match, uncertainly.
+fn matching_target(
+    inv: &Invocation,
+    globs: &LazyGlobs,
+    set: &globset::GlobSet,
+) -> Option<(String, Certainty)> {
+    let from_find = inv.dynamic_operands && inv.via.last().is_some_and(|v| v == "find");
+    for t in &inv.targets {
+        match t {
+            Target::Path(p) if from_find => {
+                if inside_may_match(p, globs, set) {
+                    return Some((format!("{}/…", p.trim_end_matches('/')), Certainty::Known));
+                }
+            }
+            Target::Path(p) => {
+                if set.is_match(p) {
+                    return Some((p.clone(), Certainty::Known));
+                }
+                if let Some(dir) = glob_dir(p) {
+                    if inside_may_match(dir, globs, set) {
+                        return Some((p.clone(), Certainty::Known));
+                    }
+                }
+            }
+            Target::Unknown(s) => return Some((s.clone(), Certainty::Unknown)),
+        }
     }
-    // The directory the glob expands in, and a stand-in child of it.
-    let dir = p[..p.find(['*', '?', '[']).unwrap_or(p.len())].trim_end_matches(|c| c != '/');
-    let dir = if dir.len() > 1 {
-        dir.trim_end_matches('/')
-    } else {
-        dir
-    };
-    set.is_match(dir) || set.is_match(format!("{}/x", dir.trim_end_matches('/')))
+    (inv.dynamic_operands && !from_find).then(|| {
+        (
+            "(operands supplied at run time)".to_string(),
+            Certainty::Unknown,
+        )
+    })
+}
+
+/// The directory a glob operand expands in: `/var/lib/*` → `/var/lib`, `/*` → `/`.
+fn glob_dir(p: &str) -> Option<&str> {
+    let first = p.find(['*', '?', '['])?;
+    let dir = &p[..p[..first].rfind('/').unwrap_or(0)];
+    Some(if dir.is_empty() { "/" } else { dir })
+}
+
+/// Whether some path strictly inside `root` could match: a pattern matches a child of it, or a
+/// pattern's literal part lies inside it (`/var/lib` holds `/var/lib/postgresql/**`).
+fn inside_may_match(root: &str, globs: &LazyGlobs, set: &globset::GlobSet) -> bool {
+    let root = root.trim_end_matches('/');
+    let prefix = format!("{root}/");
+    set.is_match(format!("{prefix}x"))
+        || globs.sources.iter().any(|g| {
+            let literal = &g[..g.find(['*', '?', '[', '{']).unwrap_or(g.len())];
+            literal.starts_with(&prefix) && literal.len() > prefix.len()
+        })
 }
 
 /// Hosts the invocation names: `ssh HOST`, `psql -h HOST`, `kubectl --context CTX`, ….

@@ -10,7 +10,7 @@ pub fn analyze(text: &str, ctx: &Context) -> Analysis {
     let mut state = State {
         cwd: Some(ctx.cwd.clone()),
         home: ctx.home.clone(),
-        vars: Vec::new(),
+        vars: initial_vars(ctx),
     };
     let mut out = Out::default();
     walk::analyze_text(text, &mut state, &Frame::default(), &mut out);
@@ -18,4 +18,16 @@ pub fn analyze(text: &str, ctx: &Context) -> Analysis {
         invocations: out.invocations,
         problems: out.problems,
     }
+}
+
+/// The environment as variables already assigned, and the environment-only ones that are
+/// missing as empty.
+fn initial_vars(ctx: &Context) -> Vec<(String, Option<String>)> {
+    let mut vars: Vec<(String, Option<String>)> = super::ENVIRONMENT_ONLY
+        .iter()
+        .filter(|n| !ctx.env.iter().any(|(k, _)| k == *n))
+        .map(|n| ((*n).to_owned(), Some(String::new())))
+        .collect();
+    vars.extend(ctx.env.iter().map(|(k, v)| (k.clone(), Some(v.clone()))));
+    vars
 }

@@ -18,7 +18,16 @@ pub struct Context {
     pub cwd: String,
     /// The invoking user's home directory, for `~` expansion.
     pub home: Option<String>,
+    /// Exported variables of the shell the command comes from (the checking process's
+    /// environment). `$NAME` of one of these expands to its value; a variable that is only ever
+    /// set in the environment (`TMPDIR`, `TMP`, `TEMP`) and is missing here expands to nothing,
+    /// as bash would expand it. Any other unknown variable leaves the word unknown.
+    pub env: Vec<(String, String)>,
 }
+
+/// Variables that are set through the environment or not at all: when the environment lacks
+/// them, the shell has them unset too.
+pub const ENVIRONMENT_ONLY: &[&str] = &["TMPDIR", "TMP", "TEMP"];
 
 /// The result of analysing one command line.
 #[derive(Debug, Clone, Default, Serialize)]

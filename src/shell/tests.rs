@@ -6,6 +6,7 @@ fn ctx() -> Context {
     Context {
         cwd: "/home/me/work".to_owned(),
         home: Some("/home/me".to_owned()),
+        env: Vec::new(),
     }
 }
 

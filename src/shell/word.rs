@@ -324,20 +324,35 @@ impl<'a> Exp<'a> {
             return;
         }
         // An operator follows (`:-`, `#`, `/`, …): the words after it may hold substitutions.
-        let op_len = rest
-            .bytes()
-            .take_while(|b| b":-=?+#%/^,@!".contains(b))
-            .count();
+        const OPS: [&str; 18] = [
+            ":-", ":=", ":?", ":+", "##", "%%", "//", "^^", ",,", "-", "=", "?", "+", "#", "%",
+            "/", "^", ",",
+        ];
+        let op_len = OPS
+            .iter()
+            .find(|op| rest.starts_with(**op))
+            .map_or(rest.len().min(1), |op| op.len());
         let value = &rest[op_len.min(rest.len())..];
-        let value_known = if !name.is_empty() && matches!(&rest[..op_len], ":-" | "-" | ":=" | "=")
-        {
-            self.scope.lookup(name).filter(|v| !v.is_empty())
-        } else {
-            None
-        };
+        let op = &rest[..op_len];
         self.nested_subs(value, 0, value.len());
-        match value_known {
-            Some(v) => self.out.push_str(&v),
+        if name.is_empty() || !matches!(op, ":-" | "-" | ":=" | "=") {
+            self.unknown(whole);
+            return;
+        }
+        match self.scope.lookup(name) {
+            Some(v) if !v.is_empty() => self.out.push_str(&v),
+            // Known to be empty or unset: the default word is what the shell uses.
+            Some(_) => {
+                let mut inner = Exp::new(self.scope, self.depth + 1);
+                if self.depth < MAX_WORD_DEPTH {
+                    inner.unquoted(value, 0, value.len());
+                }
+                if inner.known && self.depth < MAX_WORD_DEPTH {
+                    self.out.push_str(&inner.out);
+                } else {
+                    self.unknown(whole);
+                }
+            }
             None => self.unknown(whole),
         }
     }
@@ -505,6 +520,9 @@ mod tests {
         assert_eq!(ex("\"a $(b \"c\") d\"").subs, vec!["b \"c\""]);
         assert_eq!(ex("`rm -rf /x`").subs, vec!["rm -rf /x"]);
         assert_eq!(ex("${y:-$(rm -rf /z)}").subs, vec!["rm -rf /z"]);
+        let x = ex("${X:-/b}/c");
+        assert!(x.known);
+        assert_eq!(x.value, "/a/c");
         assert_eq!(ex("$(( $(rm a) + 1 ))").subs, vec!["rm a"]);
         assert_eq!(ex("$(echo $(rm b))").subs, vec!["echo $(rm b)"]);
         assert!(!ex("$(x)").known);
