@@ -9,4 +9,5 @@ pub mod sql;
 pub mod host;
 pub mod policy;
 pub mod decide;
+pub mod audit;
 pub mod cli;
