@@ -297,7 +297,7 @@ pub fn predecessor(path: &Path) -> Option<Predecessor> {
                 .then(|| (m.modified().ok().unwrap_or(std::time::UNIX_EPOCH), p))
         })
         .collect();
-    candidates.sort_by(|a, b| b.0.cmp(&a.0));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (_, p) in candidates {
         let Ok(f) = File::open(&p) else { continue };
         let Ok(locked) = lock(&f, FlockArg::LockShared) else {
@@ -358,7 +358,7 @@ pub fn rotated_siblings(path: &Path) -> Vec<PathBuf> {
             }
         }
     }
-    numbered.sort_by(|a, b| b.0.cmp(&a.0));
+    numbered.sort_by_key(|c| std::cmp::Reverse(c.0));
     dated.sort();
     numbered
         .into_iter()
