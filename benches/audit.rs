@@ -85,13 +85,22 @@ fn bench_append(dir: &Path, host: &HostContext) {
 
     let p = dir.join("append8p.jsonl");
     let host_toml = dir.join("host.toml");
-    std::fs::write(&host_toml, "environment = \"production\"\n[audit]\nsyslog = \"none\"\n")
-        .unwrap_or_else(|e| fatal("host.toml", e));
+    std::fs::write(
+        &host_toml,
+        "environment = \"production\"\n[audit]\nsyslog = \"none\"\n",
+    )
+    .unwrap_or_else(|e| fatal("host.toml", e));
     let t = Instant::now();
     let kids: Vec<_> = (0..8)
         .map(|_| {
             Command::new(BIN)
-                .args(["audit", "append-test", "--count", &per.to_string(), "--audit-file"])
+                .args([
+                    "audit",
+                    "append-test",
+                    "--count",
+                    &per.to_string(),
+                    "--audit-file",
+                ])
                 .arg(&p)
                 .arg("--host-file")
                 .arg(&host_toml)
@@ -147,7 +156,10 @@ fn timed(cmd: &[&str], file: &Path) -> (f64, u64) {
     let err = String::from_utf8_lossy(&o.stderr);
     let rss = err
         .lines()
-        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     (s, rss)
@@ -174,7 +186,10 @@ fn main() {
     let log = dir.path().join("big.jsonl");
     let (n, bytes) = generate(&log, &host, mb);
     let mbs = bytes as f64 / 1e6;
-    println!("generated {n} records, {mbs:.0} MB ({} bytes/record)", bytes / n);
+    println!(
+        "generated {n} records, {mbs:.0} MB ({} bytes/record)",
+        bytes / n
+    );
 
     // Warm the page cache, then best of 3 each, alternating nothing else.
     let _ = timed(&["cat"], &log);
@@ -187,10 +202,7 @@ fn main() {
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    println!(
-        "sha256sum:                       {:>8.0} MB/s",
-        mbs / sha
-    );
+    println!("sha256sum:                       {:>8.0} MB/s", mbs / sha);
     println!(
         "prodguard audit verify:          {:>8.0} MB/s  ({:.0} records/s, peak RSS {} KiB, chain {})",
         mbs / ver,
@@ -202,7 +214,15 @@ fn main() {
 
     let (srch, srch_rss) = best(
         2,
-        &[BIN, "audit", "search", "--user", "nobody", "--grep", "drop table"],
+        &[
+            BIN,
+            "audit",
+            "search",
+            "--user",
+            "nobody",
+            "--grep",
+            "drop table",
+        ],
         &log,
     );
     println!(
