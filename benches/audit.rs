@@ -45,6 +45,14 @@ fn fatal(what: &str, e: impl std::fmt::Display) -> ! {
     std::process::exit(1)
 }
 
+fn chain(p: &Path) -> &'static str {
+    use prodguard::audit::verify::{verify, Input};
+    match verify(&[Input::Path(p.to_path_buf())]) {
+        Ok(r) if r.ok => "chain ok",
+        _ => "CHAIN BROKEN",
+    }
+}
+
 fn bench_append(dir: &Path, host: &HostContext) {
     let n1 = 2000u64;
     let p = dir.join("append1.jsonl");
@@ -56,9 +64,10 @@ fn bench_append(dir: &Path, host: &HostContext) {
     }
     let s = t.elapsed().as_secs_f64();
     println!(
-        "append+fsync, 1 writer:          {:>8.0} records/s ({n1} records, {:.1} µs each)",
+        "append+fsync, 1 writer:          {:>8.0} records/s ({n1} records, {:.1} µs each, {})",
         n1 as f64 / s,
-        s * 1e6 / n1 as f64
+        s * 1e6 / n1 as f64,
+        chain(&p)
     );
 
     let per = 500u64;
@@ -78,9 +87,10 @@ fn bench_append(dir: &Path, host: &HostContext) {
     });
     let s = t.elapsed().as_secs_f64();
     println!(
-        "append+fsync, 8 writer threads:  {:>8.0} records/s ({} records)",
+        "append+fsync, 8 writer threads:  {:>8.0} records/s ({} records, {})",
         (8 * per) as f64 / s,
-        8 * per
+        8 * per,
+        chain(&p)
     );
 
     let p = dir.join("append8p.jsonl");
@@ -116,9 +126,10 @@ fn bench_append(dir: &Path, host: &HostContext) {
     }
     let s = t.elapsed().as_secs_f64();
     println!(
-        "append+fsync, 8 writer procs:    {:>8.0} records/s ({} records, incl. process start)",
+        "append+fsync, 8 writer procs:    {:>8.0} records/s ({} records, incl. process start, {})",
         (8 * per) as f64 / s,
-        8 * per
+        8 * per,
+        chain(&p)
     );
 }
 
