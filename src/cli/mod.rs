@@ -1,6 +1,7 @@
 //! Command-line definitions and dispatch. One list of options drives parsing, `--help`, the man
 //! page and the completions.
 
+pub mod audit;
 mod check;
 mod explain;
 mod gate;
@@ -52,6 +53,31 @@ pub struct Global {
     /// Directory of site policy packs [default: /etc/prodguard/policies.d].
     #[arg(long, global = true, value_name = "DIR")]
     pub policy_dir: Option<PathBuf>,
+    /// Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub audit_file: Option<PathBuf>,
+}
+
+impl Global {
+    /// A setgid run trusts only the system configuration: a user must not be able to point the
+    /// guard at another host description, policy or audit log.
+    fn sanitised(mut self) -> Self {
+        if crate::audit::privilege::is_setgid() {
+            for (name, set) in [
+                ("--host-file", self.host_file.is_some()),
+                ("--policy-dir", self.policy_dir.is_some()),
+                ("--audit-file", self.audit_file.is_some()),
+            ] {
+                if set {
+                    eprintln!("prodguard: {name} is ignored: this prodguard is installed setgid and reads only the system configuration");
+                }
+            }
+            self.host_file = None;
+            self.policy_dir = None;
+            self.audit_file = None;
+        }
+        self
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +97,9 @@ pub enum Command {
     Banner,
     /// Print the prompt segment (or terminal title) naming the environment and host.
     Prompt(show::PromptArgs),
+    /// Verify, search and summarise the audit log (for the security team).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Entry point of the binary.
@@ -94,6 +123,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    let global = cli.global.sanitised();
+    let cli = Cli { global, ..cli };
     let code = match cli.command {
         Some(Command::Check(args)) => check::run_check(&cli.global, &args),
         Some(Command::Explain(args)) => explain::run(&cli.global, &args),
@@ -102,6 +133,14 @@ pub fn main() -> ExitCode {
         Some(Command::Init(args)) => init::run(&args),
         Some(Command::Banner) => show::banner(&cli.global),
         Some(Command::Prompt(args)) => show::prompt(&cli.global, &args),
+        Some(Command::Audit(cmd)) => {
+            let opts = audit::AuditOptions {
+                audit_file: cli.global.audit_file.clone(),
+                host: crate::host::HostContext::load(cli.global.host_file.as_deref()),
+                redactions: Vec::new(),
+            };
+            return audit::run(cmd, &opts);
+        }
         None if !cli.exec.is_empty() => check::run_exec(&cli.global, &cli.exec),
         None => {
             eprintln!("prodguard: nothing to do; see `prodguard --help`");

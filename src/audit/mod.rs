@@ -1,0 +1,360 @@
+//! The audit trail: every decision as one redacted, hash-chained JSON line, written to a file
+//! (`flock`, one `write`, `fsync`) and to syslog (facility authpriv).
+//!
+//! The caller builds a [`Record`] (usually with [`Record::new_for_current_process`]), opens
+//! the [`Sinks`] once (before dropping the `prodguard` group, see [`privilege`]) and calls
+//! [`record`]. The result says which sinks took the record; whether a risky command may run
+//! when none did is the caller's decision (DESIGN §9: refuse it, with the reason).
+//!
+//! The record schema, the canonical form and the chain rules are documented in
+//! `man/prodguard-audit.5`; `docs/audit.md` explains the design choices.
+
+pub mod chain;
+pub mod privilege;
+pub mod record;
+pub mod redact;
+pub mod search;
+pub mod sink;
+pub mod syslog;
+pub mod verify;
+
+pub use record::{Action, Challenge, Event, InvocationRecord, Outcome, Record};
+pub use sink::FileSink;
+pub use syslog::{SyslogSink, SyslogTarget};
+
+use crate::host::HostContext;
+use std::path::{Path, PathBuf};
+
+/// Where the audit log goes when nothing else is configured.
+pub const DEFAULT_AUDIT_FILE: &str = "/var/log/prodguard/audit.jsonl";
+
+/// Longest command text kept in a record, in bytes; longer text is cut and marked.
+pub const MAX_COMMAND_BYTES: usize = 64 * 1024;
+
+/// Errors of the audit trail. Each `Display` is a whole sentence naming the file or target.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("cannot open the audit log {}: {}", path.display(), reason(err))]
+    Open { path: PathBuf, err: std::io::Error },
+    #[error("cannot lock the audit log {}: {}", path.display(), reason(err))]
+    Lock { path: PathBuf, err: std::io::Error },
+    #[error("cannot read the audit log {}: {}", path.display(), reason(err))]
+    Read { path: PathBuf, err: std::io::Error },
+    #[error("cannot write the audit log {}: {}", path.display(), reason(err))]
+    Write { path: PathBuf, err: std::io::Error },
+    #[error("cannot encode an audit record: {0}")]
+    Encode(String),
+    #[error("cannot send the audit record to syslog at {target}: {reason}")]
+    Syslog { target: String, reason: String },
+    #[error(
+        "invalid audit syslog setting \"{value}\": {reason} (expected none, /dev/log, unix:/path, udp:host:port or tcp:host:port)"
+    )]
+    SyslogSetting { value: String, reason: String },
+    #[error("the audit file sink is not configured")]
+    NoFile,
+    #[error("no audit sink accepted the record ({0})")]
+    NoSink(String),
+    #[error("cannot drop the prodguard group: {0}")]
+    Privilege(String),
+}
+
+impl AuditError {
+    /// The underlying OS error, for callers that tell ENOSPC from EACCES.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match self {
+            AuditError::Open { err, .. }
+            | AuditError::Lock { err, .. }
+            | AuditError::Read { err, .. }
+            | AuditError::Write { err, .. } => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// An OS error as the C library words it ("No space left on device"), without "(os error 28)".
+pub fn reason(err: &std::io::Error) -> String {
+    match err.raw_os_error() {
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_string(),
+        None => err.to_string(),
+    }
+}
+
+/// Which sinks took a record.
+#[derive(Debug, Default)]
+#[must_use = "a record that reached no sink must stop risky commands"]
+pub struct Written {
+    /// The record is in the file, chained and fsynced.
+    pub file_ok: bool,
+    /// The record was handed to syslog.
+    pub syslog_ok: bool,
+    /// The record's hash in the file's chain (when `file_ok`).
+    pub hash: Option<String>,
+    /// Why a configured sink failed (also recorded on the other sink).
+    pub failures: Vec<AuditError>,
+}
+
+impl Written {
+    /// Whether at least one sink holds the record.
+    pub fn any(&self) -> bool {
+        self.file_ok || self.syslog_ok
+    }
+}
+
+/// The open audit sinks. Open them while still privileged; [`record`] works after the drop.
+#[derive(Debug)]
+pub struct Sinks {
+    file: Result<FileSink, AuditError>,
+    syslog: Option<Result<SyslogSink, AuditError>>,
+    redactions: Vec<regex::Regex>,
+}
+
+/// The audit file to use: `--audit-file` unless running setgid (then it is ignored, so a user
+/// cannot point the privileged writer at another file), else host.toml's `[audit] file`, else
+/// [`DEFAULT_AUDIT_FILE`].
+pub fn audit_file_path(cli: Option<&Path>, host: &HostContext) -> PathBuf {
+    match cli {
+        Some(p) if !privilege::is_setgid() => p.to_path_buf(),
+        _ => host
+            .audit_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_AUDIT_FILE)),
+    }
+}
+
+impl Sinks {
+    /// Open the file sink at `file` and the syslog sink `syslog` (`None`: disabled). Never
+    /// fails: a sink that cannot be opened is remembered, and each [`record`] reports it.
+    /// `redactions` are the policy's extra secret patterns.
+    pub fn open(
+        file: &Path,
+        syslog: Option<&SyslogTarget>,
+        hostname: &str,
+        redactions: Vec<regex::Regex>,
+    ) -> Sinks {
+        Sinks {
+            file: FileSink::open(file),
+            syslog: syslog.map(|t| SyslogSink::connect(t, hostname)),
+            redactions,
+        }
+    }
+
+    /// Open the sinks configured for this host: the file from [`audit_file_path`] and the
+    /// syslog target from host.toml's `[audit] syslog` (default `/dev/log`; `none` disables).
+    pub fn for_host(
+        host: &HostContext,
+        cli_audit_file: Option<&Path>,
+        redactions: Vec<regex::Regex>,
+    ) -> Sinks {
+        let file = audit_file_path(cli_audit_file, host);
+        let syslog = match SyslogTarget::parse(host.syslog.as_deref()) {
+            Ok(t) => t,
+            Err(e) => {
+                return Sinks {
+                    file: FileSink::open(&file),
+                    syslog: Some(Err(e)),
+                    redactions,
+                }
+            }
+        };
+        Sinks::open(&file, syslog.as_ref(), &host.hostname, redactions)
+    }
+
+    /// The file sink, or why it could not be opened.
+    pub fn file(&self) -> Result<&FileSink, &AuditError> {
+        self.file.as_ref()
+    }
+
+    /// The syslog sink: `None` when disabled, else the sink or why it could not be opened.
+    pub fn syslog(&self) -> Option<Result<&SyslogSink, &AuditError>> {
+        self.syslog.as_ref().map(Result::as_ref)
+    }
+
+    /// The extra redaction patterns.
+    pub fn redactions(&self) -> &[regex::Regex] {
+        &self.redactions
+    }
+}
+
+/// Redact every free-text field of `rec` in place; sets `redacted` when something was removed.
+pub fn redact_record(rec: &mut Record, extra: &[regex::Regex]) {
+    let mut changed = false;
+    for field in [&mut rec.command, &mut rec.reason, &mut rec.ticket] {
+        if let Some(text) = field.as_mut() {
+            let (out, c) = redact::redact_text(text, extra);
+            changed |= c;
+            *text = out;
+        }
+    }
+    for inv in &mut rec.invocations {
+        let (targets, c) = redact::redact_argv(&inv.targets, extra);
+        changed |= c;
+        inv.targets = targets;
+        let (via, c) = redact::redact_argv(&inv.via, extra);
+        changed |= c;
+        inv.via = via;
+    }
+    if let Some(cmd) = rec.command.as_mut() {
+        if cmd.len() > MAX_COMMAND_BYTES {
+            let mut cut = MAX_COMMAND_BYTES;
+            while !cmd.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let dropped = cmd.len() - cut;
+            cmd.truncate(cut);
+            cmd.push_str(&format!("…[{dropped} more bytes not recorded]"));
+        }
+    }
+    rec.redacted |= changed;
+}
+
+/// Redact, chain and write `rec` to every sink.
+///
+/// Returns which sinks took it. When one sink fails, a `sink-failure` record saying why is
+/// written to the other. When none takes it, returns [`AuditError::NoSink`] naming every
+/// reason: the caller must then refuse anything the policy would not allow without asking.
+pub fn record(rec: Record, sinks: &Sinks) -> Result<Written, AuditError> {
+    let mut rec = rec;
+    redact_record(&mut rec, &sinks.redactions);
+    let mut written = Written::default();
+
+    let file_line = match &sinks.file {
+        Ok(f) => match f.append(&mut rec) {
+            Ok(line) => {
+                written.file_ok = true;
+                written.hash = Some(rec.hash.clone());
+                Some(line)
+            }
+            Err(e) => {
+                written.failures.push(e);
+                None
+            }
+        },
+        Err(e) => {
+            written.failures.push(clone_error(e));
+            None
+        }
+    };
+
+    if let Some(syslog) = &sinks.syslog {
+        match syslog {
+            Ok(s) => {
+                if let Some(file_error) = written.failures.first() {
+                    // The file failed: say so on syslog first, then send the record itself,
+                    // chained from zeros because the file's chain could not be read.
+                    let note = failure_note(&rec, file_error);
+                    let _ = send_sealed(s, note);
+                }
+                let sent = match file_line {
+                    Some(ref line) => s.send(&rec, trim_newline(line)),
+                    None => send_sealed(s, rec.clone()),
+                };
+                match sent {
+                    Ok(()) => written.syslog_ok = true,
+                    Err(e) => written.failures.push(e),
+                }
+            }
+            Err(e) => written.failures.push(clone_error(e)),
+        }
+        if written.file_ok && !written.syslog_ok {
+            if let (Ok(f), Some(e)) = (&sinks.file, written.failures.last()) {
+                let mut note = failure_note(&rec, e);
+                let _ = f.append(&mut note);
+            }
+        }
+    }
+
+    if written.any() {
+        Ok(written)
+    } else {
+        let reasons: Vec<String> = written.failures.iter().map(ToString::to_string).collect();
+        Err(AuditError::NoSink(reasons.join("; ")))
+    }
+}
+
+fn send_sealed(s: &SyslogSink, mut rec: Record) -> Result<(), AuditError> {
+    let line =
+        chain::seal(&mut rec, chain::ZERO_HASH).map_err(|e| AuditError::Encode(e.to_string()))?;
+    s.send(&rec, trim_newline(&line))
+}
+
+fn trim_newline(line: &[u8]) -> &str {
+    let l = line.strip_suffix(b"\n").unwrap_or(line);
+    std::str::from_utf8(l).unwrap_or_default()
+}
+
+/// A `sink-failure` record about `err`, with the identity of `about`.
+fn failure_note(about: &Record, err: &AuditError) -> Record {
+    about.note(Event::SinkFailure, err.to_string())
+}
+
+/// Open errors are kept in `Sinks` and reported with every record; `io::Error` is not
+/// `Clone`, so rebuild an equivalent one.
+fn clone_error(e: &AuditError) -> AuditError {
+    let io = |err: &std::io::Error| match err.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(err.kind(), err.to_string()),
+    };
+    match e {
+        AuditError::Open { path, err } => AuditError::Open {
+            path: path.clone(),
+            err: io(err),
+        },
+        AuditError::Lock { path, err } => AuditError::Lock {
+            path: path.clone(),
+            err: io(err),
+        },
+        AuditError::Read { path, err } => AuditError::Read {
+            path: path.clone(),
+            err: io(err),
+        },
+        AuditError::Write { path, err } => AuditError::Write {
+            path: path.clone(),
+            err: io(err),
+        },
+        AuditError::Encode(s) => AuditError::Encode(s.clone()),
+        AuditError::Syslog { target, reason } => AuditError::Syslog {
+            target: target.clone(),
+            reason: reason.clone(),
+        },
+        AuditError::SyslogSetting { value, reason } => AuditError::SyslogSetting {
+            value: value.clone(),
+            reason: reason.clone(),
+        },
+        AuditError::NoFile => AuditError::NoFile,
+        AuditError::NoSink(s) => AuditError::NoSink(s.clone()),
+        AuditError::Privilege(s) => AuditError::Privilege(s.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_sentences_have_no_errno_suffix() {
+        let e = AuditError::Write {
+            path: PathBuf::from("/var/log/prodguard/audit.jsonl"),
+            err: std::io::Error::from_raw_os_error(libc::ENOSPC),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot write the audit log /var/log/prodguard/audit.jsonl: No space left on device"
+        );
+    }
+
+    #[test]
+    fn redact_record_marks_and_truncates() {
+        let host = HostContext::unknown();
+        let mut r = Record::new(Event::Command, &host, "a".into(), 1).with_command(format!(
+            "PGPASSWORD=x psql {}",
+            "a".repeat(MAX_COMMAND_BYTES)
+        ));
+        r.reason = Some("token ghp_abcdefghijklmnopqrstuvwxyz0123456789".into());
+        redact_record(&mut r, &[]);
+        assert!(r.redacted);
+        let cmd = r.command.unwrap_or_default();
+        assert!(cmd.starts_with("PGPASSWORD=*** psql"));
+        assert!(cmd.ends_with("more bytes not recorded]"));
+        assert_eq!(r.reason.as_deref(), Some("token ***"));
+    }
+}

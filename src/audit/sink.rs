@@ -1,0 +1,489 @@
+//! The file sink: append-only JSON lines, chained, one `write` per append, `fsync`ed.
+//!
+//! # Appending
+//! The file is opened once, `O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW`, mode 0640
+//! (so it can be opened while the process holds the `prodguard` group and used after the group
+//! is dropped, and an exec'd child never inherits it). Each append:
+//!
+//! 1. takes `flock(LOCK_EX)` on the file (every writer does, so lines never interleave);
+//! 2. checks that the path still names the open file; if logrotate renamed it, reopens the path
+//!    (when the process still may) and starts over;
+//! 3. reads the end of the file backwards to find the last sealed record, whose `hash` becomes
+//!    `prev` — usually one 4 KiB `pread`;
+//! 4. if bytes follow that record that are not a whole record (a writer killed mid-write, or
+//!    foreign bytes), writes first a `\n` and a `torn-tail` record naming the byte offset where
+//!    they start, chained from the last good record, so the damage is reported, never dropped;
+//! 5. if the file is empty, continues the chain from the rotated predecessor (see
+//!    [`predecessor`]), or from 64 zeros when there is none;
+//! 6. writes everything in one `write(2)`, then `fdatasync`, then unlocks.
+
+use super::chain::{self, Sealed, ZERO_HASH};
+use super::record::{Event, Record};
+use super::AuditError;
+use nix::fcntl::{Flock, FlockArg};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// How far back from the end of a file a writer looks for the last record.
+const MAX_TAIL_SCAN: u64 = 8 * 1024 * 1024;
+
+/// An open audit log file.
+#[derive(Debug)]
+pub struct FileSink {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+fn open_log(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o640)
+        .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(path)
+}
+
+fn lock(file: &File, arg: FlockArg) -> Result<Flock<File>, std::io::Error> {
+    loop {
+        let dup = file.try_clone()?;
+        match Flock::lock(dup, arg) {
+            Ok(l) => return Ok(l),
+            Err((_, nix::errno::Errno::EINTR)) => continue,
+            Err((_, e)) => return Err(std::io::Error::from_raw_os_error(e as i32)),
+        }
+    }
+}
+
+impl FileSink {
+    /// Open (creating if needed) the audit log at `path`.
+    pub fn open(path: &Path) -> Result<FileSink, AuditError> {
+        let file = open_log(path).map_err(|err| AuditError::Open {
+            path: path.to_path_buf(),
+            err,
+        })?;
+        Ok(FileSink {
+            path: path.to_path_buf(),
+            file: Mutex::new(file),
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write_err(&self, err: std::io::Error) -> AuditError {
+        AuditError::Write {
+            path: self.path.clone(),
+            err,
+        }
+    }
+
+    /// Chain `rec` to the end of the file and write it. Sets `rec.prev` and `rec.hash` and
+    /// returns the line written for it (with its `\n`). `rec` is written as given: redact first
+    /// (see [`super::record`]).
+    pub fn append(&self, rec: &mut Record) -> Result<Vec<u8>, AuditError> {
+        let mut file = self
+            .file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Rotation can race with us at most a few times; then write where we are.
+        for attempt in 0..3 {
+            let locked = lock(&file, FlockArg::LockExclusive).map_err(|err| AuditError::Lock {
+                path: self.path.clone(),
+                err,
+            })?;
+            if attempt < 2 && self.rotated(&locked) {
+                drop(locked);
+                if let Ok(f) = open_log(&self.path) {
+                    *file = f;
+                    continue;
+                }
+                // No longer allowed to reopen (privileges dropped): keep the old file.
+                let locked =
+                    lock(&file, FlockArg::LockExclusive).map_err(|err| AuditError::Lock {
+                        path: self.path.clone(),
+                        err,
+                    })?;
+                return self.append_locked(&locked, rec);
+            }
+            return self.append_locked(&locked, rec);
+        }
+        Err(self.write_err(std::io::Error::other(
+            "the file keeps being replaced while we write",
+        )))
+    }
+
+    /// Whether the path no longer names the open file.
+    fn rotated(&self, f: &File) -> bool {
+        match (f.metadata(), std::fs::symlink_metadata(&self.path)) {
+            (Ok(a), Ok(b)) => a.dev() != b.dev() || a.ino() != b.ino(),
+            (Ok(_), Err(_)) => true,
+            _ => false,
+        }
+    }
+
+    fn append_locked(&self, f: &File, rec: &mut Record) -> Result<Vec<u8>, AuditError> {
+        let read_err = |err| AuditError::Read {
+            path: self.path.clone(),
+            err,
+        };
+        let size = f.metadata().map_err(read_err)?.len();
+        let tail = scan_tail(f, size).map_err(read_err)?;
+        let mut buf = Vec::with_capacity(1024);
+        let mut prev = match &tail.last_hash {
+            Some(h) => h.clone(),
+            None => match predecessor(&self.path) {
+                Some(p) => {
+                    if let Some(torn) = p.torn_at {
+                        let note = torn_record(
+                            rec,
+                            torn,
+                            format!(
+                                "the rotated file {} ends with {} bytes that are not a record",
+                                p.path.display(),
+                                p.size - torn
+                            ),
+                        );
+                        self.seal_into(&mut buf, note, &p.last_hash)?
+                    } else {
+                        p.last_hash
+                    }
+                }
+                None => ZERO_HASH.to_string(),
+            },
+        };
+        if let Some(torn) = tail.torn_at {
+            if !tail.ends_with_newline {
+                buf.push(b'\n');
+            }
+            let detail = if tail.complete_unterminated {
+                "the last record was missing its final newline".to_string()
+            } else {
+                format!(
+                    "{} bytes at the end of the file are not a record (a writer died mid-write, or foreign bytes were appended)",
+                    size - torn
+                )
+            };
+            let note = torn_record(rec, torn, detail);
+            prev = self.seal_into(&mut buf, note, &prev)?;
+        }
+        let line_start = buf.len();
+        let line = chain::seal(rec, &prev).map_err(|e| AuditError::Encode(e.to_string()))?;
+        buf.extend_from_slice(&line);
+        // One write(2) for everything; only a short write (full disk) loops.
+        let mut out: &File = f;
+        out.write_all(&buf).map_err(|e| self.write_err(e))?;
+        f.sync_data().map_err(|e| self.write_err(e))?;
+        Ok(buf[line_start..].to_vec())
+    }
+
+    fn seal_into(
+        &self,
+        buf: &mut Vec<u8>,
+        mut note: Record,
+        prev: &str,
+    ) -> Result<String, AuditError> {
+        let line = chain::seal(&mut note, prev).map_err(|e| AuditError::Encode(e.to_string()))?;
+        buf.extend_from_slice(&line);
+        Ok(note.hash)
+    }
+}
+
+fn torn_record(about: &Record, offset: u64, detail: String) -> Record {
+    let mut n = about.note(Event::TornTail, detail);
+    n.offset = Some(offset);
+    n
+}
+
+/// What the end of a log file looks like.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tail {
+    /// Hash of the last sealed record, `None` when the file holds none (within the scan).
+    pub last_hash: Option<String>,
+    /// Offset of the first byte after the last record, when bytes follow it.
+    pub torn_at: Option<u64>,
+    /// Whether the file ends with `\n`.
+    pub ends_with_newline: bool,
+    /// The unterminated last line is a whole sealed record that only lacks its `\n`.
+    pub complete_unterminated: bool,
+}
+
+/// Find the last sealed record of a file of `size` bytes by reading backwards from its end.
+pub fn scan_tail(f: &File, size: u64) -> std::io::Result<Tail> {
+    let mut tail = Tail::default();
+    if size == 0 {
+        tail.ends_with_newline = true;
+        return Ok(tail);
+    }
+    let mut window = 4096u64;
+    loop {
+        let start = size.saturating_sub(window);
+        let len = usize::try_from(size - start).unwrap_or(usize::MAX);
+        let mut buf = vec![0u8; len];
+        f.read_exact_at(&mut buf, start)?;
+        tail.ends_with_newline = buf.last() == Some(&b'\n');
+        // Walk lines from the end. `end` is the end of the current line (exclusive, no `\n`).
+        let mut end = if tail.ends_with_newline { len - 1 } else { len };
+        let mut after_good = len; // offset (in buf) just after the last good line's `\n`
+        let mut first = true;
+        loop {
+            let line_start = match buf[..end].iter().rposition(|&c| c == b'\n') {
+                Some(p) => p + 1,
+                None if start == 0 => 0,
+                None => break, // the line begins before the window
+            };
+            let line = &buf[line_start..end];
+            if let Some(s) = Sealed::parse(line) {
+                let hash = String::from_utf8_lossy(s.hash).into_owned();
+                if first && !tail.ends_with_newline {
+                    // A whole record that only lacks its newline.
+                    tail.complete_unterminated = true;
+                    tail.torn_at = Some(size);
+                } else if after_good < len {
+                    tail.torn_at = Some(start + after_good as u64);
+                }
+                tail.last_hash = Some(hash);
+                return Ok(tail);
+            }
+            first = false;
+            after_good = line_start;
+            if line_start == 0 {
+                break;
+            }
+            end = line_start - 1;
+        }
+        if start == 0 {
+            // No record at all: everything is foreign.
+            tail.torn_at = Some(0);
+            return Ok(tail);
+        }
+        if window >= MAX_TAIL_SCAN {
+            tail.torn_at = Some(start + after_good as u64);
+            return Ok(tail);
+        }
+        window *= 8;
+    }
+}
+
+/// The rotated file a new, empty log continues from.
+#[derive(Debug)]
+pub struct Predecessor {
+    /// Its path.
+    pub path: PathBuf,
+    /// Hash of its last record.
+    pub last_hash: String,
+    /// Where bytes that are not records start at its end, if any.
+    pub torn_at: Option<u64>,
+    /// Its size.
+    pub size: u64,
+}
+
+/// The newest rotated sibling of `path` holding records: `audit.jsonl.1`, `audit.jsonl.2`,
+/// … or dateext names (`audit.jsonl-20261123`), uncompressed, newest modification time first.
+/// Compressed rotations cannot be read, so logrotate must use `delaycompress` (documented).
+/// The predecessor is read under a shared lock so a writer still finishing a record in it is
+/// waited for.
+pub fn predecessor(path: &Path) -> Option<Predecessor> {
+    let mut candidates: Vec<(std::time::SystemTime, PathBuf)> = rotated_siblings(path)
+        .into_iter()
+        .filter_map(|p| {
+            let m = std::fs::metadata(&p).ok()?;
+            (m.is_file() && m.len() > 0)
+                .then(|| (m.modified().ok().unwrap_or(std::time::UNIX_EPOCH), p))
+        })
+        .collect();
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+    for (_, p) in candidates {
+        let Ok(f) = File::open(&p) else { continue };
+        let Ok(locked) = lock(&f, FlockArg::LockShared) else {
+            continue;
+        };
+        let Ok(size) = locked.metadata().map(|m| m.len()) else {
+            continue;
+        };
+        let Ok(tail) = scan_tail(&locked, size) else {
+            continue;
+        };
+        if let Some(last_hash) = tail.last_hash {
+            let torn_at = tail.torn_at.filter(|_| !tail.complete_unterminated);
+            return Some(Predecessor {
+                path: p,
+                last_hash,
+                torn_at,
+                size,
+            });
+        }
+    }
+    None
+}
+
+/// Rotated siblings of `path` (uncompressed), oldest first by logrotate's naming:
+/// `name.N` by descending N, then `name-SUFFIX` by ascending suffix.
+pub fn rotated_siblings(path: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Vec::new();
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut numbered: Vec<(u64, PathBuf)> = Vec::new();
+    let mut dated: Vec<(String, PathBuf)> = Vec::new();
+    for e in entries.flatten() {
+        let fname = e.file_name();
+        let Some(f) = fname.to_str() else { continue };
+        let Some(rest) = f.strip_prefix(name) else {
+            continue;
+        };
+        if is_compressed(rest) {
+            continue;
+        }
+        if let Some(n) = rest.strip_prefix('.').and_then(|n| n.parse::<u64>().ok()) {
+            numbered.push((n, dir.join(f)));
+        } else if let Some(s) = rest.strip_prefix('-') {
+            if !s.is_empty()
+                && s.bytes()
+                    .all(|c| c.is_ascii_digit() || c == b'-' || c == b'_')
+            {
+                dated.push((s.to_string(), dir.join(f)));
+            }
+        }
+    }
+    numbered.sort_by_key(|c| std::cmp::Reverse(c.0));
+    dated.sort();
+    numbered
+        .into_iter()
+        .map(|(_, p)| p)
+        .chain(dated.into_iter().map(|(_, p)| p))
+        .collect()
+}
+
+/// Whether a rotated name's suffix says it is compressed.
+pub fn is_compressed(suffix: &str) -> bool {
+    [".gz", ".xz", ".zst", ".bz2", ".lz4", ".Z"]
+        .iter()
+        .any(|e| suffix.ends_with(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::HostContext;
+
+    fn rec(cmd: &str) -> Record {
+        Record::new(Event::Command, &HostContext::unknown(), "u".into(), 1).with_command(cmd)
+    }
+
+    fn dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"))
+    }
+
+    #[test]
+    fn appends_chain() {
+        let d = dir();
+        let p = d.path().join("a.jsonl");
+        let s = FileSink::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        let mut a = rec("one");
+        let mut b = rec("two");
+        s.append(&mut a).unwrap_or_else(|e| panic!("{e}"));
+        s.append(&mut b).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.prev, ZERO_HASH);
+        assert_eq!(b.prev, a.hash);
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        assert_eq!(text.lines().count(), 2);
+    }
+
+    #[test]
+    fn torn_tail_is_recorded_and_chained_past() {
+        let d = dir();
+        let p = d.path().join("a.jsonl");
+        let s = FileSink::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        let mut a = rec("one");
+        s.append(&mut a).unwrap_or_else(|e| panic!("{e}"));
+        let good_len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .and_then(|mut f| f.write_all(b"{\"v\":1,\"time\":\"2026"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut b = rec("two");
+        s.append(&mut b).unwrap_or_else(|e| panic!("{e}"));
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        let note: Record = serde_json::from_str(lines[2]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(note.event, Event::TornTail);
+        assert_eq!(note.offset, Some(good_len));
+        assert_eq!(note.prev, a.hash);
+        assert_eq!(b.prev, note.hash);
+    }
+
+    #[test]
+    fn unterminated_whole_record_is_kept_in_the_chain() {
+        let d = dir();
+        let p = d.path().join("a.jsonl");
+        let mut a = rec("one");
+        let line = chain::seal(&mut a, ZERO_HASH).unwrap_or_default();
+        std::fs::write(&p, &line[..line.len() - 1]).unwrap_or_else(|e| panic!("{e}"));
+        let s = FileSink::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        let mut b = rec("two");
+        s.append(&mut b).unwrap_or_else(|e| panic!("{e}"));
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        let note: Record = serde_json::from_str(text.lines().nth(1).unwrap_or(""))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(note.event, Event::TornTail);
+        assert_eq!(note.prev, a.hash);
+    }
+
+    #[test]
+    fn new_file_continues_from_rotated_predecessor() {
+        let d = dir();
+        let p = d.path().join("audit.jsonl");
+        let mut a = rec("one");
+        FileSink::open(&p)
+            .and_then(|s| s.append(&mut a))
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::rename(&p, d.path().join("audit.jsonl.1")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(d.path().join("audit.jsonl.2.gz"), b"zz").unwrap_or_else(|e| panic!("{e}"));
+        let mut b = rec("two");
+        FileSink::open(&p)
+            .and_then(|s| s.append(&mut b))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(b.prev, a.hash);
+        assert_eq!(rotated_siblings(&p), vec![d.path().join("audit.jsonl.1")]);
+    }
+
+    #[test]
+    fn an_open_sink_follows_rotation() {
+        let d = dir();
+        let p = d.path().join("audit.jsonl");
+        let s = FileSink::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        let mut a = rec("one");
+        s.append(&mut a).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::rename(&p, d.path().join("audit.jsonl.1")).unwrap_or_else(|e| panic!("{e}"));
+        let mut b = rec("two");
+        s.append(&mut b).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(b.prev, a.hash);
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        assert_eq!(text.lines().count(), 1);
+    }
+
+    #[test]
+    fn full_disk_is_a_sentence() {
+        let s = FileSink::open(Path::new("/dev/full")).unwrap_or_else(|e| panic!("{e}"));
+        let err = s.append(&mut rec("x")).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("cannot write the audit log /dev/full: No space left on device")
+        );
+    }
+}

@@ -1,0 +1,602 @@
+//! `prodguard audit …`: the security team's view of the audit log.
+//!
+//! Exit codes: `verify` 0 intact, 1 damaged, 2 error; `search` 0 something matched, 1 nothing
+//! matched, 2 error; `stats` and `tail` 0 or 2. A closed pipe (`| head`) ends quietly.
+
+use crate::audit::search::{self, Filter, Scanned, Stats, View};
+use crate::audit::verify::{self, Input, Report};
+use crate::audit::{self, privilege, sink, Event, Outcome, Record, Sinks};
+use crate::host::HostContext;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// What the main command line hands to the audit commands.
+#[derive(Debug, Clone)]
+pub struct AuditOptions {
+    /// `--audit-file` (ignored when running setgid).
+    pub audit_file: Option<PathBuf>,
+    /// The host description.
+    pub host: HostContext,
+    /// Extra redaction patterns from the policy.
+    pub redactions: Vec<regex::Regex>,
+}
+
+/// Criteria shared by `search` and `stats`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FilterArgs {
+    /// Only records of this user.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only records from this host.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Only records where this rule id matched.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Only records with this outcome (allowed, denied, confirmed, aborted, timed-out, …).
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// Only records of this event (command, approval, session, torn-tail, sink-failure).
+    #[arg(long)]
+    pub event: Option<String>,
+    /// Only records of this login session.
+    #[arg(long)]
+    pub session: Option<String>,
+    /// Records at or after this time: RFC 3339 (2026-11-23T18:00:00Z) or a date (2026-11-23).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Records before this time; a date means up to the end of that day (UTC).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only records whose command matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+}
+
+/// The audit subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AuditCommand {
+    /// Verify the hash chain of the log and its rotations (oldest first).
+    Verify {
+        /// Files to verify as one chain, oldest first; `-` is stdin. Default: the configured
+        /// log's uncompressed rotations, then the log.
+        files: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the records that match every given criterion.
+    Search {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Print matching records as they are stored (JSON lines).
+        #[arg(long)]
+        json: bool,
+        /// Files to search; `-` is stdin. Default: the configured log and its rotations.
+        files: Vec<PathBuf>,
+    },
+    /// Count records by outcome, rule, user, host and event.
+    Stats {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Print the counts as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Files to read. Default: the configured log and its rotations.
+        files: Vec<PathBuf>,
+    },
+    /// Print the last records of the log, and with -f new ones as they are written.
+    Tail {
+        /// Keep printing records as they are appended (follows rotation).
+        #[arg(short = 'f', long)]
+        follow: bool,
+        /// How many records to print first.
+        #[arg(short = 'n', long, default_value_t = 10)]
+        lines: usize,
+        /// Print records as stored (JSON lines).
+        #[arg(long)]
+        json: bool,
+        /// The file. Default: the configured log.
+        file: Option<PathBuf>,
+    },
+    /// Test hook: append COUNT records of event `test`.
+    #[command(hide = true)]
+    AppendTest {
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+        /// Command text to record (redacted like any other).
+        #[arg(long)]
+        command: Option<String>,
+        /// Print each record's hash once it is on disk.
+        #[arg(long)]
+        print_hashes: bool,
+        /// Write only the first N bytes of the (last) record, then die by SIGKILL while holding
+        /// the lock: a writer killed mid-write. Refused when setgid.
+        #[arg(long, value_name = "N")]
+        tear_after: Option<usize>,
+    },
+    /// Test hook: open the sinks, record the command, drop the group, exec the command.
+    #[command(hide = true)]
+    ExecTest {
+        #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
+        argv: Vec<String>,
+    },
+}
+
+/// Run one audit subcommand.
+pub fn run(cmd: AuditCommand, opts: &AuditOptions) -> ExitCode {
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let result = match cmd {
+        AuditCommand::Verify { files, json } => cmd_verify(&mut out, opts, &files, json),
+        AuditCommand::Search {
+            filter,
+            json,
+            files,
+        } => cmd_search(&mut out, opts, &filter, json, &files),
+        AuditCommand::Stats {
+            filter,
+            json,
+            files,
+        } => cmd_stats(&mut out, opts, &filter, json, &files),
+        AuditCommand::Tail {
+            follow,
+            lines,
+            json,
+            file,
+        } => cmd_tail(&mut out, opts, follow, lines, json, file.as_deref()),
+        AuditCommand::AppendTest {
+            count,
+            command,
+            print_hashes,
+            tear_after,
+        } => cmd_append_test(&mut out, opts, count, command, print_hashes, tear_after),
+        AuditCommand::ExecTest { argv } => cmd_exec_test(opts, &argv),
+    };
+    let flushed = out.flush();
+    match (result, flushed) {
+        (Err(Failure::Pipe), _) => ExitCode::SUCCESS,
+        (Err(Failure::Message(m)), _) => {
+            eprintln!("prodguard: {m}");
+            ExitCode::from(2)
+        }
+        (Ok(code), Ok(())) => ExitCode::from(code),
+        (Ok(code), Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),
+        (Ok(_), Err(e)) => {
+            eprintln!(
+                "prodguard: cannot write to standard output: {}",
+                audit::reason(&e)
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+enum Failure {
+    /// stdout was closed: stop quietly.
+    Pipe,
+    /// A whole-sentence error for stderr (exit 2).
+    Message(String),
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::Pipe
+        } else {
+            Failure::Message(format!(
+                "cannot write to standard output: {}",
+                audit::reason(&e)
+            ))
+        }
+    }
+}
+
+type Res = Result<u8, Failure>;
+
+/// The configured log and its uncompressed rotations, oldest first.
+fn default_inputs(opts: &AuditOptions) -> Vec<Input> {
+    let path = audit::audit_file_path(opts.audit_file.as_deref(), &opts.host);
+    let mut v: Vec<Input> = sink::rotated_siblings(&path)
+        .into_iter()
+        .map(Input::Path)
+        .collect();
+    v.push(Input::Path(path));
+    v
+}
+
+fn inputs(opts: &AuditOptions, files: &[PathBuf]) -> Vec<Input> {
+    if files.is_empty() {
+        default_inputs(opts)
+    } else {
+        files.iter().map(|p| Input::from_arg(p)).collect()
+    }
+}
+
+fn cmd_verify(out: &mut impl Write, opts: &AuditOptions, files: &[PathBuf], json: bool) -> Res {
+    let ins = inputs(opts, files);
+    let report = verify::verify(&ins).map_err(|e| Failure::Message(e.to_string()))?;
+    if json {
+        serde_json::to_writer(&mut *out, &report).map_err(|e| Failure::Message(e.to_string()))?;
+        writeln!(out)?;
+    } else {
+        print_verify(out, &report)?;
+    }
+    Ok(if report.ok { 0 } else { 1 })
+}
+
+fn print_verify(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
+    for w in &r.warnings {
+        writeln!(out, "warning: {}:{}: {}", w.file, w.line, w.message)?;
+    }
+    let files = r.files.len();
+    let plural = if files == 1 { "" } else { "s" };
+    match &r.failure {
+        None => {
+            writeln!(
+                out,
+                "ok: {} records in {files} file{plural}, chain intact{}",
+                r.records,
+                r.last_hash
+                    .as_deref()
+                    .map(|h| format!(", last hash {h}"))
+                    .unwrap_or_default()
+            )
+        }
+        Some(f) => {
+            writeln!(out, "FAILED: {}:{}: {}", f.file, f.line, f.message)?;
+            writeln!(out, "{} records verified before it", r.records)
+        }
+    }
+}
+
+fn build_filter(f: &FilterArgs) -> Result<Filter, Failure> {
+    let bad_time = |flag: &str, v: &str| {
+        Failure::Message(format!(
+            "--{flag} {v}: not a time; use RFC 3339 (2026-11-23T18:04:05Z) or a date (2026-11-23)"
+        ))
+    };
+    let since = match &f.since {
+        Some(s) => Some(search::since_bound(s).ok_or_else(|| bad_time("since", s))?),
+        None => None,
+    };
+    let until = match &f.until {
+        Some(s) => Some(search::until_bound(s).ok_or_else(|| bad_time("until", s))?),
+        None => None,
+    };
+    let grep =
+        match &f.grep {
+            Some(g) => Some(regex::Regex::new(g).map_err(|e| {
+                Failure::Message(format!("--grep: invalid regular expression: {e}"))
+            })?),
+            None => None,
+        };
+    Ok(Filter {
+        user: f.user.clone(),
+        host: f.host.clone(),
+        rule: f.rule.clone(),
+        outcome: f.outcome.clone(),
+        event: f.event.clone(),
+        session: f.session.clone(),
+        since,
+        until,
+        grep,
+    })
+}
+
+fn scan_all(
+    ins: &[Input],
+    filter: &Filter,
+    mut each: impl FnMut(&[u8], &View<'_>) -> std::io::Result<()>,
+) -> Result<Scanned, Failure> {
+    let mut scanned = Scanned::default();
+    let mut err: Option<std::io::Error> = None;
+    for i in ins {
+        let reader = match i.open() {
+            Ok(r) => r,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::NotFound
+                    && matches!(i, Input::Path(_))
+                    && ins.len() > 1 =>
+            {
+                continue
+            }
+            Err(e) => {
+                return Err(Failure::Message(format!(
+                    "cannot read {}: {}",
+                    i.name(),
+                    audit::reason(&e)
+                )))
+            }
+        };
+        let go_on = search::scan(reader, filter, &mut scanned, |line, v| {
+            match each(line, v) {
+                Ok(()) => true,
+                Err(e) => {
+                    err = Some(e);
+                    false
+                }
+            }
+        })
+        .map_err(|e| {
+            Failure::Message(format!("cannot read {}: {}", i.name(), audit::reason(&e)))
+        })?;
+        if let Some(e) = err.take() {
+            return Err(e.into());
+        }
+        if !go_on {
+            break;
+        }
+    }
+    if scanned.unparseable > 0 {
+        eprintln!(
+            "prodguard: {} lines are not records and were skipped (run `prodguard audit verify`)",
+            scanned.unparseable
+        );
+    }
+    Ok(scanned)
+}
+
+fn cmd_search(
+    out: &mut impl Write,
+    opts: &AuditOptions,
+    f: &FilterArgs,
+    json: bool,
+    files: &[PathBuf],
+) -> Res {
+    let filter = build_filter(f)?;
+    let ins = inputs(opts, files);
+    let scanned = scan_all(&ins, &filter, |line, v| {
+        if json {
+            out.write_all(line)?;
+            out.write_all(b"\n")
+        } else {
+            print_human(out, v)
+        }
+    })?;
+    Ok(if scanned.matched > 0 { 0 } else { 1 })
+}
+
+/// One record as a line for people: time, host, user, outcome, rules, command.
+fn print_human(out: &mut impl Write, v: &View<'_>) -> std::io::Result<()> {
+    let what = v.outcome.as_deref().unwrap_or(&v.event);
+    let rules = if v.rules.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", v.rules.join(","))
+    };
+    let text = v
+        .command
+        .as_deref()
+        .or(v.detail.as_deref())
+        .unwrap_or("")
+        .replace('\n', "\\n");
+    let exit = v
+        .exit_status
+        .map(|s| format!(" exit={s}"))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "{}  {}  {}  {what}{exit}{rules}  {text}",
+        v.time, v.host, v.user
+    )
+}
+
+fn cmd_stats(
+    out: &mut impl Write,
+    opts: &AuditOptions,
+    f: &FilterArgs,
+    json: bool,
+    files: &[PathBuf],
+) -> Res {
+    let filter = build_filter(f)?;
+    let ins = inputs(opts, files);
+    let mut st = Stats::default();
+    scan_all(&ins, &filter, |_, v| {
+        st.add(v);
+        Ok(())
+    })?;
+    if json {
+        serde_json::to_writer(&mut *out, &st).map_err(|e| Failure::Message(e.to_string()))?;
+        writeln!(out)?;
+        return Ok(0);
+    }
+    writeln!(
+        out,
+        "{} records{}",
+        st.records,
+        match (&st.first, &st.last) {
+            (Some(a), Some(b)) => format!(", {a} – {b}"),
+            _ => String::new(),
+        }
+    )?;
+    for (title, map) in [
+        ("outcome", &st.by_outcome),
+        ("event", &st.by_event),
+        ("rule", &st.by_rule),
+        ("user", &st.by_user),
+        ("host", &st.by_host),
+    ] {
+        if map.is_empty() {
+            continue;
+        }
+        writeln!(out, "\nby {title}:")?;
+        let mut rows: Vec<(&String, &u64)> = map.iter().collect();
+        rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let width = rows
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (k, n) in rows {
+            writeln!(out, "  {k:<width$}  {n:>8}")?;
+        }
+    }
+    Ok(0)
+}
+
+fn cmd_tail(
+    out: &mut impl Write,
+    opts: &AuditOptions,
+    follow: bool,
+    n: usize,
+    json: bool,
+    file: Option<&Path>,
+) -> Res {
+    let path = match file {
+        Some(p) => p.to_path_buf(),
+        None => audit::audit_file_path(opts.audit_file.as_deref(), &opts.host),
+    };
+    let cannot = |e: std::io::Error| {
+        Failure::Message(format!(
+            "cannot read {}: {}",
+            path.display(),
+            audit::reason(&e)
+        ))
+    };
+    let f = std::fs::File::open(&path).map_err(cannot)?;
+    let show = |out: &mut dyn Write, line: &[u8]| -> std::io::Result<()> {
+        if json {
+            out.write_all(line)?;
+            return out.write_all(b"\n");
+        }
+        match serde_json::from_slice::<View<'_>>(line) {
+            Ok(v) => print_human_dyn(out, &v),
+            Err(_) => writeln!(out, "(not a record: {})", String::from_utf8_lossy(line)),
+        }
+    };
+    for line in search::last_lines(&f, n).map_err(cannot)? {
+        show(out, &line)?;
+    }
+    out.flush()?;
+    if follow {
+        let mut failure = None;
+        search::follow(&path, |line| {
+            match show(out, line).and_then(|()| out.flush()) {
+                Ok(()) => true,
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            }
+        })
+        .map_err(cannot)?;
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+    }
+    Ok(0)
+}
+
+fn print_human_dyn(out: &mut dyn Write, v: &View<'_>) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    print_human(&mut buf, v)?;
+    out.write_all(&buf)
+}
+
+fn sinks(opts: &AuditOptions) -> Sinks {
+    Sinks::for_host(
+        &opts.host,
+        opts.audit_file.as_deref(),
+        opts.redactions.clone(),
+    )
+}
+
+fn cmd_append_test(
+    out: &mut impl Write,
+    opts: &AuditOptions,
+    count: u64,
+    command: Option<String>,
+    print_hashes: bool,
+    tear_after: Option<usize>,
+) -> Res {
+    if tear_after.is_some() && privilege::is_setgid() {
+        return Err(Failure::Message(
+            "--tear-after is refused in a setgid process".into(),
+        ));
+    }
+    let sinks = sinks(opts);
+    for i in 0..count {
+        let cmd = command
+            .clone()
+            .unwrap_or_else(|| format!("append-test record {i}"));
+        let rec = Record::new_for_current_process(Event::Test, &opts.host)
+            .with_command(cmd)
+            .with_outcome(Outcome::Allowed);
+        if i + 1 == count {
+            if let Some(n) = tear_after {
+                return tear(&sinks, rec, n).map(|()| 0);
+            }
+        }
+        match audit::record(rec, &sinks) {
+            Ok(w) => {
+                for f in &w.failures {
+                    eprintln!("prodguard: {f}");
+                }
+                if print_hashes {
+                    if let Some(h) = &w.hash {
+                        writeln!(out, "{h}")?;
+                        out.flush()?;
+                    }
+                }
+            }
+            Err(e) => return Err(Failure::Message(e.to_string())),
+        }
+    }
+    Ok(0)
+}
+
+/// Write the first `n` bytes of `rec`'s line under the lock, then die by SIGKILL.
+fn tear(sinks: &Sinks, mut rec: Record, n: usize) -> Result<(), Failure> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = sinks
+        .file()
+        .map_err(|e| Failure::Message(e.to_string()))?
+        .path()
+        .to_path_buf();
+    audit::redact_record(&mut rec, &[]);
+    let line = audit::chain::seal(&mut rec, audit::chain::ZERO_HASH)
+        .map_err(|e| Failure::Message(e.to_string()))?;
+    let f = std::fs::OpenOptions::new()
+        .append(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&path)
+        .map_err(|e| Failure::Message(e.to_string()))?;
+    let mut locked = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| Failure::Message(e.desc().to_string()))?;
+    locked
+        .write_all(&line[..n.min(line.len().saturating_sub(1))])
+        .map_err(|e| Failure::Message(e.to_string()))?;
+    let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+    Err(Failure::Message("SIGKILL did not kill the process".into()))
+}
+
+fn cmd_exec_test(opts: &AuditOptions, argv: &[String]) -> Res {
+    use std::os::unix::process::CommandExt;
+    let was_setgid = privilege::is_setgid();
+    let sinks = sinks(opts);
+    let rec = Record::new_for_current_process(Event::Test, &opts.host)
+        .with_command(argv.join(" "))
+        .with_outcome(Outcome::Allowed);
+    match audit::record(rec, &sinks) {
+        Ok(w) => {
+            for f in &w.failures {
+                eprintln!("prodguard: {f}");
+            }
+        }
+        Err(e) => return Err(Failure::Message(format!("{e}; not running {}", argv[0]))),
+    }
+    privilege::drop_group_permanently().map_err(|e| Failure::Message(e.to_string()))?;
+    let env = privilege::sanitized_env(std::env::vars_os(), was_setgid);
+    let err = std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .env_clear()
+        .envs(env)
+        .exec();
+    Err(Failure::Message(format!(
+        "cannot run {}: {}",
+        argv[0],
+        audit::reason(&err)
+    )))
+}
