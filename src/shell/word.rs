@@ -331,7 +331,7 @@ impl<'a> Exp<'a> {
         let op_len = OPS
             .iter()
             .find(|op| rest.starts_with(**op))
-            .map_or(rest.len().min(1), |op| op.len());
+            .map_or(rest.chars().next().map_or(0, char::len_utf8), |op| op.len());
         let value = &rest[op_len.min(rest.len())..];
         let op = &rest[..op_len];
         self.nested_subs(value, 0, value.len());

@@ -34,7 +34,7 @@ fn broken_site_pack_still_decides_with_strict_fallback() {
 }
 
 #[test]
-fn strict_fallback_raises_warnings_to_confirmation() {
+fn broken_site_pack_is_set_aside_as_a_whole() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("10-warn.toml"),
