@@ -54,17 +54,32 @@ fn broken_site_pack_is_set_aside_as_a_whole() {
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
     assert!(stderr(&ok).contains("site.warn-uptime"));
     std::fs::write(dir.path().join("20-broken.toml"), "[[rule]\n").unwrap();
+    // One broken file: the whole site policy is set aside (its warning rule too), the error is
+    // named, and the embedded rules still decide.
+    let pd = dir.path().to_str().unwrap();
+    let strict = run(&["--policy-dir", pd, "--host-file", hf, "check", "uptime"]);
+    assert_eq!(strict.status.code(), Some(0));
+    assert!(
+        !stderr(&strict).contains("site.warn-uptime"),
+        "{}",
+        stderr(&strict)
+    );
+    assert!(
+        stderr(&strict).contains("20-broken.toml:1:"),
+        "{}",
+        stderr(&strict)
+    );
     let strict = run(&[
         "--policy-dir",
-        dir.path().to_str().unwrap(),
+        pd,
         "--host-file",
         hf,
         "check",
-        "rm -rf /etc",
+        "rm -rf /var/lib/postgresql",
     ]);
     assert_eq!(strict.status.code(), Some(1));
     assert!(
-        stderr(&strict).contains("20-broken.toml:1:"),
+        stderr(&strict).contains("fs.rm-data-dir"),
         "{}",
         stderr(&strict)
     );
