@@ -213,12 +213,18 @@ pub fn redact_record(rec: &mut Record, extra: &[regex::Regex]) {
 /// written to the other. When none takes it, returns [`AuditError::NoSink`] naming every
 /// reason: the caller must then refuse anything the policy would not allow without asking.
 pub fn record(rec: Record, sinks: &Sinks) -> Result<Written, AuditError> {
+    record_with(rec, sinks, true)
+}
+
+/// [`record`], choosing whether the file write waits for the disk (see
+/// [`FileSink::append_with`]).
+pub fn record_with(rec: Record, sinks: &Sinks, sync: bool) -> Result<Written, AuditError> {
     let mut rec = rec;
     redact_record(&mut rec, &sinks.redactions);
     let mut written = Written::default();
 
     let file_line = match &sinks.file {
-        Ok(f) => match f.append(&mut rec) {
+        Ok(f) => match f.append_with(&mut rec, sync) {
             Ok(line) => {
                 written.file_ok = true;
                 written.hash = Some(rec.hash.clone());

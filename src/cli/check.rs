@@ -1,10 +1,15 @@
-//! `prodguard check CMD` (the hook entry) and `prodguard -- PROGRAM ARGS…` (command prefix).
+//! `prodguard check CMD` (the hook entry) and `prodguard -- PROGRAM ARGS…` (command prefix),
+//! and the one path both take: decide, ask, record.
 
-use super::gate::{self, Asking};
+use super::gate::{self, Asking, GateResult};
 use super::{
-    load, shell_context, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED, EXIT_OK, EXIT_REFUSED,
+    journal, load, report, shell_context, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED, EXIT_OK,
+    EXIT_REFUSED,
 };
+use crate::audit::{self, Sinks};
 use crate::decide::decide;
+use crate::host::HostContext;
+use crate::policy::{Action, PolicySet};
 use crate::shell::analyze;
 use clap::Args;
 
@@ -16,6 +21,9 @@ pub struct CheckArgs {
     /// Called from the interactive shell integration (recorded as such).
     #[arg(long)]
     pub hook: bool,
+    /// Never ask: refuse anything that needs a human (for scripts and CI).
+    #[arg(long)]
+    pub no_ask: bool,
     /// The command line to check (words are joined with spaces).
     #[arg(
         trailing_var_arg = true,
@@ -26,7 +34,14 @@ pub struct CheckArgs {
     pub command: Vec<String>,
 }
 
-fn warn_policy(policy: &crate::policy::PolicySet) {
+/// What the guard concluded, with what the caller needs to go on.
+pub(crate) struct Guarded {
+    /// Whether the command may run.
+    pub run: bool,
+    pub host: HostContext,
+}
+
+pub(crate) fn warn_policy(policy: &PolicySet) {
     if policy.strict {
         for e in &policy.errors {
             eprint!("{e}");
@@ -37,20 +52,60 @@ fn warn_policy(policy: &crate::policy::PolicySet) {
     }
 }
 
-pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
+/// Decide on `command`, ask whoever must be asked, and record the decision. A command that needs
+/// more than a warning runs only if its record was written.
+pub(crate) fn guard(global: &Global, command: &str, asking: Asking, json: bool) -> Guarded {
     let (host, policy) = load(global);
     warn_policy(&policy);
-    let command = args.command.join(" ");
-    let analysis = analyze(&command, &shell_context());
+    let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
+    let analysis = analyze(command, &shell_context());
     let verdict = decide(&analysis, &policy, &host);
-    if args.json {
+    if json {
         println!(
             "{}",
-            super::explain::json(&command, &analysis, &verdict, &host, &policy)
+            super::explain::json(command, &analysis, &verdict, &host, &policy)
         );
     }
-    let result = gate::pass(&command, &analysis, &verdict, &host, Asking::default());
-    if result.run {
+    let result = if !journal::may_run_unrecorded(&verdict) && !journal::sinks_usable(&sinks) {
+        let why = journal::sinks_problem(&sinks);
+        eprint!(
+            "{}",
+            report::refusal(
+                command,
+                &verdict,
+                &host,
+                &format!(
+                    "This needs a recorded decision and the audit log cannot be written: {why}"
+                )
+            )
+        );
+        GateResult::refused("denied", format!("the audit log cannot be written: {why}"))
+    } else {
+        gate::pass(command, &analysis, &verdict, &host, asking)
+    };
+    let durable = verdict.action > Action::Allow || !result.run;
+    let rec = journal::decision_record(command, &analysis, &verdict, &result, &host, &policy);
+    let run = match journal::write(rec, &sinks, durable) {
+        Ok(()) => result.run,
+        Err(e) if result.run && !journal::may_run_unrecorded(&verdict) => {
+            eprintln!("prodguard: refused: {command}\n  the decision could not be recorded, and this command is not run unrecorded: {e}");
+            false
+        }
+        Err(e) => {
+            eprintln!("prodguard: warning: {e}");
+            result.run
+        }
+    };
+    Guarded { run, host }
+}
+
+pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
+    let command = args.command.join(" ");
+    let asking = Asking {
+        interactive: !args.no_ask,
+        ..Asking::default()
+    };
+    if guard(global, &command, asking, args.json).run {
         EXIT_OK
     } else {
         EXIT_REFUSED
@@ -58,17 +113,19 @@ pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
 }
 
 pub fn run_exec(global: &Global, argv: &[String]) -> u8 {
-    let (host, policy) = load(global);
-    warn_policy(&policy);
     let command = crate::shell::quote::join(argv);
-    let analysis = analyze(&command, &shell_context());
-    let verdict = decide(&analysis, &policy, &host);
-    let result = gate::pass(&command, &analysis, &verdict, &host, Asking::default());
-    if result.run {
-        exec(argv)
-    } else {
-        EXIT_EXEC_REFUSED
+    if !guard(global, &command, Asking::default(), false).run {
+        return EXIT_EXEC_REFUSED;
     }
+    exec(argv)
+}
+
+/// Give up the guard's privileges for good. Anything exec'd must not keep the audit group.
+pub(crate) fn drop_privileges() -> Result<(), String> {
+    if audit::privilege::is_setgid() {
+        audit::privilege::drop_group_permanently().map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
 
 /// Replace this process with `argv`, exactly as given. Returns only on failure.
@@ -77,7 +134,18 @@ fn exec(argv: &[String]) -> u8 {
     let Some((program, args)) = argv.split_first() else {
         return EXIT_EXEC_FAILED;
     };
-    let err = std::process::Command::new(program).args(args).exec();
+    let setgid = audit::privilege::is_setgid();
+    if let Err(e) = drop_privileges() {
+        eprintln!("prodguard: not running {program}: cannot give up the audit group: {e}");
+        return EXIT_EXEC_REFUSED;
+    }
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args);
+    if setgid {
+        cmd.env_clear()
+            .envs(audit::privilege::sanitized_env(std::env::vars_os(), true));
+    }
+    let err = cmd.exec();
     eprintln!("prodguard: cannot run {program}: {err}");
     EXIT_EXEC_FAILED
 }

@@ -33,7 +33,7 @@ impl GateResult {
         }
     }
 
-    fn refused(outcome: &'static str, reason: String) -> Self {
+    pub(crate) fn refused(outcome: &'static str, reason: String) -> Self {
         GateResult {
             run: false,
             outcome,

@@ -10,11 +10,9 @@
 //! error is printed and the real shell is started without the integration. A `-c` command is
 //! never run when the guard cannot decide on it.
 
-use super::gate::{self, Asking};
-use super::{init, load, shell_context, show, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED};
-use crate::decide::decide;
+use super::gate::Asking;
+use super::{check, init, load, show, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED};
 use crate::host::HostContext;
-use crate::shell::analyze;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::os::fd::AsRawFd;
@@ -106,26 +104,28 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 fn run_command(global: &Global, cmd: &str) -> u8 {
+    ensure_session();
     let decided = std::panic::catch_unwind(|| {
-        let (host, policy) = load(global);
-        let analysis = analyze(cmd, &shell_context());
-        let verdict = decide(&analysis, &policy, &host);
-        let interactive = std::io::stdin().is_terminal()
-            || Path::new("/dev/tty").exists() && std::fs::File::open("/dev/tty").is_ok();
-        let result = gate::pass(
+        let interactive = std::fs::File::open("/dev/tty").is_ok();
+        let guarded = check::guard(
+            global,
             cmd,
-            &analysis,
-            &verdict,
-            &host,
             Asking {
                 interactive,
                 ..Asking::default()
             },
+            false,
         );
-        (result.run, real_shell(&host))
+        (guarded.run, real_shell(&guarded.host))
     });
     match decided {
         Ok((true, shell)) => {
+            if let Err(e) = check::drop_privileges() {
+                eprintln!(
+                    "prodguard: not running the command: cannot give up the audit group: {e}"
+                );
+                return EXIT_EXEC_REFUSED;
+            }
             let err = Command::new(&shell)
                 .arg0(shell_name(&shell))
                 .arg("-c")
@@ -142,6 +142,14 @@ fn run_command(global: &Global, cmd: &str) -> u8 {
     }
 }
 
+/// One session id for everything this login runs, exported for the processes after us.
+fn ensure_session() {
+    if std::env::var_os("PRODGUARD_SESSION").is_none() {
+        // Still single-threaded here; the variable is for the processes we start.
+        std::env::set_var("PRODGUARD_SESSION", crate::audit::record::new_session_id());
+    }
+}
+
 fn shell_name(shell: &Path) -> String {
     shell
         .file_name()
@@ -151,8 +159,16 @@ fn shell_name(shell: &Path) -> String {
 }
 
 fn run_interactive(global: &Global) -> u8 {
+    ensure_session();
     let prepared = std::panic::catch_unwind(|| {
         let (host, policy) = load(global);
+        let sinks = crate::audit::Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
+        let rec =
+            crate::audit::Record::new_for_current_process(crate::audit::Event::Session, &host)
+                .with_policy_digest(policy.digest.clone());
+        if let Err(e) = crate::audit::record(rec, &sinks) {
+            eprintln!("prodguard: warning: this session cannot be recorded: {e}");
+        }
         let colour = crate::prompt::colour_enabled(std::io::stdout().is_terminal());
         let banner = crate::prompt::render_banner(
             &host,
@@ -246,7 +262,7 @@ fn exec_zsh(shell: &Path, bin: &str) -> std::io::Error {
     let base = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|p| p.is_dir())
-        .unwrap_or_else(|| std::env::temp_dir());
+        .unwrap_or_else(std::env::temp_dir);
     let dir = base.join(format!("prodguard-zsh-{uid}"));
     if let Err(e) = private_dir(&dir, uid.as_raw()) {
         return e;

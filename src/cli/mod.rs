@@ -6,9 +6,11 @@ mod check;
 mod explain;
 mod gate;
 mod init;
+mod journal;
 mod login;
 mod policy_cmd;
 mod report;
+mod report_cmd;
 mod show;
 
 use clap::{Args, Parser, Subcommand};
@@ -97,6 +99,9 @@ pub enum Command {
     Banner,
     /// Print the prompt segment (or terminal title) naming the environment and host.
     Prompt(show::PromptArgs),
+    /// Record how a command let through by the shell integration ended (exit status, duration).
+    #[command(hide = true)]
+    Report(report_cmd::ReportArgs),
     /// Verify, search and summarise the audit log (for the security team).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -133,6 +138,7 @@ pub fn main() -> ExitCode {
         Some(Command::Init(args)) => init::run(&args),
         Some(Command::Banner) => show::banner(&cli.global),
         Some(Command::Prompt(args)) => show::prompt(&cli.global, &args),
+        Some(Command::Report(args)) => report_cmd::run(&cli.global, &args),
         Some(Command::Audit(cmd)) => {
             let opts = audit::AuditOptions {
                 audit_file: cli.global.audit_file.clone(),

@@ -2,4 +2,5 @@
 
 mod util;
 
+mod check_audit;
 mod policy_cli;

@@ -14,7 +14,7 @@ fn lint_reports_every_error_with_position_and_hint() {
 #[test]
 fn broken_site_pack_still_decides_with_strict_fallback() {
     let dir = data("broken");
-    let h = host(PRODUCTION_DB1);
+    let h = host(PRODUCTION_DB1_NO_SYSLOG);
     let out = run(&[
         "--policy-dir",
         dir.to_str().unwrap(),
@@ -41,7 +41,7 @@ fn broken_site_pack_is_set_aside_as_a_whole() {
         "[[rule]]\nid = \"site.warn-uptime\"\naction = \"warn\"\nmatch = { program = [\"uptime\"] }\nmessage = \"m\"\ntests.match = [\"uptime\"]\n",
     )
     .unwrap();
-    let h = host(PRODUCTION_DB1);
+    let h = host(PRODUCTION_DB1_NO_SYSLOG);
     let hf = h.file.to_str().unwrap();
     let ok = run(&[
         "--policy-dir",
@@ -93,7 +93,7 @@ fn site_pack_overrides_and_disables_embedded_rules() {
         "disable = [\"fs.rm-data-dir\"]\n\n[[rule]]\nid = \"fs.rm-root\"\naction = \"warn\"\nmatch = { program = [\"rm\"], flags = [\"recursive\"], target = [\"/\"] }\nmessage = \"softened\"\ntests.match = [\"rm -rf /\"]\n",
     )
     .unwrap();
-    let h = host(PRODUCTION_DB1);
+    let h = host(PRODUCTION_DB1_NO_SYSLOG);
     let pd = dir.path().to_str().unwrap();
     let hf = h.file.to_str().unwrap();
     let out = run(&[

@@ -40,12 +40,26 @@ role = "db-primary"
 fleet = [{ name = "db2.example.com", role = "db-replica" }]
 "#;
 
+/// The same host, recording to syslog nowhere (tests name their own audit file).
+pub const PRODUCTION_DB1_NO_SYSLOG: &str = r#"hostname = "db1.example.com"
+environment = "production"
+role = "db-primary"
+fleet = [{ name = "db2.example.com", role = "db-replica" }]
+[audit]
+syslog = "none"
+"#;
+
 /// Run prodguard with `args` and no stdin, with a clean policy directory unless one is given.
 pub fn run(args: &[&str]) -> Output {
     let policies = empty_policy_dir();
     let mut cmd = Command::new(bin());
-    if !args.iter().any(|a| *a == "--policy-dir") {
+    if !args.contains(&"--policy-dir") {
         cmd.arg("--policy-dir").arg(policies.path());
+    }
+    // Never write to the machine's own audit log from a test.
+    if !args.contains(&"--audit-file") {
+        cmd.arg("--audit-file")
+            .arg(policies.path().join("audit.jsonl"));
     }
     cmd.args(args).stdin(Stdio::null()).env_remove("NO_COLOR");
     cmd.output().expect("run prodguard")
