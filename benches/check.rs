@@ -40,11 +40,21 @@ fn production() -> HostContext {
 fn in_process() {
     let host = production();
     let policy = PolicySet::embedded_only(true);
-    let ctx = Context { cwd: "/root".into(), home: Some("/root".into()) };
+    let ctx = Context {
+        cwd: "/root".into(),
+        home: Some("/root".into()),
+    };
     let dir = corpus_dir();
-    for name in ["dangerous_agent_guard_tests.txt", "benign_agent_guard_tests.txt", "benign_tldr_examples.txt"] {
+    for name in [
+        "dangerous_agent_guard_tests.txt",
+        "benign_agent_guard_tests.txt",
+        "benign_tldr_examples.txt",
+    ] {
         let Ok(text) = std::fs::read_to_string(dir.join(name)) else {
-            println!("in-process  {name}: not found under {} (set PRODGUARD_CORPUS)", dir.display());
+            println!(
+                "in-process  {name}: not found under {} (set PRODGUARD_CORPUS)",
+                dir.display()
+            );
             continue;
         };
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -90,8 +100,19 @@ fn spawn_times(argv: &[&str], n: usize) -> Vec<Duration> {
 }
 
 fn peak_rss_kib(argv: &[&str]) -> Option<u64> {
-    let out = Command::new("/usr/bin/time").arg("-f").arg("%M").args(argv).stdout(Stdio::null()).output().ok()?;
-    String::from_utf8_lossy(&out.stderr).lines().last()?.trim().parse().ok()
+    let out = Command::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .args(argv)
+        .stdout(Stdio::null())
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn whole_process() {
@@ -99,15 +120,51 @@ fn whole_process() {
     let dir = std::env::temp_dir().join(format!("prodguard-bench-{}", std::process::id()));
     let _ = std::fs::create_dir_all(dir.join("policies.d"));
     let host_file = dir.join("host.toml");
-    let _ = std::fs::write(&host_file, "hostname = \"db1\"\nenvironment = \"production\"\nrole = \"db-primary\"\n");
+    let _ = std::fs::write(
+        &host_file,
+        "hostname = \"db1\"\nenvironment = \"production\"\nrole = \"db-primary\"\n",
+    );
     let hf = host_file.to_string_lossy().to_string();
     let pd = dir.join("policies.d").to_string_lossy().to_string();
     let n = 400;
     let cases: Vec<(&str, Vec<&str>)> = vec![
         ("/bin/true", vec!["/bin/true"]),
-        ("check 'ls -la'", vec![bin, "--host-file", &hf, "--policy-dir", &pd, "check", "ls -la"]),
-        ("explain psql DROP", vec![bin, "--host-file", &hf, "--policy-dir", &pd, "explain", "psql -c 'DROP DATABASE x'"]),
-        ("check rm -rf data", vec![bin, "--host-file", &hf, "--policy-dir", &pd, "check", "rm -rf /var/lib/postgresql/15/main"]),
+        (
+            "check 'ls -la'",
+            vec![
+                bin,
+                "--host-file",
+                &hf,
+                "--policy-dir",
+                &pd,
+                "check",
+                "ls -la",
+            ],
+        ),
+        (
+            "explain psql DROP",
+            vec![
+                bin,
+                "--host-file",
+                &hf,
+                "--policy-dir",
+                &pd,
+                "explain",
+                "psql -c 'DROP DATABASE x'",
+            ],
+        ),
+        (
+            "check rm -rf data",
+            vec![
+                bin,
+                "--host-file",
+                &hf,
+                "--policy-dir",
+                &pd,
+                "check",
+                "rm -rf /var/lib/postgresql/15/main",
+            ],
+        ),
     ];
     // Interleave rounds so that machine noise hits every case alike.
     let mut all: Vec<Vec<Duration>> = vec![Vec::new(); cases.len()];
@@ -138,7 +195,10 @@ fn whole_process() {
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter word selects one part.
-    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let want = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
     if want("in-process") {
         in_process();

@@ -151,7 +151,20 @@ impl HostContext {
         }
         ctx.role = raw.role.filter(|r| !r.is_empty());
         ctx.cluster = raw.cluster.filter(|c| !c.is_empty());
-        ctx.colour = raw.colour;
+        if let Some(c) = raw
+            .colour
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            if Colour::parse(c).is_none() {
+                ctx.warnings.push(format!(
+                    "host.toml: colour {c:?} is not one of {}; using the environment's colour",
+                    Colour::NAMES.join(", ")
+                ));
+            }
+            ctx.colour = Some(c.to_string());
+        }
         ctx.fleet = raw
             .fleet
             .into_iter()
@@ -209,6 +222,21 @@ impl HostContext {
         matches!(self.environment.as_str(), "production" | "prod" | "unknown")
     }
 
+    /// The colour the banner and prompt use: host.toml's `colour` when it names a known colour,
+    /// else by environment (production and unknown red, staging yellow, development green, any
+    /// other named environment yellow).
+    pub fn display_colour(&self) -> Colour {
+        if let Some(c) = self.colour.as_deref().and_then(Colour::parse) {
+            return c;
+        }
+        match self.environment.as_str() {
+            "development" | "dev" | "local" => Colour::Green,
+            "staging" | "stage" => Colour::Yellow,
+            _ if self.is_production_like() => Colour::Red,
+            _ => Colour::Yellow,
+        }
+    }
+
     /// Whether `name` names this host (full or short name, case-insensitive).
     pub fn is_this_host(&self, name: &str) -> bool {
         let n = name.trim().trim_end_matches('.');
@@ -224,6 +252,47 @@ impl HostContext {
         self.fleet.iter().find(|f| {
             f.name.eq_ignore_ascii_case(n) || short(&f.name).eq_ignore_ascii_case(short(n))
         })
+    }
+}
+
+/// A display colour for the environment banner and prompt segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    Red,
+    Yellow,
+    Green,
+    Blue,
+    Magenta,
+    Cyan,
+}
+
+impl Colour {
+    /// The names host.toml's `colour` accepts.
+    pub const NAMES: [&'static str; 6] = ["red", "yellow", "green", "blue", "magenta", "cyan"];
+
+    /// Parse a colour name, case-insensitively.
+    pub fn parse(name: &str) -> Option<Colour> {
+        Some(match name.trim().to_ascii_lowercase().as_str() {
+            "red" => Colour::Red,
+            "yellow" => Colour::Yellow,
+            "green" => Colour::Green,
+            "blue" => Colour::Blue,
+            "magenta" => Colour::Magenta,
+            "cyan" => Colour::Cyan,
+            _ => return None,
+        })
+    }
+
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Colour::Red => "red",
+            Colour::Yellow => "yellow",
+            Colour::Green => "green",
+            Colour::Blue => "blue",
+            Colour::Magenta => "magenta",
+            Colour::Cyan => "cyan",
+        }
     }
 }
 
@@ -319,6 +388,29 @@ file = "/tmp/a.jsonl"
         let ctx = HostContext::load(Some(Path::new("/nonexistent/prodguard/host.toml")));
         assert_eq!(ctx.environment, "unknown");
         assert!(ctx.warnings[0].contains("does not exist"));
+    }
+
+    #[test]
+    fn colour_follows_environment_unless_set() {
+        let ctx = |t: &str| HostContext::from_toml(t, None);
+        assert_eq!(
+            ctx("environment = \"production\"").display_colour(),
+            Colour::Red
+        );
+        assert_eq!(
+            ctx("environment = \"staging\"").display_colour(),
+            Colour::Yellow
+        );
+        assert_eq!(
+            ctx("environment = \"development\"").display_colour(),
+            Colour::Green
+        );
+        assert_eq!(HostContext::unknown().display_colour(), Colour::Red);
+        let blue = ctx("environment = \"production\"\ncolour = \"Blue\"");
+        assert_eq!(blue.display_colour(), Colour::Blue);
+        let bad = ctx("environment = \"staging\"\ncolour = \"purple\"");
+        assert_eq!(bad.display_colour(), Colour::Yellow);
+        assert!(bad.warnings[0].contains("purple"), "{:?}", bad.warnings);
     }
 
     #[test]

@@ -1,12 +1,19 @@
 //! prodguard: keeps humans from destroying production by accident, and records every decision.
 //!
-//! The data path reads top to bottom, and no module imports one above it:
-//! `shell` → `sql` → `host` → `policy` → `decide` → `prompt` / `approval` → `audit`, with `cli`
-//! on top wiring them together.
+//! The data path reads top to bottom, and no module imports one below it in this list:
+//! `sql` and `shell` read the command, `host` says where we are, `policy` and `decide` judge it,
+//! `prompt` asks the human, and `cli` wires them together.
+
+pub mod sql;
+
+pub mod shell;
+
+pub mod host;
+
+pub mod policy;
+
+pub mod decide;
+
+pub mod prompt;
 
 pub mod cli;
-pub mod decide;
-pub mod host;
-pub mod policy;
-pub mod shell;
-pub mod sql;

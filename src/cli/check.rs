@@ -1,11 +1,10 @@
 //! `prodguard check CMD` (the hook entry) and `prodguard -- PROGRAM ARGS…` (command prefix).
 
+use super::gate::{self, Asking};
 use super::{
-    load, report, shell_context, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED, EXIT_OK, EXIT_REFUSED,
+    load, shell_context, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED, EXIT_OK, EXIT_REFUSED,
 };
-use crate::decide::{decide, Verdict};
-use crate::host::HostContext;
-use crate::policy::Action;
+use crate::decide::decide;
 use crate::shell::analyze;
 use clap::Args;
 
@@ -14,6 +13,9 @@ pub struct CheckArgs {
     /// Print the verdict as JSON on stdout as well.
     #[arg(long)]
     pub json: bool,
+    /// Called from the interactive shell integration (recorded as such).
+    #[arg(long)]
+    pub hook: bool,
     /// The command line to check (words are joined with spaces).
     #[arg(
         trailing_var_arg = true,
@@ -22,54 +24,6 @@ pub struct CheckArgs {
         value_name = "CMD"
     )]
     pub command: Vec<String>,
-}
-
-/// Whether the command may run, after asking whoever must be asked.
-#[must_use]
-enum Gate {
-    Run,
-    Refuse,
-}
-
-fn gate(command: &str, verdict: &Verdict, host: &HostContext) -> Gate {
-    match verdict.action {
-        Action::Allow => Gate::Run,
-        Action::Warn => {
-            eprint!("{}", report::warning(verdict, host));
-            Gate::Run
-        }
-        Action::Confirm => {
-            eprint!(
-                "{}",
-                report::refusal(
-                    command,
-                    verdict,
-                    host,
-                    "This needs a typed confirmation and there is no terminal to ask on: run it from an interactive session, or ask a second person to approve it."
-                )
-            );
-            Gate::Refuse
-        }
-        Action::Approve => {
-            eprint!(
-                "{}",
-                report::refusal(
-                    command,
-                    verdict,
-                    host,
-                    "This needs a second person's approval."
-                )
-            );
-            Gate::Refuse
-        }
-        Action::Deny => {
-            eprint!(
-                "{}",
-                report::refusal(command, verdict, host, "This is denied by policy.")
-            );
-            Gate::Refuse
-        }
-    }
 }
 
 fn warn_policy(policy: &crate::policy::PolicySet) {
@@ -95,9 +49,11 @@ pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
             super::explain::json(&command, &analysis, &verdict, &host, &policy)
         );
     }
-    match gate(&command, &verdict, &host) {
-        Gate::Run => EXIT_OK,
-        Gate::Refuse => EXIT_REFUSED,
+    let result = gate::pass(&command, &analysis, &verdict, &host, Asking::default());
+    if result.run {
+        EXIT_OK
+    } else {
+        EXIT_REFUSED
     }
 }
 
@@ -107,9 +63,11 @@ pub fn run_exec(global: &Global, argv: &[String]) -> u8 {
     let command = crate::shell::quote::join(argv);
     let analysis = analyze(&command, &shell_context());
     let verdict = decide(&analysis, &policy, &host);
-    match gate(&command, &verdict, &host) {
-        Gate::Run => exec(argv),
-        Gate::Refuse => EXIT_EXEC_REFUSED,
+    let result = gate::pass(&command, &analysis, &verdict, &host, Asking::default());
+    if result.run {
+        exec(argv)
+    } else {
+        EXIT_EXEC_REFUSED
     }
 }
 

@@ -3,8 +3,12 @@
 
 mod check;
 mod explain;
+mod gate;
+mod init;
+mod login;
 mod policy_cmd;
 mod report;
+mod show;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -26,7 +30,9 @@ pub const EXIT_EXEC_FAILED: u8 = 127;
 #[derive(Debug, Parser)]
 #[command(name = "prodguard", version, about, long_about = None)]
 #[command(disable_help_subcommand = true)]
-#[command(after_help = "Run a command under the guard:  prodguard [OPTIONS] -- PROGRAM [ARGS]...")]
+#[command(
+    after_help = "Run a command under the guard:  prodguard [OPTIONS] -- PROGRAM [ARGS]...\nAs a login shell:                prodguard [-c CMD]   (also honours SSH_ORIGINAL_COMMAND)"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -59,10 +65,27 @@ pub enum Command {
     Policy(policy_cmd::PolicyCommand),
     /// A tour of the embedded default policy on real dangerous and safe commands.
     Demo(explain::DemoArgs),
+    /// Print the shell integration for bash or zsh (`eval "$(prodguard init bash)"`).
+    Init(init::InitArgs),
+    /// Print the environment banner shown at login.
+    Banner,
+    /// Print the prompt segment (or terminal title) naming the environment and host.
+    Prompt(show::PromptArgs),
 }
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    let mut args = std::env::args_os();
+    let argv0 = args
+        .next()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let rest: Vec<std::ffi::OsString> = args.collect();
+    let env_command = std::env::var("SSH_ORIGINAL_COMMAND").ok();
+    let stdin_tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
+    if let Some(entry) = login::entry(&argv0, &rest, env_command, stdin_tty) {
+        return ExitCode::from(login::run(entry));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -76,6 +99,9 @@ pub fn main() -> ExitCode {
         Some(Command::Explain(args)) => explain::run(&cli.global, &args),
         Some(Command::Policy(cmd)) => policy_cmd::run(&cli.global, &cmd),
         Some(Command::Demo(args)) => explain::demo(&args),
+        Some(Command::Init(args)) => init::run(&args),
+        Some(Command::Banner) => show::banner(&cli.global),
+        Some(Command::Prompt(args)) => show::prompt(&cli.global, &args),
         None if !cli.exec.is_empty() => check::run_exec(&cli.global, &cli.exec),
         None => {
             eprintln!("prodguard: nothing to do; see `prodguard --help`");

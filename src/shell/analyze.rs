@@ -1,7 +1,21 @@
+use super::walk::{self, Frame, Out, State};
 use super::{Analysis, Context};
 
 /// Analyse one command line. Never panics; anything it cannot understand is a `Problem`.
+///
+/// The text is parsed with brush-parser inside bounds (length, nesting) and `catch_unwind`;
+/// text it rejects is reported as `Problem::Unparseable` and scanned with a crude token
+/// scanner so the invocations that looked dangerous can still be named.
 pub fn analyze(text: &str, ctx: &Context) -> Analysis {
-    let _ = (text, ctx);
-    Analysis::default()
+    let mut state = State {
+        cwd: Some(ctx.cwd.clone()),
+        home: ctx.home.clone(),
+        vars: Vec::new(),
+    };
+    let mut out = Out::default();
+    walk::analyze_text(text, &mut state, &Frame::default(), &mut out);
+    Analysis {
+        invocations: out.invocations,
+        problems: out.problems,
+    }
 }

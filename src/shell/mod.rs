@@ -115,5 +115,16 @@ pub enum Problem {
 }
 
 mod analyze;
+mod flags;
+mod interp;
+mod paths;
+mod scan;
+mod walk;
+mod word;
+mod wrappers;
+
 pub mod quote;
 pub use analyze::analyze;
+
+#[cfg(test)]
+mod tests;

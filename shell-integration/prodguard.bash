@@ -1,0 +1,60 @@
+# prodguard integration for bash: checks the whole command line before bash runs it.
+# Printed by `prodguard init bash`; the login shell loads it after the user's own startup files.
+#
+# Return is bound to a macro of two keys: the first runs __prodguard_check (bind -x), which
+# decides and then binds the second key to accept-line (run the line) or to a no-op (keep it).
+# A DEBUG trap cannot do this: it sees one simple command at a time, so in `uptime; rm -rf x`
+# the `rm` would still run after a refusal of the first part.
+#
+# This stops mistakes, not a user who wants to get around it: `bind -r '\C-m'` undoes it.
+
+# Include guard: already loaded, not interactive, or a bash without bind -x and READLINE_LINE.
+if [[ -n ${__prodguard_loaded-} || $- != *i* || ${BASH_VERSINFO[0]:-0} -lt 4 ]]; then
+  return 0
+elif [[ -z ${PRODGUARD_NO_BIND-} ]]; then
+  __prodguard_loaded=1
+  __prodguard_bin=@PRODGUARD_BIN@
+  __prodguard_started=
+
+  __prodguard_check() {
+    local line=$READLINE_LINE
+    if [[ -z ${line//[[:space:]]/} ]]; then
+      bind '"\C-x\C-o": accept-line'
+      return
+    fi
+    if "$__prodguard_bin" check --hook -- "$line" </dev/tty; then
+      __prodguard_started=${EPOCHREALTIME:-$SECONDS}
+      bind '"\C-x\C-o": accept-line'
+    else
+      # Refused: keep the line in history and in the editing buffer, run nothing.
+      history -s -- "$line"
+      bind '"\C-x\C-o": redraw-current-line'
+    fi
+  }
+
+  __prodguard_after() {
+    local status=$?
+    if [[ -n $__prodguard_started ]]; then
+      local now=${EPOCHREALTIME:-$SECONDS}
+      ("$__prodguard_bin" report --status "$status" --started "$__prodguard_started" --ended "$now" >/dev/null 2>&1 &)
+      __prodguard_started=
+    fi
+    printf '\033]0;%s\007' "$__prodguard_title"
+    return "$status"
+  }
+
+  bind -x '"\C-x\C-p": __prodguard_check'
+  bind '"\C-x\C-o": accept-line'
+  bind '"\C-m": "\C-x\C-p\C-x\C-o"'
+  bind '"\C-j": "\C-x\C-p\C-x\C-o"'
+
+  __prodguard_title=$("$__prodguard_bin" prompt --title 2>/dev/null)
+  __prodguard_segment=$("$__prodguard_bin" prompt --shell bash 2>/dev/null)
+  PS1="${__prodguard_segment}${PS1-}"
+  if [[ $(declare -p PROMPT_COMMAND 2>/dev/null) == "declare -a"* ]]; then
+    PROMPT_COMMAND=(__prodguard_after "${PROMPT_COMMAND[@]}")
+  else
+    # shellcheck disable=SC2128,SC2178 # the array form was handled above; this is the string form
+    PROMPT_COMMAND="__prodguard_after${PROMPT_COMMAND:+; $PROMPT_COMMAND}"
+  fi
+fi

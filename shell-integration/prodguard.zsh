@@ -1,0 +1,47 @@
+# prodguard integration for zsh: checks the whole command line before zsh runs it.
+# Printed by `prodguard init zsh`; the login shell loads it after the user's own startup files.
+#
+# The accept-line widget is replaced: the buffer is decided on as a whole, and only then accepted.
+# This stops mistakes, not a user who wants to get around it: `zle -A .accept-line accept-line`
+# undoes it.
+
+# Include guard: already loaded, not interactive, or a zsh too old for add-zsh-hook.
+if [[ -n ${__prodguard_loaded-} || ! -o interactive ]] || ! autoload -Uz add-zsh-hook 2>/dev/null; then
+  return 0
+fi
+if [[ -z ${PRODGUARD_NO_BIND-} ]]; then
+  typeset -g __prodguard_loaded=1
+  typeset -g __prodguard_bin=@PRODGUARD_BIN@
+  typeset -g __prodguard_started=
+  zmodload zsh/datetime 2>/dev/null
+
+  __prodguard_accept_line() {
+    if [[ -z ${BUFFER//[[:space:]]/} ]]; then
+      zle .accept-line
+      return
+    fi
+    if "$__prodguard_bin" check --hook -- "$BUFFER" </dev/tty; then
+      __prodguard_started=${EPOCHREALTIME:-$SECONDS}
+      zle .accept-line
+    else
+      # Refused: keep the line in history and in the buffer, run nothing.
+      print -s -- "$BUFFER"
+      zle -I
+      zle reset-prompt
+    fi
+  }
+  zle -N accept-line __prodguard_accept_line
+
+  __prodguard_precmd() {
+    local exit_status=$?
+    if [[ -n $__prodguard_started ]]; then
+      ("$__prodguard_bin" report --status "$exit_status" --started "$__prodguard_started" --ended "${EPOCHREALTIME:-$SECONDS}" >/dev/null 2>&1 &)
+      __prodguard_started=
+    fi
+    print -n -- "\e]0;${__prodguard_title}\a"
+  }
+  add-zsh-hook precmd __prodguard_precmd
+
+  typeset -g __prodguard_title="$("$__prodguard_bin" prompt --title 2>/dev/null)"
+  PROMPT="$("$__prodguard_bin" prompt --shell zsh 2>/dev/null)${PROMPT-}"
+fi

@@ -1,0 +1,187 @@
+//! Acting on a verdict: run, warn, ask the human, or refuse — and say which, for the record.
+
+use super::report;
+use crate::decide::Verdict;
+use crate::host::HostContext;
+use crate::policy::{Action, ConfirmKind};
+use crate::prompt::{self, Challenge, Evidence, Outcome, Question, Reason};
+use crate::shell::Analysis;
+use std::time::Duration;
+
+/// What happened at the gate.
+#[must_use = "a gate result says whether the command may run"]
+#[derive(Debug, Clone)]
+pub struct GateResult {
+    /// Whether the command may run.
+    pub run: bool,
+    /// One word for the audit record: allowed, warned, confirmed, denied, aborted, timed-out,
+    /// refused (wrong answer), no-terminal, needs-approval.
+    pub outcome: &'static str,
+    /// The challenge and whether it was passed, when one was asked.
+    pub evidence: Option<Evidence>,
+    /// Why it was refused, in words.
+    pub reason: Option<String>,
+}
+
+impl GateResult {
+    fn ran(outcome: &'static str) -> Self {
+        GateResult {
+            run: true,
+            outcome,
+            evidence: None,
+            reason: None,
+        }
+    }
+
+    fn refused(outcome: &'static str, reason: String) -> Self {
+        GateResult {
+            run: false,
+            outcome,
+            evidence: None,
+            reason: Some(reason),
+        }
+    }
+}
+
+/// How the gate may reach a human.
+#[derive(Debug, Clone, Copy)]
+pub struct Asking {
+    /// Ask on /dev/tty when a confirmation is needed (false: refuse, as for a batch job).
+    pub interactive: bool,
+    /// How long to wait for an answer.
+    pub timeout: Duration,
+}
+
+impl Default for Asking {
+    fn default() -> Self {
+        Asking {
+            interactive: true,
+            timeout: prompt::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+fn challenge(verdict: &Verdict) -> Challenge {
+    match verdict
+        .challenge
+        .as_ref()
+        .map(|c| (c.kind, c.target.clone()))
+    {
+        Some((ConfirmKind::Target, Some(t))) => Challenge::Target(t),
+        Some((ConfirmKind::Phrase, _)) => Challenge::Phrase,
+        Some((ConfirmKind::Ticket, _)) => Challenge::Ticket(prompt::TicketPattern::any()),
+        Some((ConfirmKind::Yes, _)) => Challenge::Yes,
+        _ => Challenge::Hostname,
+    }
+}
+
+/// The question for a verdict: the command as parsed and every rule that asks something.
+pub fn question<'a>(
+    command: &'a str,
+    analysis: &Analysis,
+    verdict: &Verdict,
+    host: &'a HostContext,
+) -> Question<'a> {
+    let mut q = Question::new(host, command, challenge(verdict));
+    q.parsed = analysis
+        .invocations
+        .iter()
+        .map(report::invocation_line)
+        .collect();
+    q.reasons = verdict
+        .matches
+        .iter()
+        .filter(|m| m.action > Action::Allow)
+        .map(|m| Reason {
+            id: m.rule.clone(),
+            severity: m.severity.as_str().to_string(),
+            message: m.message.clone(),
+            why: m.why.clone(),
+            instead: m.instead.clone(),
+        })
+        .collect();
+    q
+}
+
+/// Act on `verdict` for `command`: print what the human must know, ask when the policy says so.
+pub fn pass(
+    command: &str,
+    analysis: &Analysis,
+    verdict: &Verdict,
+    host: &HostContext,
+    asking: Asking,
+) -> GateResult {
+    match verdict.action {
+        Action::Allow => GateResult::ran("allowed"),
+        Action::Warn => {
+            eprint!("{}", report::warning(verdict, host));
+            GateResult::ran("warned")
+        }
+        Action::Confirm => {
+            let mut q = question(command, analysis, verdict, host);
+            q.timeout = asking.timeout;
+            let outcome = if asking.interactive {
+                prompt::ask_on_dev_tty(&q)
+            } else {
+                Outcome::NoTerminal
+            };
+            match outcome {
+                Outcome::Confirmed { evidence } => GateResult {
+                    run: true,
+                    outcome: "confirmed",
+                    evidence: Some(evidence),
+                    reason: None,
+                },
+                Outcome::Refused { reason, evidence } => GateResult {
+                    run: false,
+                    outcome: "refused",
+                    evidence: Some(evidence),
+                    reason: Some(reason),
+                },
+                Outcome::NoTerminal => {
+                    eprint!("{}", prompt::render_refusal(&q));
+                    GateResult::refused(
+                        "no-terminal",
+                        "a typed confirmation is needed and there is no terminal".into(),
+                    )
+                }
+                Outcome::Aborted => {
+                    GateResult::refused("aborted", "aborted at the question".into())
+                }
+                Outcome::Eof => {
+                    GateResult::refused("aborted", "end of input at the question".into())
+                }
+                Outcome::TimedOut => GateResult::refused("timed-out", "no answer in time".into()),
+                Outcome::TerminalError(e) => {
+                    eprintln!("prodguard: cannot ask on the terminal: {e}");
+                    GateResult::refused("aborted", format!("terminal error: {e}"))
+                }
+            }
+        }
+        Action::Approve => {
+            eprint!(
+                "{}",
+                report::refusal(
+                    command,
+                    verdict,
+                    host,
+                    &format!(
+                        "This needs a second person's approval: prodguard request -- {}",
+                        crate::shell::quote::quote(command)
+                    )
+                )
+            );
+            GateResult::refused(
+                "needs-approval",
+                "a second person's approval is needed".into(),
+            )
+        }
+        Action::Deny => {
+            eprint!(
+                "{}",
+                report::refusal(command, verdict, host, "This is denied by policy.")
+            );
+            GateResult::refused("denied", "denied by policy".into())
+        }
+    }
+}

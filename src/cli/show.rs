@@ -1,0 +1,65 @@
+//! `prodguard banner` and `prodguard prompt`: where am I, for the login and the shell prompt.
+
+use super::{load, Global, EXIT_OK};
+use crate::prompt::{self, Shell};
+use clap::{Args, ValueEnum};
+use std::io::{IsTerminal, Write};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PromptShell {
+    Bash,
+    Zsh,
+    Plain,
+}
+
+#[derive(Debug, Args)]
+pub struct PromptArgs {
+    /// Escape the colour codes for this shell's prompt.
+    #[arg(long, value_enum, default_value = "plain")]
+    pub shell: PromptShell,
+    /// Print the terminal-title text instead of the prompt segment.
+    #[arg(long)]
+    pub title: bool,
+}
+
+/// Warnings about policy loading worth a line in the banner (the host's own warnings are shown
+/// by the banner itself).
+pub fn banner_warnings(policy: &crate::policy::PolicySet) -> Vec<String> {
+    let mut w = Vec::new();
+    if policy.strict {
+        w.push(format!(
+            "the site policy failed to load ({} error{}): a strict fallback is in force; see `prodguard policy lint`",
+            policy.errors.len(),
+            if policy.errors.len() == 1 { "" } else { "s" }
+        ));
+        w.extend(policy.errors.iter().take(3).map(|e| e.headline()));
+    }
+    w
+}
+
+pub fn banner(global: &Global) -> u8 {
+    let (host, policy) = load(global);
+    let colour = prompt::colour_enabled(std::io::stdout().is_terminal());
+    let text = prompt::render_banner(&host, &policy.digest, &banner_warnings(&policy), colour);
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    EXIT_OK
+}
+
+pub fn prompt(global: &Global, args: &PromptArgs) -> u8 {
+    let host = crate::host::HostContext::load(global.host_file.as_deref());
+    let text = if args.title {
+        prompt::render_title(&host)
+    } else {
+        // The segment is captured by the shell ($(…)), so judge colour by the terminal it will
+        // be shown on.
+        let colour = prompt::colour_enabled(std::io::stderr().is_terminal());
+        let shell = match args.shell {
+            PromptShell::Bash => Shell::Bash,
+            PromptShell::Zsh => Shell::Zsh,
+            PromptShell::Plain => Shell::Plain,
+        };
+        prompt::render_prompt_segment(&host, shell, colour)
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    EXIT_OK
+}

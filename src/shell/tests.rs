@@ -1,0 +1,358 @@
+//! Behaviour of `analyze` on whole command lines.
+
+use super::*;
+
+fn ctx() -> Context {
+    Context {
+        cwd: "/home/me/work".to_owned(),
+        home: Some("/home/me".to_owned()),
+    }
+}
+
+fn an(text: &str) -> Analysis {
+    analyze(text, &ctx())
+}
+
+fn one<'a>(a: &'a Analysis, program: &str) -> &'a Invocation {
+    a.invocations
+        .iter()
+        .find(|i| i.program == program)
+        .unwrap_or_else(|| panic!("no {program} invocation in {a:#?}"))
+}
+
+fn flags(i: &Invocation) -> Vec<&str> {
+    i.flags.iter().map(String::as_str).collect()
+}
+
+fn path(p: &str) -> Target {
+    Target::Path(p.to_owned())
+}
+
+#[test]
+fn rm_flag_spellings_normalise_identically() {
+    let want = an("rm -r -f /x");
+    for text in [
+        "rm -fr /x",
+        "rm -R --force /x",
+        "rm --recursive --force /x",
+        "rm -rf -- /x",
+    ] {
+        let a = an(text);
+        assert_eq!(one(&a, "rm").flags, one(&want, "rm").flags, "{text}");
+        assert_eq!(one(&a, "rm").targets, [path("/x")], "{text}");
+    }
+    assert_eq!(flags(one(&want, "rm")), ["force", "recursive"]);
+    assert!(want.problems.is_empty());
+}
+
+#[test]
+fn sudo_user_is_unwrapped() {
+    let a = an("sudo -u postgres rm -rf /var/lib/postgresql/15/main");
+    let rm = one(&a, "rm");
+    assert_eq!(rm.via, ["sudo"]);
+    assert_eq!(rm.run_as.as_deref(), Some("postgres"));
+    assert_eq!(rm.targets, [path("/var/lib/postgresql/15/main")]);
+    assert_eq!(a.invocations.len(), 1);
+}
+
+#[test]
+fn ssh_remote_command_is_parsed_with_remote_host() {
+    let a = an("ssh -p 2222 db2 'sudo rm -rf /data'");
+    let ssh = one(&a, "ssh");
+    assert_eq!(ssh.remote_host.as_deref(), Some("db2"));
+    assert!(ssh.operands.contains(&"db2".to_owned()));
+    let rm = one(&a, "rm");
+    assert_eq!(rm.remote_host.as_deref(), Some("db2"));
+    assert_eq!(rm.via, ["ssh db2", "sudo"]);
+    assert_eq!(rm.targets, [path("/data")]);
+    let a = an("ssh admin@db3 rm -rf /srv");
+    assert_eq!(one(&a, "rm").remote_host.as_deref(), Some("db3"));
+    let a = an("ssh db2 \"$CMD\"");
+    assert!(matches!(a.problems[..], [Problem::UnknownPayload { .. }]));
+}
+
+#[test]
+fn find_exec_and_delete() {
+    let a = an("find /var/lib -name '*.log' -exec rm -f {} \\;");
+    let find = one(&a, "find");
+    assert_eq!(find.targets, [path("/var/lib")]);
+    assert!(find
+        .options
+        .contains(&("name".to_owned(), "*.log".to_owned())));
+    let rm = one(&a, "rm");
+    assert!(rm.dynamic_operands);
+    assert_eq!(rm.via, ["find"]);
+    assert_eq!(flags(rm), ["force"]);
+    assert_eq!(rm.targets, [path("/var/lib")]);
+    let a = an("find . -mtime +30 -delete");
+    let find = one(&a, "find");
+    assert!(find.flags.contains("delete"));
+    assert_eq!(find.targets, [path("/home/me/work")]);
+    let a = an("find /tmp -type f -exec shred -u {} +");
+    assert!(one(&a, "shred").flags.contains("remove"));
+}
+
+#[test]
+fn xargs_gives_dynamic_operands() {
+    let a = an("ls | xargs rm -rf");
+    let rm = one(&a, "rm");
+    assert!(rm.dynamic_operands);
+    assert_eq!(rm.via, ["xargs"]);
+    let a = an("find . -print0 | xargs -0 -I {} -n 1 -P 4 rm -rf {}");
+    assert!(one(&a, "rm").flags.contains("recursive"));
+}
+
+#[test]
+fn shell_strings_and_eval_are_parsed() {
+    let a = an("bash -c \"rm -rf /\"");
+    let rm = one(&a, "rm");
+    assert_eq!(rm.targets, [path("/")]);
+    assert_eq!(rm.via, ["bash -c"]);
+    let a = an("sh -xc 'cd /srv && rm -rf data'");
+    assert_eq!(one(&a, "rm").targets, [path("/srv/data")]);
+    let a = an("bash -c \"$CMD\"");
+    assert!(matches!(a.problems[..], [Problem::UnknownPayload { .. }]));
+    let a = an("eval 'rm -rf /e'");
+    assert_eq!(one(&a, "rm").targets, [path("/e")]);
+    let a = an("eval \"$X\"");
+    assert!(matches!(a.problems[..], [Problem::UnknownPayload { .. }]));
+    let a = an("curl -s https://x | bash");
+    assert!(matches!(a.problems[..], [Problem::UnknownPayload { .. }]));
+}
+
+#[test]
+fn command_substitutions_are_analysed() {
+    for text in [
+        "echo `rm -rf /x`",
+        "echo $(rm -rf /x)",
+        "echo \"$(rm -rf /x)\"",
+        "echo ${Y:-$(rm -rf /x)}",
+        "[[ -n $(rm -rf /x) ]]",
+        "diff <(rm -rf /x) b",
+    ] {
+        let a = an(text);
+        assert_eq!(one(&a, "rm").targets, [path("/x")], "{text}");
+        assert!(a.problems.is_empty(), "{text}: {:?}", a.problems);
+    }
+}
+
+#[test]
+fn python_one_liners() {
+    let a = an("python3 -c 'import shutil; shutil.rmtree(\"/srv/data\")'");
+    one(&a, "python3");
+    let rm = one(&a, "rm");
+    assert_eq!(flags(rm), ["force", "recursive"]);
+    assert_eq!(rm.targets, [path("/srv/data")]);
+    assert_eq!(rm.via, ["python3 -c"]);
+    let a = an("python -c 'import os; os.system(\"rm -rf /y\")'");
+    assert_eq!(one(&a, "rm").targets, [path("/y")]);
+    let a = an("python3 -c 'import os; os.system(sys.argv[1])'");
+    assert!(matches!(a.problems[..], [Problem::UnknownPayload { .. }]));
+    let a = an("perl -e 'system(\"rm\", \"-rf\", \"/p\")'");
+    assert_eq!(one(&a, "rm").targets, [path("/p")]);
+}
+
+#[test]
+fn heredoc_feeds_stdin_and_following_commands_are_seen() {
+    let a = an("psql <<EOF && rm -rf /x\ndrop table t;\nEOF");
+    assert_eq!(one(&a, "psql").stdin.as_deref(), Some("drop table t;\n"));
+    assert_eq!(one(&a, "rm").targets, [path("/x")]);
+    let a = an("mysql -u root <<< 'DROP DATABASE prod'");
+    assert_eq!(
+        one(&a, "mysql").stdin.as_deref(),
+        Some("DROP DATABASE prod")
+    );
+    let a = an("echo 'FLUSHALL' | redis-cli -h cache1");
+    assert_eq!(one(&a, "redis-cli").stdin.as_deref(), Some("FLUSHALL"));
+    let a = an("psql < /tmp/dump.sql");
+    assert_eq!(one(&a, "psql").stdin_file.as_deref(), Some("/tmp/dump.sql"));
+    let a = an("cat <<EOF\n$(rm -rf /h)\nEOF");
+    assert_eq!(one(&a, "rm").targets, [path("/h")]);
+    let a = an("cat <<'EOF'\n$(rm -rf /h)\nEOF");
+    assert!(a.invocations.iter().all(|i| i.program != "rm"));
+}
+
+#[test]
+fn cd_changes_later_targets() {
+    let a = an("cd /var/lib && rm -rf postgresql");
+    assert_eq!(one(&a, "rm").targets, [path("/var/lib/postgresql")]);
+    let a = an("cd / && rm -rf *");
+    assert_eq!(one(&a, "rm").targets, [path("/*")]);
+    let a = an("cd ~ ; rm -rf ../x");
+    assert_eq!(one(&a, "rm").targets, [path("/home/x")]);
+    let a = an("cd \"$D\" && rm -rf x");
+    assert!(matches!(one(&a, "rm").targets[..], [Target::Unknown(_)]));
+}
+
+#[test]
+fn variables_assigned_on_the_line_are_substituted() {
+    let a = an("TMPDIR=/x rm -rf $TMPDIR/y");
+    let rm = one(&a, "rm");
+    assert_eq!(rm.targets, [path("/x/y")]);
+    assert_eq!(rm.env, [("TMPDIR".to_owned(), "/x".to_owned())]);
+    let a = an("X=/a; rm -rf $X");
+    assert_eq!(one(&a, "rm").targets, [path("/a")]);
+    let a = an("export X=/b && rm -rf \"$X\"/c");
+    assert_eq!(one(&a, "rm").targets, [path("/b/c")]);
+    let a = an("rm -rf \"$UNSET\"/x");
+    assert_eq!(
+        one(&a, "rm").targets,
+        [Target::Unknown("\"$UNSET\"/x".to_owned())]
+    );
+    let a = an("rm -rf $(cat list) ~/tmp $HOME/y");
+    assert_eq!(
+        one(&a, "rm").targets,
+        [
+            Target::Unknown("$(cat list)".to_owned()),
+            path("/home/me/tmp"),
+            path("/home/me/y")
+        ]
+    );
+}
+
+#[test]
+fn kubectl_value_options() {
+    let a = an("kubectl -n prod delete ns x --grace-period=0 --force");
+    let k = one(&a, "kubectl");
+    assert_eq!(k.operands, ["delete", "ns", "x"]);
+    assert!(k
+        .options
+        .contains(&("namespace".to_owned(), "prod".to_owned())));
+    assert!(k
+        .options
+        .contains(&("grace-period".to_owned(), "0".to_owned())));
+    assert!(k.flags.contains("force"));
+    let a = an("kubectl exec -it web-0 -n prod -- rm -rf /data");
+    let rm = one(&a, "rm");
+    assert_eq!(rm.via, ["kubectl exec web-0"]);
+    assert_eq!(rm.targets, [path("/data")]);
+}
+
+#[test]
+fn dd_operands_are_targets_not_assignments() {
+    let a = an("dd if=/dev/zero of=/dev/sda bs=1M");
+    let dd = one(&a, "dd");
+    assert_eq!(dd.operands, ["if=/dev/zero", "of=/dev/sda", "bs=1M"]);
+    assert_eq!(dd.targets, [path("/dev/zero"), path("/dev/sda")]);
+    assert!(dd.env.is_empty());
+}
+
+#[test]
+fn redirections() {
+    let a = an("echo hi > /etc/passwd 2>&1");
+    let e = one(&a, "echo");
+    assert_eq!(
+        e.redirects,
+        [Redirect {
+            fd: 1,
+            target: path("/etc/passwd"),
+            append: false
+        }]
+    );
+    let a = an("echo hi >> log 2>/dev/null");
+    assert_eq!(
+        one(&a, "echo").redirects,
+        [Redirect {
+            fd: 1,
+            target: path("/home/me/work/log"),
+            append: true
+        }]
+    );
+    let a = an("{ echo a; echo b; } > /etc/x");
+    assert!(a.invocations.iter().all(|i| i.redirects.len() == 1));
+    let a = an("> /etc/shadow");
+    assert_eq!(a.invocations[0].redirects[0].target, path("/etc/shadow"));
+}
+
+#[test]
+fn wrappers_unwrap() {
+    for (text, via) in [
+        (
+            "env -i FOO=1 nice -n 10 ionice -c 3 nohup timeout -s KILL 10s rm -rf /w",
+            vec!["env", "nice", "ionice", "nohup", "timeout"],
+        ),
+        ("\\rm -rf /w", vec![]),
+        ("/bin/rm -rf /w", vec![]),
+        ("busybox rm -rf /w", vec!["busybox"]),
+        ("command rm -rf /w", vec!["command"]),
+        ("exec rm -rf /w", vec!["exec"]),
+        ("time -p rm -rf /w", vec!["time -p"]),
+        ("stdbuf -oL rm -rf /w", vec!["stdbuf"]),
+        ("watch -n 5 rm -rf /w", vec!["watch"]),
+        ("doas rm -rf /w", vec!["doas"]),
+        ("su - postgres -c 'rm -rf /w'", vec!["su"]),
+        ("runuser -u app -- rm -rf /w", vec!["runuser"]),
+        ("env -S 'rm -rf' /w", vec!["env"]),
+        ("docker exec -u root c1 rm -rf /w", vec!["docker exec c1"]),
+    ] {
+        let a = an(text);
+        let rm = one(&a, "rm");
+        assert_eq!(rm.via, via, "{text}");
+        assert!(rm.flags.contains("recursive"), "{text}");
+        if !text.starts_with("docker") {
+            assert_eq!(rm.targets, [path("/w")], "{text}");
+        }
+    }
+    let a = an("/bin/rm -rf /w");
+    assert_eq!(one(&a, "rm").program_word, "/bin/rm");
+    assert_eq!(
+        one(&an("su - postgres -c 'rm -rf /w'"), "rm")
+            .run_as
+            .as_deref(),
+        Some("postgres")
+    );
+}
+
+#[test]
+fn control_structures_are_walked() {
+    let a = an("for d in a b; do rm -rf /z/$d; done; if true; then shred -u /k; fi; while x; do y; done; f() { dd of=/dev/sdb; }; case $x in a) mkfs.ext4 /dev/sdc;; esac");
+    for p in ["rm", "shred", "x", "y", "dd", "mkfs.ext4"] {
+        one(&a, p);
+    }
+    assert_eq!(one(&a, "mkfs.ext4").targets, [path("/dev/sdc")]);
+    assert!(matches!(one(&a, "rm").targets[..], [Target::Unknown(_)]));
+}
+
+#[test]
+fn unparseable_text_is_scanned() {
+    let a = an("rm -rf /x 'unclosed");
+    assert!(matches!(a.problems[..], [Problem::Unparseable { .. }]));
+    let rm = one(&a, "rm");
+    assert_eq!(rm.targets[0], path("/x"));
+    let a = an("echo $(rm -rf /y");
+    assert!(!a.problems.is_empty());
+    one(&a, "rm");
+}
+
+#[test]
+fn bounds_hold_without_crashing() {
+    let deep = format!("echo {}x{}", "$(".repeat(3000), ")".repeat(3000));
+    let a = an(&deep);
+    assert!(matches!(a.problems[..], [Problem::Unparseable { .. }]));
+    let braces = format!("{}true;{}", "{ ".repeat(3000), " }".repeat(3000));
+    assert!(!an(&braces).problems.is_empty());
+    let a = an("echo 99999999999>x");
+    assert!(matches!(a.problems[..], [Problem::Unparseable { .. }]));
+    let long = "a ".repeat(20_000);
+    assert!(!an(&long).problems.is_empty());
+    let nested = "bash -c ".repeat(40) + "'rm -rf /q'";
+    let _ = an(&nested);
+}
+
+#[test]
+fn program_text_is_the_simple_command() {
+    let a = an("cd /tmp && sudo rm -rf build > out.txt; ls");
+    assert_eq!(one(&a, "rm").text, "sudo rm -rf build > out.txt");
+    assert_eq!(one(&a, "ls").text, "ls");
+}
+
+#[test]
+fn database_clients_get_options() {
+    let a = an("psql -h db1 -U postgres --command='DROP DATABASE x' -d app");
+    let p = one(&a, "psql");
+    assert!(p.options.contains(&("host".to_owned(), "db1".to_owned())));
+    assert!(p
+        .options
+        .contains(&("command".to_owned(), "DROP DATABASE x".to_owned())));
+    assert!(p.options.contains(&("dbname".to_owned(), "app".to_owned())));
+}

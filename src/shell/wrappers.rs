@@ -1,0 +1,821 @@
+//! From the words of one simple command to invocations: unwrapping `sudo`, `env`, `xargs`,
+//! `find -exec`, `bash -c`, `ssh host '…'`, interpreter one-liners, …; then flag normalisation
+//! and target resolution for the real program.
+
+use super::flags;
+use super::interp::{self, Action};
+use super::paths;
+use super::walk::{self, assignment_name, Frame, Out, State};
+use super::word::Word;
+use super::{Invocation, Problem, Redirect, Target};
+
+/// One simple command, its words expanded.
+#[derive(Debug, Default)]
+pub(crate) struct RawCmd {
+    /// Program word and arguments.
+    pub words: Vec<Word>,
+    /// `NAME=value` before the program word.
+    pub assigns: Vec<(String, Word)>,
+    pub redirects: Vec<Redirect>,
+    pub stdin: Option<String>,
+    pub stdin_file: Option<String>,
+    /// Stdin comes from a pipe (known or not).
+    pub piped_stdin: bool,
+    pub text: String,
+}
+
+/// Settings accumulated while unwrapping.
+struct Acc {
+    frame: Frame,
+    env: Vec<(String, String)>,
+    dynamic: bool,
+    /// Working directory override (`env -C`, `sudo -D`, inside a container: unknown).
+    cwd: Option<Option<String>>,
+    /// Targets for `{}` in a `find -exec` command: the search roots.
+    brace_targets: Option<Vec<Target>>,
+}
+
+/// Builds the invocations of `cmd` into `out`, updating `state` for `cd` and `export`.
+pub(crate) fn build(cmd: RawCmd, state: &mut State, frame: &Frame, out: &mut Out) {
+    let env = cmd
+        .assigns
+        .iter()
+        .map(|(n, w)| (n.clone(), w.value.clone()))
+        .collect();
+    let mut acc = Acc {
+        frame: frame.clone(),
+        env,
+        dynamic: false,
+        cwd: None,
+        brace_targets: None,
+    };
+    let words = cmd.words.clone();
+    unwrap(&words, &cmd, &mut acc, state, out, true);
+}
+
+fn basename(s: &str) -> &str {
+    let s = s.trim_start_matches('\\');
+    s.rsplit('/').next().unwrap_or(s)
+}
+
+fn all_known(ws: &[Word]) -> bool {
+    ws.iter().all(|w| w.known)
+}
+
+fn join(ws: &[Word]) -> String {
+    ws.iter()
+        .map(|w| w.value.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Options of a prefix wrapper, up to its command. `short_req` / `long_req` take a value.
+/// Returns the options (name, value) and the index of the first word after them.
+fn options<'w>(
+    ws: &'w [Word],
+    short_req: &str,
+    long_req: &[&str],
+) -> (Vec<(String, Option<&'w str>)>, usize) {
+    let mut opts = Vec::new();
+    let mut i = 1;
+    while let Some(w) = ws.get(i) {
+        let a = w.value.as_str();
+        if a == "--" {
+            return (opts, i + 1);
+        }
+        if !a.starts_with('-') || a == "-" {
+            if a == "-" {
+                opts.push(("-".to_owned(), None));
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        i += 1;
+        if let Some(long) = a.strip_prefix("--") {
+            match long.split_once('=') {
+                Some((n, v)) => opts.push((n.to_owned(), Some(v))),
+                None if long_req.contains(&long) => {
+                    opts.push((long.to_owned(), ws.get(i).map(|w| w.value.as_str())));
+                    i += 1;
+                }
+                None => opts.push((long.to_owned(), None)),
+            }
+            continue;
+        }
+        for (pos, c) in a[1..].char_indices() {
+            if short_req.contains(c) {
+                let rest = &a[1 + pos + c.len_utf8()..];
+                if rest.is_empty() {
+                    opts.push((c.to_string(), ws.get(i).map(|w| w.value.as_str())));
+                    i += 1;
+                } else {
+                    opts.push((c.to_string(), Some(rest)));
+                }
+                break;
+            }
+            opts.push((c.to_string(), None));
+        }
+    }
+    (opts, i.min(ws.len()))
+}
+
+fn opt<'a>(opts: &[(String, Option<&'a str>)], names: &[&str]) -> Option<&'a str> {
+    opts.iter()
+        .rev()
+        .find(|(n, _)| names.contains(&n.as_str()))
+        .and_then(|(_, v)| *v)
+}
+
+fn has(opts: &[(String, Option<&str>)], names: &[&str]) -> bool {
+    opts.iter().any(|(n, _)| names.contains(&n.as_str()))
+}
+
+/// Unwraps `ws` (program word first). `top` is true until a wrapper has been consumed.
+fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut Out, top: bool) {
+    let Some(first) = ws.first() else { return };
+    let prog = basename(&first.value).to_owned();
+    let prefix = |acc: &mut Acc, via: &str, skip: usize| -> bool {
+        if skip >= ws.len() {
+            return false;
+        }
+        acc.frame.via.push(via.to_owned());
+        true
+    };
+    let next = |acc: &mut Acc, via: &str, skip: usize, state: &mut State, out: &mut Out| {
+        if prefix(acc, via, skip) {
+            unwrap(&ws[skip..], cmd, acc, state, out, false);
+            true
+        } else {
+            false
+        }
+    };
+    match prog.as_str() {
+        "sudo" | "doas" => {
+            let (o, k) = options(
+                ws,
+                if prog == "sudo" { "ugCDprtUTh" } else { "uC" },
+                &[
+                    "user",
+                    "group",
+                    "chdir",
+                    "close-from",
+                    "prompt",
+                    "role",
+                    "type",
+                    "other-user",
+                    "command-timeout",
+                    "host",
+                ],
+            );
+            let user = opt(&o, &["u", "user"]).unwrap_or("root").to_owned();
+            if let Some(d) = opt(&o, &["D", "chdir"]) {
+                acc.cwd = Some(paths::resolve(d, state.cwd.as_deref()));
+            }
+            if k < ws.len() {
+                acc.frame.run_as = Some(user);
+            }
+            if next(acc, &prog, k, state, out) {
+                return;
+            }
+        }
+        "env" => {
+            let (o, mut k) = options(ws, "uCS", &["unset", "chdir", "split-string"]);
+            if has(&o, &["i", "ignore-environment", "-"]) {
+                acc.env.clear();
+            }
+            if let Some(d) = opt(&o, &["C", "chdir"]) {
+                acc.cwd = Some(paths::resolve(d, state.cwd.as_deref()));
+            }
+            while let Some((n, v)) = ws.get(k).and_then(|w| assignment_name(&w.value)) {
+                acc.env.push((n.to_owned(), v.to_owned()));
+                k += 1;
+            }
+            if let Some(s) = opt(&o, &["S", "split-string"]) {
+                let mut words: Vec<Word> = super::scan::scan(s)
+                    .into_iter()
+                    .flatten()
+                    .map(|t| super::word::expand(t, &state.scope()))
+                    .collect();
+                words.extend(ws[k..].iter().cloned());
+                acc.frame.via.push("env".to_owned());
+                unwrap(&words, cmd, acc, state, out, false);
+                return;
+            }
+            if next(acc, "env", k, state, out) {
+                return;
+            }
+        }
+        "nice" | "ionice" | "nohup" | "stdbuf" | "time" | "timeout" | "chroot" | "builtin"
+        | "exec" | "command" | "busybox" | "unbuffer" | "setsid" | "flock" | "chrt" | "taskset" => {
+            let (short, long): (&str, &[&str]) = match prog.as_str() {
+                "nice" => ("n", &["adjustment"]),
+                "ionice" => ("cnpPu", &["class", "classdata", "pid", "pgid", "uid"]),
+                "stdbuf" => ("ioe", &["input", "output", "error"]),
+                "time" => ("fo", &["format", "output"]),
+                "timeout" => ("sk", &["signal", "kill-after"]),
+                "chroot" => ("", &["userspec", "groups"]),
+                "exec" => ("a", &[]),
+                "flock" => ("wEc", &["timeout", "conflict-exit-code", "command"]),
+                _ => ("", &[]),
+            };
+            let (o, mut k) = if prog == "busybox" || prog == "taskset" {
+                (Vec::new(), 1)
+            } else {
+                options(ws, short, long)
+            };
+            if prog == "command" && has(&o, &["v", "V"]) {
+                // `command -v rm` only looks the name up.
+            } else {
+                if prog == "timeout" || prog == "chroot" || prog == "taskset" || prog == "chrt" {
+                    k += 1; // DURATION, NEWROOT, MASK, PRIORITY
+                }
+                if prog == "flock" {
+                    if let Some(c) = opt(&o, &["c", "command"]) {
+                        acc.frame.via.push("flock".to_owned());
+                        script(c.to_owned(), true, cmd, acc, state, out);
+                        return;
+                    }
+                    k += 1; // the lock file
+                }
+                if prog == "chroot" {
+                    acc.cwd = Some(None);
+                }
+                if next(acc, &prog, k, state, out) {
+                    return;
+                }
+            }
+        }
+        "xargs" | "parallel" => {
+            let (o, k) = if prog == "xargs" {
+                options(
+                    ws,
+                    "InPdaLsEl",
+                    &[
+                        "max-args",
+                        "max-procs",
+                        "arg-file",
+                        "delimiter",
+                        "max-chars",
+                        "process-slot-var",
+                    ],
+                )
+            } else {
+                options(
+                    ws,
+                    "jSIX",
+                    &[
+                        "jobs", "sshlogin", "joblog", "results", "delay", "timeout", "tmpdir",
+                    ],
+                )
+            };
+            let _ = o;
+            let end = ws[k..]
+                .iter()
+                .position(|w| w.value.starts_with(":::"))
+                .map_or(ws.len(), |p| k + p);
+            acc.dynamic = true;
+            if k < end {
+                acc.frame.via.push(prog.clone());
+                unwrap(&ws[k..end], cmd, acc, state, out, false);
+                return;
+            }
+        }
+        "watch" => {
+            let (_, k) = options(ws, "nqg", &["interval"]);
+            if k < ws.len() {
+                acc.frame.via.push("watch".to_owned());
+                if all_known(&ws[k..]) {
+                    script(join(&ws[k..]), false, cmd, acc, state, out);
+                } else {
+                    unknown_payload(
+                        &prog,
+                        "the watched command is not known before it runs",
+                        out,
+                    );
+                }
+                return;
+            }
+        }
+        "su" | "runuser" => {
+            let (o, k) = options(
+                ws,
+                "csgGwuCl",
+                &[
+                    "command",
+                    "shell",
+                    "group",
+                    "supp-group",
+                    "user",
+                    "whitelist-environment",
+                ],
+            );
+            let mut user = opt(&o, &["u", "user", "l"]).map(str::to_owned);
+            let mut k = k;
+            if user.is_none() {
+                if let Some(w) = ws.get(k) {
+                    user = Some(w.value.clone());
+                    k += 1;
+                }
+            }
+            let (o2, _) = options(
+                &ws[k.saturating_sub(1).min(ws.len())..],
+                "csgG",
+                &["command", "shell"],
+            );
+            let command = opt(&o, &["c", "command"]).or_else(|| opt(&o2, &["c", "command"]));
+            acc.frame.run_as = Some(user.unwrap_or_else(|| "root".to_owned()));
+            if let Some(c) = command {
+                acc.frame.via.push(prog.clone());
+                script(c.to_owned(), false, cmd, acc, state, out);
+                return;
+            }
+            if prog == "runuser" && has(&o, &["u", "user"]) {
+                let (_, k) = options(ws, "ugGl", &["user", "group"]);
+                if next(acc, "runuser", k, state, out) {
+                    return;
+                }
+            }
+        }
+        "bash" | "sh" | "zsh" | "dash" | "ksh" | "mksh" | "ash" | "fish" => {
+            let mut has_c = false;
+            let mut k = 1;
+            while let Some(w) = ws.get(k) {
+                let a = w.value.as_str();
+                if a == "--" || a == "-" {
+                    k += 1;
+                    break;
+                }
+                if (a.starts_with('-') || a.starts_with('+')) && a.len() > 1 {
+                    k += 1;
+                    if a.starts_with("--") {
+                        if matches!(a, "--rcfile" | "--init-file") {
+                            k += 1;
+                        }
+                        continue;
+                    }
+                    if a[1..].contains('c') && a.starts_with('-') {
+                        has_c = true;
+                    }
+                    if a[1..].contains('o') || a[1..].contains('O') {
+                        k += 1;
+                    }
+                    continue;
+                }
+                break;
+            }
+            let via = format!("{prog} -c");
+            if has_c {
+                match ws.get(k) {
+                    Some(w) if w.known => {
+                        acc.frame.via.push(via);
+                        script(w.value.clone(), false, cmd, acc, state, out);
+                    }
+                    Some(w) => unknown_payload(
+                        &prog,
+                        &format!("the command string {} is not known before it runs", w.raw),
+                        out,
+                    ),
+                    None => unknown_payload(&prog, "-c without a command string", out),
+                }
+                return;
+            }
+            if k >= ws.len() && cmd.piped_stdin || cmd.stdin.is_some() && k >= ws.len() {
+                match &cmd.stdin {
+                    Some(s) => {
+                        acc.frame.via.push(prog.clone());
+                        script(s.clone(), false, cmd, acc, state, out);
+                    }
+                    None => {
+                        emit(ws, cmd, acc, state, out, top);
+                        unknown_payload(&prog, "reads the commands to run from a pipe", out);
+                    }
+                }
+                return;
+            }
+        }
+        "eval" if ws.len() > 1 => {
+            if all_known(&ws[1..]) {
+                acc.frame.via.push("eval".to_owned());
+                script(join(&ws[1..]), false, cmd, acc, state, out);
+            } else {
+                unknown_payload("eval", "its arguments are not known before it runs", out);
+            }
+            return;
+        }
+        "ssh" => {
+            emit(ws, cmd, acc, state, out, top);
+            ssh(ws, cmd, acc, out);
+            return;
+        }
+        "find" => {
+            find(ws, cmd, acc, state, out, top);
+            return;
+        }
+        "kubectl" | "oc" | "docker" | "podman" => {
+            if let Some((via, k)) = container_exec(&prog, ws) {
+                emit(ws, cmd, acc, state, out, top);
+                acc.cwd = Some(None);
+                acc.frame.via.push(via);
+                unwrap(&ws[k..], cmd, acc, state, out, false);
+                return;
+            }
+        }
+        p if interp::language(p).is_some() => {
+            emit(ws, cmd, acc, state, out, top);
+            interpreter(p, ws, cmd, acc, state, out);
+            return;
+        }
+        _ => {}
+    }
+    emit(ws, cmd, acc, state, out, top);
+}
+
+/// `kubectl exec POD -- cmd`, `docker exec CONTAINER cmd`: the via label and the command index.
+fn container_exec(prog: &str, ws: &[Word]) -> Option<(String, usize)> {
+    if prog == "kubectl" || prog == "oc" {
+        let dd = ws.iter().position(|w| w.value == "--")?;
+        let p = flags::parse(
+            prog,
+            &ws[1..dd]
+                .iter()
+                .map(|w| w.value.clone())
+                .collect::<Vec<_>>(),
+        );
+        if p.operands.first().map(String::as_str) != Some("exec") || dd + 1 >= ws.len() {
+            return None;
+        }
+        let pod = p.operands.get(1).cloned().unwrap_or_default();
+        return Some((format!("{prog} exec {pod}"), dd + 1));
+    }
+    let e = ws.iter().position(|w| w.value == "exec")?;
+    if e != 1 {
+        return None;
+    }
+    let (_, k) = options(
+        &ws[e..],
+        "euw",
+        &["env", "user", "workdir", "env-file", "detach-keys"],
+    );
+    let container = ws.get(e + k)?;
+    if e + k + 1 >= ws.len() {
+        return None;
+    }
+    Some((format!("{prog} exec {}", container.value), e + k + 1))
+}
+
+fn unknown_payload(program: &str, reason: &str, out: &mut Out) {
+    out.problem(Problem::UnknownPayload {
+        program: program.to_owned(),
+        reason: reason.to_owned(),
+    });
+}
+
+/// Analyses a script string reached through the wrappers in `acc`.
+fn script(text: String, _keep: bool, cmd: &RawCmd, acc: &Acc, state: &State, out: &mut Out) {
+    let _ = cmd;
+    let mut sub = State {
+        cwd: acc.cwd.clone().unwrap_or_else(|| state.cwd.clone()),
+        home: state.home.clone(),
+        vars: state.vars.clone(),
+    };
+    sub.vars
+        .extend(acc.env.iter().map(|(n, v)| (n.clone(), Some(v.clone()))));
+    let frame = Frame {
+        depth: acc.frame.depth + 1,
+        ..acc.frame.clone()
+    };
+    walk::analyze_text(&text, &mut sub, &frame, out);
+}
+
+fn ssh(ws: &[Word], _cmd: &RawCmd, acc: &Acc, out: &mut Out) {
+    let (o, k) = options(ws, "pilOFJLRDbcEemQSWwB", &[]);
+    let Some(host_word) = ws.get(k) else { return };
+    let (user, host) = match host_word.value.split_once('@') {
+        Some((u, h)) => (Some(u.to_owned()), h.to_owned()),
+        None => (opt(&o, &["l"]).map(str::to_owned), host_word.value.clone()),
+    };
+    // The ssh invocation itself names the host.
+    if let Some(inv) = out.invocations.last_mut() {
+        if inv.program == "ssh" {
+            inv.remote_host = Some(host.clone());
+        }
+    }
+    let rest = &ws[k + 1..];
+    if rest.is_empty() {
+        return;
+    }
+    if !all_known(rest) {
+        unknown_payload("ssh", "the remote command is not known before it runs", out);
+        return;
+    }
+    let mut frame = acc.frame.clone();
+    frame.via.push(format!("ssh {host}"));
+    frame.remote_host = Some(host);
+    frame.run_as = user;
+    frame.depth += 1;
+    let mut remote = State::default();
+    walk::analyze_text(&join(rest), &mut remote, &frame, out);
+}
+
+fn find(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut Out, top: bool) {
+    let cwd = acc.cwd.clone().unwrap_or_else(|| state.cwd.clone());
+    let mut i = 1;
+    while let Some(w) = ws.get(i) {
+        match w.value.as_str() {
+            "-H" | "-L" | "-P" => i += 1,
+            "-D" => i += 2,
+            v if v.starts_with("-O") => i += 1,
+            _ => break,
+        }
+    }
+    let roots_start = i.min(ws.len());
+    while let Some(w) = ws.get(i) {
+        if w.value.starts_with('-') || matches!(w.value.as_str(), "(" | "!" | ")" | ",") {
+            break;
+        }
+        i += 1;
+    }
+    let root_words = &ws[roots_start..i.min(ws.len())];
+    let roots: Vec<Target> = if root_words.is_empty() {
+        vec![paths::target(&Word::literal("."), cwd.as_deref())]
+    } else {
+        root_words
+            .iter()
+            .map(|w| paths::target(w, cwd.as_deref()))
+            .collect()
+    };
+    // Split out -exec … ; segments.
+    let mut kept: Vec<Word> = ws[..i.min(ws.len())].to_vec();
+    let mut execs: Vec<(String, &[Word])> = Vec::new();
+    while let Some(w) = ws.get(i) {
+        if matches!(w.value.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
+            let start = i + 1;
+            let mut j = start;
+            while let Some(x) = ws.get(j) {
+                if x.value == ";" || (x.value == "+" && j > start && ws[j - 1].value == "{}") {
+                    break;
+                }
+                j += 1;
+            }
+            execs.push((w.value.clone(), &ws[start..j.min(ws.len())]));
+            kept.push(w.clone());
+            i = j + 1;
+        } else {
+            kept.push(w.clone());
+            i += 1;
+        }
+    }
+    let before = out.invocations.len();
+    emit(&kept, cmd, acc, state, out, top);
+    if let Some(inv) = out.invocations.get_mut(before) {
+        if inv.program == "find" {
+            inv.targets = roots.clone();
+        }
+    }
+    for (_, words) in execs {
+        if words.is_empty() {
+            continue;
+        }
+        let mut sub = Acc {
+            frame: acc.frame.clone(),
+            env: acc.env.clone(),
+            dynamic: true,
+            cwd: acc.cwd.clone(),
+            brace_targets: Some(roots.clone()),
+        };
+        sub.frame.via.push("find".to_owned());
+        let inner = RawCmd {
+            words: words.to_vec(),
+            redirects: Vec::new(),
+            text: cmd.text.clone(),
+            ..RawCmd::default()
+        };
+        unwrap(words, &inner, &mut sub, state, out, false);
+    }
+}
+
+fn interpreter(p: &str, ws: &[Word], cmd: &RawCmd, acc: &Acc, state: &State, out: &mut Out) {
+    let Some(lang) = interp::language(p) else {
+        return;
+    };
+    let code_flags: &[&str] = match lang {
+        interp::Lang::Python => &["-c"],
+        interp::Lang::Node => &["-e", "--eval", "-p", "--print"],
+        _ => &["-e", "-E"],
+    };
+    let mut code: Option<&Word> = None;
+    for (k, w) in ws.iter().enumerate().skip(1) {
+        let v = w.value.as_str();
+        if code_flags.contains(&v) {
+            code = ws.get(k + 1);
+            break;
+        }
+        // Clustered: `python3 -Bc 'code'`, `perl -ne '…'`.
+        if v.starts_with('-') && !v.starts_with("--") && v.len() > 2 {
+            let last = &v[v.len() - 1..];
+            if code_flags.iter().any(|f| &f[1..] == last) {
+                code = ws.get(k + 1);
+                break;
+            }
+        }
+        if !v.starts_with('-') {
+            break;
+        }
+    }
+    let Some(code) = code else { return };
+    let via = format!(
+        "{p} {}",
+        if lang == interp::Lang::Python {
+            "-c"
+        } else {
+            "-e"
+        }
+    );
+    if !code.known {
+        unknown_payload(p, "the program text is not known before it runs", out);
+        return;
+    }
+    for action in interp::scan(lang, &code.value) {
+        let mut sub = Acc {
+            frame: acc.frame.clone(),
+            env: acc.env.clone(),
+            dynamic: false,
+            cwd: acc.cwd.clone(),
+            brace_targets: None,
+        };
+        sub.frame.via.push(via.clone());
+        match action {
+            Action::Shell(s) => script(s, false, cmd, &sub, state, out),
+            Action::Argv(args) => {
+                let words: Vec<Word> = args.iter().map(|a| Word::literal(a)).collect();
+                let mut st = state.clone();
+                unwrap(&words, cmd, &mut sub, &mut st, out, false);
+            }
+            Action::Remove { path, recursive } => {
+                let mut words = vec![Word::literal("rm")];
+                if recursive {
+                    words.push(Word::literal("-rf"));
+                }
+                words.push(Word::literal(&path));
+                let mut st = state.clone();
+                emit(&words, cmd, &mut sub, &mut st, out, false);
+            }
+            Action::Dynamic(what) => unknown_payload(
+                p,
+                &format!("{what} is called with an argument not known before it runs"),
+                out,
+            ),
+        }
+    }
+}
+
+/// Pushes the invocation of `ws` (the real program), then applies `cd`/`export` to `state`.
+fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut Out, top: bool) {
+    let Some(first) = ws.first() else { return };
+    let program = basename(&first.value).to_owned();
+    let args: Vec<String> = ws[1..].iter().map(|w| w.value.clone()).collect();
+    let parsed = flags::parse(&program, &args);
+    let cwd = acc.cwd.clone().unwrap_or_else(|| state.cwd.clone());
+    let mut targets = targets(&program, &parsed, &ws[1..], cwd.as_deref());
+    if let Some(roots) = &acc.brace_targets {
+        let mut out_targets = Vec::new();
+        for t in targets {
+            match &t {
+                Target::Path(p) if p.ends_with("/{}") || p == "{}" => {
+                    out_targets.extend(roots.iter().cloned());
+                }
+                _ => out_targets.push(t),
+            }
+        }
+        targets = out_targets;
+    }
+    let stdin_file = cmd.stdin_file.clone();
+    let statements = crate::sql::classify(&crate::sql::ClientCall {
+        program: &program,
+        args: &args,
+        stdin: cmd.stdin.as_deref(),
+        stdin_file: stdin_file.as_deref(),
+        cwd: cwd.as_deref().unwrap_or("/"),
+    });
+    let inv = Invocation {
+        program: program.clone(),
+        program_word: first.raw.clone(),
+        args,
+        flags: parsed.flags,
+        options: parsed.options,
+        operands: parsed.operands,
+        targets,
+        via: acc.frame.via.clone(),
+        remote_host: acc.frame.remote_host.clone(),
+        run_as: acc.frame.run_as.clone(),
+        env: acc.env.clone(),
+        redirects: cmd.redirects.clone(),
+        stdin: cmd.stdin.clone(),
+        stdin_file,
+        dynamic_operands: acc.dynamic,
+        statements,
+        text: cmd.text.clone(),
+    };
+    out.invocations.push(inv);
+    if top {
+        apply_builtin(&program, &ws[1..], state);
+    }
+}
+
+/// `cd`, `pushd`, `export X=…` and friends change what later commands on the line see.
+fn apply_builtin(program: &str, args: &[Word], state: &mut State) {
+    match program {
+        "cd" | "pushd" => {
+            let dir = args
+                .iter()
+                .find(|w| !w.value.starts_with('-') || w.value == "-");
+            state.cwd = match dir {
+                None => state.home.clone(),
+                Some(w) if w.value == "-" || !w.known => None,
+                Some(w) => paths::resolve(&w.value, state.cwd.as_deref()),
+            };
+        }
+        "popd" => state.cwd = None,
+        "export" | "declare" | "typeset" | "local" | "readonly" => {
+            for w in args {
+                if let Some((n, v)) = assignment_name(&w.value) {
+                    state
+                        .vars
+                        .push((n.to_owned(), w.known.then(|| v.to_owned())));
+                }
+            }
+        }
+        "unset" => {
+            for w in args.iter().filter(|w| !w.value.starts_with('-')) {
+                state.vars.push((w.value.clone(), None));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The operands of `program` that name files it writes, removes or changes, resolved.
+fn targets(program: &str, p: &flags::Parsed, args: &[Word], cwd: Option<&str>) -> Vec<Target> {
+    let ops: Vec<&Word> = p.operand_idx.iter().filter_map(|&k| args.get(k)).collect();
+    let t = |w: &Word| paths::target(w, cwd);
+    let opt_targets = |names: &[&str]| -> Vec<Target> {
+        p.options
+            .iter()
+            .filter(|(n, _)| names.contains(&n.as_str()))
+            .map(|(_, v)| {
+                let known = !v.contains('$') && !v.contains('`');
+                t(&Word {
+                    raw: v.clone(),
+                    value: v.clone(),
+                    known,
+                    ..Word::default()
+                })
+            })
+            .collect()
+    };
+    match program {
+        "rm" | "rmdir" | "shred" | "unlink" | "truncate" | "tee" | "wipefs" | "fdisk"
+        | "sfdisk" | "sgdisk" | "gdisk" | "cfdisk" | "mkswap" | "blkdiscard" | "srm" | "touch" => {
+            ops.into_iter().map(t).collect()
+        }
+        "parted" => ops.first().map(|w| t(w)).into_iter().collect(),
+        "mv" => {
+            let mut v: Vec<Target> = ops.into_iter().map(t).collect();
+            v.extend(opt_targets(&["target-directory"]));
+            v
+        }
+        "cp" | "install" | "ln" | "rsync" | "scp" => {
+            let mut v = opt_targets(&["target-directory"]);
+            if v.is_empty() && ops.len() >= 2 {
+                if let Some(last) = ops.last() {
+                    v.push(t(last));
+                }
+            }
+            v
+        }
+        "chmod" | "chown" | "chgrp" => {
+            let skip = usize::from(!p.options.iter().any(|(n, _)| n == "reference"));
+            ops.into_iter().skip(skip).map(t).collect()
+        }
+        "dd" => ops
+            .into_iter()
+            .filter_map(|w| {
+                let v = w
+                    .value
+                    .strip_prefix("of=")
+                    .or_else(|| w.value.strip_prefix("if="))?;
+                Some(t(&Word {
+                    raw: w.raw.clone(),
+                    value: v.to_owned(),
+                    known: w.known,
+                    glob: w.glob,
+                    subs: Vec::new(),
+                }))
+            })
+            .collect(),
+        "tar" => opt_targets(&["file", "directory"]),
+        p if p.starts_with("mkfs") || p.starts_with("mke2fs") => ops.into_iter().map(t).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,684 @@
+//! Which text a SQL client sends, from its arguments, stdin and files.
+//!
+//! Option parsing is per client and deliberately small: it knows which options take a value
+//! (so that a value is never mistaken for a database name or a query) and treats every other
+//! option as a flag. Where a client reads no payload and has no stdin text, it is an interactive
+//! session and nothing is returned.
+
+use super::classify;
+use super::scan::Flavor;
+use super::{ClientCall, Statement, MAX_FILE};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// One parsed command-line argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Arg<'a> {
+    /// An option by name without dashes (`c`, `command`), with its value if it takes one.
+    Opt(String, Option<&'a str>),
+    /// A non-option argument.
+    Pos(&'a str),
+}
+
+/// How a program's options look.
+#[derive(Default)]
+pub(crate) struct Spec<'s> {
+    /// Short options that take a value (attached `-cSQL` or the next argument).
+    pub short_val: &'s str,
+    /// Short options whose value is only ever attached (`mysql -pSECRET`).
+    pub short_attached: &'s str,
+    /// Long options that take a value (`--command SQL` or `--command=SQL`).
+    pub long_val: &'s [&'s str],
+    /// Single-dash long options (`sqlite3 -cmd`, `influx -execute`, `consul -recurse`).
+    pub single_dash_long: bool,
+    /// Options stop at the first non-option (`redis-cli GET -x` keeps `-x` as an argument).
+    pub stop_at_positional: bool,
+}
+
+/// Parse `args` by `spec`, in order.
+pub(crate) fn getopt<'a>(args: &'a [String], spec: &Spec<'_>) -> Vec<Arg<'a>> {
+    let mut out = Vec::new();
+    let mut it = args.iter().map(String::as_str);
+    let mut only_pos = false;
+    while let Some(a) = it.next() {
+        if only_pos || a == "-" || !a.starts_with('-') {
+            out.push(Arg::Pos(a));
+            if spec.stop_at_positional {
+                only_pos = true;
+            }
+            continue;
+        }
+        if a == "--" {
+            only_pos = true;
+            continue;
+        }
+        let long = a
+            .strip_prefix("--")
+            .or_else(|| spec.single_dash_long.then(|| &a[1..]));
+        if let Some(body) = long {
+            if let Some((name, value)) = body.split_once('=') {
+                out.push(Arg::Opt(name.to_owned(), Some(value)));
+            } else if spec.long_val.contains(&body) {
+                out.push(Arg::Opt(body.to_owned(), it.next()));
+            } else {
+                out.push(Arg::Opt(body.to_owned(), None));
+            }
+            continue;
+        }
+        // A cluster of short options: `-Xqc`, `-cSELECT 1`, `-uroot`, `-psecret`.
+        let body = &a[1..];
+        for (k, ch) in body.char_indices() {
+            let rest = &body[k + ch.len_utf8()..];
+            if spec.short_val.contains(ch) {
+                let value = if rest.is_empty() {
+                    it.next()
+                } else {
+                    Some(rest)
+                };
+                out.push(Arg::Opt(ch.to_string(), value));
+                break;
+            }
+            if spec.short_attached.contains(ch) {
+                out.push(Arg::Opt(ch.to_string(), (!rest.is_empty()).then_some(rest)));
+                break;
+            }
+            out.push(Arg::Opt(ch.to_string(), None));
+        }
+    }
+    out
+}
+
+fn opt<'a>(args: &[Arg<'a>], names: &[&str]) -> Option<&'a str> {
+    args.iter().rev().find_map(|a| match a {
+        Arg::Opt(n, v) if names.contains(&n.as_str()) => *v,
+        _ => None,
+    })
+}
+
+fn has(args: &[Arg<'_>], names: &[&str]) -> bool {
+    args.iter()
+        .any(|a| matches!(a, Arg::Opt(n, _) if names.contains(&n.as_str())))
+}
+
+fn positionals<'a>(args: &[Arg<'a>]) -> Vec<&'a str> {
+    args.iter()
+        .filter_map(|a| match a {
+            Arg::Pos(p) => Some(*p),
+            Arg::Opt(..) => None,
+        })
+        .collect()
+}
+
+/// `path` resolved against `cwd`.
+pub(crate) fn resolve(cwd: &str, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        Path::new(cwd).join(p)
+    }
+}
+
+/// The text of a payload file, or an `unknown` statement saying why it cannot be had.
+/// Only regular files the real user may read are read (a FIFO or a device would block or be
+/// consumed; a setgid guard must not read what the user could not), at most [`MAX_FILE`] bytes;
+/// the second value is set when the file was longer.
+pub(crate) fn read_payload(cwd: &str, path: &str) -> Result<(String, bool), Statement> {
+    let full = resolve(cwd, path);
+    let shown = full.display().to_string();
+    let fail = |why: String| {
+        Statement::new("unknown", Some(shown.clone()), &format!("< {shown}")).with_note(why)
+    };
+    let meta = std::fs::metadata(&full).map_err(|e| fail(format!("cannot read {shown}: {e}")))?;
+    if !meta.is_file() {
+        return Err(fail(format!("{shown} is not a regular file; not read")));
+    }
+    nix::unistd::access(&full, nix::unistd::AccessFlags::R_OK)
+        .map_err(|e| fail(format!("cannot read {shown}: {e}")))?;
+    let file = std::fs::File::open(&full).map_err(|e| fail(format!("cannot read {shown}: {e}")))?;
+    let mut buf = Vec::new();
+    file.take(MAX_FILE + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| fail(format!("cannot read {shown}: {e}")))?;
+    let truncated = buf.len() as u64 > MAX_FILE;
+    buf.truncate(MAX_FILE as usize);
+    Ok((String::from_utf8_lossy(&buf).into_owned(), truncated))
+}
+
+/// Where a payload comes from.
+pub(crate) enum Source<'a> {
+    /// Text given on the command line or as stdin text.
+    Text(&'a str),
+    /// A file (`-f FILE`, `< FILE`), relative to the working directory.
+    File(&'a str),
+    /// A statement decided from the arguments alone.
+    Done(Statement),
+}
+
+/// Stdin as a payload source, if there is any.
+pub(crate) fn stdin_source<'a>(call: &ClientCall<'a>) -> Option<Source<'a>> {
+    call.stdin
+        .map(Source::Text)
+        .or_else(|| call.stdin_file.map(Source::File))
+}
+
+/// Classify every source in order with `f`, reading files.
+pub(crate) fn run_sources(
+    call: &ClientCall<'_>,
+    sources: Vec<Source<'_>>,
+    mut f: impl FnMut(&str, &mut Vec<Statement>),
+) -> Vec<Statement> {
+    let mut out = Vec::new();
+    for s in sources {
+        match s {
+            Source::Text(t) => f(t, &mut out),
+            Source::Done(st) => out.push(st),
+            Source::File(p) => match read_payload(call.cwd, p) {
+                Ok((text, truncated)) => {
+                    f(&text, &mut out);
+                    if truncated {
+                        let shown = resolve(call.cwd, p).display().to_string();
+                        out.push(
+                            Statement::new("unknown", Some(shown.clone()), &format!("< {shown}"))
+                                .with_note(format!(
+                                    "{shown} is larger than {MAX_FILE} bytes; only the start was classified"
+                                )),
+                        );
+                    }
+                }
+                Err(st) => out.push(st),
+            },
+        }
+    }
+    out
+}
+
+fn sql_sources(
+    call: &ClientCall<'_>,
+    flavor: Flavor,
+    sources: Vec<Source<'_>>,
+    db: Option<&str>,
+) -> Vec<Statement> {
+    let mut out = run_sources(call, sources, |t, out| classify::payload(t, flavor, out));
+    if let Some(db) = db {
+        for st in &mut out {
+            st.database.get_or_insert_with(|| db.to_owned());
+        }
+    }
+    out
+}
+
+/// Dispatch for SQL clients and their admin tools; empty for any other program.
+pub(crate) fn sql_client(call: &ClientCall<'_>) -> Vec<Statement> {
+    match call.program {
+        "psql" => psql(call),
+        "mysql" | "mariadb" => mysql(call),
+        "mysqladmin" | "mariadb-admin" => mysqladmin(call),
+        "dropdb" => dropdb(call),
+        "pg_dropcluster" => pg_dropcluster(call),
+        "sqlite3" => sqlite3(call),
+        "clickhouse-client" | "clickhouse-local" => clickhouse(call, call.args),
+        "clickhouse" => match call.args.first().map(String::as_str) {
+            Some("client" | "local") => clickhouse(call, &call.args[1..]),
+            _ => Vec::new(),
+        },
+        "cqlsh" => cqlsh(call),
+        "influx" => influx(call),
+        _ => Vec::new(),
+    }
+}
+
+fn psql(call: &ClientCall<'_>) -> Vec<Statement> {
+    let spec = Spec {
+        short_val: "cdfhLoPpRFTUv",
+        long_val: &[
+            "command",
+            "dbname",
+            "file",
+            "host",
+            "log-file",
+            "output",
+            "port",
+            "pset",
+            "record-separator",
+            "field-separator",
+            "table-attr",
+            "username",
+            "set",
+            "variable",
+        ],
+        ..Spec::default()
+    };
+    let args = getopt(call.args, &spec);
+    let pos = positionals(&args);
+    let db = opt(&args, &["d", "dbname"]).or(pos.first().copied());
+    let mut sources = Vec::new();
+    for a in &args {
+        match a {
+            Arg::Opt(n, v) if n == "c" || n == "command" => match v {
+                Some(v) => sources.push(Source::Text(v)),
+                None => sources.push(Source::Done(
+                    Statement::new("unknown", None, "psql -c").with_note("-c without a command"),
+                )),
+            },
+            Arg::Opt(n, v) if n == "f" || n == "file" => match v {
+                Some("-") => sources.extend(stdin_source(call)),
+                Some(f) => sources.push(Source::File(f)),
+                None => sources.push(Source::Done(
+                    Statement::new("unknown", None, "psql -f").with_note("-f without a file"),
+                )),
+            },
+            _ => {}
+        }
+    }
+    if sources.is_empty() {
+        if has(&args, &["l", "list"]) {
+            sources.push(Source::Done(Statement::new("read-only", None, "\\l")));
+        } else if let Some(s) = stdin_source(call) {
+            sources.push(s);
+        }
+    }
+    sql_sources(call, Flavor::Postgres, sources, db)
+}
+
+fn mysql(call: &ClientCall<'_>) -> Vec<Statement> {
+    let spec = Spec {
+        short_val: "eDhPSuO",
+        short_attached: "p",
+        long_val: &[
+            "execute",
+            "database",
+            "host",
+            "port",
+            "socket",
+            "user",
+            "default-character-set",
+            "defaults-file",
+            "defaults-extra-file",
+            "login-path",
+            "init-command",
+            "pager",
+            "tee",
+            "prompt",
+            "delimiter",
+            "plugin-dir",
+            "default-auth",
+            "ssl-ca",
+            "ssl-capath",
+            "ssl-cert",
+            "ssl-key",
+            "ssl-mode",
+            "ssl-cipher",
+            "tls-version",
+            "connect-timeout",
+            "max-allowed-packet",
+            "net-buffer-length",
+            "bind-address",
+            "protocol",
+            "character-sets-dir",
+            "load-data-local-dir",
+            "server-public-key-path",
+            "compression-algorithms",
+            "zstd-compression-level",
+            "histignore",
+            "local-infile",
+        ],
+        ..Spec::default()
+    };
+    let args = getopt(call.args, &spec);
+    let pos = positionals(&args);
+    let db = opt(&args, &["D", "database"]).or(pos.first().copied());
+    let mut sources = Vec::new();
+    if let Some(init) = opt(&args, &["init-command"]) {
+        sources.push(Source::Text(init));
+    }
+    let mut payload = false;
+    for a in &args {
+        if let Arg::Opt(n, v) = a {
+            if n == "e" || n == "execute" {
+                payload = true;
+                sources.push(match v {
+                    Some(v) => Source::Text(v),
+                    None => Source::Done(
+                        Statement::new("unknown", None, "mysql -e").with_note("-e without SQL"),
+                    ),
+                });
+            }
+        }
+    }
+    if !payload {
+        sources.extend(stdin_source(call));
+    }
+    sql_sources(call, Flavor::MySql, sources, db)
+}
+
+fn mysqladmin(call: &ClientCall<'_>) -> Vec<Statement> {
+    let spec = Spec {
+        short_val: "hPSuOci",
+        short_attached: "pw",
+        long_val: &[
+            "host",
+            "port",
+            "socket",
+            "user",
+            "count",
+            "sleep",
+            "defaults-file",
+            "defaults-extra-file",
+            "login-path",
+            "default-character-set",
+            "connect-timeout",
+            "shutdown-timeout",
+            "ssl-ca",
+            "ssl-cert",
+            "ssl-key",
+            "ssl-mode",
+            "protocol",
+        ],
+        ..Spec::default()
+    };
+    let args = getopt(call.args, &spec);
+    let pos = positionals(&args);
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < pos.len() {
+        let cmd = pos[k].to_ascii_lowercase();
+        let arg = pos.get(k + 1).copied();
+        let (kind, target, takes_arg): (&'static str, Option<String>, bool) = match cmd.as_str() {
+            "drop" => ("drop-database", arg.map(str::to_owned), true),
+            "create" => ("create", arg.map(str::to_owned), true),
+            "shutdown" => ("shutdown", None, false),
+            "password" | "old-password" => ("alter-role", None, true),
+            "kill" => ("write", arg.map(str::to_owned), true),
+            "status" | "extended-status" | "processlist" | "ping" | "variables" | "version"
+            | "debug" => ("read-only", None, false),
+            c if c.starts_with("flush") || c.starts_with("start-") || c.starts_with("stop-") => {
+                ("write", None, false)
+            }
+            "refresh" | "reload" => ("write", None, false),
+            _ => ("unknown", None, false),
+        };
+        // Never keep a new password in the text.
+        let text = match (kind, takes_arg, arg) {
+            ("alter-role", _, _) => format!("{cmd} ****"),
+            (_, true, Some(a)) => format!("{cmd} {a}"),
+            _ => cmd.clone(),
+        };
+        out.push(Statement::new(kind, target, &text));
+        k += if takes_arg { 2 } else { 1 };
+    }
+    out
+}
+
+fn dropdb(call: &ClientCall<'_>) -> Vec<Statement> {
+    let spec = Spec {
+        short_val: "hpU",
+        long_val: &["host", "port", "username", "maintenance-db"],
+        ..Spec::default()
+    };
+    let args = getopt(call.args, &spec);
+    let pos = positionals(&args);
+    let target = pos.first().map(|s| (*s).to_owned());
+    let text = format!("dropdb {}", call.args.join(" "));
+    vec![Statement::new("drop-database", target, text.trim())]
+}
+
+fn pg_dropcluster(call: &ClientCall<'_>) -> Vec<Statement> {
+    let args = getopt(call.args, &Spec::default());
+    let pos = positionals(&args);
+    let target = match pos.as_slice() {
+        [ver, name, ..] => Some(format!("{ver}/{name}")),
+        [ver] => Some((*ver).to_owned()),
+        [] => None,
+    };
+    let text = format!("pg_dropcluster {}", call.args.join(" "));
+    vec![Statement::new("drop-cluster", target, text.trim())]
+}
+
+fn sqlite3(call: &ClientCall<'_>) -> Vec<Statement> {
+    let spec = Spec {
+        long_val: &[
+            "cmd",
+            "init",
+            "separator",
+            "nullvalue",
+            "newline",
+            "vfs",
+            "maxsize",
+            "mmap",
+            "heap",
+            "A",
+            "pagecache",
+            "lookaside",
+        ],
+        single_dash_long: true,
+        ..Spec::default()
+    };
+    let args = getopt(call.args, &spec);
+    let pos = positionals(&args);
+    let db = pos.first().copied();
+    let mut sources = Vec::new();
+    for a in &args {
+        match a {
+            Arg::Opt(n, Some(v)) if n == "cmd" => sources.push(Source::Text(v)),
+            Arg::Opt(n, Some(v)) if n == "init" => sources.push(Source::File(v)),
+            _ => {}
+        }
+    }
+    if pos.len() > 1 {
+        sources.extend(pos[1..].iter().map(|s| Source::Text(s)));
+    } else {
+        sources.extend(stdin_source(call));
+    }
+    sql_sources(call, Flavor::Sqlite, sources, db)
+}
+
+fn clickhouse(call: &ClientCall<'_>, argv: &[String]) -> Vec<Statement> {
+    let spec = Spec {
+        short_val: "qdhufcC",
+        long_val: &[
+            "query",
+            "database",
+            "host",
+            "port",
+            "user",
+            "password",
+            "format",
+            "config-file",
+            "config",
+            "queries-file",
+            "history_file",
+            "connection",
+            "output-format",
+            "input-format",
+            "structure",
+            "file",
+            "table",
+        ],
+        ..Spec::default()
+    };
+    let args = getopt(argv, &spec);
+    let db = opt(&args, &["d", "database"]);
+    let mut sources = Vec::new();
+    for a in &args {
+        match a {
+            Arg::Opt(n, Some(v)) if n == "q" || n == "query" => sources.push(Source::Text(v)),
+            Arg::Opt(n, Some(v)) if n == "queries-file" => sources.push(Source::File(v)),
+            _ => {}
+        }
+    }
+    if sources.is_empty() {
+        sources.extend(stdin_source(call));
+    }
+    sql_sources(call, Flavor::ClickHouse, sources, db)
+}
+
+fn cqlsh(call: &ClientCall<'_>) -> Vec<Statement> {
+    let spec = Spec {
+        short_val: "efkup",
+        long_val: &[
+            "execute",
+            "file",
+            "keyspace",
+            "username",
+            "password",
+            "cqlversion",
+            "encoding",
+            "connect-timeout",
+            "request-timeout",
+            "cqlshrc",
+            "credentials",
+            "protocol-version",
+        ],
+        ..Spec::default()
+    };
+    let args = getopt(call.args, &spec);
+    let db = opt(&args, &["k", "keyspace"]);
+    let mut sources = Vec::new();
+    for a in &args {
+        match a {
+            Arg::Opt(n, Some(v)) if n == "e" || n == "execute" => sources.push(Source::Text(v)),
+            Arg::Opt(n, Some(v)) if n == "f" || n == "file" => sources.push(Source::File(v)),
+            _ => {}
+        }
+    }
+    if sources.is_empty() {
+        sources.extend(stdin_source(call));
+    }
+    sql_sources(call, Flavor::Generic, sources, db)
+}
+
+fn influx(call: &ClientCall<'_>) -> Vec<Statement> {
+    // InfluxDB 2.x: `influx bucket delete --name X`, `influx delete --bucket X --predicate …`.
+    let v2 = Spec {
+        short_val: "nio",
+        long_val: &[
+            "name",
+            "id",
+            "org",
+            "org-id",
+            "bucket",
+            "bucket-id",
+            "start",
+            "stop",
+            "predicate",
+            "host",
+            "token",
+            "configs-path",
+            "active-config",
+        ],
+        ..Spec::default()
+    };
+    let args2 = getopt(call.args, &v2);
+    let pos2 = positionals(&args2);
+    let text = format!("influx {}", call.args.join(" "));
+    match pos2.as_slice() {
+        ["bucket", "delete", ..] => {
+            let target = opt(&args2, &["n", "name", "i", "id"]).map(str::to_owned);
+            return vec![Statement::new("drop-database", target, &text)];
+        }
+        ["delete", ..] => {
+            let target = opt(&args2, &["bucket", "bucket-id"]).map(str::to_owned);
+            let kind = match opt(&args2, &["predicate"]) {
+                Some(p) if !p.trim().is_empty() => "delete",
+                _ => "delete-without-where",
+            };
+            return vec![Statement::new(kind, target, &text)];
+        }
+        _ => {}
+    }
+    // InfluxDB 1.x: `influx -database db -execute 'InfluxQL'`.
+    let spec = Spec {
+        long_val: &[
+            "execute",
+            "database",
+            "host",
+            "port",
+            "username",
+            "password",
+            "format",
+            "precision",
+            "path",
+            "type",
+            "pps",
+            "consistency",
+            "unix-socket",
+        ],
+        single_dash_long: true,
+        ..Spec::default()
+    };
+    let args = getopt(call.args, &spec);
+    let db = opt(&args, &["database"]);
+    let mut sources: Vec<Source<'_>> = Vec::new();
+    if let Some(q) = opt(&args, &["execute"]) {
+        sources.push(Source::Text(q));
+    } else if has(&args, &["import"]) {
+        if let Some(p) = opt(&args, &["path"]) {
+            sources.push(Source::File(p));
+        }
+    } else if pos2.is_empty() {
+        sources.extend(stdin_source(call));
+    }
+    sql_sources(call, Flavor::Generic, sources, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn getopt_clusters_and_values() {
+        let spec = Spec {
+            short_val: "c",
+            long_val: &["command"],
+            ..Spec::default()
+        };
+        let args = a(&[
+            "-Xqc",
+            "SELECT 1",
+            "--command=x",
+            "--command",
+            "y",
+            "db",
+            "--",
+            "-z",
+        ]);
+        let got = getopt(&args, &spec);
+        assert_eq!(
+            got,
+            vec![
+                Arg::Opt("X".into(), None),
+                Arg::Opt("q".into(), None),
+                Arg::Opt("c".into(), Some("SELECT 1")),
+                Arg::Opt("command".into(), Some("x")),
+                Arg::Opt("command".into(), Some("y")),
+                Arg::Pos("db"),
+                Arg::Pos("-z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn attached_only_values() {
+        let spec = Spec {
+            short_val: "e",
+            short_attached: "p",
+            ..Spec::default()
+        };
+        let args = a(&["-psecret", "-p", "wordpress", "-eSELECT 1"]);
+        let got = getopt(&args, &spec);
+        assert_eq!(
+            got,
+            vec![
+                Arg::Opt("p".into(), Some("secret")),
+                Arg::Opt("p".into(), None),
+                Arg::Pos("wordpress"),
+                Arg::Opt("e".into(), Some("SELECT 1")),
+            ]
+        );
+    }
+}
