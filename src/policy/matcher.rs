@@ -184,7 +184,8 @@ enum Certainty {
 ///
 /// - A known path matches when a pattern matches it.
 /// - A glob operand (`/var/lib/*`) matches when a pattern matches it as written, or could match
-///   something strictly inside the directory it expands in.
+///   something strictly inside the directory it expands in; `DIR/*` also matches what matches
+///   DIR, since it empties it.
 /// - The roots of `find … -exec rm {}` stand for what is strictly inside them.
 /// - An operand not known before run time (`$DIR/x`), or operands appended by `xargs`, could be
 ///   anything: they match, uncertainly.
@@ -206,7 +207,11 @@ fn matching_target(
                     return Some((p.clone(), Certainty::Known));
                 }
                 if let Some(dir) = glob_dir(p) {
-                    if inside_may_match(dir, globs, set) {
+                    // `DIR/*` empties DIR: as destructive as DIR itself.
+                    let everything = p
+                        .strip_prefix(dir)
+                        .is_some_and(|rest| rest.trim_start_matches('/') == "*");
+                    if (everything && set.is_match(dir)) || inside_may_match(dir, globs, set) {
                         return Some((p.clone(), Certainty::Known));
                     }
                 }
