@@ -7,7 +7,7 @@ use super::{
     EXIT_REFUSED,
 };
 use crate::audit::{self, Sinks};
-use crate::decide::decide;
+use crate::decide::decide_with;
 use crate::host::HostContext;
 use crate::policy::{Action, PolicySet};
 use crate::shell::analyze;
@@ -59,7 +59,12 @@ pub(crate) fn guard(global: &Global, command: &str, asking: Asking, json: bool) 
     warn_policy(&policy);
     let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
     let analysis = analyze(command, &shell_context());
-    let verdict = decide(&analysis, &policy, &host);
+    let verdict = decide_with(
+        &analysis,
+        &policy,
+        &host,
+        super::intent::current().as_deref(),
+    );
     if json {
         println!(
             "{}",
