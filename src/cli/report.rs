@@ -72,7 +72,13 @@ pub fn host_line(host: &HostContext) -> String {
 
 /// The refusal printed on stderr when a command may not run.
 pub fn refusal(command: &str, verdict: &Verdict, host: &HostContext, reason: &str) -> String {
-    let mut s = format!("prodguard: refused: {command}\n  {}\n", host_line(host));
+    // A multi-line command (a paste) is shown in full, each line indented under the first.
+    let shown = command
+        .lines()
+        .map(crate::prompt::display_safe)
+        .collect::<Vec<_>>()
+        .join("\n    ");
+    let mut s = format!("prodguard: refused: {shown}\n  {}\n", host_line(host));
     for m in verdict.matches.iter().filter(|m| m.action > Action::Allow) {
         let _ = writeln!(
             s,

@@ -147,3 +147,21 @@ fn prefix_mode_runs_the_argv_exactly_and_keeps_stdin() {
     ]);
     assert_eq!(missing.status.code(), Some(127));
 }
+
+#[test]
+fn a_multi_line_paste_is_judged_whole_and_shown_in_full() {
+    let h = host(PRODUCTION_DB1_NO_SYSLOG);
+    let out = run(&[
+        "--host-file",
+        h.file.to_str().unwrap(),
+        "check",
+        "uptime\nrm -rf /\necho done",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("prodguard: refused: uptime\n    rm -rf /\n    echo done\n"),
+        "{err}"
+    );
+    assert!(err.contains("fs.rm-root"), "{err}");
+}
