@@ -54,6 +54,10 @@ fn main() {
         digest.update([0]);
         digest.update((text.len() as u64).to_le_bytes());
         digest.update(text.as_bytes());
+        let pack_sha: String = Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
 
         let (_header, blocks) = blocks::split_blocks(&text);
         let mut rules = String::new();
@@ -78,7 +82,7 @@ fn main() {
         }
         let _ = writeln!(
             packs,
-            "    EmbeddedPack {{ file: {name:?}, text: include_str!({:?}), rules: &[{rules}] }},",
+            "    EmbeddedPack {{ file: {name:?}, sha256: {pack_sha:?}, text: include_str!({:?}), rules: &[{rules}] }},",
             path.display().to_string()
         );
     }

@@ -372,70 +372,141 @@ fn lex(text: &str) -> Vec<Tok> {
     toks
 }
 
-struct Patterns {
-    url: Regex,
-    authorization: Regex,
-    header: Regex,
-    assignment: Regex,
-    json: Regex,
-    aws_id: Regex,
-    tokens: Regex,
+/// A built-in pattern, compiled on first use, and the lowercase substrings without which it
+/// cannot match: most commands hold none of them, and compiling these case-insensitive
+/// patterns costs more than the rest of a check.
+struct Lazy {
+    source: &'static str,
+    triggers: &'static [&'static str],
+    cell: OnceLock<Regex>,
 }
 
-fn patterns() -> &'static Patterns {
-    static P: OnceLock<Patterns> = OnceLock::new();
-    P.get_or_init(|| {
-        // These are constant and covered by the tests below, so they always compile.
-        let re = |s: &str| Regex::new(s).unwrap_or_else(|e| panic!("built-in pattern {s}: {e}"));
-        Patterns {
-            url: re(r#"(?i)\b([a-z][a-z0-9+.-]*://[^\s/@:'"]*):([^\s/@'"]+)@"#),
-            authorization: re(
-                r#"(?i)\b((?:proxy-)?authorization\s*:\s*)(?:(bearer|basic|token|digest|negotiate|ntlm|aws4-hmac-sha256)\s+)?([^\s'"]+)"#,
-            ),
-            header: re(
-                r#"(?i)\b((?:x-api-key|api-key|x-auth-token|private-token|job-token|x-vault-token|x-goog-api-key|x-amz-security-token|cookie|set-cookie)\s*:\s*)([^'"\r\n]+)"#,
-            ),
-            assignment: re(
-                r#"(?i)\b([a-z0-9_]*(?:password|passwd|pwd|secret|token|_key|apikey|credentials?)=)('[^']*'?|"(?:[^"\\]|\\.)*"?|[^\s&'";|]+)"#,
-            ),
-            json: re(
-                r#"(?i)("(?:password|passwd|secret|token|api_?key|access_token|refresh_token|client_secret|private_key)"\s*:\s*")((?:[^"\\]|\\.)*)(")"#,
-            ),
-            aws_id: re(r"\b(?:AKIA|ASIA|AIDA|AROA|ANPA|AGPA)[A-Z0-9]{16}\b"),
-            tokens: re(
-                r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}|glpat-[A-Za-z0-9_-]{20,}|xox[baprs]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{16,})",
-            ),
+impl Lazy {
+    const fn new(source: &'static str, triggers: &'static [&'static str]) -> Lazy {
+        Lazy {
+            source,
+            triggers,
+            cell: OnceLock::new(),
         }
-    })
+    }
+
+    /// The regex, when `lower` (the text, lowercased) could hold a match.
+    fn get(&self, lower: &str) -> Option<&Regex> {
+        if !self.triggers.iter().any(|t| lower.contains(t)) {
+            return None;
+        }
+        // These are constant and covered by the tests below, so they always compile.
+        Some(self.cell.get_or_init(|| {
+            Regex::new(self.source)
+                .unwrap_or_else(|e| panic!("built-in pattern {}: {e}", self.source))
+        }))
+    }
 }
+
+static URL: Lazy = Lazy::new(
+    r#"(?i)\b([a-z][a-z0-9+.-]*://[^\s/@:'"]*):([^\s/@'"]+)@"#,
+    &["://"],
+);
+static AUTHORIZATION: Lazy = Lazy::new(
+    r#"(?i)\b((?:proxy-)?authorization\s*:\s*)(?:(bearer|basic|token|digest|negotiate|ntlm|aws4-hmac-sha256)\s+)?([^\s'"]+)"#,
+    &["authorization"],
+);
+static HEADER: Lazy = Lazy::new(
+    r#"(?i)\b((?:x-api-key|api-key|x-auth-token|private-token|job-token|x-vault-token|x-goog-api-key|x-amz-security-token|cookie|set-cookie)\s*:\s*)([^'"\r\n]+)"#,
+    &["api-key", "token", "cookie"],
+);
+static ASSIGNMENT: Lazy = Lazy::new(
+    r#"(?i)\b([a-z0-9_]*(?:password|passwd|pwd|secret|token|_key|apikey|credentials?)=)('[^']*'?|"(?:[^"\\]|\\.)*"?|[^\s&'";|]+)"#,
+    &[
+        "password=",
+        "passwd=",
+        "pwd=",
+        "secret=",
+        "token=",
+        "key=",
+        "credential=",
+        "credentials=",
+    ],
+);
+static JSON: Lazy = Lazy::new(
+    r#"(?i)("(?:password|passwd|secret|token|api_?key|access_token|refresh_token|client_secret|private_key)"\s*:\s*")((?:[^"\\]|\\.)*)(")"#,
+    &["\""],
+);
+static AWS_ID: Lazy = Lazy::new(
+    r"\b(?:AKIA|ASIA|AIDA|AROA|ANPA|AGPA)[A-Z0-9]{16}\b",
+    &["akia", "asia", "aida", "aroa", "anpa", "agpa"],
+);
+static TOKENS: Lazy = Lazy::new(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}|glpat-[A-Za-z0-9_-]{20,}|xox[baprs]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{16,})",
+    &[
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "github_pat_",
+        "glpat-",
+        "xox",
+        "sk_live_",
+    ],
+);
 
 /// Apply the pattern pass to one piece of text.
 pub fn apply_patterns(text: &str, extra: &[Regex]) -> String {
-    let p = patterns();
-    let s = p.url.replace_all(text, |c: &Captures<'_>| {
-        if &c[2] == MASK {
-            c[0].to_string()
-        } else {
-            format!("{}:{MASK}@", &c[1])
+    use std::borrow::Cow;
+    let lower = text.to_ascii_lowercase();
+    let mut s: Cow<'_, str> = Cow::Borrowed(text);
+    if let Some(re) = URL.get(&lower) {
+        s = Cow::Owned(
+            re.replace_all(&s, |c: &Captures<'_>| {
+                if &c[2] == MASK {
+                    c[0].to_string()
+                } else {
+                    format!("{}:{MASK}@", &c[1])
+                }
+            })
+            .into_owned(),
+        );
+    }
+    if let Some(re) = AUTHORIZATION.get(&lower) {
+        s = Cow::Owned(
+            re.replace_all(&s, |c: &Captures<'_>| match c.get(2) {
+                Some(scheme) => format!("{}{} {MASK}", &c[1], scheme.as_str()),
+                None => format!("{}{MASK}", &c[1]),
+            })
+            .into_owned(),
+        );
+    }
+    if let Some(re) = HEADER.get(&lower) {
+        s = Cow::Owned(
+            re.replace_all(&s, |c: &Captures<'_>| format!("{}{MASK}", &c[1]))
+                .into_owned(),
+        );
+    }
+    if let Some(re) = ASSIGNMENT.get(&lower) {
+        s = Cow::Owned(
+            re.replace_all(&s, |c: &Captures<'_>| format!("{}{MASK}", &c[1]))
+                .into_owned(),
+        );
+    }
+    // The JSON form needs a quoted key: only look when one of the key words is present too.
+    if ["pass", "secret", "token", "key"]
+        .iter()
+        .any(|k| lower.contains(k))
+    {
+        if let Some(re) = JSON.get(&lower) {
+            s = Cow::Owned(
+                re.replace_all(&s, |c: &Captures<'_>| format!("{}{MASK}{}", &c[1], &c[3]))
+                    .into_owned(),
+            );
         }
-    });
-    let s = p
-        .authorization
-        .replace_all(&s, |c: &Captures<'_>| match c.get(2) {
-            Some(scheme) => format!("{}{} {MASK}", &c[1], scheme.as_str()),
-            None => format!("{}{MASK}", &c[1]),
-        });
-    let s = p
-        .header
-        .replace_all(&s, |c: &Captures<'_>| format!("{}{MASK}", &c[1]));
-    let s = p
-        .assignment
-        .replace_all(&s, |c: &Captures<'_>| format!("{}{MASK}", &c[1]));
-    let s = p
-        .json
-        .replace_all(&s, |c: &Captures<'_>| format!("{}{MASK}{}", &c[1], &c[3]));
-    let s = p.aws_id.replace_all(&s, MASK);
-    let s = p.tokens.replace_all(&s, MASK);
+    }
+    if let Some(re) = AWS_ID.get(&lower) {
+        s = Cow::Owned(re.replace_all(&s, MASK).into_owned());
+    }
+    if let Some(re) = TOKENS.get(&lower) {
+        s = Cow::Owned(re.replace_all(&s, MASK).into_owned());
+    }
     let mut s = s.into_owned();
     for re in extra {
         s = replace_extra(re, &s);

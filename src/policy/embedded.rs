@@ -3,6 +3,8 @@
 /// One embedded pack: its text and the byte range of each `[[rule]]` block.
 pub(super) struct EmbeddedPack {
     pub file: &'static str,
+    /// sha256 of `text`, computed at build time.
+    pub sha256: &'static str,
     pub text: &'static str,
     pub rules: &'static [(usize, usize)],
 }

@@ -6,7 +6,7 @@ use super::diag::{did_you_mean, unknown_and_expected, Diagnostic};
 use super::embedded;
 use super::matcher::Match;
 use super::raw::RawPack;
-use super::rule::{compile, Rule};
+use super::rule::{compile, Rule, Validate};
 use crate::host::HostContext;
 use crate::shell::Invocation;
 use sha2::{Digest, Sha256};
@@ -130,7 +130,7 @@ pub(crate) fn parse_pack(file: &str, pack: &str, text: &str) -> (ParsedPack, Vec
             let mut seen: HashMap<String, ()> = HashMap::new();
             for r in raw.rule {
                 let span = r.id.span();
-                if let Some(rule) = compile(r, pack, file, text, &mut diags) {
+                if let Some(rule) = compile(r, pack, file, text, &mut diags, Validate::Now) {
                     if seen.insert(rule.id.clone(), ()).is_some() {
                         diags.push(Diagnostic::at(
                             file,
@@ -153,7 +153,9 @@ pub(crate) fn parse_pack(file: &str, pack: &str, text: &str) -> (ParsedPack, Vec
                 match toml::from_str::<RawPack>(&padded) {
                     Ok(raw) => {
                         for r in raw.rule {
-                            if let Some(rule) = compile(r, pack, file, &padded, &mut diags) {
+                            if let Some(rule) =
+                                compile(r, pack, file, &padded, &mut diags, Validate::Now)
+                            {
                                 out.rules.push(rule);
                             }
                         }
@@ -263,7 +265,7 @@ impl PolicySet {
                 .iter()
                 .map(|p| SourceInfo {
                     name: format!("embedded:{}", p.file),
-                    sha256: sha256_hex(p.text.as_bytes()),
+                    sha256: p.sha256.to_string(),
                 })
                 .collect()
         } else {
@@ -342,7 +344,16 @@ impl PolicySet {
         let rule = toml::from_str::<RawPack>(pack.text.get(start..end)?)
             .ok()
             .and_then(|raw| raw.rule.into_iter().next())
-            .and_then(|raw| compile(raw, name, pack.file, pack.text, &mut Vec::new()))
+            .and_then(|raw| {
+                compile(
+                    raw,
+                    name,
+                    pack.file,
+                    pack.text,
+                    &mut Vec::new(),
+                    Validate::Skip,
+                )
+            })
             .map(Arc::new);
         cache.insert((p, r), rule.clone());
         rule

@@ -52,6 +52,17 @@ impl Rule {
     /// The match, if this rule matches `inv` (the `when` is checked by the caller).
     pub fn matches(&self, inv: &Invocation, index: usize, host: &HostContext) -> Option<Match> {
         let m = &self.m;
+        // Cheap refusals first: a glob set or a regex is compiled only for a command that has
+        // what it would look at.
+        if m.redirect.is_some() && inv.redirects.is_empty() {
+            return None;
+        }
+        if m.target.is_some() && inv.targets.is_empty() && !inv.dynamic_operands {
+            return None;
+        }
+        if !m.sql.is_empty() && inv.statements.is_empty() {
+            return None;
+        }
         if !m.program.is_empty() && !m.program.iter().any(|p| name_matches(p, &inv.program)) {
             return None;
         }
