@@ -1,0 +1,6 @@
+//! End-to-end tests of the prodguard binary: a real PostgreSQL server behind the guard, and the
+//! question asked on a real pseudo-terminal. One target, so the helpers link once.
+
+mod util;
+
+mod ask;
