@@ -99,8 +99,8 @@ pub struct Statement {
     pub kind: String,
     /// The object acted on when known (database, table, key pattern). Names are unquoted and
     /// schema-qualified as written (`public.users`). A `DROP`/`TRUNCATE` of several objects
-    /// yields one statement per object.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// yields one statement per object. Always serialized (`null` when unknown), so that every
+    /// statement in `explain --json` has the same `kind`, `target`, `text`.
     pub target: Option<String>,
     /// The statement text as written, comments included, at most [`MAX_TEXT`] bytes.
     pub text: String,

@@ -4,3 +4,4 @@
 mod util;
 
 mod ask;
+mod sql_explain;
