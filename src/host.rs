@@ -385,7 +385,11 @@ timeout_secs = 2
             None,
         );
         assert_eq!(ctx.prompt_timeout, None);
-        assert!(ctx.warnings[0].contains("timeout_secs"), "{:?}", ctx.warnings);
+        assert!(
+            ctx.warnings[0].contains("timeout_secs"),
+            "{:?}",
+            ctx.warnings
+        );
     }
 
     #[test]

@@ -155,6 +155,10 @@ pub struct ClientCall<'a> {
     pub stdin: Option<&'a str>,
     /// A file redirected into stdin (`< dump.sql`), absolute.
     pub stdin_file: Option<&'a str>,
+    /// Stdin carries text that is not known (a pipe from another program, or data the guard
+    /// cannot see): a client reading it is sending `unknown` statements, not opening an
+    /// interactive session. Ignored when `stdin` or `stdin_file` is given.
+    pub stdin_unknown: bool,
     /// Working directory, for resolving `-f FILE`.
     pub cwd: &'a str,
 }
