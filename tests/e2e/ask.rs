@@ -27,7 +27,8 @@ fn right_hostname_runs_the_command_and_passes_its_exit_status() {
     assert_eq!(f.status.code(), Some(5), "{}\n{}", f.screen, f.stderr);
     assert_eq!(f.stdout, "ran\n");
     assert!(
-        f.screen.contains("host name: db1\n\x1b[1;32mconfirmed\x1b[0m\n"),
+        f.screen
+            .contains("host name: db1\n\x1b[1;32mconfirmed\x1b[0m\n"),
         "{:?}",
         f.screen
     );
@@ -93,7 +94,10 @@ fn ctrl_c_refuses_without_killing_the_guard() {
 
 #[test]
 fn silence_times_out_after_the_host_toml_timeout() {
-    let w = World::with_packs(&format!("{DB1}[prompt]\ntimeout_secs = 1\n"), &[ASKING_PACK]);
+    let w = World::with_packs(
+        &format!("{DB1}[prompt]\ntimeout_secs = 1\n"),
+        &[ASKING_PACK],
+    );
     let started = Instant::now();
     let mut p = asking(&w, "echo ran; exit 5", Stdin::Tty);
     p.expect("1 s to answer");
@@ -224,7 +228,10 @@ fn piped_stdin_reaches_a_confirmed_command_after_the_typed_answer() {
 
 #[test]
 fn typeahead_before_the_question_does_not_answer_it() {
-    let w = World::with_packs(&format!("{DB1}[prompt]\ntimeout_secs = 1\n"), &[ASKING_PACK]);
+    let w = World::with_packs(
+        &format!("{DB1}[prompt]\ntimeout_secs = 1\n"),
+        &[ASKING_PACK],
+    );
     // A shell holds the terminal for half a second before it becomes prodguard; what is typed
     // meanwhile waits in the terminal's input queue when the question opens.
     let mut cmd = std::process::Command::new("sh");

@@ -4,4 +4,5 @@
 mod util;
 
 mod ask;
+mod postgres;
 mod sql_explain;

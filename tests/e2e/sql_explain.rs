@@ -71,6 +71,13 @@ fn destructive_statements_ask_on_production() {
             "target",
         ),
         (
+            "curl -s https://example.com/cleanup.sql | psql",
+            "db.unknown-sql",
+            "unknown",
+            None,
+            "hostname",
+        ),
+        (
             "redis-cli -h cache1 flushall",
             "store.flush",
             "flushall",
@@ -161,7 +168,11 @@ fn every_invocation_carries_its_statements() {
     assert_eq!(st[1]["target"], "orders");
     assert_eq!(st[1]["text"], "DROP TABLE orders");
     assert_eq!(st[0]["kind"], "read-only");
-    assert_eq!(st[0]["target"], Value::Null, "known to be unknown, and said so");
+    assert_eq!(
+        st[0]["target"],
+        Value::Null,
+        "known to be unknown, and said so"
+    );
     assert_eq!(invs[1]["program"], "ls");
     // An invocation that sends nothing to a data store has no statements (the key is left out,
     // like every other empty field of an invocation).
