@@ -10,8 +10,9 @@ use serde::Serialize;
 pub const UNPARSEABLE: &str = "prodguard.unparseable";
 /// Rule id of the synthetic match for a wrapper whose payload cannot be known.
 pub const UNKNOWN_PAYLOAD: &str = "prodguard.unknown-payload";
-/// Rule id of the synthetic match raising actions while the strict fallback is in force.
-pub const STRICT_FALLBACK: &str = "prodguard.strict-fallback";
+/// Rule id of the synthetic match refusing a command aimed at another host than the one the
+/// engineer declared with `prodguard intent`.
+pub const WRONG_HOST: &str = "prodguard.wrong-host";
 
 /// What the guard decided about a command. Must be acted upon.
 #[must_use = "a verdict that is not acted upon guards nothing"]
@@ -47,6 +48,16 @@ impl Verdict {
 
 /// Decide on an analysed command line.
 pub fn decide(analysis: &Analysis, policy: &PolicySet, host: &HostContext) -> Verdict {
+    decide_with(analysis, policy, host, None)
+}
+
+/// Decide, knowing which host the engineer declared they mean to work on (`prodguard intent`).
+pub fn decide_with(
+    analysis: &Analysis,
+    policy: &PolicySet,
+    host: &HostContext,
+    intent: Option<&str>,
+) -> Verdict {
     let mut matches = Vec::new();
     for (i, inv) in analysis.invocations.iter().enumerate() {
         let remote;
@@ -73,6 +84,8 @@ pub fn decide(analysis: &Analysis, policy: &PolicySet, host: &HostContext) -> Ve
             }
         }
     }
+    let wrong = wrong_host(analysis, host, &mut matches, intent);
+    matches.extend(wrong);
     // Most severe first: action, then severity; stable for equal ones.
     matches.sort_by(|a, b| b.action.cmp(&a.action).then(b.severity.cmp(&a.severity)));
     let action = matches.first().map_or(Action::Allow, |m| m.action);
@@ -110,6 +123,88 @@ fn challenge_for(matches: &[Match]) -> Challenge {
         },
         (kind, _) => Challenge { kind, target: None },
     }
+}
+
+fn short(name: &str) -> &str {
+    let name = name.rsplit('@').next().unwrap_or(name);
+    name.split('.').next().unwrap_or(name)
+}
+
+fn describe(host: &HostContext, name: &str) -> String {
+    match host.fleet_host(name).and_then(|f| f.role.clone()) {
+        Some(role) => format!("{} ({role})", short(name)),
+        None => short(name).to_string(),
+    }
+}
+
+/// Wrong-host awareness. A risky match on a command that acts on another host than this one
+/// (`ssh db2 …`, `psql -h db2`, `kubectl --context …`) names both hosts, and its confirmation asks
+/// for the name of the host it acts on; a warning there becomes a confirmation. With an intent
+/// declared, a risky command acting on any other host than the declared one is refused.
+fn wrong_host(
+    analysis: &Analysis,
+    host: &HostContext,
+    matches: &mut [Match],
+    intent: Option<&str>,
+) -> Option<Match> {
+    let here = match &host.role {
+        Some(r) => format!("{} ({r})", host.short_name()),
+        None => host.short_name().to_string(),
+    };
+    let mut refusal = None;
+    for m in matches.iter_mut().filter(|m| m.action >= Action::Warn) {
+        let Some(inv) = analysis.invocations.get(m.invocation) else {
+            continue;
+        };
+        let other = crate::policy::named_hosts(inv)
+            .into_iter()
+            .find(|h| !host.is_this_host(h));
+        if let Some(other) = &other {
+            m.message = format!(
+                "{}; this acts on {}, not on this host {here}",
+                m.message.trim_end_matches('.'),
+                describe(host, other)
+            );
+            if m.action == Action::Warn {
+                m.action = Action::Confirm;
+            }
+            if m.action == Action::Confirm {
+                m.confirm = Some(ConfirmKind::Target);
+                m.target = Some(short(other).to_string());
+            }
+        }
+        let (Some(declared), true) = (intent, m.action >= Action::Confirm) else {
+            continue;
+        };
+        let acting = other.as_deref().unwrap_or(&host.hostname);
+        if short(acting).eq_ignore_ascii_case(short(declared)) || refusal.is_some() {
+            continue;
+        }
+        let what = if other.is_some() {
+            describe(host, acting)
+        } else {
+            here.clone()
+        };
+        refusal = Some(Match {
+            rule: WRONG_HOST.to_string(),
+            severity: Severity::Critical,
+            action: Action::Deny,
+            confirm: None,
+            approvers: None,
+            message: format!("you declared {declared}; this is {what}"),
+            why: Some(format!(
+                "You said you meant to work on {declared}. GitLab, 2017: rm -rf ran on db1 by an engineer who believed he was on db2."
+            )),
+            instead: Some(format!(
+                "Check where you are (`hostname`). If you really mean {}, declare it first: prodguard intent {}",
+                short(acting),
+                short(acting)
+            )),
+            invocation: m.invocation,
+            target: Some(short(acting).to_string()),
+        });
+    }
+    refusal
 }
 
 /// The context a remote command is judged in: the fleet's knowledge of that host, or unknown
@@ -165,5 +260,106 @@ fn problem_match(p: &Problem, analysis: &Analysis) -> Match {
         instead: None,
         invocation,
         target: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::{analyze, Context};
+
+    fn host(name: &str, role: &str) -> HostContext {
+        HostContext::from_toml(
+            &format!(
+                "hostname = \"{name}.example.com\"\nenvironment = \"production\"\nrole = \"{role}\"\nfleet = [{{ name = \"db1.example.com\", role = \"db-primary\" }}, {{ name = \"db2.example.com\", role = \"db-replica\" }}]\n"
+            ),
+            None,
+        )
+    }
+
+    fn verdict(cmd: &str, host: &HostContext, intent: Option<&str>) -> Verdict {
+        let ctx = Context {
+            cwd: "/root".into(),
+            home: Some("/root".into()),
+            env: Vec::new(),
+            stdin_unknown: false,
+        };
+        decide_with(
+            &analyze(cmd, &ctx),
+            &PolicySet::embedded_only(true),
+            host,
+            intent,
+        )
+    }
+
+    #[test]
+    fn a_command_aimed_at_another_host_names_both_and_asks_for_that_host() {
+        let v = verdict(
+            "psql -h db2 -c 'DROP DATABASE app'",
+            &host("db1", "db-primary"),
+            None,
+        );
+        assert_eq!(v.action, Action::Confirm);
+        assert_eq!(
+            v.challenge,
+            Some(Challenge {
+                kind: ConfirmKind::Target,
+                target: Some("db2".into())
+            })
+        );
+        let m = v.decisive().map(|m| m.message.clone()).unwrap_or_default();
+        assert!(
+            m.contains("acts on db2 (db-replica), not on this host db1 (db-primary)"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn the_gitlab_mistake_is_refused_when_the_intent_was_the_other_host() {
+        let db1 = host("db1", "db-primary");
+        let v = verdict(
+            "sudo rm -rf /var/opt/gitlab/postgresql/data",
+            &db1,
+            Some("db2"),
+        );
+        assert_eq!(v.action, Action::Deny);
+        let m = v.decisive().cloned();
+        assert_eq!(m.as_ref().map(|m| m.rule.as_str()), Some(WRONG_HOST));
+        assert_eq!(
+            m.map(|m| m.message),
+            Some("you declared db2; this is db1 (db-primary)".into())
+        );
+        // On the replica, as declared, the same command asks for the hostname.
+        let v = verdict(
+            "sudo rm -rf /var/opt/gitlab/postgresql/data",
+            &host("db2", "db-replica"),
+            Some("db2"),
+        );
+        assert_eq!(v.action, Action::Confirm);
+        assert_eq!(v.challenge.map(|c| c.kind), Some(ConfirmKind::Hostname));
+    }
+
+    #[test]
+    fn intent_follows_the_host_a_remote_command_acts_on() {
+        let db1 = host("db1", "db-primary");
+        let v = verdict(
+            "ssh db2 'sudo rm -rf /var/lib/postgresql/15/main'",
+            &db1,
+            Some("db1"),
+        );
+        assert_eq!(v.action, Action::Deny);
+        assert!(v
+            .matches
+            .iter()
+            .any(|m| m.message == "you declared db1; this is db2 (db-replica)"));
+        // Safe commands are never refused for the intent.
+        assert_eq!(verdict("ls -la", &db1, Some("db2")).action, Action::Allow);
+    }
+
+    #[test]
+    fn unparseable_is_at_least_confirm() {
+        let v = verdict("rm -rf /tmp/x 'unclosed", &host("db1", "db-primary"), None);
+        assert!(v.action >= Action::Confirm);
+        assert!(v.matches.iter().any(|m| m.rule == UNPARSEABLE));
     }
 }

@@ -7,7 +7,7 @@ use super::{
     EXIT_REFUSED,
 };
 use crate::audit::{self, Sinks};
-use crate::decide::decide;
+use crate::decide::decide_with;
 use crate::host::HostContext;
 use crate::policy::{Action, PolicySet};
 use crate::shell::analyze;
@@ -95,7 +95,12 @@ pub(crate) fn guard(
         ..shell_context()
     };
     let analysis = analyze(command, &ctx);
-    let verdict = decide(&analysis, &policy, &host);
+    let verdict = decide_with(
+        &analysis,
+        &policy,
+        &host,
+        super::intent::current().as_deref(),
+    );
     if json {
         println!(
             "{}",

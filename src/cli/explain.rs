@@ -1,7 +1,7 @@
 //! `prodguard explain` and `prodguard demo`: the decision trace, asking and recording nothing.
 
 use super::{load, report, shell_context, Global, EXIT_OK, EXIT_USAGE};
-use crate::decide::{decide, Verdict};
+use crate::decide::{decide_with, Verdict};
 use crate::host::HostContext;
 use crate::policy::PolicySet;
 use crate::shell::{analyze, Analysis, Context};
@@ -65,6 +65,7 @@ pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
         );
     }
     let ctx = shell_context();
+    let intent = super::intent::current();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.stdin {
@@ -74,7 +75,7 @@ pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
             if line.trim().is_empty() {
                 continue;
             }
-            let (a, v) = evaluate(&line, &ctx, &policy, &host);
+            let (a, v) = evaluate(&line, &ctx, &policy, &host, intent.as_deref());
             if writeln!(out, "{}", json(&line, &a, &v, &host, &policy)).is_err() {
                 return EXIT_OK; // broken pipe: the reader went away
             }
@@ -86,7 +87,7 @@ pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
         eprintln!("prodguard: explain: empty command");
         return EXIT_USAGE;
     }
-    let (a, v) = evaluate(&command, &ctx, &policy, &host);
+    let (a, v) = evaluate(&command, &ctx, &policy, &host, intent.as_deref());
     let text = if args.json {
         let mut s = serde_json::to_string_pretty(&json(&command, &a, &v, &host, &policy))
             .unwrap_or_default();
@@ -105,9 +106,10 @@ pub fn evaluate(
     ctx: &Context,
     policy: &PolicySet,
     host: &HostContext,
+    intent: Option<&str>,
 ) -> (Analysis, Verdict) {
     let analysis = analyze(command, ctx);
-    let verdict = decide(&analysis, policy, host);
+    let verdict = decide_with(&analysis, policy, host, intent);
     (analysis, verdict)
 }
 
@@ -159,7 +161,7 @@ pub fn demo(args: &DemoArgs) -> u8 {
         report::host_line(&host)
     ));
     for cmd in DEMO {
-        let (a, v) = evaluate(cmd, &ctx, &policy, &host);
+        let (a, v) = evaluate(cmd, &ctx, &policy, &host, None);
         if args.verbose {
             out.push_str(&report::explain(cmd, &a, &v, &host, &policy));
             out.push('\n');

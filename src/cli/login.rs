@@ -300,7 +300,7 @@ fn exec_zsh(shell: &Path, bin: &str) -> std::io::Error {
 
 /// Create `dir` mode 0700 owned by `uid`, or accept it only if it already is exactly that (not a
 /// symlink, not someone else's).
-fn private_dir(dir: &Path, uid: u32) -> std::io::Result<()> {
+pub(crate) fn private_dir(dir: &Path, uid: u32) -> std::io::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
     match std::fs::DirBuilder::new().mode(0o700).create(dir) {
         Ok(()) => return Ok(()),
@@ -317,7 +317,7 @@ fn private_dir(dir: &Path, uid: u32) -> std::io::Result<()> {
     Ok(())
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
         .write(true)

@@ -6,6 +6,7 @@ mod check;
 mod explain;
 mod gate;
 mod init;
+mod intent;
 mod journal;
 mod login;
 mod policy_cmd;
@@ -95,6 +96,8 @@ pub enum Command {
     Demo(explain::DemoArgs),
     /// Print the shell integration for bash or zsh (`eval "$(prodguard init bash)"`).
     Init(init::InitArgs),
+    /// Declare the host you mean to work on: risky commands on any other host are refused.
+    Intent(intent::IntentArgs),
     /// Print the environment banner shown at login.
     Banner,
     /// Print the prompt segment (or terminal title) naming the environment and host.
@@ -136,6 +139,7 @@ pub fn main() -> ExitCode {
         Some(Command::Policy(cmd)) => policy_cmd::run(&cli.global, &cmd),
         Some(Command::Demo(args)) => explain::demo(&args),
         Some(Command::Init(args)) => init::run(&args),
+        Some(Command::Intent(args)) => intent::run(&cli.global, &args),
         Some(Command::Banner) => show::banner(&cli.global),
         Some(Command::Prompt(args)) => show::prompt(&cli.global, &args),
         Some(Command::Report(args)) => report_cmd::run(&cli.global, &args),

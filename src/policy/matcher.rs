@@ -110,7 +110,7 @@ impl Rule {
             }
         }
         if let Some(want) = m.other_host {
-            let other = named_hosts(inv).find(|h| !host.is_this_host(h));
+            let other = named_hosts(inv).into_iter().find(|h| !host.is_this_host(h));
             if other.is_some() != want {
                 return None;
             }
@@ -184,7 +184,8 @@ enum Certainty {
 ///
 /// - A known path matches when a pattern matches it.
 /// - A glob operand (`/var/lib/*`) matches when a pattern matches it as written, or could match
-///   something strictly inside the directory it expands in.
+///   something strictly inside the directory it expands in; `DIR/*` also matches what matches
+///   DIR, since it empties it.
 /// - The roots of `find … -exec rm {}` stand for what is strictly inside them.
 /// - An operand not known before run time (`$DIR/x`), or operands appended by `xargs`, could be
 ///   anything: they match, uncertainly.
@@ -206,7 +207,11 @@ fn matching_target(
                     return Some((p.clone(), Certainty::Known));
                 }
                 if let Some(dir) = glob_dir(p) {
-                    if inside_may_match(dir, globs, set) {
+                    // `DIR/*` empties DIR: as destructive as DIR itself.
+                    let everything = p
+                        .strip_prefix(dir)
+                        .is_some_and(|rest| rest.trim_start_matches('/') == "*");
+                    if (everything && set.is_match(dir)) || inside_may_match(dir, globs, set) {
                         return Some((p.clone(), Certainty::Known));
                     }
                 }
@@ -241,14 +246,93 @@ fn inside_may_match(root: &str, globs: &LazyGlobs, set: &globset::GlobSet) -> bo
         })
 }
 
-/// Hosts the invocation names: `ssh HOST`, `psql -h HOST`, `kubectl --context CTX`, ….
-pub(crate) fn named_hosts(inv: &Invocation) -> impl Iterator<Item = &str> {
-    inv.remote_host.as_deref().into_iter().chain(
+/// Programs whose `-h HOST` names a database server, when the flag table does not know them.
+const HOST_FLAG_PROGRAMS: &[&str] = &[
+    "pg_basebackup",
+    "pg_dump",
+    "pg_dumpall",
+    "pg_restore",
+    "pgbench",
+    "pg_isready",
+    "vacuumdb",
+    "reindexdb",
+    "clusterdb",
+    "createdb",
+    "dropdb",
+    "createuser",
+    "dropuser",
+    "mysqldump",
+    "mysqladmin",
+    "mysqlcheck",
+    "mysqlimport",
+    "mariadb-dump",
+    "mariadb-admin",
+    "clickhouse-client",
+    "mongo",
+    "mongosh",
+    "mongodump",
+    "mongorestore",
+    "redis-cli",
+    "valkey-cli",
+    "keydb-cli",
+];
+
+/// Hosts the invocation names: `ssh HOST`, `psql -h HOST`, `kubectl --context CTX`,
+/// `psql postgres://user@HOST/db`, `pg_basebackup -h HOST`.
+pub fn named_hosts(inv: &Invocation) -> Vec<String> {
+    let mut out: Vec<String> = inv.remote_host.iter().cloned().collect();
+    out.extend(
         inv.options
             .iter()
             .filter(|(k, _)| matches!(k.as_str(), "host" | "context" | "server" | "hostname"))
-            .map(|(_, v)| v.as_str()),
-    )
+            .map(|(_, v)| v.clone()),
+    );
+    if HOST_FLAG_PROGRAMS.contains(&inv.program.as_str())
+        && !inv.options.iter().any(|(k, _)| k == "host")
+    {
+        let mut args = inv.args.iter();
+        while let Some(a) = args.next() {
+            if a == "-h" || a == "--host" {
+                out.extend(args.next().cloned());
+            } else if let Some(h) = a
+                .strip_prefix("--host=")
+                .or_else(|| a.strip_prefix("-h").filter(|h| !h.is_empty()))
+            {
+                out.push(h.to_string());
+            }
+        }
+    }
+    out.extend(inv.args.iter().filter_map(|a| uri_host(a)));
+    out.retain(|h| !h.is_empty() && !h.starts_with('/'));
+    out.dedup();
+    out
+}
+
+/// The host of a database URI (`postgres://u:p@db2:5432/app` → `db2`).
+fn uri_host(arg: &str) -> Option<String> {
+    let (scheme, rest) = arg.split_once("://")?;
+    if !matches!(
+        scheme,
+        "postgres"
+            | "postgresql"
+            | "mysql"
+            | "mariadb"
+            | "redis"
+            | "rediss"
+            | "mongodb"
+            | "mongodb+srv"
+            | "clickhouse"
+    ) {
+        return None;
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = hostport.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        hostport.split([':', ',']).next().unwrap_or("")
+    };
+    (!host.is_empty()).then(|| host.to_string())
 }
 
 fn namespace_or_operand(inv: &Invocation) -> Option<String> {
@@ -285,10 +369,9 @@ fn render(template: &str, inv: &Invocation, host: &HostContext, target: Option<&
             "program" => inv.program.clone(),
             "target" => target.unwrap_or("(unknown)").to_string(),
             "remote_host" => named_hosts(inv)
+                .into_iter()
                 .find(|h| !host.is_this_host(h))
-                .or(inv.remote_host.as_deref())
-                .unwrap_or("(none)")
-                .to_string(),
+                .unwrap_or_else(|| "(none)".to_string()),
             "user" => inv.run_as.clone().unwrap_or_else(|| "(you)".into()),
             other => format!("{{{other}}}"),
         };
@@ -297,4 +380,50 @@ fn render(template: &str, inv: &Invocation, host: &HostContext, target: Option<&
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inv(program: &str, args: &[&str]) -> Invocation {
+        Invocation {
+            program: program.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            ..Invocation::default()
+        }
+    }
+
+    #[test]
+    fn hosts_named_by_flags_and_uris() {
+        assert_eq!(
+            named_hosts(&inv("pg_basebackup", &["-h", "db2", "-D", "/x"])),
+            vec!["db2"]
+        );
+        assert_eq!(
+            named_hosts(&inv("pg_dump", &["--host=db3", "app"])),
+            vec!["db3"]
+        );
+        assert_eq!(
+            named_hosts(&inv(
+                "psql",
+                &["postgres://u:secret@db2.example.com:5432/app"]
+            )),
+            vec!["db2.example.com"]
+        );
+        assert_eq!(
+            named_hosts(&inv("mongosh", &["mongodb://[::1]:27017"])),
+            vec!["::1"]
+        );
+        assert!(named_hosts(&inv("ls", &["-h", "x"])).is_empty());
+        assert!(named_hosts(&inv("psql", &["-h", "/var/run/postgresql"])).is_empty());
+    }
+
+    #[test]
+    fn glob_directory() {
+        assert_eq!(glob_dir("/var/lib/*"), Some("/var/lib"));
+        assert_eq!(glob_dir("/*"), Some("/"));
+        assert_eq!(glob_dir("/var/lib/post*/x"), Some("/var/lib"));
+        assert_eq!(glob_dir("/var/lib"), None);
+    }
 }

@@ -21,5 +21,5 @@ pub use diag::{did_you_mean, Diagnostic};
 pub use load::{
     lint_files, site_pack_files, LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR,
 };
-pub use matcher::Match;
+pub use matcher::{named_hosts, Match};
 pub use rule::{Action, ConfirmKind, Rule, Severity, TestCase, When};
