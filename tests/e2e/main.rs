@@ -4,5 +4,6 @@
 mod util;
 
 mod ask;
+mod gitlab;
 mod postgres;
 mod sql_explain;

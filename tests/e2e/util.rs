@@ -60,6 +60,8 @@ pub struct World {
     pub host_file: PathBuf,
     pub policy_dir: PathBuf,
     pub audit_file: PathBuf,
+    /// `XDG_RUNTIME_DIR` of the runs: where `prodguard intent` keeps the declaration.
+    pub runtime_dir: PathBuf,
 }
 
 impl World {
@@ -77,11 +79,14 @@ impl World {
             std::fs::write(policy_dir.join(format!("{i:02}-e2e.toml")), pack).expect("pack");
         }
         let audit_file = dir.path().join("audit.jsonl");
+        let runtime_dir = dir.path().join("run");
+        std::fs::create_dir(&runtime_dir).expect("runtime dir");
         World {
             dir,
             host_file,
             policy_dir,
             audit_file,
+            runtime_dir,
         }
     }
 
@@ -101,7 +106,11 @@ impl World {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin());
         cmd.args(self.global_args()).args(args);
-        cmd.env_remove("NO_COLOR").env_remove("PRODGUARD_INTENT");
+        // Every run of one world is one login session with its own runtime dir, so an intent
+        // declared by one test is seen by that test's later runs and by no other test.
+        cmd.env_remove("NO_COLOR")
+            .env("XDG_RUNTIME_DIR", &self.runtime_dir)
+            .env("PRODGUARD_SESSION", "e2e");
         cmd
     }
 
