@@ -88,7 +88,12 @@ fn ctrl_c_refuses_without_killing_the_guard() {
         f.screen
     );
     assert_eq!(f.stdout, "");
-    assert!(f.screen.contains("aborted: not confirmed"), "{}", f.screen);
+    assert!(
+        f.screen
+            .contains("host name: db\n\x1b[1;31maborted: not confirmed"),
+        "{:?}",
+        f.screen
+    );
     assert_eq!(last_record(&w)["outcome"], "aborted");
 }
 
@@ -107,7 +112,8 @@ fn silence_times_out_after_the_host_toml_timeout() {
     assert_eq!(f.status.code(), Some(126), "{}", f.screen);
     assert_eq!(f.stdout, "");
     assert!(
-        f.screen.contains("no answer within 1 s: not confirmed"),
+        f.screen
+            .contains("host name: \n\x1b[1;31mno answer within 1 s: not confirmed"),
         "{}",
         f.screen
     );

@@ -10,10 +10,10 @@ use crate::util::*;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-const DATA_DIR: &str = "/var/opt/gitlab/postgresql/data";
+pub(crate) const DATA_DIR: &str = "/var/opt/gitlab/postgresql/data";
 
 /// `prodguard -- rm -rf DATA_DIR` in `world`, with `rm` a stub that deletes nothing.
-fn rm_rf(world: &World) -> Command {
+pub(crate) fn rm_rf(world: &World) -> Command {
     let stubs = world.dir.path().join("stubs");
     if !stubs.exists() {
         std::fs::create_dir(&stubs).expect("stub dir");

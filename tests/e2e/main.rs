@@ -5,5 +5,6 @@ mod util;
 
 mod ask;
 mod gitlab;
+mod golden;
 mod postgres;
 mod sql_explain;
