@@ -44,6 +44,7 @@ fn in_process() {
         cwd: "/root".into(),
         home: Some("/root".into()),
         env: Vec::new(),
+        stdin_unknown: false,
     };
     let dir = corpus_dir();
     for name in [

@@ -17,6 +17,7 @@ fn case(name: &str, program: &str, args: &[&str], stdin: Option<&str>) {
         args: &args,
         stdin,
         stdin_file: None,
+        stdin_unknown: false,
         cwd: "/",
     };
     for _ in 0..WARMUP {

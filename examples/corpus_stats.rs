@@ -25,6 +25,7 @@ fn main() {
         cwd: "/home/user".to_owned(),
         home: Some("/home/user".to_owned()),
         env: Vec::new(),
+        stdin_unknown: false,
     };
     for file in files {
         let text = match std::fs::read(&file) {

@@ -282,6 +282,7 @@ mod tests {
             cwd: "/root".into(),
             home: Some("/root".into()),
             env: Vec::new(),
+            stdin_unknown: false,
         };
         decide_with(
             &analyze(cmd, &ctx),

@@ -36,6 +36,8 @@ pub struct HostContext {
     pub syslog: Option<String>,
     /// The real shell to run (`shell`), `/bin/bash` by default.
     pub shell: PathBuf,
+    /// How long a question waits for each answer (`[prompt] timeout_secs`), when set.
+    pub prompt_timeout: Option<std::time::Duration>,
     /// The file this came from, if any.
     pub source: Option<PathBuf>,
     /// Why the description is incomplete (missing file, parse error), for the banner.
@@ -68,6 +70,7 @@ struct RawHost {
     shell: Option<PathBuf>,
     approvers: Option<RawApprovers>,
     audit: Option<RawAudit>,
+    prompt: Option<RawPrompt>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,6 +85,12 @@ enum RawFleet {
 struct RawApprovers {
     group: Option<String>,
     allowed_signers: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPrompt {
+    timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -189,6 +198,14 @@ impl HostContext {
             ctx.audit_file = a.file;
             ctx.syslog = a.syslog;
         }
+        match raw.prompt.and_then(|p| p.timeout_secs) {
+            Some(0) => ctx.warnings.push(
+                "host.toml: [prompt] timeout_secs = 0 would refuse every question; using the default"
+                    .to_string(),
+            ),
+            Some(secs) => ctx.prompt_timeout = Some(std::time::Duration::from_secs(secs)),
+            None => {}
+        }
         ctx
     }
 
@@ -207,6 +224,7 @@ impl HostContext {
             audit_file: None,
             syslog: None,
             shell: PathBuf::from("/bin/bash"),
+            prompt_timeout: None,
             source: None,
             warnings: Vec::new(),
         }
@@ -338,6 +356,8 @@ cluster = "main"
 fleet = ["db2.example.com", { name = "web1", role = "web" }]
 [audit]
 file = "/tmp/a.jsonl"
+[prompt]
+timeout_secs = 2
 "#,
             None,
         );
@@ -355,6 +375,21 @@ file = "/tmp/a.jsonl"
         assert!(ctx.is_this_host("DB1.example.com"));
         assert!(!ctx.is_this_host("db2"));
         assert_eq!(ctx.audit_file.as_deref(), Some(Path::new("/tmp/a.jsonl")));
+        assert_eq!(ctx.prompt_timeout, Some(std::time::Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn zero_prompt_timeout_is_a_warning() {
+        let ctx = HostContext::from_toml(
+            "environment = \"production\"\n[prompt]\ntimeout_secs = 0\n",
+            None,
+        );
+        assert_eq!(ctx.prompt_timeout, None);
+        assert!(
+            ctx.warnings[0].contains("timeout_secs"),
+            "{:?}",
+            ctx.warnings
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ fn ctx() -> Context {
         cwd: "/srv".to_owned(),
         home: Some("/root".to_owned()),
         env: Vec::new(),
+        stdin_unknown: false,
     }
 }
 

@@ -52,13 +52,49 @@ pub(crate) fn warn_policy(policy: &PolicySet) {
     }
 }
 
+/// Whether this process's stdin, which a command run by `--` or `login -c` inherits, carries
+/// data nobody can see beforehand: anything but a terminal or `/dev/null` (`… | prodguard --
+/// psql`, `ssh db1 psql < drop.sql`).
+pub(crate) fn stdin_unseen() -> bool {
+    use std::io::IsTerminal;
+    use std::os::unix::fs::MetadataExt;
+    if std::io::stdin().is_terminal() {
+        return false;
+    }
+    match (
+        std::fs::metadata("/proc/self/fd/0"),
+        std::fs::metadata("/dev/null"),
+    ) {
+        (Ok(fd0), Ok(null)) => fd0.dev() != null.dev() || fd0.ino() != null.ino(),
+        // stdin closed: the command reads nothing. Without /proc, assume the worst.
+        (Err(e), _)
+            if e.raw_os_error() == Some(libc::ENOENT)
+                && std::path::Path::new("/proc/self").exists() =>
+        {
+            false
+        }
+        _ => true,
+    }
+}
+
 /// Decide on `command`, ask whoever must be asked, and record the decision. A command that needs
-/// more than a warning runs only if its record was written.
-pub(crate) fn guard(global: &Global, command: &str, asking: Asking, json: bool) -> Guarded {
+/// more than a warning runs only if its record was written. `stdin_unseen`: the command reads
+/// this process's stdin and that is a pipe or file ([`stdin_unseen`]).
+pub(crate) fn guard(
+    global: &Global,
+    command: &str,
+    asking: Asking,
+    json: bool,
+    stdin_unseen: bool,
+) -> Guarded {
     let (host, policy) = load(global);
     warn_policy(&policy);
     let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
-    let analysis = analyze(command, &shell_context());
+    let ctx = crate::shell::Context {
+        stdin_unknown: stdin_unseen,
+        ..shell_context()
+    };
+    let analysis = analyze(command, &ctx);
     let verdict = decide_with(
         &analysis,
         &policy,
@@ -86,7 +122,7 @@ pub(crate) fn guard(global: &Global, command: &str, asking: Asking, json: bool) 
         );
         GateResult::refused("denied", format!("the audit log cannot be written: {why}"))
     } else {
-        gate::pass(command, &analysis, &verdict, &host, asking)
+        gate::pass(command, &analysis, &verdict, &host, asking.for_host(&host))
     };
     let durable = verdict.action > Action::Allow || !result.run;
     let rec = journal::decision_record(command, &analysis, &verdict, &result, &host, &policy);
@@ -110,7 +146,9 @@ pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
         interactive: !args.no_ask,
         ..Asking::default()
     };
-    if guard(global, &command, asking, args.json).run {
+    // The checked command runs in the caller's shell, on the caller's stdin, which this process
+    // does not share.
+    if guard(global, &command, asking, args.json, false).run {
         EXIT_OK
     } else {
         EXIT_REFUSED
@@ -119,7 +157,7 @@ pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
 
 pub fn run_exec(global: &Global, argv: &[String]) -> u8 {
     let command = crate::shell::quote::join(argv);
-    if !guard(global, &command, Asking::default(), false).run {
+    if !guard(global, &command, Asking::default(), false, stdin_unseen()).run {
         return EXIT_EXEC_REFUSED;
     }
     exec(argv)

@@ -153,6 +153,7 @@ pub fn demo(args: &DemoArgs) -> u8 {
         cwd: "/root".into(),
         home: Some("/root".into()),
         env: Vec::new(),
+        stdin_unknown: false,
     };
     let mut out = String::new();
     out.push_str(&format!(

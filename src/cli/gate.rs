@@ -48,8 +48,19 @@ impl GateResult {
 pub struct Asking {
     /// Ask on /dev/tty when a confirmation is needed (false: refuse, as for a batch job).
     pub interactive: bool,
-    /// How long to wait for an answer.
+    /// How long to wait for an answer. host.toml's `[prompt] timeout_secs` replaces it (see
+    /// [`Asking::for_host`]).
     pub timeout: Duration,
+}
+
+impl Asking {
+    /// This way of asking, with the answer timeout host.toml sets, if it sets one.
+    pub fn for_host(self, host: &HostContext) -> Asking {
+        Asking {
+            timeout: host.prompt_timeout.unwrap_or(self.timeout),
+            ..self
+        }
+    }
 }
 
 impl Default for Asking {

@@ -115,6 +115,7 @@ fn run_command(global: &Global, cmd: &str) -> u8 {
                 ..Asking::default()
             },
             false,
+            check::stdin_unseen(),
         );
         (guarded.run, real_shell(&guarded.host))
     });

@@ -185,6 +185,7 @@ pub(crate) fn shell_context() -> crate::shell::Context {
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
             })
             .collect(),
+        stdin_unknown: false,
     }
 }
 

@@ -156,6 +156,7 @@ fn test(global: &Global, prefix: Option<&str>, verbose: bool) -> u8 {
         cwd: "/root".into(),
         home: Some("/root".into()),
         env: Vec::new(),
+        stdin_unknown: false,
     };
     let (mut passed, mut failed, mut untested) = (0usize, 0usize, Vec::new());
     for rule in rules

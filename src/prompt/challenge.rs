@@ -135,7 +135,13 @@ fn read_answer(
 ) -> Result<String, Outcome> {
     tty.write_all(prompt.as_bytes())
         .map_err(|e| Outcome::TerminalError(e.to_string()))?;
-    match reader.read_line(tty, q.timeout) {
+    let line = reader.read_line(tty, q.timeout);
+    if matches!(line, Line::Aborted | Line::Eof | Line::TimedOut) {
+        // The line ended without Enter and the cursor is still after the prompt: end it, so
+        // that the outcome is a line of its own rather than `host name: db aborted: …`.
+        let _ = tty.write_all(b"\r\n");
+    }
+    match line {
         Line::Text(t) => Ok(t),
         Line::Aborted => Err(Outcome::Aborted),
         Line::Eof => Err(Outcome::Eof),

@@ -201,11 +201,14 @@ pub fn render_banner(
     out
 }
 
-/// `sha256:` and the first 16 hex digits, or the digest as given when it is in another form.
+/// `sha256:` and the first 16 hex digits, or the digest as given when it is in another form. A
+/// bare 64-digit hex digest (what `PolicySet::digest` holds) is a sha256 one.
 fn short_digest(digest: &str) -> String {
     let d = display_safe(digest.trim());
+    let bare_sha256 = d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit());
     match d.strip_prefix("sha256:") {
         Some(hex) => format!("sha256:{}", hex.get(..16).unwrap_or(hex)),
+        None if bare_sha256 => format!("sha256:{}", d.get(..16).unwrap_or(&d)),
         None => d,
     }
 }
@@ -428,6 +431,17 @@ mod tests {
             out.lines().skip(1).all(|l| l.starts_with("    word")),
             "{out}"
         );
+    }
+
+    #[test]
+    fn short_digest_forms() {
+        let hex = "48551ebe78b243690ea3dec76969f1087ed67c9bceec0a65cb994cfe1f2d4712";
+        assert_eq!(short_digest(hex), "sha256:48551ebe78b24369");
+        assert_eq!(
+            short_digest(&format!("sha256:{hex}")),
+            "sha256:48551ebe78b24369"
+        );
+        assert_eq!(short_digest("md5:abc"), "md5:abc");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub fn analyze(text: &str, ctx: &Context) -> Analysis {
         cwd: Some(ctx.cwd.clone()),
         home: ctx.home.clone(),
         vars: initial_vars(ctx),
+        stdin_unknown: ctx.stdin_unknown,
     };
     let mut out = Out::default();
     walk::analyze_text(text, &mut state, &Frame::default(), &mut out);

@@ -23,6 +23,10 @@ pub struct Context {
     /// set in the environment (`TMPDIR`, `TMP`, `TEMP`) and is missing here expands to nothing,
     /// as bash would expand it. Any other unknown variable leaves the word unknown.
     pub env: Vec<(String, String)>,
+    /// The command's own standard input is a pipe or file the guard cannot see (`prodguard --`
+    /// or `ssh host CMD` with stdin not a terminal). A database client left reading stdin then
+    /// reads unknown text rather than a human's typing.
+    pub stdin_unknown: bool,
 }
 
 /// Variables that are set through the environment or not at all: when the environment lacks

@@ -7,6 +7,7 @@ fn ctx() -> Context {
         cwd: "/home/me/work".to_owned(),
         home: Some("/home/me".to_owned()),
         env: Vec::new(),
+        stdin_unknown: false,
     }
 }
 
@@ -151,6 +152,41 @@ fn python_one_liners() {
     assert!(matches!(a.problems[..], [Problem::UnknownPayload { .. }]));
     let a = an("perl -e 'system(\"rm\", \"-rf\", \"/p\")'");
     assert_eq!(one(&a, "rm").targets, [path("/p")]);
+}
+
+#[test]
+fn clients_reading_stdin_the_guard_cannot_see_send_unknown_sql() {
+    let kinds = |a: &Analysis, p: &str| -> Vec<String> {
+        one(a, p)
+            .statements
+            .iter()
+            .map(|s| s.kind.clone())
+            .collect()
+    };
+    // From a program whose output is not known.
+    assert_eq!(
+        kinds(&an("curl -s http://x/drop.sql | psql"), "psql"),
+        ["unknown"]
+    );
+    assert_eq!(kinds(&an("echo 'SELECT 1' | psql"), "psql"), ["read-only"]);
+    // At a terminal, a bare client is an interactive session.
+    assert!(kinds(&an("psql -d app"), "psql").is_empty());
+    // When the line's own stdin is a pipe the guard cannot see (`… | prodguard -- psql`).
+    let c = Context {
+        stdin_unknown: true,
+        ..ctx()
+    };
+    let a = analyze("psql -d app", &c);
+    assert_eq!(kinds(&a, "psql"), ["unknown"]);
+    let a = analyze("sh -c 'psql -d app'", &c);
+    assert_eq!(kinds(&a, "psql"), ["unknown"]);
+    // A redirection decides, not the line's stdin.
+    let a = analyze("psql -d app < /tmp/x.sql", &c);
+    let st = &one(&a, "psql").statements;
+    assert_eq!(st.len(), 1, "{st:?}");
+    assert_eq!(st[0].text, "< /tmp/x.sql");
+    let a = analyze("psql -d app -c 'SELECT 1'", &c);
+    assert_eq!(kinds(&a, "psql"), ["read-only"]);
 }
 
 #[test]

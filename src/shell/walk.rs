@@ -23,6 +23,8 @@ pub(crate) struct State {
     pub home: Option<String>,
     /// Variables assigned so far; `None` = assigned a value that is not known.
     pub vars: Vec<(String, Option<String>)>,
+    /// The line's own stdin is data the guard cannot see ([`super::Context::stdin_unknown`]).
+    pub stdin_unknown: bool,
 }
 
 impl State {

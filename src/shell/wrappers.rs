@@ -478,6 +478,7 @@ fn script(text: String, _keep: bool, cmd: &RawCmd, acc: &Acc, state: &State, out
         cwd: acc.cwd.clone().unwrap_or_else(|| state.cwd.clone()),
         home: state.home.clone(),
         vars: state.vars.clone(),
+        stdin_unknown: state.stdin_unknown,
     };
     sub.vars
         .extend(acc.env.iter().map(|(n, v)| (n.clone(), Some(v.clone()))));
@@ -696,6 +697,11 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
         args: &args,
         stdin: cmd.stdin.as_deref(),
         stdin_file: stdin_file.as_deref(),
+        // Fed by a pipe whose text is not known (`curl … | psql`), or by the line's own stdin
+        // when that is data the guard cannot see.
+        stdin_unknown: cmd.stdin.is_none()
+            && stdin_file.is_none()
+            && (cmd.piped_stdin || state.stdin_unknown),
         cwd: cwd.as_deref().unwrap_or("/"),
     });
     let inv = Invocation {

@@ -3,7 +3,8 @@
 //! Option parsing is per client and deliberately small: it knows which options take a value
 //! (so that a value is never mistaken for a database name or a query) and treats every other
 //! option as a flag. Where a client reads no payload and has no stdin text, it is an interactive
-//! session and nothing is returned.
+//! session and nothing is returned — unless its stdin is a pipe or file whose text cannot be known
+//! (`ClientCall::stdin_unknown`), which yields one `unknown` statement.
 
 use super::classify;
 use super::scan::Flavor;
@@ -155,11 +156,20 @@ pub(crate) enum Source<'a> {
     Done(Statement),
 }
 
-/// Stdin as a payload source, if there is any.
+/// Stdin as a payload source, if there is any: its text, its file, or an `unknown` statement
+/// when it carries text that cannot be known.
 pub(crate) fn stdin_source<'a>(call: &ClientCall<'a>) -> Option<Source<'a>> {
     call.stdin
         .map(Source::Text)
         .or_else(|| call.stdin_file.map(Source::File))
+        .or_else(|| {
+            call.stdin_unknown.then(|| {
+                Source::Done(
+                    Statement::new("unknown", None, "(standard input)")
+                        .with_note("reads what arrives on stdin, which cannot be known beforehand"),
+                )
+            })
+        })
 }
 
 /// Classify every source in order with `f`, reading files.

@@ -99,8 +99,8 @@ pub struct Statement {
     pub kind: String,
     /// The object acted on when known (database, table, key pattern). Names are unquoted and
     /// schema-qualified as written (`public.users`). A `DROP`/`TRUNCATE` of several objects
-    /// yields one statement per object.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// yields one statement per object. Always serialized (`null` when unknown), so that every
+    /// statement in `explain --json` has the same `kind`, `target`, `text`.
     pub target: Option<String>,
     /// The statement text as written, comments included, at most [`MAX_TEXT`] bytes.
     pub text: String,
@@ -155,6 +155,10 @@ pub struct ClientCall<'a> {
     pub stdin: Option<&'a str>,
     /// A file redirected into stdin (`< dump.sql`), absolute.
     pub stdin_file: Option<&'a str>,
+    /// Stdin carries text that is not known (a pipe from another program, or data the guard
+    /// cannot see): a client reading it is sending `unknown` statements, not opening an
+    /// interactive session. Ignored when `stdin` or `stdin_file` is given.
+    pub stdin_unknown: bool,
     /// Working directory, for resolving `-f FILE`.
     pub cwd: &'a str,
 }

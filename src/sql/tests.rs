@@ -7,6 +7,7 @@ struct Call<'a> {
     args: Vec<String>,
     stdin: Option<&'a str>,
     stdin_file: Option<&'a str>,
+    stdin_unknown: bool,
     cwd: &'a str,
 }
 
@@ -16,6 +17,7 @@ fn call<'a>(program: &'a str, args: &[&str]) -> Call<'a> {
         args: args.iter().map(|s| (*s).to_owned()).collect(),
         stdin: None,
         stdin_file: None,
+        stdin_unknown: false,
         cwd: "/",
     }
 }
@@ -27,6 +29,7 @@ impl Call<'_> {
             args: &self.args,
             stdin: self.stdin,
             stdin_file: self.stdin_file,
+            stdin_unknown: self.stdin_unknown,
             cwd: self.cwd,
         })
     }
@@ -343,6 +346,32 @@ fn psql_argument_forms() {
     assert_eq!(st.database.as_deref(), Some("app"));
     let st = one("psql", &["app", "-c", "SELECT 1"]);
     assert_eq!(st.database.as_deref(), Some("app"));
+}
+
+#[test]
+fn stdin_that_cannot_be_known_is_unknown_sql() {
+    // `curl … | psql`, or `prodguard -- psql` fed by a pipe: not an interactive session.
+    for (program, args) in [
+        ("psql", &["-d", "app"][..]),
+        ("mysql", &["shop"][..]),
+        ("sqlite3", &["app.db"][..]),
+    ] {
+        let mut c = call(program, args);
+        c.stdin_unknown = true;
+        let kinds: Vec<String> = c.run().into_iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, ["unknown"], "{program} {args:?}");
+    }
+    // A client that does not read stdin is not affected.
+    let mut c = call("psql", &["-c", "SELECT 1"]);
+    c.stdin_unknown = true;
+    let kinds: Vec<String> = c.run().into_iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, ["read-only"]);
+    // Known text wins.
+    let mut c = call("psql", &[]);
+    c.stdin = Some("SELECT 1");
+    c.stdin_unknown = true;
+    let kinds: Vec<String> = c.run().into_iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, ["read-only"]);
 }
 
 #[test]
@@ -735,6 +764,7 @@ mod props {
                 args: &args,
                 stdin: Some(&stdin_text),
                 stdin_file: None,
+                stdin_unknown: false,
                 cwd: "/",
             });
             for st in &out {
@@ -742,7 +772,7 @@ mod props {
             }
             let sql = sqlish.join(" ");
             let a = vec!["-c".to_owned(), sql];
-            let out = classify(&ClientCall { program: "psql", args: &a, stdin: None, stdin_file: None, cwd: "/" });
+            let out = classify(&ClientCall { program: "psql", args: &a, stdin: None, stdin_file: None, stdin_unknown: false, cwd: "/" });
             for st in &out {
                 prop_assert!(statement_kinds().contains(&st.kind.as_str()), "{}", st.kind);
             }
@@ -756,6 +786,7 @@ mod props {
                 args: &["-c".to_owned(), sql],
                 stdin: None,
                 stdin_file: None,
+                stdin_unknown: false,
                 cwd: "/",
             });
             prop_assert_eq!(out.len(), 1);

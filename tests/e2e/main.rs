@@ -1,0 +1,10 @@
+//! End-to-end tests of the prodguard binary: a real PostgreSQL server behind the guard, and the
+//! question asked on a real pseudo-terminal. One target, so the helpers link once.
+
+mod util;
+
+mod ask;
+mod gitlab;
+mod golden;
+mod postgres;
+mod sql_explain;
