@@ -81,7 +81,7 @@ pub(crate) fn guard(global: &Global, command: &str, asking: Asking, json: bool) 
         );
         GateResult::refused("denied", format!("the audit log cannot be written: {why}"))
     } else {
-        gate::pass(command, &analysis, &verdict, &host, asking)
+        gate::pass(command, &analysis, &verdict, &host, asking, &sinks)
     };
     let durable = verdict.action > Action::Allow || !result.run;
     let rec = journal::decision_record(command, &analysis, &verdict, &result, &host, &policy);
