@@ -274,6 +274,10 @@ fn root_approval_is_recorded_and_can_be_forbidden() {
     // Where root may approve, it is recorded as root.
     w.site
         .host_file("root-ok.toml", "db1.example.com", "nobody-group", "");
+    // A wrong host name approves nothing.
+    let (status, screen) = approve_on_pty(&w.site, None, "root-ok.toml", &short, "db2");
+    assert_eq!(status.code(), Some(1), "{screen}");
+    assert!(screen.contains("not approved"), "{screen}");
     let (status, screen) = approve_on_pty(&w.site, None, "root-ok.toml", &short, "db1");
     assert!(status.success(), "{screen}");
     assert!(screen.contains("as root"), "{screen}");

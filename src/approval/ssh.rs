@@ -206,7 +206,12 @@ pub fn verify(
         if ok {
             return Ok(p.clone());
         }
-        last = out.trim().to_string();
+        last = out
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
     }
     Err(ApprovalError::Ssh(format!(
         "the signature does not verify for this request in namespace {NAMESPACE} ({last})"
