@@ -226,6 +226,22 @@ fn signatures_by_other_keys_namespaces_or_requests_are_refused() {
         text(&out.stderr)
     );
 
+    // Bob's good signature, while allowed_signers is writable by others: refused.
+    let good = sign_file(&s.bob, "prodguard-approval", &req);
+    let signers = s.site.path("allowed_signers");
+    std::fs::set_permissions(
+        &signers,
+        std::os::unix::fs::PermissionsExt::from_mode(0o666),
+    )
+    .expect("chmod");
+    let out = s.attach(&good, Some(&short));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("writable by nobody else"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // None of them made `one` runnable.
     let ran = s.run_bump("one");
     assert_eq!(ran.status.code(), Some(126));

@@ -398,3 +398,44 @@ fn symlinks_in_and_at_the_spool_are_not_followed() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn two_approvers_are_two_different_people() {
+    let Some((w, _lock)) = world("") else { return };
+    std::fs::write(
+        w.site.path("pol/two.toml"),
+        "[[rule]]\nid = \"test.bump-two\"\nseverity = \"critical\"\naction = \"approve\"\n\
+         approvers = 2\nmatch = { program = [\"bump\"], args = [\"^two$\"] }\n\
+         message = \"two people.\"\n",
+    )
+    .expect("policy");
+    let (short, _) = w.request("two");
+    w.approve(&short);
+    // The same person approving again does not count twice.
+    let (status, screen) = {
+        let out = w
+            .site
+            .run(Some(&w.approver), "host.toml", &args(&["approve", &short]));
+        (out.status, text(&out.stderr))
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(screen.contains("already approved"), "{screen}");
+    let one = w.run_bump("host.toml", "two");
+    assert_eq!(one.status.code(), Some(126), "{}", text(&one.stderr));
+    assert!(w.site.runs().is_empty());
+    let (status, screen) = approve_on_pty(&w.site, None, "host.toml", &short, "db1");
+    assert!(status.success(), "{screen}");
+    let two = w.run_bump("host.toml", "two");
+    assert_eq!(two.status.code(), Some(0), "{}", text(&two.stderr));
+    assert_eq!(w.site.runs(), vec!["two"]);
+    let recs = w.site.records();
+    let ran = recs
+        .iter()
+        .find(|r| r["event"] == "command" && r["outcome"] == "approved")
+        .expect("command record");
+    let approvers = ran["approver"].as_str().unwrap_or("");
+    assert!(
+        approvers.contains(&w.approver.name) && approvers.contains("root"),
+        "{approvers}"
+    );
+}

@@ -577,6 +577,7 @@ pub fn verify_signature(
     let Some(signers) = rules.allowed_signers else {
         return Err("host.toml names no allowed_signers file ([approvers] allowed_signers), so signed approvals are not accepted here".into());
     };
+    check_signers_file(signers)?;
     let principal = ssh::verify(signers, signature, &req.canonical()).map_err(|e| e.to_string())?;
     if principal_is_requester(&principal, req) {
         return Err(format!(
@@ -591,6 +592,22 @@ pub fn verify_signature(
         uid: None,
         how: How::SshKey,
     })
+}
+
+/// The allowed_signers file decides who may approve: like sudoers, it must be root's and
+/// writable by nobody else.
+fn check_signers_file(path: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| format!("cannot read {}: {}", path.display(), super::os_reason(&e)))?;
+    if meta.uid() != 0 || meta.permissions().mode() & 0o022 != 0 {
+        return Err(format!(
+            "{} must be owned by root and writable by nobody else (it is uid {}, mode {:o}); signed approvals are refused until it is",
+            path.display(),
+            meta.uid(),
+            meta.permissions().mode() & 0o7777
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
