@@ -30,6 +30,12 @@ pub struct HostContext {
     pub approvers_group: Option<String>,
     /// OpenSSH allowed_signers file for offline approvals.
     pub allowed_signers: Option<PathBuf>,
+    /// Where approval requests are kept (`approvers.spool`), when not the default.
+    pub approval_spool: Option<PathBuf>,
+    /// Whether root may approve (`approvers.allow_root`, default true; always recorded).
+    pub approvers_allow_root: bool,
+    /// How long a request stays valid (`approvers.expiry`, e.g. `"15m"`), when not the default.
+    pub approval_expiry: Option<std::time::Duration>,
     /// Audit log file (`[audit] file`).
     pub audit_file: Option<PathBuf>,
     /// Syslog settings (`[audit] syslog`).
@@ -85,6 +91,9 @@ enum RawFleet {
 struct RawApprovers {
     group: Option<String>,
     allowed_signers: Option<PathBuf>,
+    spool: Option<PathBuf>,
+    allow_root: Option<bool>,
+    expiry: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -193,6 +202,16 @@ impl HostContext {
         if let Some(a) = raw.approvers {
             ctx.approvers_group = a.group;
             ctx.allowed_signers = a.allowed_signers;
+            ctx.approval_spool = a.spool;
+            ctx.approvers_allow_root = a.allow_root.unwrap_or(true);
+            match a.expiry.as_deref().map(parse_duration) {
+                Some(Some(d)) => ctx.approval_expiry = Some(d),
+                Some(None) => ctx.warnings.push(format!(
+                    "host.toml: approvers.expiry {:?} is not a duration like \"90s\", \"15m\" or \"2h\"; using the default",
+                    a.expiry.unwrap_or_default()
+                )),
+                None => {}
+            }
         }
         if let Some(a) = raw.audit {
             ctx.audit_file = a.file;
@@ -221,6 +240,9 @@ impl HostContext {
             motd: Vec::new(),
             approvers_group: None,
             allowed_signers: None,
+            approval_spool: None,
+            approvers_allow_root: true,
+            approval_expiry: None,
             audit_file: None,
             syslog: None,
             shell: PathBuf::from("/bin/bash"),
@@ -312,6 +334,23 @@ impl Colour {
             Colour::Cyan => "cyan",
         }
     }
+}
+
+/// A duration written as a number and a unit: `90s`, `15m`, `2h` (at least one second, at
+/// most a day).
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit())?);
+    let n: u64 = num.parse().ok()?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    (1..=86_400)
+        .contains(&secs)
+        .then(|| std::time::Duration::from_secs(secs))
 }
 
 fn short(name: &str) -> &str {
@@ -446,6 +485,28 @@ timeout_secs = 2
         let bad = ctx("environment = \"staging\"\ncolour = \"purple\"");
         assert_eq!(bad.display_colour(), Colour::Yellow);
         assert!(bad.warnings[0].contains("purple"), "{:?}", bad.warnings);
+    }
+
+    #[test]
+    fn approvers_table() {
+        let ctx = HostContext::from_toml(
+            "environment = \"production\"\n[approvers]\ngroup = \"sre\"\nspool = \"/tmp/s\"\nallow_root = false\nexpiry = \"10m\"\n",
+            None,
+        );
+        assert!(ctx.warnings.is_empty(), "{:?}", ctx.warnings);
+        assert_eq!(ctx.approval_spool.as_deref(), Some(Path::new("/tmp/s")));
+        assert!(!ctx.approvers_allow_root);
+        assert_eq!(
+            ctx.approval_expiry,
+            Some(std::time::Duration::from_secs(600))
+        );
+        assert_eq!(
+            parse_duration("90s"),
+            Some(std::time::Duration::from_secs(90))
+        );
+        for bad in ["", "m", "10", "10d", "0s", "-1m", "25h"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -21,15 +21,18 @@ pub struct GateResult {
     pub evidence: Option<Evidence>,
     /// Why it was refused, in words.
     pub reason: Option<String>,
+    /// Who approved, for a command run on a second person's approval.
+    pub approver: Option<String>,
 }
 
 impl GateResult {
-    fn ran(outcome: &'static str) -> Self {
+    pub(crate) fn ran(outcome: &'static str) -> Self {
         GateResult {
             run: true,
             outcome,
             evidence: None,
             reason: None,
+            approver: None,
         }
     }
 
@@ -39,6 +42,7 @@ impl GateResult {
             outcome,
             evidence: None,
             reason: Some(reason),
+            approver: None,
         }
     }
 }
@@ -114,13 +118,15 @@ pub fn question<'a>(
     q
 }
 
-/// Act on `verdict` for `command`: print what the human must know, ask when the policy says so.
+/// Act on `verdict` for `command`: print what the human must know, ask when the policy says so,
+/// and for `approve` find or file a request for a second person's approval (recorded in `sinks`).
 pub fn pass(
     command: &str,
     analysis: &Analysis,
     verdict: &Verdict,
     host: &HostContext,
     asking: Asking,
+    sinks: &crate::audit::Sinks,
 ) -> GateResult {
     match verdict.action {
         Action::Allow => GateResult::ran("allowed"),
@@ -142,12 +148,14 @@ pub fn pass(
                     outcome: "confirmed",
                     evidence: Some(evidence),
                     reason: None,
+                    approver: None,
                 },
                 Outcome::Refused { reason, evidence } => GateResult {
                     run: false,
                     outcome: "refused",
                     evidence: Some(evidence),
                     reason: Some(reason),
+                    approver: None,
                 },
                 Outcome::NoTerminal => {
                     eprint!("{}", prompt::render_refusal(&q));
@@ -170,22 +178,7 @@ pub fn pass(
             }
         }
         Action::Approve => {
-            eprint!(
-                "{}",
-                report::refusal(
-                    command,
-                    verdict,
-                    host,
-                    &format!(
-                        "This needs a second person's approval: prodguard request -- {}",
-                        crate::shell::quote::quote(command)
-                    )
-                )
-            );
-            GateResult::refused(
-                "needs-approval",
-                "a second person's approval is needed".into(),
-            )
+            super::approval_cmd::gate(command, verdict, host, asking.interactive, sinks)
         }
         Action::Deny => {
             eprint!(

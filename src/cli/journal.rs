@@ -58,6 +58,7 @@ pub fn decision_record(
         rec.ticket = e.ticket.clone();
         rec.reason = e.reason.clone();
     }
+    rec.approver = result.approver.clone();
     if rec.reason.is_none() && !result.run {
         rec.reason = result.reason.clone();
     }

@@ -1,6 +1,7 @@
 //! Command-line definitions and dispatch. One list of options drives parsing, `--help`, the man
 //! page and the completions.
 
+mod approval_cmd;
 pub mod audit;
 mod check;
 mod explain;
@@ -105,6 +106,16 @@ pub enum Command {
     /// Record how a command let through by the shell integration ended (exit status, duration).
     #[command(hide = true)]
     Report(report_cmd::ReportArgs),
+    /// Ask for a second person's approval of a command (`prodguard request -- CMD`), or attach
+    /// an approver's SSH signature (`--signature FILE`).
+    Request(approval_cmd::RequestArgs),
+    /// List the approval requests on this host (for approvers).
+    Requests(approval_cmd::RequestsArgs),
+    /// Approve a request after reading it in full and typing the host name; offline with
+    /// `--blob … --sign KEY`.
+    Approve(approval_cmd::ApproveArgs),
+    /// Refuse a request, with the reason (the requester may withdraw their own).
+    Deny(approval_cmd::DenyArgs),
     /// Verify, search and summarise the audit log (for the security team).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -143,6 +154,10 @@ pub fn main() -> ExitCode {
         Some(Command::Banner) => show::banner(&cli.global),
         Some(Command::Prompt(args)) => show::prompt(&cli.global, &args),
         Some(Command::Report(args)) => report_cmd::run(&cli.global, &args),
+        Some(Command::Request(args)) => approval_cmd::run_request(&cli.global, &args),
+        Some(Command::Requests(args)) => approval_cmd::run_requests(&cli.global, &args),
+        Some(Command::Approve(args)) => approval_cmd::run_approve(&cli.global, &args),
+        Some(Command::Deny(args)) => approval_cmd::run_deny(&cli.global, &args),
         Some(Command::Audit(cmd)) => {
             let opts = audit::AuditOptions {
                 audit_file: cli.global.audit_file.clone(),

@@ -1,0 +1,1142 @@
+//! Second-person approval on the command line: `prodguard request`, `requests`, `approve`,
+//! `deny`, and the gate for a verdict of `approve` (find an approved request for this exact
+//! command and consume it, or file one and wait). Every step is an audit record whose `user` is
+//! the requester and whose `approver` is the second person.
+
+use super::gate::GateResult;
+use super::{journal, load, report, shell_context, Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
+use crate::approval::request::Subject;
+use crate::approval::spool::{self, Rules};
+use crate::approval::{self, ssh, wait, ApprovalError, Request, Spool, Status};
+use crate::audit::{self, Event, Outcome, Record, Sinks};
+use crate::decide::{decide, Verdict};
+use crate::host::HostContext;
+use crate::policy::Action;
+use crate::prompt::{self, display_safe, Challenge, Question};
+use crate::shell::{analyze, Analysis};
+use clap::Args;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// File the request and return at once instead of waiting for the decision.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Also print the request as an armored blob, for an approver elsewhere to sign.
+    #[arg(long)]
+    pub blob: bool,
+    /// Attach an approver's SSH signature (a file, or - for stdin) to your pending request.
+    #[arg(long, value_name = "FILE|-", conflicts_with_all = ["command", "blob", "no_wait"])]
+    pub signature: Option<String>,
+    /// With --signature: the request it is for [default: whichever of yours it verifies for].
+    #[arg(long, value_name = "ID", requires = "signature")]
+    pub id: Option<String>,
+    /// The command: one word is taken as a whole command line; several (after `--`) as the
+    /// program and its arguments, exactly as `prodguard -- PROGRAM ARGS…` will run them.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD",
+        required_unless_present = "signature"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RequestsArgs {
+    /// Also list used, expired and denied requests.
+    #[arg(long)]
+    pub all: bool,
+    /// One JSON object per request, on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The request id (the short id shown by `prodguard requests`, a unique prefix of at least
+    /// six characters, or the full hash).
+    #[arg(value_name = "ID", required_unless_present = "blob")]
+    pub id: Option<String>,
+    /// Approve offline: the armored request blob (or - for stdin), decoded and shown in full.
+    #[arg(long, value_name = "BLOB|-", conflicts_with = "id")]
+    pub blob: Option<String>,
+    /// With --blob: sign with this SSH key (`ssh-keygen -Y sign -n prodguard-approval -f KEY`)
+    /// after the hostname is typed; the signature goes to stdout.
+    #[arg(long, value_name = "KEY", requires = "blob")]
+    pub sign: Option<std::path::PathBuf>,
+    /// With --blob: print the canonical request bytes (to sign with plain `ssh-keygen -Y sign`)
+    /// and a description on stderr, without signing.
+    #[arg(long, requires = "blob", conflicts_with = "sign")]
+    pub decode: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DenyArgs {
+    /// The request id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+    /// Why, for the requester and the audit log.
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
+}
+
+/// The approver rules of this host.
+fn rules(host: &HostContext) -> Rules<'_> {
+    Rules {
+        group: host.approvers_group.as_deref(),
+        allow_root: host.approvers_allow_root,
+        allowed_signers: host.allowed_signers.as_deref(),
+    }
+}
+
+fn expiry(host: &HostContext) -> Duration {
+    host.approval_expiry.unwrap_or(approval::DEFAULT_EXPIRY)
+}
+
+fn my_uid() -> u32 {
+    nix::unistd::getuid().as_raw()
+}
+
+/// Record one approval step. `user`/`uid` are the requester's; the writing process's identity
+/// is in `pid`, `tty`, `session` and `login_user`.
+fn record_step(
+    host: &HostContext,
+    sinks: &Sinks,
+    req: &Request,
+    outcome: Outcome,
+    approver: Option<String>,
+    reason: Option<String>,
+) -> Result<(), audit::AuditError> {
+    let mut rec = Record::new_for_current_process(Event::Approval, host)
+        .with_command(req.command.clone())
+        .with_decision(audit::Action::Approve, req.rules.clone(), outcome);
+    let writer = spool::user_name(my_uid());
+    rec.user = req.user.clone();
+    rec.uid = req.uid;
+    if writer != req.user && approver.as_deref() != Some(writer.as_str()) {
+        rec.login_user = Some(writer);
+    }
+    rec.cwd = Some(req.cwd.clone());
+    rec.approver = approver;
+    rec.reason = reason;
+    rec.detail = Some(format!("request {} {}", req.short_id(), req.id()));
+    journal::write(rec, sinks, true)
+}
+
+/// Record a step whose record is informative only: a failure is a warning.
+fn record_or_warn(
+    host: &HostContext,
+    sinks: &Sinks,
+    req: &Request,
+    outcome: Outcome,
+    approver: Option<String>,
+    reason: Option<String>,
+) {
+    if let Err(e) = record_step(host, sinks, req, outcome, approver, reason) {
+        eprintln!("prodguard: warning: {e}");
+    }
+}
+
+fn names(approvers: &[approval::Approver]) -> String {
+    approvers
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn approver_field(approvers: &[approval::Approver]) -> String {
+    approvers
+        .iter()
+        .map(|a| a.name.clone())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Why `req` does not bind to running `command` as `uid` in `cwd` on `host` for `rules`.
+fn binding_problem(
+    req: &Request,
+    host: &HostContext,
+    uid: u32,
+    command: &str,
+    cwd: &str,
+    rule_ids: &[String],
+) -> Option<String> {
+    let short = req.short_id();
+    if req.uid != uid {
+        return Some(format!(
+            "request {short} was made by uid {}, not by you (uid {uid})",
+            req.uid
+        ));
+    }
+    if req.command != command {
+        return Some(format!("request {short} is for another command"));
+    }
+    if req.host != host.hostname {
+        return Some(format!(
+            "request {short} was made for host {}; this is {}",
+            display_safe(&req.host),
+            display_safe(&host.hostname)
+        ));
+    }
+    if req.cwd != cwd {
+        return Some(format!(
+            "request {short} was made in {}; you are in {}",
+            display_safe(&req.cwd),
+            display_safe(cwd)
+        ));
+    }
+    if req.rules != rule_ids {
+        return Some(format!(
+            "request {short} was for rules {}; the policy now asks for {}",
+            req.rules.join(", "),
+            rule_ids.join(", ")
+        ));
+    }
+    None
+}
+
+/// The ids of the rules that ask for approval, sorted.
+fn approve_rules(verdict: &Verdict) -> Vec<String> {
+    let mut ids: Vec<String> = verdict
+        .matches
+        .iter()
+        .filter(|m| m.action == Action::Approve)
+        .map(|m| m.rule.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn how_to_approve(req: &Request) -> String {
+    let short = req.short_id();
+    format!(
+        "  request {short} ({})\n  expires {}; needs {} approver(s) other than you\n  \
+         on this host, an approver runs:  prodguard approve {short}\n  \
+         elsewhere: prodguard request --blob … prints it for `prodguard approve --blob - --sign KEY`\n",
+        req.id(),
+        approval::request::utc(req.expires),
+        req.approvers
+    )
+}
+
+/// File a new request for `command`, recording it.
+fn file_request(
+    spool: &Spool,
+    host: &HostContext,
+    sinks: &Sinks,
+    command: &str,
+    cwd: &str,
+    rule_ids: Vec<String>,
+    approvers: u32,
+) -> Result<Request, String> {
+    let uid = my_uid();
+    let user = spool::user_name(uid);
+    let req = Request::new(
+        Subject {
+            host,
+            user: &user,
+            uid,
+            command,
+            cwd,
+            rules: rule_ids,
+            approvers,
+        },
+        approval::now(),
+        expiry(host),
+    )
+    .map_err(|e| e.to_string())?;
+    // The record comes first: a request nobody could audit is not filed.
+    record_step(host, sinks, &req, Outcome::Requested, None, None)
+        .map_err(|e| format!("the request cannot be recorded, so it is not filed: {e}"))?;
+    spool.submit(&req).map_err(|e| e.to_string())?;
+    Ok(req)
+}
+
+/// How a wait for a decision ended.
+enum Decided {
+    Approved(Vec<approval::Approver>),
+    Denied(String),
+    Expired,
+    Used,
+    GaveUp(&'static str, String),
+}
+
+/// Wait on the terminal for `req` to be decided. `None` when there is no terminal.
+fn await_decision(
+    spool: &Spool,
+    req: &Request,
+    host: &HostContext,
+    sinks: &Sinks,
+) -> Option<Decided> {
+    let mut tty = prompt::DevTty::open().ok()?;
+    let rules = rules(host);
+    let _ = prompt::TtyIo::write_all(
+        &mut tty,
+        format!(
+            "{}  waiting for approval; Ctrl-C gives up; an approver's SSH signature can be pasted here\r\n",
+            how_to_approve(req).replace('\n', "\r\n")
+        )
+        .as_bytes(),
+    );
+    let left = u64::try_from(req.expires.saturating_sub(approval::now())).unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(left);
+    let short = req.short_id();
+    let mut check = || match spool.status(req, &rules, approval::now()) {
+        Ok(ev) => match ev.status {
+            Status::Pending { .. } => None,
+            Status::Approved { approvers } => Some(Decided::Approved(approvers)),
+            Status::Denied { by, reason } => Some(Decided::Denied(format!(
+                "request {short} was denied by {by}: {}",
+                display_safe(&reason)
+            ))),
+            Status::Expired => Some(Decided::Expired),
+            Status::Used => Some(Decided::Used),
+        },
+        Err(e) => Some(Decided::GaveUp("denied", e.to_string())),
+    };
+    let mut on_paste = |text: &str| -> Result<Option<Decided>, String> {
+        match spool::verify_signature(req, text, &rules) {
+            Ok(a) => {
+                let sig = ssh::extract_signature(text).unwrap_or_default();
+                spool
+                    .attach_signature(req, &sig)
+                    .map_err(|e| e.to_string())?;
+                record_or_warn(
+                    host,
+                    sinks,
+                    req,
+                    Outcome::Approved,
+                    Some(a.name.clone()),
+                    None,
+                );
+                Ok(None)
+            }
+            Err(why) => {
+                record_or_warn(host, sinks, req, Outcome::Refused, None, Some(why.clone()));
+                Err(format!("  signature refused: {why}"))
+            }
+        }
+    };
+    let line = |left: Duration| {
+        format!(
+            "  request {short}: waiting for approval, {} left ",
+            wait::mmss(left)
+        )
+    };
+    Some(
+        match wait::wait(&mut tty, deadline, &mut check, &mut on_paste, &line) {
+            wait::End::Done(d) => d,
+            wait::End::Aborted => Decided::GaveUp("aborted", "gave up waiting for approval".into()),
+            wait::End::TimedOut => Decided::Expired,
+            wait::End::Failed(e) => Decided::GaveUp("aborted", format!("terminal error: {e}")),
+        },
+    )
+}
+
+/// Consume an approved request and say who approved, for the decision record.
+fn consume(
+    spool: &Spool,
+    req: &Request,
+    approvers: &[approval::Approver],
+    host: &HostContext,
+    sinks: &Sinks,
+) -> Result<GateResult, String> {
+    spool.mark_used(req).map_err(|e| e.to_string())?;
+    record_or_warn(
+        host,
+        sinks,
+        req,
+        Outcome::Used,
+        Some(approver_field(approvers)),
+        None,
+    );
+    eprintln!(
+        "prodguard: request {} approved by {}",
+        req.short_id(),
+        names(approvers)
+    );
+    let mut r = GateResult::ran("approved");
+    r.approver = Some(approver_field(approvers));
+    Ok(r)
+}
+
+/// The gate for a verdict of `approve`: run on an approved request for exactly this command
+/// (once), or file a request and wait for it on the terminal.
+pub(crate) fn gate(
+    command: &str,
+    verdict: &Verdict,
+    host: &HostContext,
+    interactive: bool,
+    sinks: &Sinks,
+) -> GateResult {
+    let refuse = |outcome: &'static str, reason: String| {
+        eprint!("{}", report::refusal(command, verdict, host, &reason));
+        GateResult::refused(outcome, reason)
+    };
+    let spool = match Spool::open(&approval::spool_path(host)) {
+        Ok(s) => s,
+        Err(e) => {
+            return refuse(
+                "needs-approval",
+                format!("This needs a second person's approval, and {e}"),
+            )
+        }
+    };
+    let uid = my_uid();
+    let cwd = shell_context().cwd;
+    let rule_ids = approve_rules(verdict);
+    let rules = rules(host);
+    let now = approval::now();
+
+    let mut pending: Option<Request> = None;
+    let mut problems: Vec<String> = Vec::new();
+    let mut candidates: Vec<Request> = spool
+        .ids()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|id| spool.load(id).ok())
+        .filter(|r| r.uid == uid && r.command == command)
+        .collect();
+    candidates.sort_by_key(|r| std::cmp::Reverse(r.created));
+    for req in &candidates {
+        if let Some(p) = binding_problem(req, host, uid, command, &cwd, &rule_ids) {
+            problems.push(p);
+            continue;
+        }
+        let ev = match spool.status(req, &rules, now) {
+            Ok(ev) => ev,
+            Err(e) => {
+                problems.push(e.to_string());
+                continue;
+            }
+        };
+        for i in &ev.ignored {
+            eprintln!("prodguard: request {}: {i}", req.short_id());
+        }
+        let short = req.short_id();
+        match ev.status {
+            Status::Approved { approvers } => {
+                return match consume(&spool, req, &approvers, host, sinks) {
+                    Ok(r) => r,
+                    Err(e) => refuse("denied", e),
+                }
+            }
+            Status::Pending { .. } if pending.is_none() => pending = Some(req.clone()),
+            Status::Pending { .. } => {}
+            Status::Denied { by, reason } => problems.push(format!(
+                "request {short} was denied by {by}: {}",
+                display_safe(&reason)
+            )),
+            Status::Expired => problems.push(format!(
+                "request {short} expired at {}",
+                approval::request::utc(req.expires)
+            )),
+            Status::Used => problems.push(format!(
+                "request {short} was already used; an approval runs its command once"
+            )),
+        }
+    }
+    let tty_ok = interactive
+        && std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok();
+    if !tty_ok {
+        if let Some(req) = pending {
+            return refuse(
+                "needs-approval",
+                format!(
+                    "This is waiting for a second person's approval of request {} ({} left); run it again once approved.",
+                    req.short_id(),
+                    wait::mmss(Duration::from_secs(
+                        u64::try_from(req.expires.saturating_sub(now)).unwrap_or(0)
+                    ))
+                ),
+            );
+        }
+        if !problems.is_empty() {
+            return refuse(
+                "denied",
+                format!(
+                    "This needs a second person's approval: {}. Ask again: prodguard request -- {}",
+                    problems.join("; "),
+                    crate::shell::quote::quote(command)
+                ),
+            );
+        }
+        return match file_request(
+            &spool,
+            host,
+            sinks,
+            command,
+            &cwd,
+            rule_ids,
+            verdict.approvers.unwrap_or(1),
+        ) {
+            Ok(req) => {
+                eprint!(
+                    "{}",
+                    report::refusal(
+                        command,
+                        verdict,
+                        host,
+                        "This needs a second person's approval; a request was filed. Run it again once it is approved."
+                    )
+                );
+                eprint!("{}", how_to_approve(&req));
+                GateResult::refused(
+                    "needs-approval",
+                    format!(
+                        "a second person's approval is needed (request {} filed)",
+                        req.short_id()
+                    ),
+                )
+            }
+            Err(e) => refuse(
+                "needs-approval",
+                format!("This needs a second person's approval, and {e}"),
+            ),
+        };
+    }
+    for p in &problems {
+        eprintln!("prodguard: {p}");
+    }
+    let req = match pending {
+        Some(r) => r,
+        None => match file_request(
+            &spool,
+            host,
+            sinks,
+            command,
+            &cwd,
+            rule_ids,
+            verdict.approvers.unwrap_or(1),
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                return refuse(
+                    "needs-approval",
+                    format!("This needs a second person's approval, and {e}"),
+                )
+            }
+        },
+    };
+    eprint!(
+        "{}",
+        report::refusal(
+            command,
+            verdict,
+            host,
+            "This needs a second person's approval."
+        )
+    );
+    match await_decision(&spool, &req, host, sinks) {
+        Some(Decided::Approved(approvers)) => {
+            match consume(&spool, &req, &approvers, host, sinks) {
+                Ok(r) => r,
+                Err(e) => GateResult::refused("denied", e),
+            }
+        }
+        Some(Decided::Denied(why)) => {
+            eprintln!("prodguard: refused: {why}");
+            GateResult::refused("denied", why)
+        }
+        Some(Decided::Expired) => {
+            record_or_warn(host, sinks, &req, Outcome::Expired, None, None);
+            eprintln!(
+                "prodguard: request {} expired without approval",
+                req.short_id()
+            );
+            GateResult::refused("timed-out", format!("request {} expired", req.short_id()))
+        }
+        Some(Decided::Used) => GateResult::refused(
+            "denied",
+            format!("request {} was already used", req.short_id()),
+        ),
+        Some(Decided::GaveUp(outcome, why)) => {
+            eprintln!(
+                "prodguard: {why}; request {} stays filed until it expires",
+                req.short_id()
+            );
+            GateResult::refused(outcome, why)
+        }
+        None => GateResult::refused("no-terminal", "no terminal to wait on".into()),
+    }
+}
+
+/// The command line of `prodguard request`: one word as is, several quoted as `--` runs them.
+fn command_of(words: &[String]) -> String {
+    match words {
+        [one] => one.clone(),
+        many => crate::shell::quote::join(many),
+    }
+}
+
+fn read_input(arg: &str, max: usize) -> Result<String, String> {
+    let mut buf = Vec::new();
+    let res = if arg == "-" {
+        std::io::stdin()
+            .take(max as u64 + 1)
+            .read_to_end(&mut buf)
+            .map(|_| ())
+    } else {
+        std::fs::File::open(arg)
+            .and_then(|f| f.take(max as u64 + 1).read_to_end(&mut buf).map(|_| ()))
+    };
+    res.map_err(|e| format!("cannot read {arg}: {e}"))?;
+    if buf.len() > max {
+        return Err(format!("{arg} is larger than {max} bytes"));
+    }
+    String::from_utf8(buf).map_err(|_| format!("{arg} is not UTF-8 text"))
+}
+
+fn open_spool(host: &HostContext) -> Result<Spool, u8> {
+    Spool::open(&approval::spool_path(host)).map_err(|e| {
+        eprintln!("prodguard: {e}");
+        EXIT_USAGE
+    })
+}
+
+/// `prodguard request`.
+pub fn run_request(global: &Global, args: &RequestArgs) -> u8 {
+    let (host, policy) = load(global);
+    let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
+    let spool = match open_spool(&host) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Some(sig_arg) = &args.signature {
+        return attach(&spool, &host, &sinks, sig_arg, args.id.as_deref());
+    }
+    let command = command_of(&args.command);
+    let cwd = shell_context().cwd;
+    let analysis = analyze(&command, &shell_context());
+    let verdict = decide(&analysis, &policy, &host);
+    if verdict.action != Action::Approve {
+        eprintln!(
+            "prodguard: this command does not need a second person's approval on {} (the policy says {}); nothing filed",
+            host.hostname,
+            verdict.action.as_str()
+        );
+        return EXIT_REFUSED;
+    }
+    let req = match file_request(
+        &spool,
+        &host,
+        &sinks,
+        &command,
+        &cwd,
+        approve_rules(&verdict),
+        verdict.approvers.unwrap_or(1),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_REFUSED;
+        }
+    };
+    println!("request {} {}", req.short_id(), req.id());
+    if args.blob {
+        print!("{}", req.blob());
+    }
+    eprint!("{}", how_to_approve(&req));
+    if args.no_wait {
+        return EXIT_OK;
+    }
+    match await_decision(&spool, &req, &host, &sinks) {
+        Some(Decided::Approved(a)) => {
+            eprintln!(
+                "prodguard: request {} approved by {}; run it now: prodguard -- {}",
+                req.short_id(),
+                names(&a),
+                display_safe(&command)
+            );
+            EXIT_OK
+        }
+        Some(Decided::Denied(why)) => {
+            eprintln!("prodguard: {why}");
+            EXIT_REFUSED
+        }
+        Some(Decided::Expired) => {
+            record_or_warn(&host, &sinks, &req, Outcome::Expired, None, None);
+            eprintln!(
+                "prodguard: request {} expired without approval",
+                req.short_id()
+            );
+            EXIT_REFUSED
+        }
+        Some(Decided::Used) => EXIT_REFUSED,
+        Some(Decided::GaveUp(_, why)) => {
+            eprintln!(
+                "prodguard: {why}; request {} stays filed until it expires",
+                req.short_id()
+            );
+            EXIT_REFUSED
+        }
+        None => {
+            eprintln!("prodguard: no terminal to wait on; run the command again once approved");
+            EXIT_OK
+        }
+    }
+}
+
+/// `prodguard request --signature FILE|-`: verify and attach an approver's signature.
+fn attach(spool: &Spool, host: &HostContext, sinks: &Sinks, sig_arg: &str, id: Option<&str>) -> u8 {
+    let text = match read_input(sig_arg, ssh::MAX_SIGNATURE) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let Some(sig) = ssh::extract_signature(&text) else {
+        eprintln!(
+            "prodguard: {sig_arg} holds no armored SSH signature ({})",
+            ssh::SIG_BEGIN
+        );
+        return EXIT_USAGE;
+    };
+    let uid = my_uid();
+    let ids = match id {
+        Some(typed) => match spool.resolve(typed) {
+            Ok(full) => vec![full],
+            Err(e) => {
+                eprintln!("prodguard: {e}");
+                return EXIT_REFUSED;
+            }
+        },
+        None => spool.ids().unwrap_or_default(),
+    };
+    let rules = rules(host);
+    let now = approval::now();
+    let mut tried: Vec<(Request, String)> = Vec::new();
+    for full in ids {
+        let Ok(req) = spool.load(&full) else { continue };
+        if req.uid != uid || req.host != host.hostname {
+            if id.is_some() {
+                tried.push((
+                    req.clone(),
+                    binding_problem(&req, host, uid, &req.command, &req.cwd, &req.rules)
+                        .unwrap_or_else(|| "not yours".into()),
+                ));
+            }
+            continue;
+        }
+        match spool.status(&req, &rules, now) {
+            Ok(ev) if matches!(ev.status, Status::Pending { .. } | Status::Approved { .. }) => {}
+            Ok(ev) => {
+                if id.is_some() {
+                    tried.push((req, format!("the request is {}", ev.status.label())));
+                }
+                continue;
+            }
+            Err(e) => {
+                tried.push((req, e.to_string()));
+                continue;
+            }
+        }
+        match spool::verify_signature(&req, &sig, &rules) {
+            Ok(a) => {
+                if let Err(e) = record_step(
+                    host,
+                    sinks,
+                    &req,
+                    Outcome::Approved,
+                    Some(a.name.clone()),
+                    Some("signed with an SSH key".into()),
+                ) {
+                    eprintln!(
+                        "prodguard: the approval cannot be recorded, so it is not attached: {e}"
+                    );
+                    return EXIT_REFUSED;
+                }
+                if let Err(e) = spool.attach_signature(&req, &sig) {
+                    eprintln!("prodguard: {e}");
+                    return EXIT_REFUSED;
+                }
+                eprintln!(
+                    "prodguard: request {} approved by {a}; run it now: prodguard -- {}",
+                    req.short_id(),
+                    display_safe(&req.command)
+                );
+                return EXIT_OK;
+            }
+            Err(why) => tried.push((req, why)),
+        }
+    }
+    if tried.is_empty() {
+        eprintln!(
+            "prodguard: refused: you have no pending request on {} for this signature",
+            host.hostname
+        );
+        return EXIT_REFUSED;
+    }
+    for (req, why) in &tried {
+        record_or_warn(
+            host,
+            sinks,
+            req,
+            Outcome::Refused,
+            None,
+            Some(format!("signature refused: {why}")),
+        );
+        eprintln!("prodguard: refused: request {}: {why}", req.short_id());
+    }
+    EXIT_REFUSED
+}
+
+/// `prodguard requests`.
+pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
+    let (host, _) = load(global);
+    let spool = match open_spool(&host) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let rules = rules(&host);
+    let now = approval::now();
+    let mut shown = 0;
+    let mut reqs: Vec<Request> = spool
+        .ids()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|id| spool.load(id).ok())
+        .collect();
+    reqs.sort_by_key(|r| r.created);
+    for req in reqs {
+        let Ok(ev) = spool.status(&req, &rules, now) else {
+            continue;
+        };
+        let live = matches!(ev.status, Status::Pending { .. } | Status::Approved { .. });
+        if !live && !args.all {
+            continue;
+        }
+        shown += 1;
+        let approvers = match &ev.status {
+            Status::Approved { approvers } | Status::Pending { approvers, .. } => {
+                approver_field(approvers)
+            }
+            Status::Denied { by, .. } => by.name.clone(),
+            _ => String::new(),
+        };
+        if args.json {
+            let v = serde_json::json!({
+                "id": req.id(), "short": req.short_id(), "status": ev.status.label(),
+                "user": req.user, "uid": req.uid, "host": req.host, "cwd": req.cwd,
+                "command": req.command, "rules": req.rules, "approvers_needed": req.approvers,
+                "approvers": approvers, "created": req.created, "expires": req.expires,
+            });
+            println!("{v}");
+        } else {
+            let left = wait::mmss(Duration::from_secs(
+                u64::try_from(req.expires.saturating_sub(now)).unwrap_or(0),
+            ));
+            println!(
+                "{}  {:<8}  {:<10} {:>6} left  {}",
+                req.short_id(),
+                ev.status.label(),
+                display_safe(&req.user),
+                left,
+                display_safe(&req.command)
+            );
+        }
+    }
+    if shown == 0 && !args.json {
+        eprintln!(
+            "prodguard: no {}requests in {}",
+            if args.all { "" } else { "pending " },
+            spool.path().display()
+        );
+    }
+    EXIT_OK
+}
+
+/// Print the request in full on stderr, every value made safe to show.
+fn show_request(req: &Request) {
+    let mut out = String::from("\nApproval request\n");
+    for (label, value) in req.describe() {
+        out.push_str(&format!("  {label:<17} {}\n", display_safe(&value)));
+    }
+    eprint!("{out}");
+}
+
+/// The question an approver answers: the request's command as parsed on this policy, on `host`.
+fn approver_question<'a>(
+    req: &'a Request,
+    host: &'a HostContext,
+    global: &Global,
+) -> (Question<'a>, Analysis) {
+    let (_, policy) = load(global);
+    let mut ctx = shell_context();
+    ctx.cwd = req.cwd.clone();
+    let analysis = analyze(&req.command, &ctx);
+    let verdict = decide(&analysis, &policy, host);
+    let mut q = super::gate::question(&req.command, &analysis, &verdict, host);
+    q.challenge = Challenge::Hostname;
+    (q, analysis)
+}
+
+/// `prodguard approve`.
+pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
+    if let Some(blob) = &args.blob {
+        return approve_offline(global, blob, args.sign.as_deref(), args.decode);
+    }
+    let Some(typed) = args.id.as_deref() else {
+        return EXIT_USAGE;
+    };
+    let (host, _) = load(global);
+    let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
+    let spool = match open_spool(&host) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let req = match spool.resolve(typed).and_then(|id| spool.load(&id)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_REFUSED;
+        }
+    };
+    let me = my_uid();
+    let my_name = spool::user_name(me);
+    let rules = rules(&host);
+    let refuse = |why: String| {
+        record_or_warn(
+            &host,
+            &sinks,
+            &req,
+            Outcome::Refused,
+            Some(my_name.clone()),
+            Some(why.clone()),
+        );
+        eprintln!("prodguard: refused: {why}");
+        EXIT_REFUSED
+    };
+    if req.host != host.hostname {
+        return refuse(format!(
+            "request {} is for host {}; this is {} (approve it there, or sign its blob)",
+            req.short_id(),
+            display_safe(&req.host),
+            display_safe(&host.hostname)
+        ));
+    }
+    let approver = match spool::may_approve(me, &req, &rules) {
+        Ok(a) => a,
+        Err(why) => return refuse(why),
+    };
+    match spool.status(&req, &rules, approval::now()) {
+        Ok(ev) => match ev.status {
+            Status::Used => return refuse(format!("request {} was already used", req.short_id())),
+            Status::Expired => return refuse(format!("request {} has expired", req.short_id())),
+            Status::Denied { by, reason } => {
+                return refuse(format!(
+                    "request {} was denied by {by}: {}",
+                    req.short_id(),
+                    display_safe(&reason)
+                ))
+            }
+            Status::Approved { approvers } | Status::Pending { approvers, .. }
+                if approvers.iter().any(|a| a.name == approver.name) =>
+            {
+                eprintln!("prodguard: you already approved request {}", req.short_id());
+                return EXIT_OK;
+            }
+            _ => {}
+        },
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_REFUSED;
+        }
+    }
+    show_request(&req);
+    if approver.how == spool::How::Root {
+        eprintln!("  (you are approving as root; this is recorded as such)");
+    }
+    let (q, _) = approver_question(&req, &host, global);
+    match prompt::ask_on_dev_tty(&q) {
+        prompt::Outcome::Confirmed { .. } => {}
+        prompt::Outcome::NoTerminal => {
+            eprintln!("prodguard: approving needs a terminal to type the host name on; nothing was approved");
+            return EXIT_REFUSED;
+        }
+        other => {
+            eprintln!("prodguard: not approved ({})", other.label());
+            return EXIT_REFUSED;
+        }
+    }
+    if let Err(e) = record_step(
+        &host,
+        &sinks,
+        &req,
+        Outcome::Approved,
+        Some(approver.name.clone()),
+        None,
+    ) {
+        eprintln!("prodguard: the approval cannot be recorded, so it is not given: {e}");
+        return EXIT_REFUSED;
+    }
+    if let Err(e) = spool.approve(&req) {
+        eprintln!("prodguard: {e}");
+        return EXIT_REFUSED;
+    }
+    eprintln!(
+        "prodguard: approved request {} of {} as {approver}; it may run once, before {}",
+        req.short_id(),
+        display_safe(&req.user),
+        approval::request::utc(req.expires)
+    );
+    EXIT_OK
+}
+
+/// `prodguard approve --blob`: decode, show, ask, and sign (or print the canonical bytes).
+fn approve_offline(global: &Global, blob: &str, key: Option<&std::path::Path>, decode: bool) -> u8 {
+    let text = match read_input(blob, 256 * 1024).or_else(|e| {
+        if blob != "-" && !std::path::Path::new(blob).exists() {
+            Ok(blob.to_string())
+        } else {
+            Err(e)
+        }
+    }) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let req = match Request::from_blob(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    show_request(&req);
+    if req.is_expired(approval::now()) {
+        eprintln!("prodguard: refused: request {} has expired", req.short_id());
+        return EXIT_REFUSED;
+    }
+    if decode {
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        return match out.write_all(&req.canonical()).and_then(|()| out.flush()) {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                eprintln!("prodguard: cannot write the request: {e}");
+                EXIT_USAGE
+            }
+        };
+    }
+    let Some(key) = key else {
+        eprintln!(
+            "prodguard: --blob needs --sign KEY (or --decode to sign with ssh-keygen yourself)"
+        );
+        return EXIT_USAGE;
+    };
+    let mut there = HostContext::unknown();
+    there.hostname = req.host.clone();
+    there.environment = req.environment.clone();
+    there.role = (!req.role.is_empty()).then(|| req.role.clone());
+    let (q, _) = approver_question(&req, &there, global);
+    match prompt::ask_on_dev_tty(&q) {
+        prompt::Outcome::Confirmed { .. } => {}
+        prompt::Outcome::NoTerminal => {
+            eprintln!("prodguard: approving needs a terminal to type the host name on; nothing was signed");
+            return EXIT_REFUSED;
+        }
+        other => {
+            eprintln!("prodguard: not signed ({})", other.label());
+            return EXIT_REFUSED;
+        }
+    }
+    match ssh::sign(key, &req.canonical()) {
+        Ok(sig) => {
+            print!("{sig}");
+            eprintln!(
+                "prodguard: signed request {}; send the signature above to {}, who runs: prodguard request --signature FILE",
+                req.short_id(),
+                display_safe(&req.user)
+            );
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            EXIT_REFUSED
+        }
+    }
+}
+
+/// `prodguard deny`.
+pub fn run_deny(global: &Global, args: &DenyArgs) -> u8 {
+    let reason = args.reason.trim();
+    if reason.chars().count() < 3 {
+        eprintln!("prodguard: --reason must say why (at least 3 characters)");
+        return EXIT_USAGE;
+    }
+    let (host, _) = load(global);
+    let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
+    let spool = match open_spool(&host) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let req = match spool.resolve(&args.id).and_then(|id| spool.load(&id)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_REFUSED;
+        }
+    };
+    let me = my_uid();
+    let name = spool::user_name(me);
+    if me != req.uid {
+        if let Err(why) = spool::may_approve(me, &req, &rules(&host)) {
+            record_or_warn(
+                &host,
+                &sinks,
+                &req,
+                Outcome::Refused,
+                Some(name),
+                Some(format!("denial refused: {why}")),
+            );
+            eprintln!("prodguard: refused: {why}");
+            return EXIT_REFUSED;
+        }
+    }
+    if let Err(e) = record_step(
+        &host,
+        &sinks,
+        &req,
+        Outcome::Denied,
+        Some(name),
+        Some(reason.to_string()),
+    ) {
+        eprintln!("prodguard: the denial cannot be recorded: {e}");
+        return EXIT_REFUSED;
+    }
+    match spool.deny(&req, reason) {
+        Ok(()) => {
+            eprintln!(
+                "prodguard: denied request {} of {}",
+                req.short_id(),
+                display_safe(&req.user)
+            );
+            EXIT_OK
+        }
+        Err(ApprovalError::SpoolFile { err, .. })
+            if err.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            eprintln!(
+                "prodguard: cannot write to the spool {}",
+                spool.path().display()
+            );
+            EXIT_REFUSED
+        }
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            EXIT_REFUSED
+        }
+    }
+}

@@ -1,0 +1,441 @@
+//! Second-person approval between two real Unix users on one host.
+//!
+//! Needs root (CI runs as root), useradd/groupadd and setpriv; otherwise each test prints why and
+//! passes. Every test makes its own users and groups with unique names (removed on every path)
+//! and a spool in a temp dir: `root:<spool group> 1770`, the requester and the approver both
+//! members of the spool group, only the approver in the approvers group. The requester files a
+//! request with `prodguard request --no-wait`; the approver types the host name on a real pty;
+//! the requester then runs `prodguard -- CMD`, which consumes the approval.
+
+mod approval_support;
+
+use approval_support::*;
+use std::os::unix::fs::MetadataExt;
+
+struct World {
+    _accounts: Accounts,
+    site: Site,
+    requester: User,
+    approver: User,
+    outsider: User,
+}
+
+/// Two users, an outsider, and a site. `extra`: more `[approvers]` lines.
+fn world(extra: &str) -> Option<(World, std::sync::MutexGuard<'static, ()>)> {
+    if let Some(why) = cannot_run() {
+        eprintln!("skipped: {why}");
+        return None;
+    }
+    let lock = ACCOUNTS.lock().unwrap_or_else(|e| e.into_inner());
+    let id = unique();
+    let mut acc = Accounts::new();
+    let spool_group = format!("pgt-spool-{id}");
+    let approvers = format!("pgt-aprs-{id}");
+    let sg = acc.group(&spool_group);
+    acc.group(&approvers);
+    let requester = acc.user(&format!("pgt-req-{id}"), &[&spool_group]);
+    let approver = acc.user(&format!("pgt-apr-{id}"), &[&spool_group, &approvers]);
+    let outsider = acc.user(&format!("pgt-oth-{id}"), &[&spool_group]);
+    let site = Site::new(sg, &approvers, extra);
+    Some((
+        World {
+            _accounts: acc,
+            site,
+            requester,
+            approver,
+            outsider,
+        },
+        lock,
+    ))
+}
+
+impl World {
+    fn request(&self, arg: &str) -> (String, String) {
+        let mut a = args(&["request", "--no-wait", "--"]);
+        a.extend(self.site.bump(arg));
+        let out = self.site.run(Some(&self.requester), "host.toml", &a);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        request_id(&out)
+    }
+
+    fn run_bump(&self, host: &str, arg: &str) -> std::process::Output {
+        let mut a = args(&["--"]);
+        a.extend(self.site.bump(arg));
+        self.site.run(Some(&self.requester), host, &a)
+    }
+
+    fn approve(&self, short: &str) {
+        let (status, screen) =
+            approve_on_pty(&self.site, Some(&self.approver), "host.toml", short, "db1");
+        assert!(status.success(), "approve failed:\n{screen}");
+        assert!(screen.contains("PRODUCTION"), "{screen}");
+        assert!(
+            screen.contains("bump"),
+            "the approver sees the command: {screen}"
+        );
+        assert!(
+            screen.contains(&self.requester.name),
+            "the approver sees who asks: {screen}"
+        );
+    }
+}
+
+#[test]
+fn approved_command_runs_once_and_the_audit_names_both_users() {
+    let Some((w, _lock)) = world("") else { return };
+    let (short, full) = w.request("once");
+    let listed = w
+        .site
+        .run(Some(&w.approver), "host.toml", &args(&["requests"]));
+    assert!(
+        text(&listed.stdout).contains(&short),
+        "{}",
+        text(&listed.stdout)
+    );
+    assert!(text(&listed.stdout).contains("pending"));
+
+    // Before approval the command does not run.
+    let early = w.run_bump("host.toml", "once");
+    assert_eq!(early.status.code(), Some(126), "{}", text(&early.stderr));
+    assert!(text(&early.stderr).contains("waiting for a second person's approval"));
+    assert!(w.site.runs().is_empty());
+
+    w.approve(&short);
+    let approval_file = std::fs::read_dir(&w.site.spool)
+        .expect("spool")
+        .filter_map(Result::ok)
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(&format!("{full}.approval."))
+        })
+        .expect("approval file");
+    assert_eq!(
+        approval_file.metadata().expect("stat").uid(),
+        w.approver.uid,
+        "the approval file is owned by the approver"
+    );
+
+    let first = w.run_bump("host.toml", "once");
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(w.site.runs(), vec!["once"]);
+
+    let again = w.run_bump("host.toml", "once");
+    assert_eq!(again.status.code(), Some(126));
+    assert!(
+        text(&again.stderr).contains("already used"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(w.site.runs(), vec!["once"], "ran exactly once");
+
+    let recs = w.site.records();
+    let step = |outcome: &str| {
+        recs.iter()
+            .find(|r| r["event"] == "approval" && r["outcome"] == outcome)
+            .unwrap_or_else(|| panic!("no {outcome} record in {recs:#?}"))
+    };
+    assert_eq!(step("requested")["user"], w.requester.name.as_str());
+    for outcome in ["approved", "used"] {
+        let r = step(outcome);
+        assert_eq!(r["user"], w.requester.name.as_str(), "{r}");
+        assert_eq!(r["uid"], w.requester.uid, "{r}");
+        assert_eq!(r["approver"], w.approver.name.as_str(), "{r}");
+        assert!(r["detail"].as_str().unwrap_or("").contains(&full), "{r}");
+    }
+    let ran = recs
+        .iter()
+        .find(|r| r["event"] == "command" && r["outcome"] == "approved")
+        .expect("the command's record");
+    assert_eq!(ran["user"], w.requester.name.as_str());
+    assert_eq!(ran["approver"], w.approver.name.as_str());
+    assert_eq!(ran["action"], "approve");
+
+    let verify = w.site.run(
+        None,
+        "host.toml",
+        &args(&["audit", "verify", &w.site.audit.display().to_string()]),
+    );
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}{}",
+        text(&verify.stdout),
+        text(&verify.stderr)
+    );
+}
+
+#[test]
+fn denied_request_is_refused_with_the_reason() {
+    let Some((w, _lock)) = world("") else { return };
+    let (short, _) = w.request("deny-me");
+    let deny = w.site.run(
+        Some(&w.approver),
+        "host.toml",
+        &args(&["deny", &short, "--reason", "not during the freeze"]),
+    );
+    assert_eq!(deny.status.code(), Some(0), "{}", text(&deny.stderr));
+    let out = w.run_bump("host.toml", "deny-me");
+    assert_eq!(out.status.code(), Some(126));
+    let err = text(&out.stderr);
+    assert!(err.contains("not during the freeze"), "{err}");
+    assert!(err.contains(&w.approver.name), "{err}");
+    assert!(w.site.runs().is_empty());
+    let recs = w.site.records();
+    let denied = recs
+        .iter()
+        .find(|r| r["event"] == "approval" && r["outcome"] == "denied")
+        .expect("denied record");
+    assert_eq!(denied["approver"], w.approver.name.as_str());
+    assert_eq!(denied["user"], w.requester.name.as_str());
+    assert_eq!(denied["reason"], "not during the freeze");
+}
+
+#[test]
+fn self_approval_and_outsiders_are_refused() {
+    let Some((w, _lock)) = world("") else { return };
+    let (short, full) = w.request("self");
+    // The requester approving their own request: refused before any question.
+    let me = w
+        .site
+        .run(Some(&w.requester), "host.toml", &args(&["approve", &short]));
+    assert_eq!(me.status.code(), Some(1));
+    assert!(
+        text(&me.stderr).contains("cannot approve their own request"),
+        "{}",
+        text(&me.stderr)
+    );
+    // Someone outside the approvers group.
+    let other = w
+        .site
+        .run(Some(&w.outsider), "host.toml", &args(&["approve", &short]));
+    assert_eq!(other.status.code(), Some(1));
+    assert!(
+        text(&other.stderr).contains("not a member of the approvers group"),
+        "{}",
+        text(&other.stderr)
+    );
+    // An approval file written by hand: its owner is the requester, so it does not count.
+    let forged = format!(
+        "{{\"kind\":\"prodguard-approval\",\"request\":\"{full}\",\"user\":\"{}\",\"uid\":{},\"time\":0}}\n",
+        w.approver.name, w.approver.uid
+    );
+    let path = w
+        .site
+        .spool
+        .join(format!("{full}.approval.0000000000000000"));
+    let write = std::process::Command::new("setpriv")
+        .arg(format!("--reuid={}", w.requester.uid))
+        .arg(format!("--regid={}", w.requester.gid))
+        .arg("--init-groups")
+        .args(["--", "sh", "-c", "cat > \"$1\"", "sh"])
+        .arg(&path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            if let Some(mut i) = c.stdin.take() {
+                i.write_all(forged.as_bytes())?;
+            }
+            c.wait()
+        })
+        .expect("forge");
+    assert!(write.success());
+    let out = w.run_bump("host.toml", "self");
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not counted"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(w.site.runs().is_empty());
+    let recs = w.site.records();
+    assert!(
+        recs.iter().any(|r| r["outcome"] == "refused"
+            && r["approver"] == w.requester.name.as_str()
+            && r["reason"].as_str().unwrap_or("").contains("own request")),
+        "{recs:#?}"
+    );
+}
+
+#[test]
+fn root_approval_is_recorded_and_can_be_forbidden() {
+    let Some((w, _lock)) = world("allow_root = false") else {
+        return;
+    };
+    let (short, _) = w.request("root");
+    let out = w.site.run(None, "host.toml", &args(&["approve", &short]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("allow_root = false"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Where root may approve, it is recorded as root.
+    w.site
+        .host_file("root-ok.toml", "db1.example.com", "nobody-group", "");
+    // A wrong host name approves nothing.
+    let (status, screen) = approve_on_pty(&w.site, None, "root-ok.toml", &short, "db2");
+    assert_eq!(status.code(), Some(1), "{screen}");
+    assert!(screen.contains("not approved"), "{screen}");
+    let (status, screen) = approve_on_pty(&w.site, None, "root-ok.toml", &short, "db1");
+    assert!(status.success(), "{screen}");
+    assert!(screen.contains("as root"), "{screen}");
+    let recs = w.site.records();
+    assert!(
+        recs.iter()
+            .any(|r| r["outcome"] == "approved" && r["approver"] == "root"),
+        "{recs:#?}"
+    );
+}
+
+#[test]
+fn an_approval_binds_to_the_command_the_host_and_the_time() {
+    let Some((w, _lock)) = world("expiry = \"6s\"") else {
+        return;
+    };
+    let (short, _) = w.request("exact-1");
+    w.approve(&short);
+    // One byte different: not approved (and a new request is filed for it).
+    let changed = w.run_bump("host.toml", "exact-2");
+    assert_eq!(changed.status.code(), Some(126));
+    assert!(w.site.runs().is_empty());
+    // Same spool, another host name.
+    w.site
+        .host_file("db2.toml", "db2.example.com", "unused", "expiry = \"6s\"");
+    let elsewhere = w.run_bump("db2.toml", "exact-1");
+    assert_eq!(elsewhere.status.code(), Some(126));
+    assert!(
+        text(&elsewhere.stderr).contains("made for host db1.example.com; this is db2.example.com"),
+        "{}",
+        text(&elsewhere.stderr)
+    );
+    assert!(w.site.runs().is_empty());
+    // Another user cannot use it either.
+    let mut a = args(&["--"]);
+    a.extend(w.site.bump("exact-1"));
+    let other = w.site.run(Some(&w.outsider), "host.toml", &a);
+    assert_eq!(other.status.code(), Some(126));
+    assert!(w.site.runs().is_empty());
+    // After expiry: refused, with the reason.
+    std::thread::sleep(std::time::Duration::from_secs(7));
+    let late = w.run_bump("host.toml", "exact-1");
+    assert_eq!(late.status.code(), Some(126));
+    assert!(
+        text(&late.stderr).contains("expired"),
+        "{}",
+        text(&late.stderr)
+    );
+    assert!(w.site.runs().is_empty());
+    // Approving an expired request is refused too.
+    let (st, screen) = {
+        let out = w
+            .site
+            .run(Some(&w.approver), "host.toml", &args(&["approve", &short]));
+        (out.status, text(&out.stderr))
+    };
+    assert_eq!(st.code(), Some(1));
+    assert!(screen.contains("expired"), "{screen}");
+}
+
+#[test]
+fn symlinks_in_and_at_the_spool_are_not_followed() {
+    let Some((w, _lock)) = world("") else { return };
+    let (short, full) = w.request("links");
+    // A symlink where an approval would be: never read (its target is the approver's own
+    // approval of this very request, so following it would count).
+    w.approve(&short);
+    let real = std::fs::read_dir(&w.site.spool)
+        .expect("spool")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains(".approval."))
+        .expect("approval");
+    let renamed = w.site.path("moved-approval");
+    std::fs::rename(&real, &renamed).expect("move approval out");
+    let link = w
+        .site
+        .spool
+        .join(format!("{full}.approval.1111111111111111"));
+    std::os::unix::fs::symlink(&renamed, &link).expect("plant symlink");
+    let out = w.run_bump("host.toml", "links");
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+    assert!(w.site.runs().is_empty());
+    std::fs::remove_file(&link).expect("unplant");
+
+    // A symlink planted at the used marker's name, pointing where a file would be created:
+    // nothing is created there, and the approval counts as used.
+    std::fs::rename(&renamed, &real).expect("move approval back");
+    let victim = w.site.path("victim");
+    std::os::unix::fs::symlink(&victim, w.site.spool.join(format!("{full}.used")))
+        .expect("plant used link");
+    let out = w.run_bump("host.toml", "links");
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+    assert!(
+        !exists_nofollow(&victim),
+        "a file was created through the symlink"
+    );
+    assert!(w.site.runs().is_empty());
+
+    // The spool itself reached through a symlink: refused.
+    let alias = w.site.path("spool-link");
+    std::os::unix::fs::symlink(&w.site.spool, &alias).expect("spool link");
+    std::fs::write(
+        w.site.path("linked.toml"),
+        format!(
+            "hostname = \"db1.example.com\"\nenvironment = \"production\"\n[approvers]\ngroup = \"x\"\nspool = \"{}\"\n[audit]\nsyslog = \"none\"\n",
+            alias.display()
+        ),
+    )
+    .expect("host");
+    let out = w
+        .site
+        .run(Some(&w.requester), "linked.toml", &args(&["requests"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("symlink"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn two_approvers_are_two_different_people() {
+    let Some((w, _lock)) = world("") else { return };
+    std::fs::write(
+        w.site.path("pol/two.toml"),
+        "[[rule]]\nid = \"test.bump-two\"\nseverity = \"critical\"\naction = \"approve\"\n\
+         approvers = 2\nmatch = { program = [\"bump\"], args = [\"^two$\"] }\n\
+         message = \"two people.\"\n",
+    )
+    .expect("policy");
+    let (short, _) = w.request("two");
+    w.approve(&short);
+    // The same person approving again does not count twice.
+    let (status, screen) = {
+        let out = w
+            .site
+            .run(Some(&w.approver), "host.toml", &args(&["approve", &short]));
+        (out.status, text(&out.stderr))
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(screen.contains("already approved"), "{screen}");
+    let one = w.run_bump("host.toml", "two");
+    assert_eq!(one.status.code(), Some(126), "{}", text(&one.stderr));
+    assert!(w.site.runs().is_empty());
+    let (status, screen) = approve_on_pty(&w.site, None, "host.toml", &short, "db1");
+    assert!(status.success(), "{screen}");
+    let two = w.run_bump("host.toml", "two");
+    assert_eq!(two.status.code(), Some(0), "{}", text(&two.stderr));
+    assert_eq!(w.site.runs(), vec!["two"]);
+    let recs = w.site.records();
+    let ran = recs
+        .iter()
+        .find(|r| r["event"] == "command" && r["outcome"] == "approved")
+        .expect("command record");
+    let approvers = ran["approver"].as_str().unwrap_or("");
+    assert!(
+        approvers.contains(&w.approver.name) && approvers.contains("root"),
+        "{approvers}"
+    );
+}
