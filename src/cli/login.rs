@@ -374,14 +374,16 @@ fn exec_bash(shell: &Path, bin: &str) -> std::io::Error {
 }
 
 /// zsh reads its startup files from `$ZDOTDIR`: point it at a private directory whose files read
-/// the user's own, and whose `.zshrc` loads the integration last.
+/// the user's own, and whose `.zshrc` loads the integration last. The directory is this login's
+/// alone (two logins at once must not rewrite each other's files while zsh reads them), and the
+/// `.zshrc` removes it once zsh is reading it: `.zlogin` is then read from the user's directory.
 fn exec_zsh(shell: &Path, bin: &str) -> std::io::Error {
     let uid = nix::unistd::getuid();
     let base = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|p| p.is_dir())
         .unwrap_or_else(std::env::temp_dir);
-    let dir = base.join(format!("prodguard-zsh-{uid}"));
+    let dir = base.join(format!("prodguard-zsh-{uid}-{}", std::process::id()));
     if let Err(e) = private_dir(&dir, uid.as_raw()) {
         return e;
     }
@@ -390,18 +392,18 @@ fn exec_zsh(shell: &Path, bin: &str) -> std::io::Error {
     let user_dir = crate::shell::quote::quote(&user_dir.to_string_lossy());
     let source =
         |f: &str| format!("[[ -r {user_dir}/{f} ]] && ZDOTDIR={user_dir} source {user_dir}/{f}\n");
+    let private = crate::shell::quote::quote(&dir.to_string_lossy());
     let files = [
         (".zshenv", source(".zshenv")),
         (".zprofile", source(".zprofile")),
         (
             ".zshrc",
             format!(
-                "{}ZDOTDIR={user_dir}\n{}",
+                "/bin/rm -f -- {private}/.zshenv {private}/.zprofile {private}/.zshrc 2>/dev/null; /bin/rmdir -- {private} 2>/dev/null\n{}ZDOTDIR={user_dir}\n{}",
                 source(".zshrc"),
                 init::script(init::Shell::Zsh, bin)
             ),
         ),
-        (".zlogin", source(".zlogin")),
     ];
     for (name, text) in files {
         if let Err(e) = write_private(&dir.join(name), &text) {

@@ -64,6 +64,11 @@ impl Pty {
         }
     }
 
+    /// The process id of the program (the shell, once prodguard has exec'd it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything shown so far, escapes and all.
     pub fn screen(&self) -> String {
         String::from_utf8_lossy(&self.screen).into_owned()

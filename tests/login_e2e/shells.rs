@@ -32,7 +32,8 @@ fn home(install: &Install, files: &[(&str, &str)]) -> std::path::PathBuf {
     home
 }
 
-/// What both shells must do, once the user's prompt (`prompt`) is on the screen.
+/// What both shells must do, once the user's prompt is on the screen. Each line is typed at a
+/// prompt: what is typed ahead while the guard asks is not kept for the shell.
 fn guarded_session(install: &Install, t: &mut Pty) {
     // The user's alias works.
     t.line("hello_alias");
@@ -42,6 +43,7 @@ fn guarded_session(install: &Install, t: &mut Pty) {
     // A safe line runs.
     t.line("echo $((6*7))ok");
     t.expect("42ok");
+    t.expect("MYPROMPT");
 
     // A dangerous line is refused as a whole: nothing in it runs, not even the harmless part
     // before the dangerous one.
@@ -65,10 +67,11 @@ fn guarded_session(install: &Install, t: &mut Pty) {
     t.line(&line);
     t.expect("host name: ");
     t.line(HOST_SHORT);
-    // Typeahead during the question is not kept for the shell: wait for the answer to land.
     t.expect("confirmed");
+    t.expect("MYPROMPT");
     t.line("echo $((7*7))done");
     t.expect("49done");
+    t.expect("MYPROMPT");
     assert!(marker.exists(), "{}", t.screen());
     assert!(!install.data_dir.exists(), "{}", t.screen());
 
@@ -111,6 +114,7 @@ fn bash_login_keeps_the_users_prompt_and_checks_whole_lines() {
                 ".bashrc",
                 "PS1='MYPROMPT\\$ '\nalias hello_alias='echo ALIAS-WORKS'\n",
             ),
+            (".bash_logout", "touch \"$LOGOUT_MARKER\"\n"),
         ],
     );
     let mut t = login(&install, &home);
@@ -123,7 +127,18 @@ fn bash_login_keeps_the_users_prompt_and_checks_whole_lines() {
         shown.contains(HOST_SHORT),
         "no environment segment: {shown}"
     );
+    t.expect("MYPROMPT");
+    t.line(&format!(
+        "export LOGOUT_MARKER={}/logout",
+        install.scratch.display()
+    ));
+    t.expect("MYPROMPT");
     guarded_session(&install, &mut t);
+    // What a login bash does at the end, although it runs as a non-login bash.
+    assert!(
+        install.scratch.join("logout").exists(),
+        "~/.bash_logout not read"
+    );
 }
 
 #[test]
@@ -134,14 +149,21 @@ fn zsh_login_keeps_the_users_prompt_and_checks_whole_lines() {
     let install = Install::new("/bin/zsh");
     let home = home(
         &install,
-        &[(
-            ".zshrc",
-            "PROMPT='MYPROMPT%# '\nalias hello_alias='echo ALIAS-WORKS'\n",
-        )],
+        &[
+            (
+                ".zshrc",
+                "PROMPT='MYPROMPT%# '\nalias hello_alias='echo ALIAS-WORKS'\n",
+            ),
+            (".zlogin", "echo ZLOGIN-READ\n"),
+        ],
     );
     let mut t = login(&install, &home);
     t.expect("PRODUCTION");
+    t.expect("ZLOGIN-READ");
     t.expect("MYPROMPT");
+    // The private startup directory is gone once zsh has read it.
+    let private = Path::new("/tmp").join(format!("prodguard-zsh-0-{}", t.pid()));
+    assert!(!private.exists(), "{} left behind", private.display());
     t.line("printf '<%s>\\n' \"$PROMPT\"");
     let shown = t.expect("MYPROMPT%# >");
     assert!(

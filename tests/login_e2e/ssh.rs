@@ -229,17 +229,21 @@ fn interactive_session_shows_the_banner_and_asks() {
         return;
     }
     let host = Host::new(Sftp::Internal);
+    host.user.write(".profile", "PS1='SSHPROMPT\\$ '\n");
     let mut t = interactive(&host);
     t.expect("PRODUCTION");
     t.expect("db-primary");
+    t.expect("SSHPROMPT");
     t.line("echo $((6*7))ok");
     t.expect("42ok");
+    t.expect("SSHPROMPT");
 
     let data = host.install.data_dir.display().to_string();
     t.line(&format!("rm -rf {data}"));
     t.expect("host name: ");
     t.line("db2");
     t.expect("refused");
+    t.expect("SSHPROMPT");
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(host.install.data_dir.exists(), "ran after a wrong answer");
     // The refused line stays in the editing buffer: clear it (Ctrl-U).
@@ -249,8 +253,10 @@ fn interactive_session_shows_the_banner_and_asks() {
     t.line(HOST_SHORT);
     // Typeahead during the question is not kept for the shell: wait for the answer to land.
     t.expect("confirmed");
+    t.expect("SSHPROMPT");
     t.line("echo $((7*7))done");
     t.expect("49done");
+    t.expect("SSHPROMPT");
     assert!(
         !host.install.data_dir.exists(),
         "not run after the right answer"
