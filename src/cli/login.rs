@@ -491,6 +491,35 @@ mod tests {
     }
 
     #[test]
+    fn install_paths_must_be_trusted_and_absolute() {
+        use std::os::unix::fs::PermissionsExt;
+        let uid = nix::unistd::getuid().as_raw();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join(PATHS_FILE);
+        let chmod = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+        };
+        std::fs::write(&file, "host_file = \"/x/host.toml\"\n").expect("write");
+        chmod(&file, 0o644);
+        let paths = read_install_paths(&file, uid).expect("trusted");
+        assert_eq!(paths.host_file.as_deref(), Some(Path::new("/x/host.toml")));
+        assert!(paths.policy_dir.is_none());
+        chmod(&file, 0o664);
+        assert!(read_install_paths(&file, uid).is_err());
+        chmod(&file, 0o644);
+        chmod(dir.path(), 0o777);
+        assert!(read_install_paths(&file, uid).is_err());
+        chmod(dir.path(), 0o700);
+        std::fs::write(&file, "policy_dir = \"relative/dir\"\n").expect("write");
+        assert!(read_install_paths(&file, uid).is_err());
+        std::fs::write(&file, "hostfile = \"/x\"\n").expect("write");
+        assert!(read_install_paths(&file, uid).is_err());
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&file, &link).expect("symlink");
+        assert!(read_install_paths(&link, uid).is_err());
+    }
+
+    #[test]
     fn rcfile_reads_profile_then_integration() {
         let rc = bash_rcfile("/usr/bin/prodguard");
         let profile = rc.find("/etc/profile").unwrap_or(usize::MAX);

@@ -6,6 +6,7 @@
 //! shellcheck. `scripts/test` installs them. A test that cannot run says `SKIPPED` and why.
 
 mod common;
+mod install;
 mod pty;
 mod shells;
 mod ssh;

@@ -85,6 +85,8 @@ fn guarded_session(install: &Install, t: &mut Pty) {
         .filter(|l| l.contains("e2e.rm-data-dir") && l.contains("touch "))
         .collect();
     assert_eq!(records.len(), 2, "audit:\n{audit}");
+    // On the terminal's own name, as the session record.
+    assert!(records[0].contains("\"tty\":\"/dev/pts/"), "{}", records[0]);
     assert!(
         records[0].contains("\"outcome\":\"denied\""),
         "{}",
