@@ -576,13 +576,17 @@ pub fn ssh_client(connection: Option<&str>, client: Option<&str>) -> Option<Stri
     })
 }
 
+/// The terminal's own name (`/dev/pts/3`). The shell hooks give the guard `/dev/tty` as stdin,
+/// which names no terminal in particular: then stderr's name is taken.
 fn tty_name() -> Option<String> {
     use std::os::fd::AsFd;
     let stdin = std::io::stdin();
     let stderr = std::io::stderr();
+    let named = |p: std::path::PathBuf| Some(p).filter(|p| p.as_os_str() != "/dev/tty");
     nix::unistd::ttyname(stdin.as_fd())
-        .or_else(|_| nix::unistd::ttyname(stderr.as_fd()))
         .ok()
+        .and_then(named)
+        .or_else(|| nix::unistd::ttyname(stderr.as_fd()).ok().and_then(named))
         .map(|p| p.to_string_lossy().into_owned())
 }
 

@@ -9,6 +9,12 @@
 //! Whatever goes wrong inside the guard, an interactive login still gets a shell: an internal
 //! error is printed and the real shell is started without the integration. A `-c` command is
 //! never run when the guard cannot decide on it.
+//!
+//! A login shell takes no options, so an install outside the system paths (a test, a user's own
+//! copy) names its host description, policy directory and audit log in a file next to the binary
+//! ([`PATHS_FILE`], see [`with_install_paths`] and docs/login.md). Environment variables are not
+//! used for this: whoever can set them (sshd `AcceptEnv`, `PermitUserEnvironment`, `su` without
+//! `-`, `sudo -E`) could point the guard at a weaker policy.
 
 use super::gate::Asking;
 use super::{check, init, load, show, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED};
@@ -49,23 +55,126 @@ pub fn entry(
     match words.as_slice() {
         ["-c", cmd, ..] => Some(Entry::Command((*cmd).to_string())),
         ["-l" | "--login", "-c", cmd, ..] => Some(Entry::Command((*cmd).to_string())),
-        [] | ["-l"] | ["--login"] | ["-i"] => {
-            if let Some(cmd) = env_command {
-                Some(Entry::Command(cmd))
-            } else if login || stdin_tty {
-                Some(Entry::Interactive)
-            } else {
-                Some(Entry::Stdin)
-            }
-        }
-        _ if login => Some(Entry::Interactive),
+        [] | ["-l"] | ["--login"] | ["-i"] => Some(match env_command {
+            Some(cmd) => Entry::Command(cmd),
+            None => interactive_or_stdin(stdin_tty),
+        }),
+        _ if login => Some(interactive_or_stdin(stdin_tty)),
         _ => None,
     }
 }
 
+/// The install-local paths file, looked for in the directory of the running binary.
+pub const PATHS_FILE: &str = "prodguard-paths.toml";
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPaths {
+    host_file: Option<PathBuf>,
+    policy_dir: Option<PathBuf>,
+    audit_file: Option<PathBuf>,
+}
+
+/// Fill the paths `global` leaves unset from [`PATHS_FILE`] next to the running binary, when
+/// there is one and it can be trusted. A setgid install reads only the system configuration and
+/// ignores the file; a file that cannot be trusted or read is ignored with a warning, so the
+/// system defaults (`/etc/prodguard`) apply.
+pub(crate) fn with_install_paths(mut global: Global) -> Global {
+    let Some(file) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join(PATHS_FILE)))
+    else {
+        return global;
+    };
+    match std::fs::symlink_metadata(&file) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return global,
+        _ => {}
+    }
+    if crate::audit::privilege::is_setgid() {
+        eprintln!(
+            "prodguard: ignoring {}: this prodguard is installed setgid and reads only the system configuration",
+            file.display()
+        );
+        return global;
+    }
+    match read_install_paths(&file, nix::unistd::getuid().as_raw()) {
+        Ok(paths) => {
+            global.host_file = global.host_file.or(paths.host_file);
+            global.policy_dir = global.policy_dir.or(paths.policy_dir);
+            global.audit_file = global.audit_file.or(paths.audit_file);
+        }
+        Err(why) => eprintln!(
+            "prodguard: ignoring {}: {why}; using the system configuration",
+            file.display()
+        ),
+    }
+    global
+}
+
+fn read_install_paths(file: &Path, uid: u32) -> Result<RawPaths, String> {
+    trusted(file, uid)?;
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read it: {e}"))?;
+    let paths: RawPaths = toml::from_str(&text).map_err(|e| e.message().to_string())?;
+    for p in [&paths.host_file, &paths.policy_dir, &paths.audit_file]
+        .into_iter()
+        .flatten()
+    {
+        if !p.is_absolute() {
+            return Err(format!("{} is not an absolute path", p.display()));
+        }
+    }
+    Ok(paths)
+}
+
+/// Whether `file` is as trustworthy as the binary it sits next to: a regular file, and it and
+/// every directory above it owned by root or by `uid` and writable by no one else (a root-owned
+/// directory with the sticky bit, such as `/tmp`, may be world-writable: no one else can replace
+/// what is in it). The rule of OpenSSH's `StrictModes`.
+fn trusted(file: &Path, uid: u32) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(file).map_err(|e| format!("cannot inspect it: {e}"))?;
+    if !meta.file_type().is_file() {
+        return Err("it is not a regular file".into());
+    }
+    let owner_ok = |m: &std::fs::Metadata| m.uid() == 0 || m.uid() == uid;
+    if !owner_ok(&meta) || meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "it must be owned by root (or you) and writable by no one else (owner {}, mode {:o})",
+            meta.uid(),
+            meta.mode() & 0o7777
+        ));
+    }
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        let m = std::fs::metadata(d).map_err(|e| format!("cannot inspect {}: {e}", d.display()))?;
+        let sticky_root = m.uid() == 0 && m.mode() & 0o1000 != 0;
+        if !owner_ok(&m) || (m.mode() & 0o022 != 0 && !sticky_root) {
+            return Err(format!(
+                "{} must be owned by root (or you) and writable by no one else (owner {}, mode {:o})",
+                d.display(),
+                m.uid(),
+                m.mode() & 0o7777
+            ));
+        }
+        dir = d.parent();
+    }
+    Ok(())
+}
+
+/// A session without a command is interactive only on a terminal. `ssh host < script` also
+/// starts a login shell (argv[0] `-prodguard`), with the script on a pipe: starting an interactive
+/// shell there would run the script line by line with no line editor, so no integration would
+/// see it. It is read and decided on as a whole instead.
+fn interactive_or_stdin(stdin_tty: bool) -> Entry {
+    if stdin_tty {
+        Entry::Interactive
+    } else {
+        Entry::Stdin
+    }
+}
+
 /// Run as a shell. Never returns on success (the real shell replaces this process).
-pub fn run(entry: Entry) -> u8 {
-    let global = Global::default();
+pub fn run(entry: Entry, global: Global) -> u8 {
     match entry {
         Entry::Command(cmd) => run_command(&global, &cmd),
         Entry::Stdin => {
@@ -213,9 +322,17 @@ fn run_interactive(global: &Global) -> u8 {
 
 /// The startup files a login bash would read, then the integration. Given to bash as its rcfile,
 /// so the integration comes after the user's prompt and aliases.
+///
+/// bash reads an rcfile only when it is not a login shell (a login bash reads the profile files
+/// and ignores `--rcfile`), so bash is started as an interactive non-login shell and this file
+/// does what a login would: `/etc/profile`, the first of the personal profile files, and
+/// `~/.bash_logout` on exit (`logout` is kept working as `exit`).
 fn bash_rcfile(bin: &str) -> String {
     let mut s = String::from(
         "# prodguard: the startup files of a login bash, then the guard's integration.\n\
+         __prodguard_logout() { [ -r ~/.bash_logout ] && . ~/.bash_logout; }\n\
+         trap __prodguard_logout EXIT\n\
+         logout() { exit \"$@\"; }\n\
          [ -r /etc/profile ] && . /etc/profile\n\
          for __pg_f in ~/.bash_profile ~/.bash_login ~/.profile; do\n\
          \x20 if [ -r \"$__pg_f\" ]; then . \"$__pg_f\"; break; fi\n\
@@ -247,8 +364,9 @@ fn exec_bash(shell: &Path, bin: &str) -> std::io::Error {
     ) {
         return std::io::Error::from(e);
     }
+    // Not "-bash": a login bash would ignore the rcfile (see bash_rcfile).
     let err = Command::new(shell)
-        .arg0("-bash")
+        .arg0("bash")
         .env("PRODGUARD_SHELL", "bash")
         .args(["--noprofile", "--rcfile", &format!("/dev/fd/{fd}"), "-i"])
         .exec();
@@ -257,14 +375,16 @@ fn exec_bash(shell: &Path, bin: &str) -> std::io::Error {
 }
 
 /// zsh reads its startup files from `$ZDOTDIR`: point it at a private directory whose files read
-/// the user's own, and whose `.zshrc` loads the integration last.
+/// the user's own, and whose `.zshrc` loads the integration last. The directory is this login's
+/// alone (two logins at once must not rewrite each other's files while zsh reads them), and the
+/// `.zshrc` removes it once zsh is reading it: `.zlogin` is then read from the user's directory.
 fn exec_zsh(shell: &Path, bin: &str) -> std::io::Error {
     let uid = nix::unistd::getuid();
     let base = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|p| p.is_dir())
         .unwrap_or_else(std::env::temp_dir);
-    let dir = base.join(format!("prodguard-zsh-{uid}"));
+    let dir = base.join(format!("prodguard-zsh-{uid}-{}", std::process::id()));
     if let Err(e) = private_dir(&dir, uid.as_raw()) {
         return e;
     }
@@ -273,18 +393,18 @@ fn exec_zsh(shell: &Path, bin: &str) -> std::io::Error {
     let user_dir = crate::shell::quote::quote(&user_dir.to_string_lossy());
     let source =
         |f: &str| format!("[[ -r {user_dir}/{f} ]] && ZDOTDIR={user_dir} source {user_dir}/{f}\n");
+    let private = crate::shell::quote::quote(&dir.to_string_lossy());
     let files = [
         (".zshenv", source(".zshenv")),
         (".zprofile", source(".zprofile")),
         (
             ".zshrc",
             format!(
-                "{}ZDOTDIR={user_dir}\n{}",
+                "/bin/rm -f -- {private}/.zshenv {private}/.zprofile {private}/.zshrc 2>/dev/null; /bin/rmdir -- {private} 2>/dev/null\n{}ZDOTDIR={user_dir}\n{}",
                 source(".zshrc"),
                 init::script(init::Shell::Zsh, bin)
             ),
         ),
-        (".zlogin", source(".zlogin")),
     ];
     for (name, text) in files {
         if let Err(e) = write_private(&dir.join(name), &text) {
@@ -344,8 +464,13 @@ mod tests {
             Some(Entry::Command("ls".into()))
         );
         assert_eq!(
-            entry("-prodguard", &os(&[]), None, false),
+            entry("-prodguard", &os(&[]), None, true),
             Some(Entry::Interactive)
+        );
+        // `ssh host < script`: a login shell with the script on a pipe.
+        assert_eq!(
+            entry("-prodguard", &os(&[]), None, false),
+            Some(Entry::Stdin)
         );
         assert_eq!(
             entry("prodguard", &os(&[]), Some("uptime".into()), false),
@@ -364,6 +489,35 @@ mod tests {
             None
         );
         assert_eq!(entry("prodguard", &os(&["--", "ls"]), None, true), None);
+    }
+
+    #[test]
+    fn install_paths_must_be_trusted_and_absolute() {
+        use std::os::unix::fs::PermissionsExt;
+        let uid = nix::unistd::getuid().as_raw();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join(PATHS_FILE);
+        let chmod = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+        };
+        std::fs::write(&file, "host_file = \"/x/host.toml\"\n").expect("write");
+        chmod(&file, 0o644);
+        let paths = read_install_paths(&file, uid).expect("trusted");
+        assert_eq!(paths.host_file.as_deref(), Some(Path::new("/x/host.toml")));
+        assert!(paths.policy_dir.is_none());
+        chmod(&file, 0o664);
+        assert!(read_install_paths(&file, uid).is_err());
+        chmod(&file, 0o644);
+        chmod(dir.path(), 0o777);
+        assert!(read_install_paths(&file, uid).is_err());
+        chmod(dir.path(), 0o700);
+        std::fs::write(&file, "policy_dir = \"relative/dir\"\n").expect("write");
+        assert!(read_install_paths(&file, uid).is_err());
+        std::fs::write(&file, "hostfile = \"/x\"\n").expect("write");
+        assert!(read_install_paths(&file, uid).is_err());
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&file, &link).expect("symlink");
+        assert!(read_install_paths(&link, uid).is_err());
     }
 
     #[test]

@@ -132,7 +132,10 @@ pub fn main() -> ExitCode {
     let env_command = std::env::var("SSH_ORIGINAL_COMMAND").ok();
     let stdin_tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
     if let Some(entry) = login::entry(&argv0, &rest, env_command, stdin_tty) {
-        return ExitCode::from(login::run(entry));
+        return ExitCode::from(login::run(
+            entry,
+            login::with_install_paths(Global::default()),
+        ));
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -142,7 +145,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let global = cli.global.sanitised();
+    let global = login::with_install_paths(cli.global.sanitised());
     let cli = Cli { global, ..cli };
     let code = match cli.command {
         Some(Command::Check(args)) => check::run_check(&cli.global, &args),

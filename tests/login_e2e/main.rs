@@ -1,0 +1,13 @@
+//! End to end: prodguard as the login shell of a real user behind a real sshd, and the shell
+//! integration in real bash and zsh under a pseudo-terminal.
+//!
+//! The sshd tests need root (they create a user, removed again when the test ends) and the
+//! Debian packages openssh-server, openssh-client, rsync; the shell tests need bash, zsh and
+//! shellcheck. `scripts/test` installs them. A test that cannot run says `SKIPPED` and why.
+
+mod common;
+mod install;
+mod pty;
+mod shells;
+mod ssh;
+mod sshd;

@@ -1,0 +1,249 @@
+//! Real bash and zsh under a pseudo-terminal, started through the login path (`-prodguard`, as
+//! login(1) and sshd start a login shell), with the user's own startup files.
+
+use super::common::{self, Install, HOST_SHORT};
+use super::pty::Pty;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::Command;
+
+/// Start `install`'s binary as a login shell on a terminal, as root, with `home` as HOME.
+fn login(install: &Install, home: &Path) -> Pty {
+    let mut c = Command::new(&install.bin);
+    c.arg0("-prodguard")
+        .env_clear()
+        .env("HOME", home)
+        .env("USER", "root")
+        .env("LOGNAME", "root")
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1")
+        .env("SHELL", &install.bin)
+        .current_dir(home);
+    Pty::spawn(c)
+}
+
+fn home(install: &Install, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let home = install.home("root");
+    std::fs::create_dir_all(&home).expect("home");
+    for (name, text) in files {
+        std::fs::write(home.join(name), text).expect("rc file");
+    }
+    home
+}
+
+/// What both shells must do, once the user's prompt is on the screen. Each line is typed at a
+/// prompt: what is typed ahead while the guard asks is not kept for the shell.
+fn guarded_session(install: &Install, t: &mut Pty) {
+    // The user's alias works.
+    t.line("hello_alias");
+    t.expect("ALIAS-WORKS");
+    t.expect("MYPROMPT");
+
+    // A safe line runs.
+    t.line("echo $((6*7))ok");
+    t.expect("42ok");
+    t.expect("MYPROMPT");
+
+    // A dangerous line is refused as a whole: nothing in it runs, not even the harmless part
+    // before the dangerous one.
+    let marker = install.scratch.join("ran");
+    let line = format!(
+        "uptime >/dev/null; touch {}; rm -rf {}",
+        marker.display(),
+        install.data_dir.display()
+    );
+    t.line(&line);
+    t.expect("host name: ");
+    t.line("db2");
+    t.expect("refused");
+    t.expect("MYPROMPT");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!marker.exists(), "part of a refused line ran");
+    assert!(install.data_dir.exists(), "a refused line ran");
+
+    // Kept in the buffer: clear it, type it again, answer right: it runs, all of it.
+    t.send(b"\x15");
+    t.line(&line);
+    t.expect("host name: ");
+    t.line(HOST_SHORT);
+    t.expect("confirmed");
+    t.expect("MYPROMPT");
+    t.line("echo $((7*7))done");
+    t.expect("49done");
+    t.expect("MYPROMPT");
+    assert!(marker.exists(), "{}", t.screen());
+    assert!(!install.data_dir.exists(), "{}", t.screen());
+
+    t.line("exit 4");
+    let status = t.wait();
+    assert_eq!(status.code(), Some(4), "screen:\n{}", t.screen());
+    // Both answers are on record, with the line as typed.
+    let audit = install.audit();
+    let records: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains("e2e.rm-data-dir") && l.contains("touch "))
+        .collect();
+    assert_eq!(records.len(), 2, "audit:\n{audit}");
+    // On the terminal's own name, as the session record.
+    assert!(records[0].contains("\"tty\":\"/dev/pts/"), "{}", records[0]);
+    assert!(
+        records[0].contains("\"outcome\":\"denied\""),
+        "{}",
+        records[0]
+    );
+    assert!(
+        records[1].contains("\"outcome\":\"confirmed\""),
+        "{}",
+        records[1]
+    );
+}
+
+#[test]
+fn bash_login_keeps_the_users_prompt_and_checks_whole_lines() {
+    if !common::root_or_skip("bash_login") || !common::have("bash", "bash_login") {
+        return;
+    }
+    let install = Install::new("/bin/bash");
+    let home = home(
+        &install,
+        &[
+            (
+                ".profile",
+                "[ -n \"$BASH_VERSION\" ] && [ -r ~/.bashrc ] && . ~/.bashrc\n",
+            ),
+            (
+                ".bashrc",
+                "PS1='MYPROMPT\\$ '\nalias hello_alias='echo ALIAS-WORKS'\n",
+            ),
+            (".bash_logout", "touch \"$LOGOUT_MARKER\"\n"),
+        ],
+    );
+    let mut t = login(&install, &home);
+    t.expect("PRODUCTION");
+    t.expect("MYPROMPT");
+    // The integration's segment comes before the user's prompt.
+    t.line("printf '<%s>\\n' \"$PS1\"");
+    let shown = t.expect("MYPROMPT\\$ >");
+    assert!(
+        shown.contains(HOST_SHORT),
+        "no environment segment: {shown}"
+    );
+    t.expect("MYPROMPT");
+    t.line(&format!(
+        "export LOGOUT_MARKER={}/logout",
+        install.scratch.display()
+    ));
+    t.expect("MYPROMPT");
+    guarded_session(&install, &mut t);
+    // What a login bash does at the end, although it runs as a non-login bash.
+    assert!(
+        install.scratch.join("logout").exists(),
+        "~/.bash_logout not read"
+    );
+}
+
+#[test]
+fn zsh_login_keeps_the_users_prompt_and_checks_whole_lines() {
+    if !common::root_or_skip("zsh_login") || !common::have("zsh", "zsh_login") {
+        return;
+    }
+    let install = Install::new("/bin/zsh");
+    let home = home(
+        &install,
+        &[
+            (
+                ".zshrc",
+                "PROMPT='MYPROMPT%# '\nalias hello_alias='echo ALIAS-WORKS'\n",
+            ),
+            (".zlogin", "echo ZLOGIN-READ\n"),
+        ],
+    );
+    let mut t = login(&install, &home);
+    t.expect("PRODUCTION");
+    t.expect("ZLOGIN-READ");
+    t.expect("MYPROMPT");
+    // The private startup directory is gone once zsh has read it.
+    let private = Path::new("/tmp").join(format!("prodguard-zsh-0-{}", t.pid()));
+    assert!(!private.exists(), "{} left behind", private.display());
+    t.line("printf '<%s>\\n' \"$PROMPT\"");
+    let shown = t.expect("MYPROMPT%# >");
+    assert!(
+        shown.contains(HOST_SHORT),
+        "no environment segment: {shown}"
+    );
+    guarded_session(&install, &mut t);
+}
+
+#[test]
+fn broken_policy_login_gives_a_shell_and_warns() {
+    if !common::root_or_skip("broken_policy_login") {
+        return;
+    }
+    let install = Install::new("/bin/bash");
+    install.break_policy();
+    let home = home(&install, &[]);
+    let mut t = login(&install, &home);
+    t.expect("the site policy failed to load");
+    t.expect("20-broken.toml");
+    t.line("echo $((6*7))ok");
+    t.expect("42ok");
+    t.line("exit");
+    t.wait();
+}
+
+fn init(shell: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_prodguard"))
+        .args(["init", shell])
+        .output()
+        .expect("prodguard init");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn syntax_ok(shell: &str, text: &str) {
+    use std::io::Write;
+    let mut child = Command::new(shell)
+        .arg("-n")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect(shell);
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{shell} -n: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn init_scripts_are_clean() {
+    if common::have("bash", "init_scripts_are_clean (bash)") {
+        syntax_ok("bash", &init("bash"));
+    }
+    if common::have("zsh", "init_scripts_are_clean (zsh)") {
+        syntax_ok("zsh", &init("zsh"));
+    }
+    if common::have("shellcheck", "init_scripts_are_clean (shellcheck)") {
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/shell-integration/prodguard.bash"
+        );
+        let out = Command::new("shellcheck")
+            .args(["--shell=bash", file])
+            .output()
+            .expect("shellcheck");
+        assert!(
+            out.status.success(),
+            "shellcheck:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! Over real ssh, into a user whose login shell is prodguard.
+
+use super::common::{self, HOST_SHORT};
+use super::pty::Pty;
+use super::sshd::{self, Host, Sftp};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+#[test]
+fn commands_are_decided_before_they_run() {
+    if !sshd::available("commands_are_decided_before_they_run") {
+        return;
+    }
+    let host = Host::new(Sftp::Internal);
+    let data = host.install.data_dir.display().to_string();
+
+    let out = host.sshd.run("echo hello");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello\n",
+        "{}",
+        host.explain(&out)
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", host.explain(&out));
+
+    let out = host.sshd.run("exit 3");
+    assert_eq!(out.status.code(), Some(3), "{}", host.explain(&out));
+
+    // Refused: it needs the host name typed, and there is no terminal to type it on.
+    let out = host.sshd.run(&format!("rm -rf {data}"));
+    assert_eq!(out.status.code(), Some(126), "{}", host.explain(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("e2e.rm-data-dir"),
+        "{}",
+        host.explain(&out)
+    );
+    assert!(host.install.data_dir.join("PG_VERSION").exists());
+
+    // The whole line is decided on: the harmless part before does not run either.
+    let marker = host.install.scratch.join("ran");
+    let out = host
+        .sshd
+        .run(&format!("touch {}; rm -rf {data}", marker.display()));
+    assert_eq!(out.status.code(), Some(126), "{}", host.explain(&out));
+    assert!(!marker.exists(), "the first command of a refused line ran");
+    assert!(host.install.data_dir.exists());
+
+    // Both decisions are in the audit log, as the user, under one chain.
+    let audit = host.install.audit();
+    assert!(
+        audit.matches("e2e.rm-data-dir").count() >= 2,
+        "audit:\n{audit}"
+    );
+    assert!(audit.contains(&host.user.name), "audit:\n{audit}");
+}
+
+#[test]
+fn a_script_on_stdin_is_decided_as_a_whole() {
+    if !sshd::available("a_script_on_stdin_is_decided_as_a_whole") {
+        return;
+    }
+    let host = Host::new(Sftp::Internal);
+    let marker = host.install.scratch.join("stdin-ran");
+    // `ssh host < script`: sshd starts the login shell with no command and the script on a pipe.
+    let run = |script: String| {
+        let mut child = host
+            .sshd
+            .ssh(&[])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ssh");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(script.as_bytes())
+            .expect("write script");
+        child.wait_with_output().expect("ssh output")
+    };
+    let out = run(format!(
+        "touch {}\nrm -rf {}\n",
+        marker.display(),
+        host.install.data_dir.display()
+    ));
+    assert_eq!(out.status.code(), Some(126), "{}", host.explain(&out));
+    assert!(!marker.exists(), "a line of a refused script ran");
+    assert!(host.install.data_dir.join("PG_VERSION").exists());
+
+    let out = run(format!("touch {}\necho done\n", marker.display()));
+    assert_eq!(out.status.code(), Some(0), "{}", host.explain(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "done\n");
+    assert!(marker.exists());
+}
+
+fn transfers(sftp: Sftp) {
+    let host = Host::new(sftp);
+    let work = tempfile::tempdir().expect("temp dir");
+    let original = work.path().join("original.bin");
+    common::random_file(&original, 1 << 20);
+    let port = host.sshd.port.to_string();
+    let remote = |name: &str| {
+        format!(
+            "{}:{}",
+            host.sshd.dest(),
+            host.user.home.join(name).display()
+        )
+    };
+    let check = |what: &str, out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{what} ({sftp:?}) failed: {}",
+            host.explain(&out)
+        );
+    };
+
+    // scp: the SFTP protocol (the default since OpenSSH 9), then the old scp protocol (-O),
+    // which runs `scp -t` / `scp -f` through the login shell.
+    for (flag, name) in [(None, "scp"), (Some("-O"), "scp-legacy")] {
+        let up = format!("{name}.bin");
+        let back = work.path().join(format!("{name}-back.bin"));
+        let mut c = Command::new("scp");
+        c.args(host.sshd.client_opts()).args(["-P", &port]);
+        if let Some(f) = flag {
+            c.arg(f);
+        }
+        check(
+            name,
+            c.arg(&original).arg(remote(&up)).output().expect("scp up"),
+        );
+        assert!(
+            common::same_bytes(&original, &host.user.home.join(&up)),
+            "{name} upload differs"
+        );
+        let mut c = Command::new("scp");
+        c.args(host.sshd.client_opts()).args(["-P", &port]);
+        if let Some(f) = flag {
+            c.arg(f);
+        }
+        check(
+            name,
+            c.arg(remote(&up)).arg(&back).output().expect("scp down"),
+        );
+        assert!(
+            common::same_bytes(&original, &back),
+            "{name} download differs"
+        );
+    }
+
+    // sftp in batch mode.
+    let back = work.path().join("sftp-back.bin");
+    let batch = work.path().join("batch");
+    std::fs::write(
+        &batch,
+        format!(
+            "put {} sftp.bin\nget sftp.bin {}\n",
+            original.display(),
+            back.display()
+        ),
+    )
+    .expect("batch");
+    let out = Command::new("sftp")
+        .args(host.sshd.client_opts())
+        .args(["-P", &port, "-b"])
+        .arg(&batch)
+        .arg(host.sshd.dest())
+        .output()
+        .expect("sftp");
+    check("sftp", out);
+    assert!(common::same_bytes(
+        &original,
+        &host.user.home.join("sftp.bin")
+    ));
+    assert!(common::same_bytes(&original, &back));
+
+    // rsync over ssh: `rsync --server …` runs through the login shell.
+    if common::have("rsync", "the rsync part of transfers") {
+        let back = work.path().join("rsync-back.bin");
+        let rsh = host.sshd.rsh();
+        let out = Command::new("rsync")
+            .args(["-e", &rsh])
+            .arg(&original)
+            .arg(remote("rsync.bin"))
+            .output()
+            .expect("rsync up");
+        check("rsync up", out);
+        let out = Command::new("rsync")
+            .args(["-e", &rsh])
+            .arg(remote("rsync.bin"))
+            .arg(&back)
+            .output()
+            .expect("rsync down");
+        check("rsync down", out);
+        assert!(common::same_bytes(
+            &original,
+            &host.user.home.join("rsync.bin")
+        ));
+        assert!(common::same_bytes(&original, &back));
+    }
+}
+
+#[test]
+fn file_transfers_with_internal_sftp() {
+    if sshd::available("file_transfers_with_internal_sftp") {
+        transfers(Sftp::Internal);
+    }
+}
+
+#[test]
+fn file_transfers_with_sftp_server() {
+    if sshd::available("file_transfers_with_sftp_server")
+        && common::have(sshd::SFTP_SERVER, "file_transfers_with_sftp_server")
+    {
+        transfers(Sftp::Server);
+    }
+}
+
+/// `ssh -tt` on a terminal: the banner, then bash with the integration.
+fn interactive(host: &Host) -> Pty {
+    let mut ssh = host.sshd.ssh(&["-tt"]);
+    ssh.env("TERM", "xterm").env("NO_COLOR", "1");
+    Pty::spawn(ssh)
+}
+
+#[test]
+fn interactive_session_shows_the_banner_and_asks() {
+    if !sshd::available("interactive_session_shows_the_banner_and_asks") {
+        return;
+    }
+    let host = Host::new(Sftp::Internal);
+    host.user.write(".profile", "PS1='SSHPROMPT\\$ '\n");
+    let mut t = interactive(&host);
+    t.expect("PRODUCTION");
+    t.expect("db-primary");
+    t.expect("SSHPROMPT");
+    t.line("echo $((6*7))ok");
+    t.expect("42ok");
+    t.expect("SSHPROMPT");
+
+    let data = host.install.data_dir.display().to_string();
+    t.line(&format!("rm -rf {data}"));
+    t.expect("host name: ");
+    t.line("db2");
+    t.expect("refused");
+    t.expect("SSHPROMPT");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(host.install.data_dir.exists(), "ran after a wrong answer");
+    // The refused line stays in the editing buffer: clear it (Ctrl-U).
+    t.send(b"\x15");
+    t.line(&format!("rm -rf {data}"));
+    t.expect("host name: ");
+    t.line(HOST_SHORT);
+    // Typeahead during the question is not kept for the shell: wait for the answer to land.
+    t.expect("confirmed");
+    t.expect("SSHPROMPT");
+    t.line("echo $((7*7))done");
+    t.expect("49done");
+    t.expect("SSHPROMPT");
+    assert!(
+        !host.install.data_dir.exists(),
+        "not run after the right answer"
+    );
+    t.line("exit 5");
+    let status = t.wait();
+    assert_eq!(status.code(), Some(5), "screen:\n{}", t.screen());
+}
+
+#[test]
+fn broken_policy_still_gives_a_shell_under_the_strict_fallback() {
+    if !sshd::available("broken_policy_still_gives_a_shell_under_the_strict_fallback") {
+        return;
+    }
+    let host = Host::new(Sftp::Internal);
+    // A site pack that softens the default data-directory rule for /srv: honoured while the
+    // policy loads...
+    std::fs::write(
+        host.install.policy_dir.join("05-soft.toml"),
+        "disable = [\"fs.rm-data-dir\"]\n[pack]\nname = \"soft\"\ndescription = \"x\"\n",
+    )
+    .expect("pack");
+    let srv = "rm -rf /srv/prodguard-e2e-does-not-exist";
+    let out = host.sshd.run(srv);
+    assert_eq!(out.status.code(), Some(0), "{}", host.explain(&out));
+
+    // ...and ignored, with every other site pack, once one of them is broken.
+    host.install.break_policy();
+    let out = host.sshd.run(srv);
+    assert_eq!(out.status.code(), Some(126), "{}", host.explain(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("strict fallback"), "{}", host.explain(&out));
+    assert!(err.contains("20-broken.toml"), "{}", host.explain(&out));
+    // Harmless commands still run.
+    let out = host.sshd.run("echo still");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "still\n");
+
+    // The login still gives a shell, and the banner says what is wrong.
+    let mut t = interactive(&host);
+    t.expect("the site policy failed to load");
+    t.expect("20-broken.toml");
+    t.line("echo $((6*7))ok");
+    t.expect("42ok");
+    t.line("exit");
+    t.wait();
+}
