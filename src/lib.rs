@@ -2,7 +2,8 @@
 //!
 //! The data path reads top to bottom, and no module imports one below it in this list:
 //! `sql` and `shell` read the command, `host` says where we are, `policy` and `decide` judge it,
-//! `prompt` asks the human, `audit` records it, and `cli` wires them together.
+//! `prompt` asks the human, `session` guards interactive database clients statement by statement,
+//! `audit` records it, and `cli` wires them together.
 
 pub mod sql;
 
@@ -15,6 +16,8 @@ pub mod policy;
 pub mod decide;
 
 pub mod prompt;
+
+pub mod session;
 
 pub mod audit;
 

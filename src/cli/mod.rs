@@ -12,6 +12,7 @@ mod policy_cmd;
 mod report;
 mod report_cmd;
 mod show;
+mod sql_cmd;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -105,6 +106,8 @@ pub enum Command {
     /// Verify, search and summarise the audit log (for the security team).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Run a database client (psql, redis-cli) checking every statement before the server sees it.
+    Sql(sql_cmd::SqlArgs),
 }
 
 /// Entry point of the binary.
@@ -139,6 +142,7 @@ pub fn main() -> ExitCode {
         Some(Command::Banner) => show::banner(&cli.global),
         Some(Command::Prompt(args)) => show::prompt(&cli.global, &args),
         Some(Command::Report(args)) => report_cmd::run(&cli.global, &args),
+        Some(Command::Sql(args)) => sql_cmd::run(&cli.global, &args),
         Some(Command::Audit(cmd)) => {
             let opts = audit::AuditOptions {
                 audit_file: cli.global.audit_file.clone(),
