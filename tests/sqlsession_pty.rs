@@ -76,6 +76,8 @@ impl Guard {
 /// controlling terminal (so `/dev/tty` is this pty).
 struct Term {
     master: File,
+    /// Kept open to read the terminal's modes after prodguard exits.
+    slave: OwnedFd,
     child: Child,
     screen: Vec<u8>,
     /// Where the next `expect` starts looking.
@@ -94,6 +96,7 @@ impl Term {
         cloexec(&pty.master);
         cloexec(&pty.slave);
         let slave = pty.slave;
+        let kept = slave.try_clone().expect("dup");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodguard"));
         cmd.args(guard.args())
             .arg("sql")
@@ -104,6 +107,8 @@ impl Term {
             .env("PSQLRC", "/dev/null")
             .env("PAGER", "cat")
             .env_remove("PRODGUARD_SESSION")
+            .env_remove("COLUMNS")
+            .env_remove("LINES")
             .stdin(Stdio::from(slave.try_clone().expect("dup")))
             .stdout(Stdio::from(slave.try_clone().expect("dup")))
             .stderr(Stdio::from(slave));
@@ -119,6 +124,7 @@ impl Term {
         let child = cmd.spawn().expect("start prodguard");
         Term {
             master: File::from(pty.master),
+            slave: kept,
             child,
             screen: Vec::new(),
             seen: 0,
@@ -164,6 +170,31 @@ impl Term {
         }
     }
 
+    /// Resize the terminal, as a terminal emulator does when its window changes.
+    fn resize(&self, cols: u16) {
+        let ws = Winsize {
+            ws_row: 50,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads one `struct winsize` from the pointer, which points to one.
+        let rc = unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+        assert_eq!(rc, 0, "TIOCSWINSZ");
+    }
+
+    /// Whether the terminal is back in its normal modes (canonical, echo, signals).
+    fn restored(&self) -> bool {
+        use nix::sys::termios::LocalFlags;
+        let t = nix::sys::termios::tcgetattr(self.slave.as_fd()).expect("tcgetattr");
+        t.local_flags
+            .contains(LocalFlags::ICANON | LocalFlags::ECHO | LocalFlags::ISIG)
+    }
+
+    fn count(&self, needle: &str) -> usize {
+        self.text().matches(needle).count()
+    }
+
     fn send(&mut self, bytes: &str) {
         self.master
             .write_all(bytes.as_bytes())
@@ -193,6 +224,26 @@ impl Drop for Term {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Spawning in a new session: no controlling terminal, so nothing can be asked.
+trait SpawnDetached {
+    fn spawn_detached(&mut self) -> std::io::Result<Child>;
+}
+
+impl SpawnDetached for Command {
+    fn spawn_detached(&mut self) -> std::io::Result<Child> {
+        // SAFETY: setsid is async-signal-safe and touches no parent memory.
+        unsafe {
+            self.pre_exec(|| {
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        self.spawn()
     }
 }
 
@@ -385,6 +436,23 @@ fn psql_session_asks_for_destructive_statements_only() {
     t.expect("42");
     t.expect("(1 row)");
     t.expect("app=#");
+    assert_eq!(
+        t.count("SELECT 40 + 2"),
+        1,
+        "the statement is shown once:\n{}",
+        t.text()
+    );
+
+    // A narrower window reaches psql: `\x auto` switches to expanded output.
+    t.send("\\x auto\r");
+    t.expect("app=#");
+    t.resize(30);
+    std::thread::sleep(Duration::from_millis(200));
+    t.send("SELECT repeat('x', 60) AS wide, 2 AS n;\r");
+    t.expect("-[ RECORD 1 ]");
+    t.expect("app=#");
+    t.resize(200);
+    std::thread::sleep(Duration::from_millis(200));
 
     // A meta-command on its own line passes.
     t.send("\\l\r");
@@ -447,6 +515,7 @@ fn psql_session_asks_for_destructive_statements_only() {
 
     t.send("\\q\r");
     assert!(t.wait().success(), "{}", t.text());
+    assert!(t.restored(), "the terminal is back in its normal modes");
 
     // Records: one per decision, all with the session's id; one summary with the counts.
     let recs = guard.records();
@@ -501,8 +570,7 @@ fn piped_input_is_judged_before_the_first_statement() {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .process_group(0) // no controlling terminal to ask on
-            .spawn()
+            .spawn_detached()
             .expect("start prodguard");
         child
             .stdin
@@ -634,6 +702,7 @@ fn redis_session_asks_for_flushall() {
 
     t.send("\x04");
     assert!(t.wait().success(), "{}", t.text());
+    assert!(t.restored(), "the terminal is back in its normal modes");
 }
 
 #[test]

@@ -528,11 +528,17 @@ impl Proxy<'_> {
     fn send(&mut self, text: &str) -> io::Result<()> {
         let mut bytes = text.as_bytes().to_vec();
         bytes.push(b'\n');
-        for &b in &bytes {
-            if b == b'\n' {
-                self.expect.push_back(b'\r');
+        let modes = termios::tcgetattr(self.master.as_fd())?;
+        if modes.local_flags.contains(LocalFlags::ECHO) {
+            let crlf = modes
+                .output_flags
+                .contains(termios::OutputFlags::OPOST | termios::OutputFlags::ONLCR);
+            for &b in &bytes {
+                if b == b'\n' && crlf {
+                    self.expect.push_back(b'\r');
+                }
+                self.expect.push_back(b);
             }
-            self.expect.push_back(b);
         }
         self.master.write_all(&bytes)
     }
