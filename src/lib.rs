@@ -2,7 +2,9 @@
 //!
 //! The data path reads top to bottom, and no module imports one below it in this list:
 //! `sql` and `shell` read the command, `host` says where we are, `policy` and `decide` judge it,
-//! `prompt` asks the human, `approval` asks a second one, `audit` records it, and `cli` wires them together.
+//! `prompt` asks the human, `approval` asks a second one, `session` runs an interactive database
+//! client statement by statement (judged through a trait it is given), `audit` records it, and
+//! `cli` wires them together.
 
 pub mod sql;
 
@@ -17,6 +19,8 @@ pub mod decide;
 pub mod prompt;
 
 pub mod approval;
+
+pub mod session;
 
 pub mod audit;
 

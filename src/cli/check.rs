@@ -122,7 +122,14 @@ pub(crate) fn guard(
         );
         GateResult::refused("denied", format!("the audit log cannot be written: {why}"))
     } else {
-        gate::pass(command, &analysis, &verdict, &host, asking.for_host(&host), &sinks)
+        gate::pass(
+            command,
+            &analysis,
+            &verdict,
+            &host,
+            asking.for_host(&host),
+            &sinks,
+        )
     };
     let durable = verdict.action > Action::Allow || !result.run;
     let rec = journal::decision_record(command, &analysis, &verdict, &result, &host, &policy);

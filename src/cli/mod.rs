@@ -14,6 +14,7 @@ mod policy_cmd;
 mod report;
 mod report_cmd;
 mod show;
+mod sql_cmd;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -119,6 +120,8 @@ pub enum Command {
     /// Verify, search and summarise the audit log (for the security team).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Run a database client (psql, redis-cli) checking every statement before the server sees it.
+    Sql(sql_cmd::SqlArgs),
 }
 
 /// Entry point of the binary.
@@ -161,6 +164,7 @@ pub fn main() -> ExitCode {
         Some(Command::Requests(args)) => approval_cmd::run_requests(&cli.global, &args),
         Some(Command::Approve(args)) => approval_cmd::run_approve(&cli.global, &args),
         Some(Command::Deny(args)) => approval_cmd::run_deny(&cli.global, &args),
+        Some(Command::Sql(args)) => sql_cmd::run(&cli.global, &args),
         Some(Command::Audit(cmd)) => {
             let opts = audit::AuditOptions {
                 audit_file: cli.global.audit_file.clone(),

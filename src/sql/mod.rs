@@ -189,5 +189,21 @@ pub fn classify(call: &ClientCall<'_>) -> Vec<Statement> {
     out
 }
 
+/// Whether `text`, typed into the interactive SQL client `program`, ends where the client would
+/// stop reading and run what it has: after a terminator or a client command, outside any quote,
+/// dollar quote or comment, with nothing left in the client's query buffer. `None` for programs
+/// whose input is not split into SQL statements (`redis-cli` runs every line).
+pub fn input_complete(program: &str, text: &str) -> Option<bool> {
+    let flavor = match program {
+        "psql" => scan::Flavor::Postgres,
+        "mysql" | "mariadb" => scan::Flavor::MySql,
+        "sqlite3" => scan::Flavor::Sqlite,
+        "clickhouse-client" | "clickhouse" => scan::Flavor::ClickHouse,
+        "cqlsh" => scan::Flavor::Generic,
+        _ => return None,
+    };
+    Some(!scan::pending(text, flavor))
+}
+
 #[cfg(test)]
 mod tests;

@@ -61,6 +61,11 @@ struct Splitter<'a> {
     max_depth: usize,
     delimiter: String,
     out: Vec<Piece>,
+    /// A quote, dollar quote or block comment runs to the end of the source.
+    open: bool,
+    /// SQL was ended by a client command that does not send it (psql `\p`): the client still
+    /// holds it in its query buffer.
+    held: bool,
 }
 
 fn is_ident_byte(c: u8) -> bool {
@@ -81,6 +86,8 @@ impl<'a> Splitter<'a> {
             max_depth: 0,
             delimiter: ";".to_owned(),
             out: Vec::new(),
+            open: false,
+            held: false,
         }
     }
 
@@ -141,7 +148,12 @@ impl<'a> Splitter<'a> {
         self.start = to;
     }
 
-    fn run(mut self) -> Vec<Piece> {
+    fn run(self) -> Vec<Piece> {
+        self.run_state().0
+    }
+
+    /// The pieces, and whether the source ends inside a statement the client has not run yet.
+    fn run_state(mut self) -> (Vec<Piece>, bool) {
         while self.i < self.b.len() {
             if self.at_statement_start() {
                 // Leading whitespace belongs to no statement.
@@ -156,9 +168,10 @@ impl<'a> Splitter<'a> {
             }
             self.step();
         }
+        let pending = self.open || self.held || !self.at_statement_start();
         let end = self.b.len();
         self.flush(end);
-        self.out
+        (self.out, pending)
     }
 
     /// Client commands recognised only at the start of a statement, running to end of line.
@@ -235,6 +248,7 @@ impl<'a> Splitter<'a> {
 
         // Statement terminator.
         if b[i..].starts_with(self.delimiter.as_bytes()) {
+            self.held = false;
             self.flush(i);
             self.i = i + self.delimiter.len();
             self.start = self.i;
@@ -262,17 +276,26 @@ impl<'a> Splitter<'a> {
             }
             b'`' if self.flavor != Flavor::Postgres => self.quoted(b'`', false, false),
             b'[' if self.flavor == Flavor::Sqlite => {
-                let end = b[i + 1..]
-                    .iter()
-                    .position(|&c| c == b']')
-                    .map_or(b.len(), |p| i + 1 + p + 1);
+                let end = b[i + 1..].iter().position(|&c| c == b']').map_or_else(
+                    || {
+                        self.open = true;
+                        b.len()
+                    },
+                    |p| i + 1 + p + 1,
+                );
                 self.copy_code(i, end);
             }
             b'$' if self.flavor == Flavor::Postgres && !prev_ident => {
                 if let Some(tag_len) = dollar_tag(&b[i..]) {
                     let tag = &b[i..i + tag_len];
                     let body = i + tag_len;
-                    let end = find(&b[body..], tag).map_or(b.len(), |p| body + p + tag_len);
+                    let end = find(&b[body..], tag).map_or_else(
+                        || {
+                            self.open = true;
+                            b.len()
+                        },
+                        |p| body + p + tag_len,
+                    );
                     self.clean.extend_from_slice(&b[i..end]);
                     self.skel.extend_from_slice(b"''");
                     self.i = end;
@@ -323,6 +346,7 @@ impl<'a> Splitter<'a> {
         let b = self.b;
         let start = self.i;
         let mut j = start + 1;
+        let mut closed = false;
         while j < b.len() {
             if backslash && b[j] == b'\\' {
                 j += 2;
@@ -334,10 +358,12 @@ impl<'a> Splitter<'a> {
                     continue;
                 }
                 j += 1;
+                closed = true;
                 break;
             }
             j += 1;
         }
+        self.open |= !closed;
         let end = j.min(b.len());
         self.clean.extend_from_slice(&b[start..end]);
         if literal {
@@ -393,6 +419,7 @@ impl<'a> Splitter<'a> {
                 j += 1;
             }
         }
+        self.open |= level > 0;
         self.push_space();
         self.i = j.min(b.len());
     }
@@ -404,10 +431,18 @@ impl<'a> Splitter<'a> {
             Flavor::Postgres => {
                 // A meta-command runs to end of line; the buffer so far is a statement psql
                 // will send (`\g`) or has been typed anyway.
+                let pending = !self.at_statement_start();
                 self.flush(i);
                 let end = self.line_end(i);
                 // `\\` separates a meta-command from what follows on the line.
                 let end = find(&b[i + 1..end], b"\\\\").map_or(end, |p| i + 1 + p);
+                let name = self.src.get(i + 1..end).unwrap_or_default();
+                let name = name.split_whitespace().next().unwrap_or_default();
+                if matches!(name, "r" | "reset") || psql_sends_buffer(name) {
+                    self.held = false;
+                } else if pending {
+                    self.held = true;
+                }
                 self.meta(i, end);
                 if b[end..].starts_with(b"\\\\") {
                     self.i = end + 2;
@@ -416,6 +451,7 @@ impl<'a> Splitter<'a> {
             }
             Flavor::MySql => match b.get(i + 1) {
                 Some(b'g') | Some(b'G') => {
+                    self.held = false;
                     self.flush(i);
                     self.i = i + 2;
                     self.start = self.i;
@@ -468,6 +504,21 @@ impl<'a> Splitter<'a> {
         self.i = j.min(self.b.len());
         self.start = self.i;
     }
+}
+
+/// Whether the psql meta-command `name` (without its backslash) sends the query buffer.
+fn psql_sends_buffer(name: &str) -> bool {
+    matches!(
+        name,
+        "g" | "gx" | "gset" | "gdesc" | "gexec" | "watch" | "crosstabview"
+    )
+}
+
+/// Whether `src` ends inside a statement the client would not run yet: SQL after the last
+/// terminator, an unclosed quote, dollar quote or block comment, or SQL a client command left
+/// in the client's buffer (psql `SELECT 1 \p`).
+pub(crate) fn pending(src: &str, flavor: Flavor) -> bool {
+    Splitter::new(src, flavor).run_state().1
 }
 
 /// Length of a PostgreSQL dollar-quote tag at the start of `s` (`$$`, `$body$`), if any.
@@ -733,6 +784,24 @@ mod tests {
             panic!("{p:?}")
         };
         assert!(!skel.to_uppercase().contains("DROP"), "{skel}");
+    }
+
+    #[test]
+    fn pending_input_is_told_apart() {
+        let p = |s: &str| pending(s, Flavor::Postgres);
+        assert!(!p("SELECT 1;"));
+        assert!(!p("SELECT 1; -- done"));
+        assert!(!p("\\l"));
+        assert!(!p("SELECT 1 \\gx"));
+        assert!(p("DELETE\nFROM users\n"));
+        assert!(p("SELECT 'a;"));
+        assert!(p("SELECT $$ x; "));
+        assert!(p("/* SELECT 1;"));
+        assert!(p("SELECT 1\n\\p"));
+        assert!(!p("SELECT 1\n\\r"));
+        assert!(!p("SELECT 1\n\\p\n;"));
+        assert!(pending("select `a;", Flavor::MySql));
+        assert!(!pending("DELIMITER //\nselect 1//", Flavor::MySql));
     }
 
     #[test]
