@@ -59,12 +59,13 @@ pub(crate) fn guard(global: &Global, command: &str, asking: Asking, json: bool) 
     warn_policy(&policy);
     let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
     let analysis = analyze(command, &shell_context());
-    let verdict = decide_with(
+    let mut verdict = decide_with(
         &analysis,
         &policy,
         &host,
         super::intent::current().as_deref(),
     );
+    crate::precondition::check(&mut verdict, &analysis, &policy, &host);
     if json {
         println!(
             "{}",
