@@ -251,7 +251,7 @@ fn check_command(req: &Require, values: &Placeholders, file: Option<&str>) -> Pr
         return result(req, false, "not a command precondition".into());
     };
     // The probe as shown: `{file}` words left out when the file is named separately.
-    let label = argv
+    let shown: Vec<String> = argv
         .iter()
         .filter(|w| w.as_str() != "{file}")
         .map(|w| {
@@ -259,8 +259,8 @@ fn check_command(req: &Require, values: &Placeholders, file: Option<&str>) -> Pr
                 .expand(w, file, |s| s.to_string())
                 .unwrap_or_else(|_| w.clone())
         })
-        .collect::<Vec<_>>()
-        .join(" ");
+        .collect();
+    let label = crate::shell::quote::join(&shown);
     let uses_file = argv
         .iter()
         .any(|w| placeholders(w).iter().any(|(_, n)| *n == FILE_PLACEHOLDER));

@@ -112,7 +112,10 @@ fn drain(mut r: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
 fn last_line(bytes: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(bytes);
     let line = text.lines().map(str::trim).rfind(|l| !l.is_empty())?;
-    let mut line: String = line.chars().filter(|c| !c.is_control()).collect();
+    let mut line: String = line
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if line.chars().count() > 200 {
         line = line.chars().take(200).collect::<String>() + "…";
     }
