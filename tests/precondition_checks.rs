@@ -500,3 +500,71 @@ path = "/x"
         lines.join("\n")
     );
 }
+
+/// The `[[rule]]` block of `id` in `text`.
+fn rule_block<'a>(text: &'a str, id: &str) -> &'a str {
+    let start = text
+        .find(&format!("[[rule]]\nid = \"{id}\""))
+        .expect("rule in pack");
+    let end = text[start + 8..]
+        .find("[[rule]]")
+        .map_or(text.len(), |e| e + start + 8);
+    &text[start..end]
+}
+
+#[test]
+fn the_commented_examples_in_the_default_packs_load_when_uncommented() {
+    for (pack, id) in [
+        ("databases.toml", "db.drop-database"),
+        ("filesystem.toml", "fs.rm-data-dir"),
+    ] {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("policies")
+                .join(pack),
+        )
+        .expect("pack");
+        let block = rule_block(&text, id);
+        let example = block
+            .find("# [[rule.require]]")
+            .unwrap_or_else(|| panic!("{pack}: no commented example in {id}"));
+        let enabled: String = block[..example]
+            .lines()
+            .chain(block[example..].lines().map(|l| {
+                l.strip_prefix("# ")
+                    .or_else(|| l.strip_prefix('#'))
+                    .unwrap_or(l)
+            }))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("site.toml"), &enabled).expect("write");
+        let set = PolicySet::load(&LoadOptions {
+            policy_dir: Some(dir.path().to_path_buf()),
+            no_embedded: false,
+        });
+        assert!(set.errors.is_empty(), "{pack}: {:?}\n{enabled}", set.errors);
+        let (rules, _) = set.all_rules();
+        let rule = rules.iter().find(|r| r.id == id).expect("rule in force");
+        assert_eq!(rule.require.len(), 2, "{pack}");
+        assert_eq!(
+            rule.pack, "site",
+            "{pack}: the site rule replaces the embedded one"
+        );
+    }
+}
+
+#[test]
+fn the_site_pack_in_the_documentation_loads() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/preconditions.md"),
+    )
+    .expect("docs/preconditions.md");
+    let start = doc.find("```toml\n").expect("a toml block") + 8;
+    let end = doc[start..].find("```").expect("end of block") + start;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("50-backups.toml");
+    std::fs::write(&path, &doc[start..end]).expect("write");
+    let diags = lint_files(&[path]);
+    assert!(diags.is_empty(), "{diags:?}");
+}

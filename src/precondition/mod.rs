@@ -250,15 +250,20 @@ fn check_command(req: &Require, values: &Placeholders, file: Option<&str>) -> Pr
     let Require::Command { argv, timeout } = req else {
         return result(req, false, "not a command precondition".into());
     };
-    // The probe as shown: `{file}` words left out when the file is named separately.
-    let shown: Vec<String> = argv
-        .iter()
-        .filter(|w| w.as_str() != "{file}")
-        .map(|w| {
-            values
-                .expand(w, file, |s| s.to_string())
-                .unwrap_or_else(|_| w.clone())
-        })
+    // The probe as shown: the program by its name, `{file}` words left out when the file is
+    // named separately.
+    let program = argv
+        .first()
+        .map(|p| p.rsplit('/').next().unwrap_or(p).to_string());
+    let shown: Vec<String> = program
+        .into_iter()
+        .chain(
+            argv.iter()
+                .skip(1)
+                .filter(|w| w.as_str() != "{file}")
+                .cloned(),
+        )
+        .map(|w| values.expand(&w, file, |s| s.to_string()).unwrap_or(w))
         .collect();
     let label = crate::shell::quote::join(&shown);
     let uses_file = argv
