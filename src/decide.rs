@@ -86,23 +86,33 @@ pub fn decide_with(
     }
     let wrong = wrong_host(analysis, host, &mut matches, intent);
     matches.extend(wrong);
-    // Most severe first: action, then severity; stable for equal ones.
-    matches.sort_by(|a, b| b.action.cmp(&a.action).then(b.severity.cmp(&a.severity)));
-    let action = matches.first().map_or(Action::Allow, |m| m.action);
-    let challenge = (action == Action::Confirm).then(|| challenge_for(&matches));
-    let approvers = (action == Action::Approve).then(|| {
-        matches
-            .iter()
-            .filter(|m| m.action == Action::Approve)
-            .filter_map(|m| m.approvers)
-            .max()
-            .unwrap_or(1)
-    });
-    Verdict {
-        action,
+    let mut verdict = Verdict {
+        action: Action::Allow,
         matches,
-        challenge,
-        approvers,
+        challenge: None,
+        approvers: None,
+    };
+    verdict.settle();
+    verdict
+}
+
+impl Verdict {
+    /// Order the matches most severe first and derive the action, challenge and approvers from
+    /// them again: after a match's action changed (an unmet precondition raised it).
+    pub fn settle(&mut self) {
+        let matches = &mut self.matches;
+        // Most severe first: action, then severity; stable for equal ones.
+        matches.sort_by(|a, b| b.action.cmp(&a.action).then(b.severity.cmp(&a.severity)));
+        self.action = matches.first().map_or(Action::Allow, |m| m.action);
+        self.challenge = (self.action == Action::Confirm).then(|| challenge_for(matches));
+        self.approvers = (self.action == Action::Approve).then(|| {
+            matches
+                .iter()
+                .filter(|m| m.action == Action::Approve)
+                .filter_map(|m| m.approvers)
+                .max()
+                .unwrap_or(1)
+        });
     }
 }
 
@@ -202,6 +212,8 @@ fn wrong_host(
             )),
             invocation: m.invocation,
             target: Some(short(acting).to_string()),
+            preconditions: Vec::new(),
+            raised_from: None,
         });
     }
     refusal
@@ -260,6 +272,8 @@ fn problem_match(p: &Problem, analysis: &Analysis) -> Match {
         instead: None,
         invocation,
         target: None,
+        preconditions: Vec::new(),
+        raised_from: None,
     }
 }
 

@@ -16,6 +16,8 @@ pub mod policy;
 
 pub mod decide;
 
+pub mod precondition;
+
 pub mod prompt;
 
 pub mod approval;

@@ -18,7 +18,7 @@ pub mod sink;
 pub mod syslog;
 pub mod verify;
 
-pub use record::{Action, Challenge, Event, InvocationRecord, Outcome, Record};
+pub use record::{Action, Challenge, Event, InvocationRecord, Outcome, PreconditionRecord, Record};
 pub use sink::FileSink;
 pub use syslog::{SyslogSink, SyslogTarget};
 
@@ -184,6 +184,11 @@ pub fn redact_record(rec: &mut Record, extra: &[regex::Regex]) {
             changed |= c;
             *text = out;
         }
+    }
+    for p in &mut rec.preconditions {
+        let (out, c) = redact::redact_text(&p.evidence, extra);
+        changed |= c;
+        p.evidence = out;
     }
     for inv in &mut rec.invocations {
         let (targets, c) = redact::redact_argv(&inv.targets, extra);

@@ -118,6 +118,20 @@ pub struct Challenge {
     pub passed: bool,
 }
 
+/// One precondition checked before a decision: which rule required it, what kind it was, whether
+/// it held, and what was found (or exactly what was missing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreconditionRecord {
+    /// Id of the rule that requires it.
+    pub rule: String,
+    /// `backup`, `command` or `file`.
+    pub kind: String,
+    /// Whether it held.
+    pub met: bool,
+    /// What was found, or what is missing (redacted).
+    pub evidence: String,
+}
+
 /// One program of the command line, as the policy saw it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvocationRecord {
@@ -229,7 +243,10 @@ pub struct Record {
     /// Free text for `torn-tail` and `sink-failure` records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// Set when something was redacted from `command`, `reason` or `invocations`.
+    /// The preconditions checked before the decision (`[[rule.require]]`) and what was found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preconditions: Vec<PreconditionRecord>,
+    /// Set when something was redacted from `command`, `reason`, `invocations` or `preconditions`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redacted: bool,
     /// Hash of the previous record (64 zeros for the first record ever).
@@ -272,6 +289,7 @@ impl Record {
             policy_digest: None,
             offset: None,
             detail: None,
+            preconditions: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),
@@ -329,6 +347,7 @@ impl Record {
             policy_digest: None,
             offset: None,
             detail: Some(detail),
+            preconditions: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),

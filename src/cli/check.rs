@@ -95,12 +95,13 @@ pub(crate) fn guard(
         ..shell_context()
     };
     let analysis = analyze(command, &ctx);
-    let verdict = decide_with(
+    let mut verdict = decide_with(
         &analysis,
         &policy,
         &host,
         super::intent::current().as_deref(),
     );
+    crate::precondition::check(&mut verdict, &analysis, &policy, &host);
     if json {
         println!(
             "{}",

@@ -109,7 +109,8 @@ pub fn evaluate(
     intent: Option<&str>,
 ) -> (Analysis, Verdict) {
     let analysis = analyze(command, ctx);
-    let verdict = decide_with(&analysis, policy, host, intent);
+    let mut verdict = decide_with(&analysis, policy, host, intent);
+    crate::precondition::check(&mut verdict, &analysis, policy, host);
     (analysis, verdict)
 }
 

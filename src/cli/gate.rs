@@ -110,7 +110,10 @@ pub fn question<'a>(
         .map(|m| Reason {
             id: m.rule.clone(),
             severity: m.severity.as_str().to_string(),
-            message: m.message.clone(),
+            message: match crate::precondition::summary(m) {
+                Some(s) => format!("{} {s}", m.message),
+                None => m.message.clone(),
+            },
             why: m.why.clone(),
             instead: m.instead.clone(),
         })

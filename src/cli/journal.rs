@@ -53,6 +53,19 @@ pub fn decision_record(
         )
         .with_decision(action(verdict.action), rules, outcome(result.outcome))
         .with_policy_digest(policy.digest.clone());
+    for m in &verdict.matches {
+        for p in &m.preconditions {
+            let r = audit::PreconditionRecord {
+                rule: m.rule.clone(),
+                kind: p.kind.as_str().to_string(),
+                met: p.met,
+                evidence: p.evidence.clone(),
+            };
+            if !rec.preconditions.contains(&r) {
+                rec.preconditions.push(r);
+            }
+        }
+    }
     if let Some(e) = &result.evidence {
         rec = rec.with_challenge(e.challenge, e.passed);
         rec.ticket = e.ticket.clone();

@@ -2,7 +2,7 @@
 
 use crate::decide::Verdict;
 use crate::host::HostContext;
-use crate::policy::{Action, PolicySet};
+use crate::policy::{Action, Match, PolicySet};
 use crate::shell::{Analysis, Invocation, Target};
 use std::fmt::Write as _;
 
@@ -94,6 +94,7 @@ pub fn refusal(command: &str, verdict: &Verdict, host: &HostContext, reason: &st
         if let Some(i) = &m.instead {
             let _ = writeln!(s, "    instead: {i}");
         }
+        preconditions(&mut s, m, "    ");
     }
     let _ = writeln!(s, "  {reason}");
     s
@@ -104,8 +105,31 @@ pub fn warning(verdict: &Verdict, host: &HostContext) -> String {
     let mut s = format!("prodguard: warning on {}\n", host_line(host));
     for m in verdict.matches.iter().filter(|m| m.action == Action::Warn) {
         let _ = writeln!(s, "  ! {}: {}", m.rule, m.message);
+        preconditions(&mut s, m, "    ");
     }
     s
+}
+
+/// One line per checked precondition (`✓ backup: newest backup: …`), and the raise an unmet one
+/// caused.
+fn preconditions(s: &mut String, m: &Match, indent: &str) {
+    for p in &m.preconditions {
+        let _ = writeln!(
+            s,
+            "{indent}{} {}: {}",
+            if p.met { "✓" } else { "✗" },
+            p.kind.as_str(),
+            p.evidence
+        );
+    }
+    if let Some(from) = m.raised_from {
+        let _ = writeln!(
+            s,
+            "{indent}raised from {} to {}: a precondition is not met",
+            from.as_str(),
+            m.action.as_str()
+        );
+    }
 }
 
 /// The `explain` trace.
@@ -176,6 +200,27 @@ pub fn explain(
         }
         if let Some(i) = &m.instead {
             let _ = writeln!(s, "      instead: {i}");
+        }
+        if !m.preconditions.is_empty() {
+            let _ = writeln!(s, "      preconditions:");
+            for p in &m.preconditions {
+                let _ = writeln!(
+                    s,
+                    "        {} {}: {}",
+                    if p.met { "met    " } else { "NOT MET" },
+                    p.kind.as_str(),
+                    p.required
+                );
+                let _ = writeln!(s, "          {}", p.evidence);
+            }
+        }
+        if let Some(from) = m.raised_from {
+            let _ = writeln!(
+                s,
+                "      raised from {} to {}: a precondition is not met",
+                from.as_str(),
+                m.action.as_str()
+            );
         }
     }
     let _ = write!(s, "verdict: {}", verdict.action.as_str().to_uppercase());

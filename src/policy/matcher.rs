@@ -1,6 +1,7 @@
 //! Matching one rule against one invocation, on one host.
 
 use super::glob::name_matches;
+use super::require::PreconditionResult;
 use super::rule::{Action, ConfirmKind, LazyGlobs, Rule, Severity};
 use crate::host::HostContext;
 use crate::shell::{Invocation, Target};
@@ -26,6 +27,13 @@ pub struct Match {
     /// The thing being destroyed, when the rule could tell (database, path, namespace).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// The rule's preconditions and what checking them found; empty when it has none or they
+    /// were not checked (see `crate::precondition`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub preconditions: Vec<PreconditionResult>,
+    /// The action before an unmet precondition raised it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raised_from: Option<Action>,
 }
 
 impl Rule {
@@ -170,6 +178,8 @@ impl Rule {
             instead: self.instead.clone(),
             invocation: index,
             target,
+            preconditions: Vec::new(),
+            raised_from: None,
         })
     }
 }

@@ -15,6 +15,7 @@ mod glob;
 mod load;
 mod matcher;
 mod raw;
+mod require;
 mod rule;
 
 pub use diag::{did_you_mean, Diagnostic};
@@ -22,4 +23,8 @@ pub use load::{
     lint_files, site_pack_files, LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR,
 };
 pub use matcher::{named_hosts, Match};
+pub use require::{
+    duration_spec, human_duration, human_size, parse_duration, parse_size, placeholders,
+    PreconditionResult, Require, RequireKind, Unmet, FILE_PLACEHOLDER, REQUIRE_PLACEHOLDERS,
+};
 pub use rule::{Action, ConfirmKind, Rule, Severity, TestCase, When};

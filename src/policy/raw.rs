@@ -48,6 +48,12 @@ pub(crate) struct RawRule {
     pub instead: Option<String>,
     #[serde(default)]
     pub tests: RawTests,
+    /// Preconditions checked before the question is asked (`[[rule.require]]`).
+    #[serde(default)]
+    pub require: Vec<Spanned<RawRequire>>,
+    /// What an unmet precondition does: `raise` (the default) or `deny`.
+    #[serde(default)]
+    pub unmet: Option<Spanned<super::require::Unmet>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,4 +105,24 @@ pub(crate) struct RawTests {
     pub matches: Vec<String>,
     #[serde(default)]
     pub ignore: Vec<String>,
+}
+
+/// One `[[rule.require]]` table as written. Which keys apply depends on `kind`; `compile` says
+/// which are missing or out of place.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRequire {
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    #[serde(default)]
+    pub max_age: Option<Spanned<String>>,
+    #[serde(default)]
+    pub min_size: Option<Spanned<String>>,
+    #[serde(default)]
+    pub argv: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    pub exists: Option<Spanned<bool>>,
 }

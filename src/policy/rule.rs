@@ -3,6 +3,7 @@
 
 use super::diag::{did_you_mean, Diagnostic};
 use super::raw::{RawMatch, RawRule};
+use super::require::{compile_requires, Require, Unmet};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -116,6 +117,12 @@ pub struct Rule {
     pub why: Option<String>,
     pub instead: Option<String>,
     pub tests: Vec<TestCase>,
+    /// Preconditions checked before the question is asked (`[[rule.require]]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub require: Vec<Require>,
+    /// What an unmet precondition does.
+    #[serde(skip_serializing_if = "Unmet::is_default")]
+    pub unmet: Unmet,
     /// Name of the pack the rule comes from.
     pub pack: String,
     #[serde(rename = "match")]
@@ -269,6 +276,13 @@ pub(crate) fn compile(
             ),
         ));
     }
+    let require = compile_requires(
+        &raw.require,
+        raw.unmet.as_ref().map(|u| (*u.get_ref(), u.span())),
+        file,
+        text,
+        diags,
+    );
     if diags.len() > before {
         return None;
     }
@@ -309,6 +323,8 @@ pub(crate) fn compile(
         why: raw.why,
         instead: raw.instead,
         tests,
+        require,
+        unmet: raw.unmet.map(|u| u.into_inner()).unwrap_or_default(),
         pack: pack.to_string(),
         m,
     })
