@@ -5,13 +5,16 @@ pub mod audit;
 mod check;
 mod explain;
 mod gate;
+mod generate;
 mod init;
+mod install;
 mod journal;
 mod login;
 mod policy_cmd;
 mod report;
 mod report_cmd;
 mod show;
+mod status;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -105,6 +108,13 @@ pub enum Command {
     /// Verify, search and summarise the audit log (for the security team).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Show the host context, the policy files in force, the audit sinks' health and the setgid state.
+    Status(status::StatusArgs),
+    /// Print the steps that install prodguard on a host without the Debian package.
+    Install(install::InstallArgs),
+    /// Write the man page or the shell completions generated from this command line.
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 /// Entry point of the binary.
@@ -139,6 +149,9 @@ pub fn main() -> ExitCode {
         Some(Command::Banner) => show::banner(&cli.global),
         Some(Command::Prompt(args)) => show::prompt(&cli.global, &args),
         Some(Command::Report(args)) => report_cmd::run(&cli.global, &args),
+        Some(Command::Status(args)) => status::run(&cli.global, &args),
+        Some(Command::Install(args)) => install::run(&args),
+        Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::Audit(cmd)) => {
             let opts = audit::AuditOptions {
                 audit_file: cli.global.audit_file.clone(),
