@@ -330,3 +330,26 @@ fn host_examples_parse_without_warnings() {
         assert_eq!(v["host"]["environment"], "production", "{name}:\n{toml}");
     }
 }
+
+#[test]
+fn the_policy_guide_example_rule_lints_and_passes_its_tests() {
+    let guide = read("docs/policy-authoring.md");
+    let marker = "```toml\n# /etc/prodguard/policies.d/50-payments.toml\n";
+    let start = guide.find(marker).expect("the example pack") + marker.len();
+    let end = start + guide[start..].find("```").expect("end of the example");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("50-payments.toml"), &guide[start..end]).expect("write");
+    let d = dir.path().to_str().expect("utf-8");
+    for args in [
+        vec!["--policy-dir", d, "policy", "lint"],
+        vec!["--policy-dir", d, "policy", "test", "--rule", "payments."],
+    ] {
+        let o = prodguard(&args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
