@@ -71,7 +71,13 @@ fn skip_reason() -> Option<String> {
     if !nix::unistd::geteuid().is_root() {
         return Some("installing a package needs root".into());
     }
-    for tool in ["dpkg", "dpkg-deb", "dpkg-statoverride", "getent", "groupadd"] {
+    for tool in [
+        "dpkg",
+        "dpkg-deb",
+        "dpkg-statoverride",
+        "getent",
+        "groupadd",
+    ] {
         if !has(tool) {
             return Some(format!("{tool} is not installed (not a Debian system?)"));
         }
@@ -124,7 +130,9 @@ impl Drop for Restore {
 }
 
 fn dpkg_knows() -> bool {
-    run(Command::new("dpkg-query").args(["-W", PKG])).status.success()
+    run(Command::new("dpkg-query").args(["-W", PKG]))
+        .status
+        .success()
 }
 
 fn mode_owner(path: &str) -> (u32, String, String) {
@@ -186,17 +194,27 @@ fn deb_installs_sets_up_and_purges_cleanly() {
         "./usr/share/doc/prodguard/examples/rsyslog/60-prodguard-forward.conf",
     ] {
         assert!(
-            contents.lines().any(|l| l.ends_with(path)
-                || l.ends_with(&format!("{path}.gz"))),
+            contents
+                .lines()
+                .any(|l| l.ends_with(path) || l.ends_with(&format!("{path}.gz"))),
             "{path} is not in the package:\n{contents}"
         );
     }
     let info = ok(Command::new("dpkg-deb").arg("-I").arg(&deb));
-    for want in ["Package: prodguard", "postinst", "postrm", "prerm", "conffiles"] {
+    for want in [
+        "Package: prodguard",
+        "postinst",
+        "postrm",
+        "prerm",
+        "conffiles",
+    ] {
         assert!(info.contains(want), "dpkg-deb -I lacks {want}:\n{info}");
     }
     let ctrl = tempfile::tempdir().expect("temp dir");
-    ok(Command::new("dpkg-deb").arg("-e").arg(&deb).arg(ctrl.path()));
+    ok(Command::new("dpkg-deb")
+        .arg("-e")
+        .arg(&deb)
+        .arg(ctrl.path()));
     let conffiles = std::fs::read_to_string(ctrl.path().join("conffiles")).expect("conffiles");
     assert!(
         conffiles.lines().any(|l| l == "/etc/prodguard/host.toml"),
@@ -297,9 +315,17 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     );
     let (mode, user, _group) = mode_owner("/var/log/prodguard");
     assert_eq!(user, "root");
-    assert_eq!(mode & 0o7020, 0, "kept log dir is still group-writable or setgid: {mode:o}");
+    assert_eq!(
+        mode & 0o7020,
+        0,
+        "kept log dir is still group-writable or setgid: {mode:o}"
+    );
     let (mode, _, _) = mode_owner("/var/log/prodguard/audit.jsonl");
-    assert_eq!(mode & 0o020, 0, "kept log is still group-writable: {mode:o}");
+    assert_eq!(
+        mode & 0o020,
+        0,
+        "kept log is still group-writable: {mode:o}"
+    );
 
     drop(restore);
     assert!(skip_reason().is_none(), "the machine was not left as found");
