@@ -6,8 +6,10 @@ pub mod audit;
 mod check;
 mod explain;
 mod gate;
+mod generate;
 mod init;
 mod intent;
+mod install;
 mod journal;
 mod login;
 mod policy_cmd;
@@ -15,6 +17,7 @@ mod report;
 mod report_cmd;
 mod show;
 mod sql_cmd;
+mod status;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -122,6 +125,13 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// Run a database client (psql, redis-cli) checking every statement before the server sees it.
     Sql(sql_cmd::SqlArgs),
+    /// Show the host context, the policy files in force, the audit sinks' health and the setgid state.
+    Status(status::StatusArgs),
+    /// Print the steps that install prodguard on a host without the Debian package.
+    Install(install::InstallArgs),
+    /// Write the man page or the shell completions generated from this command line.
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 /// Entry point of the binary.
@@ -165,6 +175,9 @@ pub fn main() -> ExitCode {
         Some(Command::Approve(args)) => approval_cmd::run_approve(&cli.global, &args),
         Some(Command::Deny(args)) => approval_cmd::run_deny(&cli.global, &args),
         Some(Command::Sql(args)) => sql_cmd::run(&cli.global, &args),
+        Some(Command::Status(args)) => status::run(&cli.global, &args),
+        Some(Command::Install(args)) => install::run(&args),
+        Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::Audit(cmd)) => {
             let opts = audit::AuditOptions {
                 audit_file: cli.global.audit_file.clone(),

@@ -1,0 +1,184 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_prodguard_global_optspecs
+    string join \n host-file= policy-dir= audit-file= h/help V/version
+end
+
+function __fish_prodguard_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_prodguard_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_prodguard_using_subcommand
+    set -l cmd (__fish_prodguard_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c prodguard -n "__fish_prodguard_needs_command" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_needs_command" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_needs_command" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_needs_command" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_needs_command" -s V -l version -d 'Print version'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "check" -d 'Decide on a command for a shell hook: exit 0 to run it, 1 to refuse (reason on stderr)'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "explain" -d 'Show how a command is parsed, which rules match and the verdict; asks and records nothing'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "policy" -d 'Tools for policy authors'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "demo" -d 'A tour of the embedded default policy on real dangerous and safe commands'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "init" -d 'Print the shell integration for bash or zsh (`eval "$(prodguard init bash)"`)'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "banner" -d 'Print the environment banner shown at login'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "prompt" -d 'Print the prompt segment (or terminal title) naming the environment and host'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "report" -d 'Record how a command let through by the shell integration ended (exit status, duration)'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "audit" -d 'Verify, search and summarise the audit log (for the security team)'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "status" -d 'Show the host context, the policy files in force, the audit sinks\' health and the setgid state'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "install" -d 'Print the steps that install prodguard on a host without the Debian package'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "generate" -d 'Write the man page or the shell completions generated from this command line'
+complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l json -d 'Print the verdict as JSON on stdout as well'
+complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l hook -d 'Called from the interactive shell integration (recorded as such)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l no-ask -d 'Never ask: refuse anything that needs a human (for scripts and CI)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand check" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l json -d 'Print JSON (one object per command)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l stdin -d 'Read one command per line from standard input; print one JSON line each'
+complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -f -a "lint" -d 'Check pack files and report every error as file:line:col (default: the embedded packs and the site pack directory)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -f -a "test" -d 'Run every rule\'s embedded examples (`tests.match`, `tests.ignore`)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -f -a "show" -d 'List the rules in force'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from lint" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from lint" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from lint" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from lint" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from test" -l rule -d 'Only rules whose id starts with this' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from test" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from test" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from test" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Print every example, not only failures'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from show" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from show" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from show" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand demo" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand demo" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand demo" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand demo" -s v -l verbose -d 'Print the full explain trace of every command'
+complete -c prodguard -n "__fish_prodguard_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand init" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand init" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand init" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand init" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand banner" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand banner" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand banner" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand banner" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -l shell -d 'Escape the colour codes for this shell\'s prompt' -r -f -a "bash\t''
+zsh\t''
+plain\t''"
+complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -l title -d 'Print the terminal-title text instead of the prompt segment'
+complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l status -d 'Exit status of the command' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l started -d 'When it started ($EPOCHREALTIME: seconds since the epoch, with a fraction)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l ended -d 'When it ended' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l command -d 'The command line (recorded redacted)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand report" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -f -a "verify" -d 'Verify the hash chain of the log and its rotations (oldest first)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -f -a "search" -d 'Print the records that match every given criterion'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -f -a "stats" -d 'Count records by outcome, rule, user, host and event'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -f -a "tail" -d 'Print the last records of the log, and with -f new ones as they are written'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -f -a "append-test" -d 'Test hook: append COUNT records of event `test`'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -f -a "exec-test" -d 'Test hook: open the sinks, record the command, drop the group, exec the command'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from verify" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from verify" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from verify" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from verify" -l json -d 'Print the report as JSON'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l user -d 'Only records of this user' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l host -d 'Only records from this host' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l rule -d 'Only records where this rule id matched' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l outcome -d 'Only records with this outcome (allowed, denied, confirmed, aborted, timed-out, …)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l event -d 'Only records of this event (command, approval, session, torn-tail, sink-failure)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l session -d 'Only records of this login session' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l since -d 'Records at or after this time: RFC 3339 (2026-11-23T18:00:00Z) or a date (2026-11-23)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l until -d 'Records before this time; a date means up to the end of that day (UTC)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l grep -d 'Only records whose command matches this regular expression' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l json -d 'Print matching records as they are stored (JSON lines)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l user -d 'Only records of this user' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l host -d 'Only records from this host' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l rule -d 'Only records where this rule id matched' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l outcome -d 'Only records with this outcome (allowed, denied, confirmed, aborted, timed-out, …)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l event -d 'Only records of this event (command, approval, session, torn-tail, sink-failure)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l session -d 'Only records of this login session' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l since -d 'Records at or after this time: RFC 3339 (2026-11-23T18:00:00Z) or a date (2026-11-23)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l until -d 'Records before this time; a date means up to the end of that day (UTC)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l grep -d 'Only records whose command matches this regular expression' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l json -d 'Print the counts as JSON'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -s n -l lines -d 'How many records to print first' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -s f -l follow -d 'Keep printing records as they are appended (follows rotation)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -l json -d 'Print records as stored (JSON lines)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l count -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l command -d 'Command text to record (redacted like any other)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l tear-after -d 'Write only the first N bytes of the (last) record, then die by SIGKILL while holding the lock: a writer killed mid-write. Refused when setgid' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l print-hashes -d 'Print each record\'s hash once it is on disk'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand status" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand status" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand status" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand status" -l json -d 'Print JSON (one object) instead of text'
+complete -c prodguard -n "__fish_prodguard_using_subcommand status" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l bin -d 'Where the binary is installed' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l dry-run -d 'Print the installation steps as a shell script instead of running them (required: only the Debian package installs for real)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand install" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -1,0 +1,139 @@
+//! `prodguard install --dry-run`: the steps the Debian package's `postinst` takes, as a shell
+//! script, for hosts without dpkg. Review it, then run it as root (`… | sudo sh`).
+//!
+//! The layout (group, directories, modes) is the one `packaging/debian/postinst` creates; the test
+//! `tests/packaging_install.rs` checks that both name the same paths with the same modes.
+
+use super::{EXIT_OK, EXIT_USAGE};
+use crate::shell::quote::quote;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// The example host description, installed as `/etc/prodguard/host.toml` when there is none.
+pub const HOST_TOML_EXAMPLE: &str = include_str!("../../packaging/host.toml");
+/// The logrotate configuration for the audit log.
+pub const LOGROTATE: &str = include_str!("../../packaging/logrotate/prodguard");
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Print the installation steps as a shell script instead of running them (required: only
+    /// the Debian package installs for real).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where the binary is installed.
+    #[arg(long, value_name = "PATH", default_value = "/usr/bin/prodguard")]
+    pub bin: PathBuf,
+}
+
+pub fn run(args: &InstallArgs) -> u8 {
+    if !args.dry_run {
+        eprintln!(
+            "prodguard: install only prints its steps: run `prodguard install --dry-run`, review the script, then run it as root (or install the Debian package)"
+        );
+        return EXIT_USAGE;
+    }
+    let source = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_string));
+    let script = script(&args.bin.display().to_string(), source.as_deref());
+    let mut out = std::io::stdout().lock();
+    match out.write_all(script.as_bytes()) {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            eprintln!("prodguard: cannot write the script: {e}");
+            EXIT_USAGE
+        }
+    }
+}
+
+/// The installation script for a binary at `bin`, copied from `source` when that is elsewhere.
+pub fn script(bin: &str, source: Option<&str>) -> String {
+    let b = quote(bin);
+    let mut s = String::new();
+    s.push_str("#!/bin/sh\n");
+    s.push_str("# prodguard installation steps (what the Debian package's postinst does).\n");
+    s.push_str("# Run as root. Every step is idempotent.\n");
+    s.push_str("set -eu\n\n");
+    s.push_str(
+        "# The group that alone may append to the audit log. Never make a person a member:\n\
+         # a member could write the log directly.\n\
+         getent group prodguard >/dev/null || groupadd --system prodguard\n\n",
+    );
+    s.push_str(
+        "# Audit log directory: setgid, so every file created in it (by logrotate, by root)\n\
+         # belongs to the prodguard group; not world-readable, commands may be sensitive.\n\
+         install -d -o root -g prodguard -m 2770 /var/log/prodguard\n\
+         # The live log is created by root, so that no user ever owns it (an owner could chmod it).\n\
+         test -e /var/log/prodguard/audit.jsonl || install -o root -g prodguard -m 0660 /dev/null /var/log/prodguard/audit.jsonl\n\n",
+    );
+    s.push_str(
+        "# Spool of second-person approval requests: sticky, group-writable.\n\
+         install -d -o root -g root -m 0755 /var/lib/prodguard\n\
+         install -d -o root -g prodguard -m 1770 /var/lib/prodguard/requests\n\n",
+    );
+    s.push_str(
+        "# Configuration: root-owned, never group- or world-writable.\n\
+         install -d -o root -g root -m 0755 /etc/prodguard /etc/prodguard/policies.d\n",
+    );
+    s.push_str("test -e /etc/prodguard/host.toml || cat >/etc/prodguard/host.toml <<'EOF'\n");
+    s.push_str(HOST_TOML_EXAMPLE);
+    s.push_str("EOF\n");
+    s.push_str(
+        "test ! -d /etc/logrotate.d || test -e /etc/logrotate.d/prodguard || cat >/etc/logrotate.d/prodguard <<'EOF'\n",
+    );
+    s.push_str(LOGROTATE);
+    s.push_str("EOF\n\n");
+    s.push_str(
+        "# The binary: setgid prodguard, so it can append to the log; it drops the group before\n\
+         # running anything the user asked for.\n",
+    );
+    match source {
+        Some(src) if src != bin => {
+            s.push_str(&format!(
+                "install -o root -g prodguard -m 2755 {} {b}\n",
+                quote(src)
+            ));
+        }
+        _ => {
+            s.push_str(&format!("chown root:prodguard {b}\nchmod 2755 {b}\n"));
+        }
+    }
+    s.push_str(&format!(
+        "\n# Allowed as a login shell (chsh, sshd). Enabling it for users is a separate step.\n\
+         grep -qxF {b} /etc/shells || echo {b} >>/etc/shells\n"
+    ));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_is_valid_sh() {
+        let s = script("/usr/bin/prodguard", Some("/tmp/build dir/prodguard"));
+        assert!(s.contains("install -o root -g prodguard -m 2755 '/tmp/build dir/prodguard' /usr/bin/prodguard"), "{s}");
+        let status = std::process::Command::new("sh")
+            .arg("-n")
+            .arg("-c")
+            .arg(&s)
+            .status()
+            .expect("sh");
+        assert!(status.success());
+    }
+
+    #[test]
+    fn in_place_install_sets_the_mode_after_the_owner() {
+        let s = script("/usr/bin/prodguard", Some("/usr/bin/prodguard"));
+        let chown = s
+            .find("chown root:prodguard /usr/bin/prodguard")
+            .expect("chown");
+        let chmod = s.find("chmod 2755 /usr/bin/prodguard").expect("chmod");
+        assert!(
+            chown < chmod,
+            "chown clears the setgid bit: it must come first"
+        );
+    }
+}

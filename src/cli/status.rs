@@ -1,0 +1,386 @@
+//! `prodguard status`: where this host stands — host context, the policy files in force with their
+//! sha256, whether the strict fallback is in force, the audit sinks' health and the setgid state.
+//!
+//! Exit status 0 when nothing needs attention, 1 when something does (each problem is listed), so
+//! that fleet monitoring can run it as a check.
+
+use super::{Global, EXIT_OK, EXIT_REFUSED};
+use crate::audit::{self, FileSink, SyslogSink, SyslogTarget};
+use crate::host::{HostContext, DEFAULT_HOST_FILE};
+use crate::policy::{LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR};
+use clap::Args;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON (one object) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Everything `status` reports.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub version: &'static str,
+    pub host: HostStatus,
+    pub policy: PolicyStatus,
+    pub audit: AuditStatus,
+    pub privilege: PrivilegeStatus,
+    /// What needs attention; empty when all is well.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HostStatus {
+    /// The host description read (or looked for).
+    pub file: PathBuf,
+    /// Whether it was read.
+    pub loaded: bool,
+    pub hostname: String,
+    pub environment: String,
+    /// Rules scoped to production apply here (production, or unknown).
+    pub production_like: bool,
+    pub role: Option<String>,
+    pub cluster: Option<String>,
+    pub fleet: usize,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PolicyStatus {
+    /// The site pack directory.
+    pub dir: PathBuf,
+    /// The packs in force, in load order, with their sha256.
+    pub sources: Vec<SourceInfo>,
+    /// sha256 over all packs in force (the `policy_digest` of audit records).
+    pub digest: String,
+    /// The strict fallback is in force because a site pack is broken.
+    pub strict_fallback: bool,
+    /// Why, as `file:line:col: message`.
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditStatus {
+    pub file: SinkStatus,
+    pub syslog: SinkStatus,
+}
+
+/// One audit sink.
+#[derive(Debug, Serialize)]
+pub struct SinkStatus {
+    /// File path or syslog target (`unix:/dev/log`, `tcp:host:port`, `none`).
+    pub target: String,
+    /// `ok`, `missing` (file not created yet), `disabled` (syslog `none`) or `error`.
+    pub state: &'static str,
+    /// What was checked, or why it failed.
+    pub detail: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PrivilegeStatus {
+    /// The running binary.
+    pub binary: Option<PathBuf>,
+    /// Its mode bits, octal (`2755`).
+    pub mode: Option<String>,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    /// The binary has the setgid bit.
+    pub setgid_bit: bool,
+    /// This process runs with a group it was not started with.
+    pub running_setgid: bool,
+    /// The effective group of this process.
+    pub effective_group: String,
+}
+
+pub fn run(global: &Global, args: &StatusArgs) -> u8 {
+    let status = collect(global);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = if args.json {
+        serde_json::to_string_pretty(&status)
+            .map_err(std::io::Error::other)
+            .and_then(|s| writeln!(out, "{s}"))
+    } else {
+        print_text(&mut out, &status)
+    };
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("prodguard: cannot write the status: {e}");
+        }
+    }
+    if status.problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_REFUSED
+    }
+}
+
+/// Gather the status of this host, as this process sees it.
+pub fn collect(global: &Global) -> Status {
+    let host_file = global
+        .host_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_HOST_FILE));
+    let host = HostContext::load(Some(&host_file));
+    let policy_dir = global
+        .policy_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY_DIR));
+    let policy = PolicySet::load(&LoadOptions {
+        policy_dir: Some(policy_dir.clone()),
+        no_embedded: false,
+    });
+    let mut problems = Vec::new();
+
+    for w in &host.warnings {
+        problems.push(format!("host: {w}"));
+    }
+    if policy.strict {
+        problems.push(format!(
+            "policy: the strict fallback is in force: {} error(s) in the site packs (run `prodguard policy lint`)",
+            policy.errors.len()
+        ));
+    }
+    let file = file_sink(&audit::audit_file_path(global.audit_file.as_deref(), &host));
+    if file.state == "error" {
+        problems.push(format!("audit file: {}", file.detail));
+    }
+    let syslog = syslog_sink(&host);
+    if syslog.state == "error" {
+        problems.push(format!("audit syslog: {}", syslog.detail));
+    }
+    let privilege = privilege();
+    if !privilege.setgid_bit {
+        problems.push(
+            "privilege: the binary is not installed setgid prodguard: audit records are written with each user's own permissions (see `prodguard install --dry-run`)".to_string(),
+        );
+    }
+
+    Status {
+        version: env!("CARGO_PKG_VERSION"),
+        host: HostStatus {
+            loaded: host.source.is_some(),
+            file: host_file,
+            production_like: host.is_production_like(),
+            hostname: host.hostname,
+            environment: host.environment,
+            role: host.role,
+            cluster: host.cluster,
+            fleet: host.fleet.len(),
+            warnings: host.warnings,
+        },
+        policy: PolicyStatus {
+            dir: policy_dir,
+            sources: policy.sources.clone(),
+            digest: policy.digest.clone(),
+            strict_fallback: policy.strict,
+            errors: policy
+                .errors
+                .iter()
+                .map(|d| d.to_string().trim_end().to_string())
+                .collect(),
+        },
+        audit: AuditStatus { file, syslog },
+        privilege,
+        problems,
+    }
+}
+
+/// The file sink: opened for appending when the file exists (nothing is written). A missing file
+/// is not created here: whoever creates it owns it, and that must be the installer (root), not
+/// whoever happens to run `status` first.
+fn file_sink(path: &Path) -> SinkStatus {
+    let target = path.display().to_string();
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => match FileSink::open(path) {
+            Ok(_) => SinkStatus {
+                target,
+                state: "ok",
+                detail: "open for appending".to_string(),
+            },
+            Err(e) => SinkStatus {
+                target,
+                state: "error",
+                detail: e.to_string(),
+            },
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = path.parent().unwrap_or(Path::new("/"));
+            let writable = nix::unistd::faccessat(
+                None,
+                dir,
+                nix::unistd::AccessFlags::W_OK | nix::unistd::AccessFlags::X_OK,
+                nix::fcntl::AtFlags::AT_EACCESS,
+            )
+            .is_ok();
+            if writable {
+                SinkStatus {
+                    target,
+                    state: "missing",
+                    detail: format!(
+                        "does not exist yet; the first record creates it in {}",
+                        dir.display()
+                    ),
+                }
+            } else {
+                SinkStatus {
+                    target,
+                    state: "error",
+                    detail: format!(
+                        "does not exist, and this process cannot create it in {}",
+                        dir.display()
+                    ),
+                }
+            }
+        }
+        Err(e) => SinkStatus {
+            target,
+            state: "error",
+            detail: format!("cannot inspect it: {}", audit::reason(&e)),
+        },
+    }
+}
+
+/// The syslog sink: connected (nothing is sent, so no test message reaches the SIEM).
+fn syslog_sink(host: &HostContext) -> SinkStatus {
+    match SyslogTarget::parse(host.syslog.as_deref()) {
+        Ok(None) => SinkStatus {
+            target: "none".to_string(),
+            state: "disabled",
+            detail: "host.toml [audit] syslog = \"none\"".to_string(),
+        },
+        Ok(Some(t)) => match SyslogSink::connect(&t, &host.hostname) {
+            Ok(_) => SinkStatus {
+                target: t.to_string(),
+                state: "ok",
+                detail: "connected".to_string(),
+            },
+            Err(e) => SinkStatus {
+                target: t.to_string(),
+                state: "error",
+                detail: e.to_string(),
+            },
+        },
+        Err(e) => SinkStatus {
+            target: host.syslog.clone().unwrap_or_default(),
+            state: "error",
+            detail: e.to_string(),
+        },
+    }
+}
+
+fn privilege() -> PrivilegeStatus {
+    use std::os::unix::fs::MetadataExt;
+    let binary = std::env::current_exe().ok();
+    let meta = binary.as_deref().and_then(|b| std::fs::metadata(b).ok());
+    let user = |uid: u32| {
+        nix::unistd::User::from_uid(uid.into())
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+            .unwrap_or_else(|| uid.to_string())
+    };
+    let group = |gid: u32| {
+        nix::unistd::Group::from_gid(gid.into())
+            .ok()
+            .flatten()
+            .map(|g| g.name)
+            .unwrap_or_else(|| gid.to_string())
+    };
+    PrivilegeStatus {
+        binary,
+        mode: meta.as_ref().map(|m| format!("{:04o}", m.mode() & 0o7777)),
+        owner: meta.as_ref().map(|m| user(m.uid())),
+        group: meta.as_ref().map(|m| group(m.gid())),
+        setgid_bit: meta.as_ref().is_some_and(|m| m.mode() & 0o2000 != 0),
+        running_setgid: audit::privilege::is_setgid(),
+        effective_group: group(nix::unistd::getegid().as_raw()),
+    }
+}
+
+fn print_text(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
+    let h = &s.host;
+    writeln!(out, "prodguard {}", s.version)?;
+    writeln!(out)?;
+    let loaded = if h.loaded { "" } else { " (not read)" };
+    writeln!(out, "host         {}{loaded}", h.file.display())?;
+    let env_note = if h.production_like && !matches!(h.environment.as_str(), "production" | "prod")
+    {
+        " (treated as production)"
+    } else {
+        ""
+    };
+    writeln!(out, "  environment  {}{env_note}", h.environment)?;
+    writeln!(out, "  hostname     {}", h.hostname)?;
+    writeln!(out, "  role         {}", h.role.as_deref().unwrap_or("-"))?;
+    writeln!(
+        out,
+        "  cluster      {}",
+        h.cluster.as_deref().unwrap_or("-")
+    )?;
+    writeln!(out, "  fleet        {} other host(s)", h.fleet)?;
+    for w in &h.warnings {
+        writeln!(out, "  warning      {w}")?;
+    }
+    writeln!(out)?;
+    let p = &s.policy;
+    writeln!(out, "policy       {}", p.dir.display())?;
+    writeln!(out, "  digest       {}", p.digest)?;
+    let fallback = if p.strict_fallback {
+        "IN FORCE (site packs ignored until fixed)"
+    } else {
+        "no"
+    };
+    writeln!(out, "  fallback     {fallback}")?;
+    for src in &p.sources {
+        writeln!(out, "  {}  {}", src.sha256, src.name)?;
+    }
+    for e in &p.errors {
+        for line in e.lines() {
+            writeln!(out, "  | {line}")?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "audit")?;
+    for (name, sink) in [("file", &s.audit.file), ("syslog", &s.audit.syslog)] {
+        writeln!(
+            out,
+            "  {name:<11}  {}  {}: {}",
+            sink.target, sink.state, sink.detail
+        )?;
+    }
+    writeln!(out)?;
+    let v = &s.privilege;
+    let binary = v
+        .binary
+        .as_deref()
+        .map(|b| b.display().to_string())
+        .unwrap_or_else(|| "(unknown)".to_string());
+    writeln!(out, "privilege")?;
+    writeln!(
+        out,
+        "  binary       {binary}  {}:{} {}",
+        v.owner.as_deref().unwrap_or("?"),
+        v.group.as_deref().unwrap_or("?"),
+        v.mode.as_deref().unwrap_or("?")
+    )?;
+    let running = if v.running_setgid {
+        format!("setgid, effective group {}", v.effective_group)
+    } else {
+        format!("not setgid, effective group {}", v.effective_group)
+    };
+    writeln!(out, "  running      {running}")?;
+    writeln!(out)?;
+    if s.problems.is_empty() {
+        writeln!(out, "ok: nothing needs attention")?;
+    } else {
+        writeln!(out, "{} problem(s):", s.problems.len())?;
+        for p in &s.problems {
+            writeln!(out, "  - {p}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,332 @@
+//! The Debian package, built with `cargo deb`, inspected with `dpkg-deb`, installed for real on
+//! this machine with `dpkg -i`, checked, and purged again.
+//!
+//! It changes the machine while it runs, so it is `#[ignore]`d: `scripts/test` runs it once,
+//! as root, with `cargo test --test packaging_deb -- --ignored`. It skips (saying why) when not
+//! root, when dpkg or cargo-deb is missing, or when anything it would create already exists (an
+//! installed prodguard, the group, its directories): it never touches what it did not create, and
+//! leaves the machine as it found it, on failure too.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const PKG: &str = "prodguard";
+const BIN: &str = "/usr/bin/prodguard";
+const CREATED: &[&str] = &[
+    "/usr/bin/prodguard",
+    "/etc/prodguard",
+    "/var/log/prodguard",
+    "/var/lib/prodguard",
+    "/usr/share/prodguard",
+    "/etc/logrotate.d/prodguard",
+];
+
+fn run(cmd: &mut Command) -> Output {
+    let o = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    o
+}
+
+fn ok(cmd: &mut Command) -> String {
+    let desc = format!("{cmd:?}");
+    let o = run(cmd);
+    assert!(
+        o.status.success(),
+        "{desc} failed ({}):\n{}{}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn has(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn group_exists(name: &str) -> bool {
+    run(Command::new("getent").args(["group", name]))
+        .status
+        .success()
+}
+
+fn installed() -> bool {
+    let o = run(Command::new("dpkg-query").args(["-W", "-f", "${Status}", PKG]));
+    String::from_utf8_lossy(&o.stdout).contains("installed")
+}
+
+fn shells() -> String {
+    std::fs::read_to_string("/etc/shells").unwrap_or_default()
+}
+
+/// Why the test cannot run here, if it cannot.
+fn skip_reason() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("installing a package needs root".into());
+    }
+    for tool in [
+        "dpkg",
+        "dpkg-deb",
+        "dpkg-statoverride",
+        "getent",
+        "groupadd",
+    ] {
+        if !has(tool) {
+            return Some(format!("{tool} is not installed (not a Debian system?)"));
+        }
+    }
+    if !has("cargo-deb") {
+        return Some("cargo-deb is not installed (cargo install cargo-deb --locked)".into());
+    }
+    if installed() {
+        return Some("a prodguard package is already installed on this machine".into());
+    }
+    if group_exists("prodguard") {
+        return Some("the prodguard group already exists on this machine".into());
+    }
+    if let Some(p) = CREATED.iter().find(|p| Path::new(p).exists()) {
+        return Some(format!("{p} already exists on this machine"));
+    }
+    if shells().lines().any(|l| l.trim() == BIN) {
+        return Some(format!("/etc/shells already lists {BIN}"));
+    }
+    None
+}
+
+/// Puts the machine back as it was, whatever happened: purge, then remove what purge keeps on
+/// purpose (the audit logs) because this test created them, and restore /etc/shells.
+struct Restore {
+    shells: String,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if installed() || dpkg_knows() {
+            let _ = run(Command::new("dpkg").args(["--purge", PKG]));
+        }
+        let _ = std::fs::remove_dir_all("/var/log/prodguard");
+        for p in CREATED {
+            let path = Path::new(p);
+            if path.is_dir() {
+                let _ = std::fs::remove_dir_all(path);
+            } else if path.exists() {
+                let _ = std::fs::remove_file(path);
+            }
+        }
+        if group_exists("prodguard") {
+            let _ = run(Command::new("groupdel").arg("prodguard"));
+        }
+        if shells() != self.shells {
+            let _ = std::fs::write("/etc/shells", &self.shells);
+        }
+    }
+}
+
+fn dpkg_knows() -> bool {
+    run(Command::new("dpkg-query").args(["-W", PKG]))
+        .status
+        .success()
+}
+
+fn mode_owner(path: &str) -> (u32, String, String) {
+    let m = std::fs::metadata(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let user = nix::unistd::User::from_uid(m.uid().into())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| m.uid().to_string());
+    let group = nix::unistd::Group::from_gid(m.gid().into())
+        .ok()
+        .flatten()
+        .map(|g| g.name)
+        .unwrap_or_else(|| m.gid().to_string());
+    (m.mode() & 0o7777, user, group)
+}
+
+fn build_deb(out: &Path) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    ok(Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["deb", "--locked", "--output"])
+        .arg(out));
+    std::fs::read_dir(out)
+        .expect("output dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .expect("a .deb")
+}
+
+#[test]
+#[ignore = "builds a release .deb and installs it on this machine; run by scripts/test as root"]
+fn deb_installs_sets_up_and_purges_cleanly() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let out = tempfile::tempdir().expect("temp dir");
+    let deb = build_deb(out.path());
+
+    // What is in it.
+    let contents = ok(Command::new("dpkg-deb").arg("-c").arg(&deb));
+    for path in [
+        "./usr/bin/prodguard",
+        "./usr/share/man/man1/prodguard.1",
+        "./usr/share/man/man5/prodguard-policy.5",
+        "./usr/share/man/man5/prodguard-host.5",
+        "./usr/share/man/man5/prodguard-audit.5",
+        "./usr/share/bash-completion/completions/prodguard",
+        "./usr/share/zsh/vendor-completions/_prodguard",
+        "./usr/share/fish/vendor_completions.d/prodguard.fish",
+        "./usr/share/prodguard/policies/filesystem.toml",
+        "./usr/share/prodguard/policies/databases.toml",
+        "./usr/share/prodguard/shell-integration/prodguard.bash",
+        "./usr/share/prodguard/shell-integration/prodguard.zsh",
+        "./etc/prodguard/host.toml",
+        "./etc/logrotate.d/prodguard",
+        "./usr/share/doc/prodguard/examples/rsyslog/60-prodguard-forward.conf",
+    ] {
+        assert!(
+            contents
+                .lines()
+                .any(|l| l.ends_with(path) || l.ends_with(&format!("{path}.gz"))),
+            "{path} is not in the package:\n{contents}"
+        );
+    }
+    let info = ok(Command::new("dpkg-deb").arg("-I").arg(&deb));
+    for want in [
+        "Package: prodguard",
+        "postinst",
+        "postrm",
+        "prerm",
+        "conffiles",
+    ] {
+        assert!(info.contains(want), "dpkg-deb -I lacks {want}:\n{info}");
+    }
+    let ctrl = tempfile::tempdir().expect("temp dir");
+    ok(Command::new("dpkg-deb")
+        .arg("-e")
+        .arg(&deb)
+        .arg(ctrl.path()));
+    let conffiles = std::fs::read_to_string(ctrl.path().join("conffiles")).expect("conffiles");
+    assert!(
+        conffiles.lines().any(|l| l == "/etc/prodguard/host.toml"),
+        "{conffiles}"
+    );
+
+    // Install it for real.
+    let restore = Restore { shells: shells() };
+    ok(Command::new("dpkg").arg("-i").arg(&deb));
+    assert!(group_exists("prodguard"), "no prodguard group");
+    assert_eq!(
+        mode_owner(BIN),
+        (0o2755, "root".into(), "prodguard".into()),
+        "binary"
+    );
+    assert_eq!(
+        mode_owner("/var/log/prodguard"),
+        (0o2770, "root".into(), "prodguard".into()),
+        "log dir"
+    );
+    assert_eq!(
+        mode_owner("/var/log/prodguard/audit.jsonl"),
+        (0o660, "root".into(), "prodguard".into()),
+        "log file"
+    );
+    assert_eq!(
+        mode_owner("/var/lib/prodguard/requests"),
+        (0o1770, "root".into(), "prodguard".into()),
+        "spool"
+    );
+    assert_eq!(
+        shells().lines().filter(|l| l.trim() == BIN).count(),
+        1,
+        "/etc/shells"
+    );
+
+    // Installed files work: the embedded policy tests pass, the shipped packs lint.
+    ok(Command::new(BIN).args(["policy", "test"]));
+    let shipped: Vec<PathBuf> = std::fs::read_dir("/usr/share/prodguard/policies")
+        .expect("policies")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    assert!(!shipped.is_empty());
+    ok(Command::new(BIN).args(["policy", "lint"]).args(&shipped));
+
+    // An unprivileged user's decision reaches the root-owned log through the setgid group.
+    if has("setpriv") {
+        ok(Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--",
+                BIN,
+                "check",
+                "--no-ask",
+                "ls",
+            ])
+            .current_dir("/"));
+        let log = std::fs::read_to_string("/var/log/prodguard/audit.jsonl").expect("log");
+        assert!(
+            log.lines().any(|l| l.contains("\"uid\":65534")),
+            "no record from uid 65534:\n{log}"
+        );
+        ok(Command::new(BIN).args(["audit", "verify"]));
+    }
+    let status = run(Command::new(BIN).args(["status", "--json"]));
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status --json");
+    assert_eq!(v["privilege"]["setgid_bit"], true, "{v}");
+    assert_eq!(v["privilege"]["running_setgid"], true, "{v}");
+    assert_eq!(v["audit"]["file"]["state"], "ok", "{v}");
+
+    // Installing again (as an upgrade would) changes nothing.
+    ok(Command::new("dpkg").arg("-i").arg(&deb));
+    assert_eq!(
+        shells().lines().filter(|l| l.trim() == BIN).count(),
+        1,
+        "/etc/shells after reinstall"
+    );
+    assert_eq!(mode_owner(BIN).0, 0o2755, "binary mode after reinstall");
+
+    // Purge: group, shell entry, override and spool go; the audit logs stay, out of reach.
+    ok(Command::new("dpkg").args(["--purge", PKG]));
+    assert!(!group_exists("prodguard"), "the group is still there");
+    assert!(
+        !shells().lines().any(|l| l.trim() == BIN),
+        "/etc/shells still lists {BIN}"
+    );
+    assert!(!Path::new(BIN).exists());
+    assert!(!Path::new("/var/lib/prodguard").exists());
+    assert!(!Path::new("/etc/prodguard").exists(), "/etc/prodguard kept");
+    let overrides = ok(Command::new("dpkg-statoverride").arg("--list"));
+    assert!(!overrides.contains(BIN), "{overrides}");
+    assert!(
+        Path::new("/var/log/prodguard/audit.jsonl").exists(),
+        "the audit log was deleted"
+    );
+    let (mode, user, _group) = mode_owner("/var/log/prodguard");
+    assert_eq!(user, "root");
+    assert_eq!(
+        mode & 0o7020,
+        0,
+        "kept log dir is still group-writable or setgid: {mode:o}"
+    );
+    let (mode, _, _) = mode_owner("/var/log/prodguard/audit.jsonl");
+    assert_eq!(
+        mode & 0o020,
+        0,
+        "kept log is still group-writable: {mode:o}"
+    );
+
+    drop(restore);
+    assert!(skip_reason().is_none(), "the machine was not left as found");
+}
