@@ -16,6 +16,9 @@ _prodguard() {
             ",$1")
                 cmd="prodguard"
                 ;;
+            prodguard,approve)
+                cmd="prodguard__subcmd__approve"
+                ;;
             prodguard,audit)
                 cmd="prodguard__subcmd__audit"
                 ;;
@@ -27,6 +30,9 @@ _prodguard() {
                 ;;
             prodguard,demo)
                 cmd="prodguard__subcmd__demo"
+                ;;
+            prodguard,deny)
+                cmd="prodguard__subcmd__deny"
                 ;;
             prodguard,explain)
                 cmd="prodguard__subcmd__explain"
@@ -40,6 +46,9 @@ _prodguard() {
             prodguard,install)
                 cmd="prodguard__subcmd__install"
                 ;;
+            prodguard,intent)
+                cmd="prodguard__subcmd__intent"
+                ;;
             prodguard,policy)
                 cmd="prodguard__subcmd__policy"
                 ;;
@@ -48,6 +57,15 @@ _prodguard() {
                 ;;
             prodguard,report)
                 cmd="prodguard__subcmd__report"
+                ;;
+            prodguard,request)
+                cmd="prodguard__subcmd__request"
+                ;;
+            prodguard,requests)
+                cmd="prodguard__subcmd__requests"
+                ;;
+            prodguard,sql)
+                cmd="prodguard__subcmd__sql"
                 ;;
             prodguard,status)
                 cmd="prodguard__subcmd__status"
@@ -86,12 +104,46 @@ _prodguard() {
 
     case "${cmd}" in
         prodguard)
-            opts="-h -V --host-file --policy-dir --audit-file --help --version check explain policy demo init banner prompt report audit status install generate"
+            opts="-h -V --host-file --policy-dir --audit-file --help --version check explain policy demo init intent banner prompt report request requests approve deny audit sql status install generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --host-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        prodguard__subcmd__approve)
+            opts="-h --blob --sign --decode --host-file --policy-dir --audit-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --blob)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sign)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --host-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -463,6 +515,36 @@ _prodguard() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        prodguard__subcmd__deny)
+            opts="-h --reason --host-file --policy-dir --audit-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         prodguard__subcmd__explain)
             opts="-h --json --stdin --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -549,6 +631,36 @@ _prodguard() {
             fi
             case "${prev}" in
                 --bin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        prodguard__subcmd__intent)
+            opts="-h --reason --clear --host-file --policy-dir --audit-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -730,6 +842,96 @@ _prodguard() {
                     ;;
                 --command)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        prodguard__subcmd__request)
+            opts="-h --no-wait --blob --signature --id --host-file --policy-dir --audit-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --signature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        prodguard__subcmd__requests)
+            opts="-h --all --json --host-file --policy-dir --audit-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        prodguard__subcmd__sql)
+            opts="-h --aliases --host-file --policy-dir --audit-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --aliases)
+                    COMPREPLY=($(compgen -W "bash zsh" -- "${cur}"))
                     return 0
                     ;;
                 --host-file)

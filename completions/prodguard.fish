@@ -34,10 +34,16 @@ complete -c prodguard -n "__fish_prodguard_needs_command" -a "explain" -d 'Show 
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "policy" -d 'Tools for policy authors'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "demo" -d 'A tour of the embedded default policy on real dangerous and safe commands'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "init" -d 'Print the shell integration for bash or zsh (`eval "$(prodguard init bash)"`)'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "intent" -d 'Declare the host you mean to work on: risky commands on any other host are refused'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "banner" -d 'Print the environment banner shown at login'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "prompt" -d 'Print the prompt segment (or terminal title) naming the environment and host'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "report" -d 'Record how a command let through by the shell integration ended (exit status, duration)'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "request" -d 'Ask for a second person\'s approval of a command (`prodguard request -- CMD`), or attach an approver\'s SSH signature (`--signature FILE`)'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "requests" -d 'List the approval requests on this host (for approvers)'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "approve" -d 'Approve a request after reading it in full and typing the host name; offline with `--blob … --sign KEY`'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "deny" -d 'Refuse a request, with the reason (the requester may withdraw their own)'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "audit" -d 'Verify, search and summarise the audit log (for the security team)'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "sql" -d 'Run a database client (psql, redis-cli) checking every statement before the server sees it'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "status" -d 'Show the host context, the policy files in force, the audit sinks\' health and the setgid state'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "install" -d 'Print the steps that install prodguard on a host without the Debian package'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "generate" -d 'Write the man page or the shell completions generated from this command line'
@@ -85,6 +91,12 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand init" -l host-file -
 complete -c prodguard -n "__fish_prodguard_using_subcommand init" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand init" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand init" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand intent" -l reason -d 'Why (recorded in the audit log)' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand intent" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand intent" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand intent" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand intent" -l clear -d 'Forget the declaration'
+complete -c prodguard -n "__fish_prodguard_using_subcommand intent" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand banner" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand banner" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand banner" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
@@ -105,6 +117,32 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l host-file
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand request" -l signature -d 'Attach an approver\'s SSH signature (a file, or - for stdin) to your pending request' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand request" -l id -d 'With --signature: the request it is for [default: whichever of yours it verifies for]' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand request" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand request" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand request" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand request" -l no-wait -d 'File the request and return at once instead of waiting for the decision'
+complete -c prodguard -n "__fish_prodguard_using_subcommand request" -l blob -d 'Also print the request as an armored blob, for an approver elsewhere to sign'
+complete -c prodguard -n "__fish_prodguard_using_subcommand request" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand requests" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand requests" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand requests" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand requests" -l all -d 'Also list used, expired and denied requests'
+complete -c prodguard -n "__fish_prodguard_using_subcommand requests" -l json -d 'One JSON object per request, on stdout'
+complete -c prodguard -n "__fish_prodguard_using_subcommand requests" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand approve" -l blob -d 'Approve offline: the armored request blob (or - for stdin), decoded and shown in full' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand approve" -l sign -d 'With --blob: sign with this SSH key (`ssh-keygen -Y sign -n prodguard-approval -f KEY`) after the hostname is typed; the signature goes to stdout' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand approve" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand approve" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand approve" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand approve" -l decode -d 'With --blob: print the canonical request bytes (to sign with plain `ssh-keygen -Y sign`) and a description on stderr, without signing'
+complete -c prodguard -n "__fish_prodguard_using_subcommand approve" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand deny" -l reason -d 'Why, for the requester and the audit log' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand deny" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand deny" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand deny" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand deny" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify search stats tail append-test exec-test" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
@@ -167,6 +205,12 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_se
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand sql" -l aliases -d 'Print shell functions that route psql and redis-cli through `prodguard sql`, and exit' -r -f -a "bash\t''
+zsh\t''"
+complete -c prodguard -n "__fish_prodguard_using_subcommand sql" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand sql" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand sql" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand sql" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand status" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand status" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand status" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
