@@ -276,7 +276,7 @@ fn broken_policy_still_gives_a_shell_under_the_strict_fallback() {
     // policy loads...
     std::fs::write(
         host.install.policy_dir.join("05-soft.toml"),
-        "disable = [\"fs.rm-data-dir\"]\n[pack]\nname = \"soft\"\ndescription = \"x\"\n",
+        "disable = [\"fs.rm-data-dir\", \"fs.rm-system-subdir\"]\n[pack]\nname = \"soft\"\ndescription = \"x\"\n",
     )
     .expect("pack");
     let srv = "rm -rf /srv/prodguard-e2e-does-not-exist";
