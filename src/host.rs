@@ -40,6 +40,17 @@ pub struct HostContext {
     pub source: Option<PathBuf>,
     /// Why the description is incomplete (missing file, parse error), for the banner.
     pub warnings: Vec<String>,
+    /// The time zone host.toml names (`timezone = "Europe/Berlin"`), if any.
+    pub timezone: Option<String>,
+    /// The zone policy time windows are read in: the named one, else the system's. `None` when
+    /// the named zone cannot be loaded: every time window is then taken to be in force.
+    #[serde(skip)]
+    pub tz: Option<jiff::tz::TimeZone>,
+    /// Who is asking; filled by the command line, unknown otherwise.
+    pub subject: crate::subject::Subject,
+    /// The instant decisions are made at; `None` when unknown (every time window is then taken
+    /// to be in force). The command line sets the real time.
+    pub now: Option<jiff::Timestamp>,
 }
 
 /// A known host of the fleet.
@@ -68,6 +79,7 @@ struct RawHost {
     shell: Option<PathBuf>,
     approvers: Option<RawApprovers>,
     audit: Option<RawAudit>,
+    timezone: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -189,6 +201,18 @@ impl HostContext {
             ctx.audit_file = a.file;
             ctx.syslog = a.syslog;
         }
+        if let Some(name) = raw.timezone.filter(|z| !z.trim().is_empty()) {
+            match jiff::tz::db().get(name.trim()) {
+                Ok(tz) => ctx.tz = Some(tz),
+                Err(e) => {
+                    ctx.tz = None;
+                    ctx.warnings.push(format!(
+                        "host.toml: time zone {name:?} cannot be loaded ({e}); every policy time window is taken to be in force"
+                    ));
+                }
+            }
+            ctx.timezone = Some(name);
+        }
         ctx
     }
 
@@ -209,6 +233,10 @@ impl HostContext {
             shell: PathBuf::from("/bin/bash"),
             source: None,
             warnings: Vec::new(),
+            timezone: None,
+            tz: Some(jiff::tz::TimeZone::system()),
+            subject: crate::subject::Subject::unknown(),
+            now: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! prodguard: keeps humans from destroying production by accident, and records every decision.
 //!
 //! The data path reads top to bottom, and no module imports one below it in this list:
-//! `sql` and `shell` read the command, `host` says where we are, `policy` and `decide` judge it,
+//! `sql` and `shell` read the command, `host` says where we are, `subject` who is asking, `policy` and `decide` judge it,
 //! `prompt` asks the human, `audit` records it, and `cli` wires them together.
 
 pub mod sql;
@@ -9,6 +9,8 @@ pub mod sql;
 pub mod shell;
 
 pub mod host;
+
+pub mod subject;
 
 pub mod policy;
 

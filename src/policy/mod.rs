@@ -16,10 +16,13 @@ mod load;
 mod matcher;
 mod raw;
 mod rule;
+pub mod when;
 
 pub use diag::{did_you_mean, Diagnostic};
+pub use glob::name_matches;
 pub use load::{
     lint_files, site_pack_files, LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR,
 };
 pub use matcher::{named_hosts, Match};
-pub use rule::{Action, ConfirmKind, Rule, Severity, TestCase, When};
+pub use rule::{Action, ConfirmKind, Escalation, Exemption, Rule, Severity, TestCase, When};
+pub use when::{Conditions, Freeze};
