@@ -10,6 +10,7 @@ mod intent;
 mod journal;
 mod login;
 mod policy_cmd;
+pub mod replay;
 mod report;
 mod report_cmd;
 mod show;

@@ -11,11 +11,13 @@
 mod blocks;
 mod diag;
 mod embedded;
+pub mod fmt;
 mod glob;
 mod load;
 mod matcher;
 mod raw;
 mod rule;
+pub mod schema;
 pub mod when;
 
 pub use diag::{did_you_mean, Diagnostic};
