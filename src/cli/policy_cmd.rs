@@ -85,10 +85,15 @@ pub enum PolicyCommand {
 
 /// Where a replayed history comes from.
 #[derive(Debug, clap::Args)]
-#[group(required = true, multiple = false)]
+#[group(skip)]
 pub struct HistoryArgs {
     /// A plain list of commands, one per line (`-` for standard input).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "audit",
+        required_unless_present = "audit"
+    )]
     commands: Option<PathBuf>,
     /// Audit log files: each command is replayed at its recorded time, by its recorded user.
     #[arg(long, num_args = 1.., value_name = "FILE")]
