@@ -4,7 +4,7 @@ use super::replay;
 use super::{Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
 use crate::host::HostContext;
 use crate::policy::{
-    lint_files, site_pack_files, LoadOptions, PolicySet, Rule, DEFAULT_POLICY_DIR,
+    lint_files, lint_rules, site_pack_files, LoadOptions, PolicySet, Rule, DEFAULT_POLICY_DIR,
 };
 use crate::shell::{analyze, Context};
 use clap::Subcommand;
@@ -337,20 +337,51 @@ fn load(global: &Global) -> PolicySet {
 fn lint(global: &Global, files: &[PathBuf]) -> u8 {
     let mut diags = Vec::new();
     let mut checked = 0;
+    let (embedded, _) = PolicySet::embedded_only(true).all_rules();
+    let mut site: Vec<Rule> = Vec::new();
     if files.is_empty() {
-        let (rules, d) = PolicySet::embedded_only(true).all_rules();
-        checked += rules.len();
-        diags.extend(d);
+        checked += embedded.len();
+        diags.extend(PolicySet::embedded_only(true).all_rules().1);
         let dir = global
             .policy_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY_DIR));
         match site_pack_files(&dir) {
-            Ok(f) => diags.extend(lint_files(&f)),
+            Ok(f) => {
+                diags.extend(lint_files(&f));
+                site = lint_rules(&f);
+            }
             Err(d) => diags.push(d),
         }
     } else {
         diags.extend(lint_files(files));
+        site = lint_rules(files);
+    }
+    // Warnings over every rule in force: the site's replace defaults of the same id.
+    let mut all: Vec<&Rule> = embedded
+        .iter()
+        .map(|r| r.as_ref())
+        .filter(|r| !site.iter().any(|s| s.id == r.id))
+        .collect();
+    all.extend(site.iter());
+    let warnings = crate::policy::lint_warnings(&all);
+    let site_ids: Vec<&str> = site.iter().map(|r| r.id.as_str()).collect();
+    // Given files: only their rules' warnings (the defaults are checked by the test suite).
+    let warnings: Vec<_> = warnings
+        .into_iter()
+        .filter(|w| {
+            files.is_empty()
+                || site_ids
+                    .iter()
+                    .any(|id| w.message.starts_with(&format!("rule `{id}`")))
+        })
+        .collect();
+    {
+        let stderr = std::io::stderr();
+        let mut err = stderr.lock();
+        for w in &warnings {
+            let _ = write!(err, "{w}");
+        }
     }
     let stderr = std::io::stderr();
     let mut err = stderr.lock();

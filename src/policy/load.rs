@@ -69,6 +69,7 @@ impl std::fmt::Debug for PolicySet {
 }
 
 /// The files of a pack directory that are packs, in load order. A missing directory is empty.
+#[allow(clippy::result_large_err)] // one per call, on an error path
 fn pack_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     match std::fs::read_dir(dir) {
         Ok(rd) => {
@@ -508,7 +509,24 @@ pub fn lint_files(paths: &[PathBuf]) -> Vec<Diagnostic> {
     out
 }
 
+/// The rules of pack files that compile (for lint warnings).
+pub fn lint_rules(paths: &[PathBuf]) -> Vec<Rule> {
+    let mut out: Vec<Rule> = Vec::new();
+    for path in paths {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let name = path.display().to_string();
+            let pack = path.file_stem().and_then(|s| s.to_str()).unwrap_or("site");
+            for r in parse_pack(&name, pack, &text).0.rules {
+                out.retain(|o| o.id != r.id);
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
 /// The files `policy lint` checks by default: the site pack directory.
+#[allow(clippy::result_large_err)] // one per call, on an error path
 pub fn site_pack_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     pack_files(dir)
 }

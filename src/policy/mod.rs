@@ -13,6 +13,7 @@ mod diag;
 mod embedded;
 pub mod fmt;
 mod glob;
+mod lint;
 mod load;
 mod matcher;
 mod raw;
@@ -22,8 +23,9 @@ pub mod when;
 
 pub use diag::{did_you_mean, Diagnostic};
 pub use glob::name_matches;
+pub use lint::warnings as lint_warnings;
 pub use load::{
-    lint_files, site_pack_files, LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR,
+    lint_files, lint_rules, site_pack_files, LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR,
 };
 pub use matcher::{named_hosts, Match};
 pub use rule::{Action, ConfirmKind, Escalation, Exemption, Rule, Severity, TestCase, When};

@@ -154,3 +154,53 @@ pub fn schema() -> Value {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::diag::unknown_and_expected;
+    use crate::policy::raw::RawPack;
+
+    /// The fields serde accepts at the place `doc` puts an unknown key.
+    fn serde_fields(doc: &str) -> Vec<String> {
+        let err = toml::from_str::<RawPack>(doc).expect_err("unknown key");
+        let (word, mut expected) = unknown_and_expected(err.message()).expect("unknown field");
+        assert_eq!(word, "zzz");
+        expected.sort();
+        expected
+    }
+
+    fn schema_fields(v: &Value) -> Vec<String> {
+        let mut k: Vec<String> = v["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .cloned()
+            .collect();
+        k.sort();
+        k
+    }
+
+    #[test]
+    fn schema_and_serde_accept_the_same_keys() {
+        let s = schema();
+        let d = &s["$defs"];
+        let rule = &d["rule"]["properties"];
+        for (doc, node) in [
+            ("zzz = 1", &s),
+            ("[pack]\nzzz = 1", &s["properties"]["pack"]),
+            ("[[freeze]]\nzzz = 1", &s["properties"]["freeze"]["items"]),
+            ("[[rule]]\nzzz = 1", &d["rule"]),
+            ("[[rule]]\nwhen = { zzz = 1 }", &d["when"]),
+            ("[[rule]]\nmatch = { zzz = 1 }", &d["match"]),
+            ("[[rule]]\ntests = { zzz = 1 }", &rule["tests"]),
+            (
+                "[[rule]]\nescalate = [{ zzz = 1 }]",
+                &rule["escalate"]["items"],
+            ),
+            ("[[rule]]\nexempt = [{ zzz = 1 }]", &rule["exempt"]["items"]),
+        ] {
+            assert_eq!(serde_fields(doc), schema_fields(node), "{doc}");
+        }
+    }
+}
