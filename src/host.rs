@@ -48,6 +48,17 @@ pub struct HostContext {
     pub source: Option<PathBuf>,
     /// Why the description is incomplete (missing file, parse error), for the banner.
     pub warnings: Vec<String>,
+    /// The time zone host.toml names (`timezone = "Europe/Berlin"`), if any.
+    pub timezone: Option<String>,
+    /// The zone policy time windows are read in: the named one, else the system's. `None` when
+    /// the named zone cannot be loaded: every time window is then taken to be in force.
+    #[serde(skip)]
+    pub tz: Option<jiff::tz::TimeZone>,
+    /// Who is asking; filled by the command line, unknown otherwise.
+    pub subject: crate::subject::Subject,
+    /// The instant decisions are made at; `None` when unknown (every time window is then taken
+    /// to be in force). The command line sets the real time.
+    pub now: Option<jiff::Timestamp>,
 }
 
 /// A known host of the fleet.
@@ -77,6 +88,7 @@ struct RawHost {
     approvers: Option<RawApprovers>,
     audit: Option<RawAudit>,
     prompt: Option<RawPrompt>,
+    timezone: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -225,6 +237,18 @@ impl HostContext {
             Some(secs) => ctx.prompt_timeout = Some(std::time::Duration::from_secs(secs)),
             None => {}
         }
+        if let Some(name) = raw.timezone.filter(|z| !z.trim().is_empty()) {
+            match jiff::tz::db().get(name.trim()) {
+                Ok(tz) => ctx.tz = Some(tz),
+                Err(e) => {
+                    ctx.tz = None;
+                    ctx.warnings.push(format!(
+                        "host.toml: time zone {name:?} cannot be loaded ({e}); every policy time window is taken to be in force"
+                    ));
+                }
+            }
+            ctx.timezone = Some(name);
+        }
         ctx
     }
 
@@ -249,6 +273,10 @@ impl HostContext {
             prompt_timeout: None,
             source: None,
             warnings: Vec::new(),
+            timezone: None,
+            tz: Some(jiff::tz::TimeZone::system()),
+            subject: crate::subject::Subject::unknown(),
+            now: None,
         }
     }
 

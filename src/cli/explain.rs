@@ -16,6 +16,16 @@ pub struct ExplainArgs {
     /// Read one command per line from standard input; print one JSON line each.
     #[arg(long, conflicts_with = "command")]
     pub stdin: bool,
+    /// Decide at this instant (RFC 3339, `2026-12-24T15:00:00+01:00`) instead of now: for time
+    /// windows and freezes.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Decide as this user (groups from this host's databases) instead of yourself.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Decide as a session from this SSH client address (`local`: not over SSH).
+    #[arg(long, value_name = "ADDR")]
+    pub ssh_from: Option<String>,
     /// The command line to explain (words are joined with spaces).
     #[arg(
         trailing_var_arg = true,
@@ -55,7 +65,36 @@ pub fn json(
 }
 
 pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
-    let (host, policy) = load(global);
+    let (mut host, policy) = load(global);
+    if let Some(t) = &args.now {
+        match t.parse::<jiff::Timestamp>() {
+            Ok(ts) => host.now = Some(ts),
+            Err(e) => {
+                eprintln!("prodguard: explain: --now {t}: {e} (write RFC 3339: 2026-12-24T15:00:00+01:00)");
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if let Some(u) = &args.user {
+        host.subject = crate::subject::Subject {
+            interactive: host.subject.interactive,
+            origin: host.subject.origin,
+            ..crate::subject::Subject::for_user(u)
+        };
+    }
+    if let Some(a) = &args.ssh_from {
+        host.subject.origin = if a == "local" {
+            crate::subject::Origin::Local
+        } else {
+            match crate::subject::parse_addr(a) {
+                Some(ip) => crate::subject::Origin::Ssh(ip),
+                None => {
+                    eprintln!("prodguard: explain: --ssh-from {a}: not an IP address or `local`");
+                    return EXIT_USAGE;
+                }
+            }
+        };
+    }
     for e in &policy.errors {
         eprint!("{e}");
     }

@@ -8,11 +8,12 @@ mod explain;
 mod gate;
 mod generate;
 mod init;
-mod intent;
 mod install;
+mod intent;
 mod journal;
 mod login;
 mod policy_cmd;
+pub mod replay;
 mod report;
 mod report_cmd;
 mod show;
@@ -197,7 +198,9 @@ pub fn main() -> ExitCode {
 
 /// Load what every decision needs: host context and policy.
 pub(crate) fn load(global: &Global) -> (crate::host::HostContext, crate::policy::PolicySet) {
-    let host = crate::host::HostContext::load(global.host_file.as_deref());
+    let mut host = crate::host::HostContext::load(global.host_file.as_deref());
+    host.subject = crate::subject::Subject::current();
+    host.now = Some(jiff::Timestamp::now());
     let policy = crate::policy::PolicySet::load(&crate::policy::LoadOptions {
         policy_dir: global.policy_dir.clone(),
         no_embedded: false,

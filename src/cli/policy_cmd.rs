@@ -1,14 +1,16 @@
-//! `prodguard policy lint|test|show`: for policy authors.
+//! `prodguard policy lint|test|show|replay|diff|coverage|fmt|schema`: for policy authors.
 
+use super::replay;
 use super::{Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
 use crate::host::HostContext;
 use crate::policy::{
-    lint_files, site_pack_files, LoadOptions, PolicySet, Rule, DEFAULT_POLICY_DIR,
+    lint_files, lint_rules, site_pack_files, LoadOptions, PolicySet, Rule, DEFAULT_POLICY_DIR,
 };
 use crate::shell::{analyze, Context};
 use clap::Subcommand;
+use std::io::Read as _;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
@@ -35,6 +37,74 @@ pub enum PolicyCommand {
         /// Only the rule with this id.
         id: Option<String>,
     },
+    /// Replay audit logs through the policy in --policy-dir (the proposal) and the one installed
+    /// (or --against): which commands would be newly denied, prompted or allowed.
+    Replay {
+        /// Audit log files (`-` for standard input).
+        #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+        audit: Vec<PathBuf>,
+        /// The current site pack directory [default: /etc/prodguard/policies.d].
+        #[arg(long, value_name = "DIR")]
+        against: Option<PathBuf>,
+        /// Print JSON (for CI).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay a history through two site pack directories and report what changes.
+    Diff {
+        /// The current site pack directory.
+        old: PathBuf,
+        /// The proposed site pack directory.
+        new: PathBuf,
+        #[command(flatten)]
+        history: HistoryArgs,
+        /// Print JSON (for CI).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Which rules matched anything in a history and which never did; rules without embedded
+    /// examples are errors.
+    Coverage {
+        #[command(flatten)]
+        history: HistoryArgs,
+        /// Print JSON (for CI).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rewrite pack files in the canonical layout (comments are kept).
+    Fmt {
+        /// Pack files [default: the site pack directory's].
+        files: Vec<PathBuf>,
+        /// Change nothing; exit 1 when a file is not in the canonical layout.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the JSON Schema (draft 2020-12) of a policy pack, for editors.
+    Schema,
+}
+
+/// Where a replayed history comes from.
+#[derive(Debug, clap::Args)]
+#[group(skip)]
+pub struct HistoryArgs {
+    /// A plain list of commands, one per line (`-` for standard input).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "audit",
+        required_unless_present = "audit"
+    )]
+    commands: Option<PathBuf>,
+    /// Audit log files: each command is replayed at its recorded time, by its recorded user.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    audit: Vec<PathBuf>,
+    /// For --commands: the instant to decide at (RFC 3339) [default: now].
+    #[arg(long, value_name = "RFC3339", requires = "commands")]
+    now: Option<String>,
+    /// For --commands: decide as this user (groups from this host's databases) [default: an
+    /// unknown user: scoped rules apply, exemptions do not].
+    #[arg(long, value_name = "NAME", requires = "commands")]
+    user: Option<String>,
 }
 
 pub fn run(global: &Global, cmd: &PolicyCommand) -> u8 {
@@ -42,6 +112,218 @@ pub fn run(global: &Global, cmd: &PolicyCommand) -> u8 {
         PolicyCommand::Lint { files } => lint(global, files),
         PolicyCommand::Test { rule, verbose } => test(global, rule.as_deref(), *verbose),
         PolicyCommand::Show { json, id } => show(global, *json, id.as_deref()),
+        PolicyCommand::Replay {
+            audit,
+            against,
+            json,
+        } => {
+            let old = against
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY_DIR));
+            let new = global
+                .policy_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY_DIR));
+            if old == new {
+                eprintln!("prodguard: policy replay: the proposal (--policy-dir) is the current policy; nothing can change");
+            }
+            let history = HistoryArgs {
+                commands: None,
+                audit: audit.clone(),
+                now: None,
+                user: None,
+            };
+            diff(global, &old, &new, &history, *json)
+        }
+        PolicyCommand::Diff {
+            old,
+            new,
+            history,
+            json,
+        } => diff(global, old, new, history, *json),
+        PolicyCommand::Coverage { history, json } => coverage(global, history, *json),
+        PolicyCommand::Fmt { files, check } => fmt(global, files, *check),
+        PolicyCommand::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::policy::schema::schema()).unwrap_or_default()
+            );
+            EXIT_OK
+        }
+    }
+}
+
+/// One stream over every history file, a newline between files.
+fn open_history(
+    args: &HistoryArgs,
+) -> Result<replay::Reader<std::io::BufReader<Box<dyn std::io::Read>>>, String> {
+    let (paths, source) = match &args.commands {
+        Some(p) => (vec![p.clone()], replay::Source::Commands),
+        None => (args.audit.clone(), replay::Source::Audit),
+    };
+    let mut stream: Box<dyn std::io::Read> = Box::new(std::io::empty());
+    for p in paths {
+        let r: Box<dyn std::io::Read> = if p.as_os_str() == "-" {
+            Box::new(std::io::stdin())
+        } else {
+            Box::new(std::fs::File::open(&p).map_err(|e| format!("{}: {e}", p.display()))?)
+        };
+        stream = Box::new(stream.chain(&b"\n"[..]).chain(r));
+    }
+    let mut reader = replay::Reader::new(std::io::BufReader::new(stream), source);
+    reader.now = Some(match &args.now {
+        Some(t) => t
+            .parse::<jiff::Timestamp>()
+            .map_err(|e| format!("--now {t}: {e} (write RFC 3339: 2026-12-24T15:00:00+01:00)"))?,
+        None => jiff::Timestamp::now(),
+    });
+    if let Some(u) = &args.user {
+        reader.subject = crate::subject::Subject::for_user(u);
+    }
+    Ok(reader)
+}
+
+fn load_dir(dir: &Path) -> Result<PolicySet, u8> {
+    let set = PolicySet::load(&LoadOptions {
+        policy_dir: Some(dir.to_path_buf()),
+        no_embedded: false,
+    });
+    if set.strict {
+        for e in &set.errors {
+            eprint!("{e}");
+        }
+        eprintln!(
+            "prodguard: the policy in {} does not load; fix it first (`prodguard policy lint`)",
+            dir.display()
+        );
+        return Err(EXIT_USAGE);
+    }
+    Ok(set)
+}
+
+fn diff(global: &Global, old: &Path, new: &Path, history: &HistoryArgs, json: bool) -> u8 {
+    let (old, new) = match (load_dir(old), load_dir(new)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (Err(c), _) | (_, Err(c)) => return c,
+    };
+    let mut reader = match open_history(history) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let host = HostContext::load(global.host_file.as_deref());
+    let mut report = replay::diff(&mut reader, &old, &new, &host);
+    report.skipped = reader.skipped;
+    let text = if json {
+        serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+    } else {
+        report.render()
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    EXIT_OK
+}
+
+fn coverage(global: &Global, history: &HistoryArgs, json: bool) -> u8 {
+    let policy = load(global);
+    if policy.strict {
+        for e in &policy.errors {
+            eprint!("{e}");
+        }
+        return EXIT_USAGE;
+    }
+    let mut reader = match open_history(history) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let host = HostContext::load(global.host_file.as_deref());
+    let mut cov = replay::coverage(&mut reader, &policy, &host);
+    cov.skipped = reader.skipped;
+    let mut out = String::new();
+    if json {
+        out = serde_json::to_string_pretty(&cov).unwrap_or_default() + "\n";
+    } else {
+        let matched = cov.rules.values().filter(|n| **n > 0).count();
+        out.push_str(&format!(
+            "{} commands replayed; {matched} of {} rules matched something\n",
+            cov.commands,
+            cov.rules.len()
+        ));
+        out.push_str("\nmatched\n");
+        for (id, n) in cov.rules.iter().filter(|(_, n)| **n > 0) {
+            out.push_str(&format!("  {n:>7}  {id}\n"));
+        }
+        out.push_str("\nnever matched\n");
+        for (id, _) in cov.rules.iter().filter(|(_, n)| **n == 0) {
+            out.push_str(&format!("           {id}\n"));
+        }
+        for id in &cov.untested {
+            out.push_str(&format!(
+                "error: {id}: has no embedded examples (tests.match / tests.ignore)\n"
+            ));
+        }
+    }
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    if cov.untested.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_REFUSED
+    }
+}
+
+fn fmt(global: &Global, files: &[PathBuf], check: bool) -> u8 {
+    let files = if files.is_empty() {
+        let dir = global
+            .policy_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY_DIR));
+        match site_pack_files(&dir) {
+            Ok(f) => f,
+            Err(d) => {
+                eprint!("{d}");
+                return EXIT_USAGE;
+            }
+        }
+    } else {
+        files.to_vec()
+    };
+    let mut unformatted = 0;
+    for f in &files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("prodguard: {}: {e}", f.display());
+                return EXIT_USAGE;
+            }
+        };
+        let formatted = match crate::policy::fmt::format(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("prodguard: {}: {e}", f.display());
+                return EXIT_USAGE;
+            }
+        };
+        if formatted == text {
+            continue;
+        }
+        unformatted += 1;
+        if check {
+            println!("{}: not in the canonical layout", f.display());
+        } else if let Err(e) = std::fs::write(f, formatted) {
+            eprintln!("prodguard: {}: {e}", f.display());
+            return EXIT_USAGE;
+        } else {
+            println!("formatted {}", f.display());
+        }
+    }
+    if check && unformatted > 0 {
+        EXIT_REFUSED
+    } else {
+        EXIT_OK
     }
 }
 
@@ -55,20 +337,51 @@ fn load(global: &Global) -> PolicySet {
 fn lint(global: &Global, files: &[PathBuf]) -> u8 {
     let mut diags = Vec::new();
     let mut checked = 0;
+    let (embedded, _) = PolicySet::embedded_only(true).all_rules();
+    let mut site: Vec<Rule> = Vec::new();
     if files.is_empty() {
-        let (rules, d) = PolicySet::embedded_only(true).all_rules();
-        checked += rules.len();
-        diags.extend(d);
+        checked += embedded.len();
+        diags.extend(PolicySet::embedded_only(true).all_rules().1);
         let dir = global
             .policy_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(DEFAULT_POLICY_DIR));
         match site_pack_files(&dir) {
-            Ok(f) => diags.extend(lint_files(&f)),
+            Ok(f) => {
+                diags.extend(lint_files(&f));
+                site = lint_rules(&f);
+            }
             Err(d) => diags.push(d),
         }
     } else {
         diags.extend(lint_files(files));
+        site = lint_rules(files);
+    }
+    // Warnings over every rule in force: the site's replace defaults of the same id.
+    let mut all: Vec<&Rule> = embedded
+        .iter()
+        .map(|r| r.as_ref())
+        .filter(|r| !site.iter().any(|s| s.id == r.id))
+        .collect();
+    all.extend(site.iter());
+    let warnings = crate::policy::lint_warnings(&all);
+    let site_ids: Vec<&str> = site.iter().map(|r| r.id.as_str()).collect();
+    // Given files: only their rules' warnings (the defaults are checked by the test suite).
+    let warnings: Vec<_> = warnings
+        .into_iter()
+        .filter(|w| {
+            files.is_empty()
+                || site_ids
+                    .iter()
+                    .any(|id| w.message.starts_with(&format!("rule `{id}`")))
+        })
+        .collect();
+    {
+        let stderr = std::io::stderr();
+        let mut err = stderr.lock();
+        for w in &warnings {
+            let _ = write!(err, "{w}");
+        }
     }
     let stderr = std::io::stderr();
     let mut err = stderr.lock();

@@ -19,6 +19,8 @@ pub struct Diagnostic {
     pub source_line: Option<String>,
     /// Width of the underlined span, in characters (at least 1).
     pub width: usize,
+    /// A warning: worth fixing, but the pack loads.
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -39,6 +41,7 @@ impl Diagnostic {
             help: None,
             source_line,
             width,
+            warning: false,
         }
     }
 
@@ -52,7 +55,14 @@ impl Diagnostic {
             help: None,
             source_line: None,
             width: 1,
+            warning: false,
         }
+    }
+
+    /// Make it a warning.
+    pub fn as_warning(mut self) -> Self {
+        self.warning = true;
+        self
     }
 
     /// Attach a hint.
@@ -73,7 +83,8 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "error: {}", self.headline())?;
+        let kind = if self.warning { "warning" } else { "error" };
+        writeln!(f, "{kind}: {}", self.headline())?;
         if let Some(src) = &self.source_line {
             let num = self.line.to_string();
             let pad = " ".repeat(num.len());

@@ -5,8 +5,9 @@ use super::blocks::split_blocks;
 use super::diag::{did_you_mean, unknown_and_expected, Diagnostic};
 use super::embedded;
 use super::matcher::Match;
-use super::raw::RawPack;
+use super::raw::{RawFreeze, RawPack};
 use super::rule::{compile, Rule, Validate};
+use super::when::{self, Freeze};
 use crate::host::HostContext;
 use crate::shell::Invocation;
 use sha2::{Digest, Sha256};
@@ -53,6 +54,8 @@ pub struct PolicySet {
     pub errors: Vec<Diagnostic>,
     /// The strict fallback is in force: every rule that matches asks at least for confirmation.
     pub strict: bool,
+    /// Dated change freezes the site packs define.
+    pub freezes: Vec<Freeze>,
 }
 
 impl std::fmt::Debug for PolicySet {
@@ -66,6 +69,7 @@ impl std::fmt::Debug for PolicySet {
 }
 
 /// The files of a pack directory that are packs, in load order. A missing directory is empty.
+#[allow(clippy::result_large_err)] // one per call, on an error path
 fn pack_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     match std::fs::read_dir(dir) {
         Ok(rd) => {
@@ -114,6 +118,76 @@ fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Option<Diagnostic
 pub(crate) struct ParsedPack {
     pub rules: Vec<Rule>,
     pub disable: Vec<String>,
+    pub freezes: Vec<Freeze>,
+}
+
+fn compile_freezes(
+    raw: &[RawFreeze],
+    file: &str,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Freeze> {
+    let mut out: Vec<Freeze> = Vec::new();
+    for f in raw {
+        let name = f.name.get_ref().trim();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            diags.push(Diagnostic::at(
+                file,
+                text,
+                f.name.span(),
+                "a freeze name must be a non-empty word such as `holidays`".into(),
+            ));
+            continue;
+        }
+        if out.iter().any(|o| o.name == name) {
+            diags.push(Diagnostic::at(
+                file,
+                text,
+                f.name.span(),
+                format!("duplicate freeze `{name}` in this pack"),
+            ));
+            continue;
+        }
+        match Freeze::new(name, f.from.get_ref(), f.to.get_ref(), f.reason.clone()) {
+            Ok(fr) => out.push(fr),
+            Err(e) => {
+                let span = if when::parse_bound(f.from.get_ref(), false).is_err() {
+                    f.from.span()
+                } else {
+                    f.to.span()
+                };
+                diags.push(Diagnostic::at(file, text, span, e));
+            }
+        }
+    }
+    out
+}
+
+/// Rules that name a freeze no loaded pack defines, as diagnostics.
+pub(crate) fn unknown_freezes<'a>(
+    rules: impl Iterator<Item = (&'a Rule, &'a str)>,
+    freezes: &[Freeze],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (rule, file) in rules {
+        let conds = std::iter::once(&rule.when.cond)
+            .chain(rule.escalate.iter().map(|e| &e.when.cond))
+            .chain(rule.exempt.iter().map(|e| &e.cond));
+        for c in conds {
+            for name in c.freeze_names() {
+                if !freezes.iter().any(|f| f.name == name) {
+                    out.push(Diagnostic::file(
+                        file,
+                        format!(
+                            "rule `{}` names freeze `{name}`, which no pack defines (`[[freeze]] name = \"{name}\"`)",
+                            rule.id
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Parse and validate one pack's text. Returns every error in the file, not just the first:
@@ -123,10 +197,12 @@ pub(crate) fn parse_pack(file: &str, pack: &str, text: &str) -> (ParsedPack, Vec
     let mut out = ParsedPack {
         rules: Vec::new(),
         disable: Vec::new(),
+        freezes: Vec::new(),
     };
     match toml::from_str::<RawPack>(text) {
         Ok(raw) => {
             out.disable = raw.disable.iter().map(|d| d.get_ref().clone()).collect();
+            out.freezes = compile_freezes(&raw.freeze, file, text, &mut diags);
             let mut seen: HashMap<String, ()> = HashMap::new();
             for r in raw.rule {
                 let span = r.id.span();
@@ -152,6 +228,8 @@ pub(crate) fn parse_pack(file: &str, pack: &str, text: &str) -> (ParsedPack, Vec
                 let pad = padded.len() - (range.end - range.start);
                 match toml::from_str::<RawPack>(&padded) {
                     Ok(raw) => {
+                        out.freezes
+                            .extend(compile_freezes(&raw.freeze, file, &padded, &mut diags));
                         for r in raw.rule {
                             if let Some(rule) =
                                 compile(r, pack, file, &padded, &mut diags, Validate::Now)
@@ -208,6 +286,8 @@ impl PolicySet {
         let mut external: Vec<Rule> = Vec::new();
         let mut disabled = HashSet::new();
         let mut sources = Vec::new();
+        let mut freezes: Vec<Freeze> = Vec::new();
+        let mut rule_files: HashMap<String, String> = HashMap::new();
         for path in files {
             let name = path.display().to_string();
             let bytes = match std::fs::metadata(&path).and_then(|m| {
@@ -232,6 +312,18 @@ impl PolicySet {
                 .to_string();
             let (parsed, diags) = parse_pack(&name, &pack, &text);
             errors.extend(diags);
+            for f in parsed.freezes {
+                if freezes.iter().any(|o| o.name == f.name) {
+                    errors.push(Diagnostic::file(
+                        &name,
+                        format!("freeze `{}` is defined by an earlier pack too", f.name),
+                    ));
+                }
+                freezes.push(f);
+            }
+            for r in &parsed.rules {
+                rule_files.insert(r.id.clone(), name.clone());
+            }
             for id in parsed.disable {
                 external.retain(|r| r.id != id);
                 disabled.insert(id);
@@ -246,10 +338,18 @@ impl PolicySet {
                 sha256: sha256_hex(&bytes),
             });
         }
+        errors.extend(unknown_freezes(
+            external.iter().map(|r| {
+                let file = rule_files.get(&r.id).map_or("site", String::as_str);
+                (r, file)
+            }),
+            &freezes,
+        ));
         if !errors.is_empty() {
             set.fail(errors);
             return set;
         }
+        set.freezes = freezes;
         set.overridden = external.iter().map(|r| r.id.clone()).collect();
         set.external = external.into_iter().map(Arc::new).collect();
         set.disabled = disabled;
@@ -281,6 +381,7 @@ impl PolicySet {
             digest: String::new(),
             errors: Vec::new(),
             strict: false,
+            freezes: Vec::new(),
         };
         set.digest = set.compute_digest();
         set
@@ -388,8 +489,8 @@ impl PolicySet {
     pub fn evaluate(&self, inv: &Invocation, index: usize, host: &HostContext) -> Vec<Match> {
         self.rules_for(&inv.program)
             .iter()
-            .filter(|r| r.applies_on(host))
-            .filter_map(|r| r.matches(inv, index, host))
+            .filter(|r| r.applies(host, &self.freezes))
+            .filter_map(|r| r.matches_in(inv, index, host, &self.freezes))
             .collect()
     }
 }
@@ -397,20 +498,46 @@ impl PolicySet {
 /// Lint pack files: every error of every file.
 pub fn lint_files(paths: &[PathBuf]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    let mut rules = Vec::new();
+    let mut freezes = Vec::new();
     for path in paths {
         let name = path.display().to_string();
         match std::fs::read_to_string(path) {
             Ok(text) => {
                 let pack = path.file_stem().and_then(|s| s.to_str()).unwrap_or("site");
-                out.extend(parse_pack(&name, pack, &text).1);
+                let (parsed, diags) = parse_pack(&name, pack, &text);
+                out.extend(diags);
+                freezes.extend(parsed.freezes);
+                rules.extend(parsed.rules.into_iter().map(|r| (r, name.clone())));
             }
             Err(e) => out.push(Diagnostic::file(&name, format!("cannot read: {e}"))),
+        }
+    }
+    out.extend(unknown_freezes(
+        rules.iter().map(|(r, f)| (r, f.as_str())),
+        &freezes,
+    ));
+    out
+}
+
+/// The rules of pack files that compile (for lint warnings).
+pub fn lint_rules(paths: &[PathBuf]) -> Vec<Rule> {
+    let mut out: Vec<Rule> = Vec::new();
+    for path in paths {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let name = path.display().to_string();
+            let pack = path.file_stem().and_then(|s| s.to_str()).unwrap_or("site");
+            for r in parse_pack(&name, pack, &text).0.rules {
+                out.retain(|o| o.id != r.id);
+                out.push(r);
+            }
         }
     }
     out
 }
 
 /// The files `policy lint` checks by default: the site pack directory.
+#[allow(clippy::result_large_err)] // one per call, on an error path
 pub fn site_pack_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     pack_files(dir)
 }

@@ -2,7 +2,8 @@
 
 use super::glob::name_matches;
 use super::require::PreconditionResult;
-use super::rule::{Action, ConfirmKind, LazyGlobs, Rule, Severity};
+use super::rule::{Action, ConfirmKind, LazyGlobs, Rule, Severity, When};
+use super::when::Freeze;
 use crate::host::HostContext;
 use crate::shell::{Invocation, Target};
 use serde::Serialize;
@@ -36,10 +37,11 @@ pub struct Match {
     pub raised_from: Option<Action>,
 }
 
-impl Rule {
-    /// Whether this rule applies on `host` at all (its `when`).
-    pub fn applies_on(&self, host: &HostContext) -> bool {
-        let w = &self.when;
+impl When {
+    /// Whether the host part (`env`, `role`, `host`) holds on `host`. Unknown environments and
+    /// roles hold: fail safe.
+    pub fn host_holds(&self, host: &HostContext) -> bool {
+        let w = self;
         let env_ok = w.env.is_empty()
             || w.env.iter().any(|e| name_matches(e, &host.environment))
             || (host.environment == "unknown"
@@ -57,8 +59,38 @@ impl Rule {
         env_ok && role_ok && host_ok
     }
 
-    /// The match, if this rule matches `inv` (the `when` is checked by the caller).
+    /// Whether this `when` may hold: nothing in it is known to be false.
+    pub fn may_hold(&self, host: &HostContext, freezes: &[Freeze]) -> bool {
+        self.host_holds(host) && self.cond.eval(host, freezes) != Some(false)
+    }
+}
+
+impl Rule {
+    /// Whether this rule applies on `host` at all (its `when`), with no change freezes in force.
+    pub fn applies_on(&self, host: &HostContext) -> bool {
+        self.applies(host, &[])
+    }
+
+    /// Whether this rule applies on `host`, for its subject and instant, with these freezes.
+    pub fn applies(&self, host: &HostContext, freezes: &[Freeze]) -> bool {
+        self.when.may_hold(host, freezes)
+    }
+
+    /// The match, if this rule matches `inv` (the `when` is checked by the caller), with no
+    /// change freezes in force.
     pub fn matches(&self, inv: &Invocation, index: usize, host: &HostContext) -> Option<Match> {
+        self.matches_in(inv, index, host, &[])
+    }
+
+    /// The match, if this rule matches `inv`; `escalate` and `exempt` are applied for the
+    /// host's subject and instant.
+    pub fn matches_in(
+        &self,
+        inv: &Invocation,
+        index: usize,
+        host: &HostContext,
+        freezes: &[Freeze],
+    ) -> Option<Match> {
         let m = &self.m;
         // Cheap refusals first: a glob set or a regex is compiled only for a command that has
         // what it would look at.
@@ -167,6 +199,41 @@ impl Rule {
         };
         let mut message = render(&self.message, inv, host, target.as_deref());
         message.push_str(note);
+        // An exemption names who, holds only on known facts, and says why; a freeze's
+        // escalation still applies on top of it.
+        let mut action = action;
+        if let Some(ex) = self
+            .exempt
+            .iter()
+            .find(|e| e.cond.eval(host, freezes) == Some(true))
+        {
+            if action > Action::Allow {
+                message.push_str(&format!(" (exempt: {}; {})", ex.cond.describe(), ex.reason));
+                action = Action::Allow;
+            }
+        }
+        for e in &self.escalate {
+            if e.when.may_hold(host, freezes) {
+                let raised = e.raise(action);
+                if raised > action {
+                    let cond = if e.when.cond.is_empty() {
+                        "escalated".to_string()
+                    } else {
+                        e.when.cond.describe()
+                    };
+                    message.push_str(&format!(
+                        " (raised from {} to {}: {cond}{})",
+                        action.as_str(),
+                        raised.as_str(),
+                        e.reason
+                            .as_deref()
+                            .map(|r| format!("; {r}"))
+                            .unwrap_or_default()
+                    ));
+                    action = raised;
+                }
+            }
+        }
         Some(Match {
             rule: self.id.clone(),
             severity: self.severity,

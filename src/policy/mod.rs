@@ -11,20 +11,27 @@
 mod blocks;
 mod diag;
 mod embedded;
+pub mod fmt;
 mod glob;
+mod lint;
 mod load;
 mod matcher;
 mod raw;
 mod require;
 mod rule;
+pub mod schema;
+pub mod when;
 
 pub use diag::{did_you_mean, Diagnostic};
+pub use glob::name_matches;
+pub use lint::warnings as lint_warnings;
 pub use load::{
-    lint_files, site_pack_files, LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR,
+    lint_files, lint_rules, site_pack_files, LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR,
 };
 pub use matcher::{named_hosts, Match};
 pub use require::{
     duration_spec, human_duration, human_size, parse_duration, parse_size, placeholders,
     PreconditionResult, Require, RequireKind, Unmet, FILE_PLACEHOLDER, REQUIRE_PLACEHOLDERS,
 };
-pub use rule::{Action, ConfirmKind, Rule, Severity, TestCase, When};
+pub use rule::{Action, ConfirmKind, Escalation, Exemption, Rule, Severity, TestCase, When};
+pub use when::{Conditions, Freeze};

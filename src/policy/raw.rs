@@ -14,7 +14,20 @@ pub(crate) struct RawPack {
     #[serde(default)]
     pub disable: Vec<Spanned<String>>,
     #[serde(default)]
+    pub freeze: Vec<RawFreeze>,
+    #[serde(default)]
     pub rule: Vec<RawRule>,
+}
+
+/// A dated change freeze: `[[freeze]] name = "holidays", from = "2026-12-20", to = "2027-01-04"`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawFreeze {
+    pub name: Spanned<String>,
+    pub from: Spanned<String>,
+    pub to: Spanned<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +54,10 @@ pub(crate) struct RawRule {
     pub when: RawWhen,
     #[serde(rename = "match")]
     pub matcher: Spanned<RawMatch>,
+    #[serde(default)]
+    pub escalate: Vec<RawEscalate>,
+    #[serde(default)]
+    pub exempt: Vec<Spanned<RawExempt>>,
     pub message: Spanned<String>,
     #[serde(default)]
     pub why: Option<String>,
@@ -65,6 +82,62 @@ pub(crate) struct RawWhen {
     pub role: Vec<String>,
     #[serde(default)]
     pub host: Vec<String>,
+    #[serde(default)]
+    pub user: Vec<NameOrId>,
+    #[serde(default)]
+    pub group: Vec<NameOrId>,
+    #[serde(default)]
+    pub tty: Option<bool>,
+    #[serde(default)]
+    pub ssh: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub time: Vec<Spanned<String>>,
+}
+
+/// A user or group: a name, or a numeric uid/gid.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum NameOrId {
+    Name(String),
+    Id(u32),
+}
+
+impl NameOrId {
+    pub fn text(&self) -> String {
+        match self {
+            NameOrId::Name(s) => s.clone(),
+            NameOrId::Id(n) => n.to_string(),
+        }
+    }
+}
+
+/// Raise the rule's action while a condition holds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawEscalate {
+    pub when: RawWhen,
+    /// Raise to at least this action; one step when absent.
+    #[serde(default)]
+    pub to: Option<Action>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Who the rule does not ask: every condition must be known to hold.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawExempt {
+    #[serde(default)]
+    pub user: Vec<NameOrId>,
+    #[serde(default)]
+    pub group: Vec<NameOrId>,
+    #[serde(default)]
+    pub tty: Option<bool>,
+    #[serde(default)]
+    pub ssh: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub time: Vec<Spanned<String>>,
+    pub reason: String,
 }
 
 #[derive(Debug, Default, Deserialize)]

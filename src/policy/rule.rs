@@ -2,8 +2,9 @@
 //! pack costs only what parsing it costs.
 
 use super::diag::{did_you_mean, Diagnostic};
-use super::raw::{RawMatch, RawRule};
+use super::raw::{NameOrId, RawMatch, RawRule, RawWhen};
 use super::require::{compile_requires, Require, Unmet};
+use super::when::{Conditions, IdPattern, NetPattern, TimeSpec};
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
@@ -24,6 +25,16 @@ pub enum Action {
 }
 
 impl Action {
+    /// One step more severe (deny stays deny).
+    pub fn step_up(self) -> Action {
+        match self {
+            Action::Allow => Action::Warn,
+            Action::Warn => Action::Confirm,
+            Action::Confirm => Action::Approve,
+            Action::Approve | Action::Deny => Action::Deny,
+        }
+    }
+
     /// The policy-file spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -93,6 +104,46 @@ pub struct When {
     pub env: Vec<String>,
     pub role: Vec<String>,
     pub host: Vec<String>,
+    /// Who, from where, at what time (`user`, `group`, `tty`, `ssh`, `time`).
+    #[serde(flatten)]
+    pub cond: Conditions,
+}
+
+impl When {
+    /// Whether nothing restricts it.
+    pub fn is_empty(&self) -> bool {
+        self.env.is_empty() && self.role.is_empty() && self.host.is_empty() && self.cond.is_empty()
+    }
+}
+
+/// `[[rule.escalate]]`: while `when` holds, the rule's action is raised one step (allow → warn →
+/// confirm → approve → deny), or to `to`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Escalation {
+    pub when: When,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Action>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Escalation {
+    /// The action `from` becomes.
+    pub fn raise(&self, from: Action) -> Action {
+        match self.to {
+            Some(to) => from.max(to),
+            None => from.step_up(),
+        }
+    }
+}
+
+/// `[[rule.exempt]]`: who this rule does not ask. Holds only when every condition is known to
+/// hold; names at least one user or group; carries a reason that is shown and recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Exemption {
+    #[serde(flatten)]
+    pub cond: Conditions,
+    pub reason: String,
 }
 
 /// One embedded example: a command and whether the rule must match it.
@@ -113,6 +164,12 @@ pub struct Rule {
     /// Number of approvers for `approve`.
     pub approvers: u32,
     pub when: When,
+    /// Raise the action while a condition holds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub escalate: Vec<Escalation>,
+    /// Who the rule does not ask.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exempt: Vec<Exemption>,
     pub message: String,
     pub why: Option<String>,
     pub instead: Option<String>,
@@ -265,6 +322,59 @@ pub(crate) fn compile(
         ));
     }
     check_placeholders(&raw.message, file, text, diags);
+    let id_span = raw.id.span();
+    let when = compile_when(&raw.when, file, text, id_span.clone(), diags);
+    let escalate: Vec<Escalation> = raw
+        .escalate
+        .iter()
+        .map(|e| {
+            let when = compile_when(&e.when, file, text, id_span.clone(), diags);
+            if when.is_empty() {
+                diags.push(Diagnostic::at(
+                    file,
+                    text,
+                    id_span.clone(),
+                    format!("rule `{id}` has an `escalate` with an empty `when`: it would always raise the action; change `action` instead"),
+                ));
+            }
+            Escalation {
+                when,
+                to: e.to,
+                reason: e.reason.clone(),
+            }
+        })
+        .collect();
+    let exempt: Vec<Exemption> = raw
+        .exempt
+        .iter()
+        .map(|e| {
+            let span = e.span();
+            let e = e.get_ref();
+            let cond = compile_conditions(
+                &e.user, &e.group, e.tty, &e.ssh, &e.time, file, text, span.clone(), diags,
+            );
+            if !cond.user.iter().chain(&cond.group).any(|p| !p.negated) {
+                diags.push(Diagnostic::at(
+                    file,
+                    text,
+                    span.clone(),
+                    format!("rule `{id}`: an `exempt` must name the users or groups it exempts (`user = [\"deploy-bot\"]`); an exemption for everyone but some is a hole"),
+                ));
+            }
+            if e.reason.trim().is_empty() {
+                diags.push(Diagnostic::at(
+                    file,
+                    text,
+                    span,
+                    format!("rule `{id}`: an `exempt` needs a `reason`; it is shown and recorded"),
+                ));
+            }
+            Exemption {
+                cond,
+                reason: e.reason.trim().to_string(),
+            }
+        })
+        .collect();
     if raw.confirm.is_some() && raw.action != Action::Confirm {
         diags.push(Diagnostic::at(
             file,
@@ -314,11 +424,9 @@ pub(crate) fn compile(
             _ => None,
         },
         approvers: raw.approvers.unwrap_or(1).max(1),
-        when: When {
-            env: lower(raw.when.env),
-            role: raw.when.role,
-            host: raw.when.host,
-        },
+        when,
+        escalate,
+        exempt,
         message: raw.message.into_inner(),
         why: raw.why,
         instead: raw.instead,
@@ -330,8 +438,80 @@ pub(crate) fn compile(
     })
 }
 
-fn lower(v: Vec<String>) -> Vec<String> {
-    v.into_iter().map(|s| s.to_ascii_lowercase()).collect()
+fn compile_when(
+    raw: &RawWhen,
+    file: &str,
+    text: &str,
+    span: std::ops::Range<usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> When {
+    When {
+        env: raw.env.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        role: raw.role.clone(),
+        host: raw.host.clone(),
+        cond: compile_conditions(
+            &raw.user, &raw.group, raw.tty, &raw.ssh, &raw.time, file, text, span, diags,
+        ),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compile_conditions(
+    user: &[NameOrId],
+    group: &[NameOrId],
+    tty: Option<bool>,
+    ssh: &[toml::Spanned<String>],
+    time: &[toml::Spanned<String>],
+    file: &str,
+    text: &str,
+    span: std::ops::Range<usize>,
+    diags: &mut Vec<Diagnostic>,
+) -> Conditions {
+    let mut ids = |list: &[NameOrId], what: &str| -> Vec<IdPattern> {
+        list.iter()
+            .filter_map(|n| match IdPattern::parse(&n.text()) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    diags.push(Diagnostic::at(
+                        file,
+                        text,
+                        span.clone(),
+                        format!("`{what}`: {e}"),
+                    ));
+                    None
+                }
+            })
+            .collect()
+    };
+    let user = ids(user, "user");
+    let group = ids(group, "group");
+    let ssh = ssh
+        .iter()
+        .filter_map(|s| match NetPattern::parse(s.get_ref()) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                diags.push(Diagnostic::at(file, text, s.span(), format!("`ssh`: {e}")));
+                None
+            }
+        })
+        .collect();
+    let time = time
+        .iter()
+        .filter_map(|s| match TimeSpec::parse(s.get_ref()) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                diags.push(Diagnostic::at(file, text, s.span(), format!("`time`: {e}")));
+                None
+            }
+        })
+        .collect();
+    Conditions {
+        user,
+        group,
+        tty,
+        ssh,
+        time,
+    }
 }
 
 impl Matcher {

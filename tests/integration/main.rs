@@ -3,4 +3,5 @@
 mod util;
 
 mod check_audit;
+mod policy_authors;
 mod policy_cli;
