@@ -54,19 +54,27 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l json -d 'P
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l hook -d 'Called from the interactive shell integration (recorded as such)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l no-ask -d 'Never ask: refuse anything that needs a human (for scripts and CI)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l now -d 'Decide at this instant (RFC 3339, `2026-12-24T15:00:00+01:00`) instead of now: for time windows and freezes' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l user -d 'Decide as this user (groups from this host\'s databases) instead of yourself' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l ssh-from -d 'Decide as a session from this SSH client address (`local`: not over SSH)' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l json -d 'Print JSON (one object per command)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l stdin -d 'Read one command per line from standard input; print one JSON line each'
 complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -s h -l help -d 'Print help'
-complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -s h -l help -d 'Print help'
-complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -f -a "lint" -d 'Check pack files and report every error as file:line:col (default: the embedded packs and the site pack directory)'
-complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -f -a "test" -d 'Run every rule\'s embedded examples (`tests.match`, `tests.ignore`)'
-complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show" -f -a "show" -d 'List the rules in force'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -f -a "lint" -d 'Check pack files and report every error as file:line:col (default: the embedded packs and the site pack directory)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -f -a "test" -d 'Run every rule\'s embedded examples (`tests.match`, `tests.ignore`)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -f -a "show" -d 'List the rules in force'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -f -a "replay" -d 'Replay audit logs through the policy in --policy-dir (the proposal) and the one installed (or --against): which commands would be newly denied, prompted or allowed'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -f -a "diff" -d 'Replay a history through two site pack directories and report what changes'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -f -a "coverage" -d 'Which rules matched anything in a history and which never did; rules without embedded examples are errors'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -f -a "fmt" -d 'Rewrite pack files in the canonical layout (comments are kept)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and not __fish_seen_subcommand_from lint test show replay diff coverage fmt schema" -f -a "schema" -d 'Print the JSON Schema (draft 2020-12) of a policy pack, for editors'
 complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from lint" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from lint" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from lint" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
@@ -82,6 +90,40 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_s
 complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from show" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
 complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from replay" -l audit -d 'Audit log files (`-` for standard input)' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from replay" -l against -d 'The current site pack directory [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from replay" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from replay" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from replay" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from replay" -l json -d 'Print JSON (for CI)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from replay" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from diff" -l commands -d 'A plain list of commands, one per line (`-` for standard input)' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from diff" -l audit -d 'Audit log files: each command is replayed at its recorded time, by its recorded user' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from diff" -l now -d 'For --commands: the instant to decide at (RFC 3339) [default: now]' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from diff" -l user -d 'For --commands: decide as this user (groups from this host\'s databases) [default: an unknown user: scoped rules apply, exemptions do not]' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from diff" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from diff" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from diff" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from diff" -l json -d 'Print JSON (for CI)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from coverage" -l commands -d 'A plain list of commands, one per line (`-` for standard input)' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from coverage" -l audit -d 'Audit log files: each command is replayed at its recorded time, by its recorded user' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from coverage" -l now -d 'For --commands: the instant to decide at (RFC 3339) [default: now]' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from coverage" -l user -d 'For --commands: decide as this user (groups from this host\'s databases) [default: an unknown user: scoped rules apply, exemptions do not]' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from coverage" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from coverage" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from coverage" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from coverage" -l json -d 'Print JSON (for CI)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from coverage" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from fmt" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from fmt" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from fmt" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from fmt" -l check -d 'Change nothing; exit 1 when a file is not in the canonical layout'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from fmt" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from schema" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from schema" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from schema" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand policy; and __fish_seen_subcommand_from schema" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand demo" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand demo" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand demo" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
