@@ -32,8 +32,8 @@ pub struct RequestArgs {
     /// With --signature: the request it is for [default: whichever of yours it verifies for].
     #[arg(long, value_name = "ID", requires = "signature")]
     pub id: Option<String>,
-    /// The command: one word is taken as a whole command line; several (after `--`) as the
-    /// program and its arguments, exactly as `prodguard -- PROGRAM ARGS…` will run them.
+    /// The command: one word is a whole command line; several (after `--`) are
+    /// the program and its arguments, as `prodguard -- PROGRAM ARGS` runs them.
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,

@@ -102,6 +102,25 @@ pub fn schema() -> Value {
                     }
                 }
             },
+            "require": {
+                "type": "array",
+                "description": "Preconditions checked before the question: a fresh backup, a probe command, a flag file.",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["kind"],
+                    "properties": {
+                        "kind": { "enum": ["backup", "command", "file"] },
+                        "path": { "type": "string", "description": "backup: an absolute glob; file: an absolute path." },
+                        "max_age": { "type": "string", "description": "backup: e.g. `24h`, `1h30m`." },
+                        "min_size": { "type": "string", "description": "backup: e.g. `1MB`, `512KiB`." },
+                        "argv": { "type": "array", "items": { "type": "string" }, "minItems": 1, "description": "command: run without a shell; `{file}` is the newest backup." },
+                        "timeout": { "type": "string", "description": "At most 5m; default 10s." },
+                        "exists": { "type": "boolean", "description": "file: whether the file must exist (default true)." }
+                    }
+                }
+            },
+            "unmet": { "enum": ["raise", "deny"], "description": "What an unmet precondition does: raise the action one step (default) or deny." },
             "message": { "type": "string" },
             "why": { "type": "string" },
             "instead": { "type": "string" },
@@ -199,6 +218,10 @@ mod tests {
                 &rule["escalate"]["items"],
             ),
             ("[[rule]]\nexempt = [{ zzz = 1 }]", &rule["exempt"]["items"]),
+            (
+                "[[rule]]\nrequire = [{ zzz = 1 }]",
+                &rule["require"]["items"],
+            ),
         ] {
             assert_eq!(serde_fields(doc), schema_fields(node), "{doc}");
         }
