@@ -937,6 +937,68 @@ static FIND: Spec = Spec {
     single_dash_long: true,
 };
 
+/// vault (and OpenBao): Go-style flags, one dash, before or after the subcommand.
+static VAULT: Spec = Spec {
+    short: &[],
+    long: &[
+        ("namespace", "namespace", Req),
+        ("ns", "namespace", Req),
+        ("address", "address", Req),
+        ("ca-cert", "ca-cert", Req),
+        ("ca-path", "ca-path", Req),
+        ("client-cert", "client-cert", Req),
+        ("client-key", "client-key", Req),
+        ("format", "format", Req),
+        ("field", "field", Req),
+        ("mount", "mount", Req),
+        ("versions", "versions", Req),
+        ("wrap-ttl", "wrap-ttl", Req),
+        ("policy", "policy", Req),
+        ("ttl", "ttl", Req),
+        ("method", "method", Req),
+        ("path", "path", Req),
+        ("mode", "mode", Req),
+    ],
+    single_dash_long: true,
+};
+static RABBITMQCTL: Spec = spec(
+    &[
+        ('n', "node", Req),
+        ('p', "vhost", Req),
+        ('t', "timeout", Req),
+        ('q', "quiet", No),
+        ('s', "silent", No),
+        ('l', "longnames", No),
+    ],
+    &[
+        ("node", "node", Req),
+        ("vhost", "vhost", Req),
+        ("timeout", "timeout", Req),
+    ],
+);
+static RESTIC: Spec = spec(
+    &[
+        ('o', "option", Req),
+        ('r', "repo", Req),
+        ('p', "password-file", Req),
+        ('n', "dry-run", No),
+        ('v', "verbose", No),
+        ('q', "quiet", No),
+    ],
+    &[
+        ("option", "option", Req),
+        ("repo", "repo", Req),
+        ("repository-file", "repository-file", Req),
+        ("password-file", "password-file", Req),
+        ("password-command", "password-command", Req),
+        ("cache-dir", "cache-dir", Req),
+        ("key-hint", "key-hint", Req),
+        ("tag", "tag", Req),
+        ("host", "host", Req),
+        ("path", "path", Req),
+    ],
+);
+
 /// The table for `program` (a basename).
 pub(crate) fn spec_for(program: &str) -> &'static Spec {
     match program {
@@ -977,6 +1039,9 @@ pub(crate) fn spec_for(program: &str) -> &'static Spec {
         "wipefs" => &WIPEFS,
         "fdisk" | "gdisk" | "cfdisk" | "cgdisk" => &FDISK,
         "sfdisk" => &SFDISK,
+        "vault" | "bao" => &VAULT,
+        "rabbitmqctl" => &RABBITMQCTL,
+        "restic" => &RESTIC,
         "sgdisk" => &SGDISK,
         "docker-compose" | "podman-compose" => &COMPOSE,
         "find" => &FIND,

@@ -449,3 +449,17 @@ fn compose_file_option_takes_a_value() {
     let a = an("docker rm -f web");
     assert!(one(&a, "docker").flags.contains("force"));
 }
+
+#[test]
+fn global_options_of_ops_clis_take_values() {
+    let a = an("vault -namespace=admin secrets disable kv/");
+    assert_eq!(one(&a, "vault").operands, ["secrets", "disable", "kv/"]);
+    let a = an("vault --namespace admin lease revoke -prefix aws/");
+    let v = one(&a, "vault");
+    assert_eq!(v.operands, ["lease", "revoke", "aws/"]);
+    assert!(v.flags.contains("prefix"));
+    let a = an("rabbitmqctl -n rabbit@mq2 stop_app");
+    assert_eq!(one(&a, "rabbitmqctl").operands, ["stop_app"]);
+    let a = an("restic -o s3.bucket-lookup=dns -r s3:host/b forget latest");
+    assert_eq!(one(&a, "restic").operands, ["forget", "latest"]);
+}
