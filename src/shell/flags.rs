@@ -693,23 +693,209 @@ static WIPEFS: Spec = spec(
     ],
     &[("offset", "offset", Req), ("types", "types", Req)],
 );
+/// fdisk, gdisk, cfdisk, cgdisk: interactive editors; only listing and a few settings are options.
 static FDISK: Spec = spec(
     &[
         ('b', "sector-size", Req),
+        ('c', "compatibility", Opt),
+        ('C', "cylinders", Req),
+        ('H', "heads", Req),
+        ('S', "sectors", Req),
+        ('L', "color", Opt),
+        ('l', "list", No),
+        ('x', "list-details", No),
+        ('o', "output", Req),
+        ('s', "getsz", No),
         ('t', "type", Req),
+        ('u', "units", Opt),
         ('w', "wipe", Req),
         ('W', "wipe-partitions", Req),
-        ('N', "partno", Req),
-        ('X', "label", Req),
-        ('d', "delete", No),
-        ('f', "force", No),
-        ('l', "list", No),
-        ('Z', "zap-all", No),
-        ('z', "zap", No),
-        ('n', "new", Req),
-        ('c', "change-name", Req),
+        ('z', "zero", No),
+        ('r', "read-only", No),
     ],
-    &[("wipe", "wipe", Req), ("label", "label", Req)],
+    &[
+        ("sector-size", "sector-size", Req),
+        ("output", "output", Req),
+        ("type", "type", Req),
+        ("wipe", "wipe", Req),
+        ("wipe-partitions", "wipe-partitions", Req),
+    ],
+);
+/// sfdisk: `-d` is `--dump` (a read), `-N` selects a partition; `--delete` has no short form.
+static SFDISK: Spec = spec(
+    &[
+        ('A', "activate", No),
+        ('d', "dump", No),
+        ('g', "show-geometry", No),
+        ('J', "json", No),
+        ('l', "list", No),
+        ('F', "list-free", No),
+        ('r', "reorder", No),
+        ('s', "show-size", No),
+        ('T', "list-types", No),
+        ('V', "verify", No),
+        ('N', "partno", Req),
+        ('a', "append", No),
+        ('b', "backup", No),
+        ('f', "force", No),
+        ('n', "no-act", No),
+        ('O', "backup-file", Req),
+        ('o', "output", Req),
+        ('q', "quiet", No),
+        ('w', "wipe", Req),
+        ('W', "wipe-partitions", Req),
+        ('X', "label", Req),
+        ('Y', "label-nested", Req),
+        ('u', "unit", Req),
+    ],
+    &[
+        ("partno", "partno", Req),
+        ("backup-file", "backup-file", Req),
+        ("output", "output", Req),
+        ("wipe", "wipe", Req),
+        ("wipe-partitions", "wipe-partitions", Req),
+        ("label", "label", Req),
+        ("label-nested", "label-nested", Req),
+        ("unit", "unit", Req),
+        ("color", "color", Opt),
+        ("lock", "lock", Opt),
+    ],
+);
+/// sgdisk (GPT fdisk, scriptable): `-l` is `--load-backup=FILE`, `-N` is `--largest-new=NUM`,
+/// `-d`/`-n`/`-t`/`-c` take the partition they change.
+static SGDISK: Spec = spec(
+    &[
+        ('a', "set-alignment", Req),
+        ('A', "attributes", Req),
+        ('b', "backup", Req),
+        ('c', "change-name", Req),
+        ('C', "recompute-chs", No),
+        ('d', "delete", Req),
+        ('D', "display-alignment", No),
+        ('e', "move-second-header", No),
+        ('E', "end-of-largest", No),
+        ('f', "first-in-largest", No),
+        ('F', "first-aligned-in-largest", No),
+        ('g', "mbrtogpt", No),
+        ('G', "randomize-guids", No),
+        ('h', "hybrid", Req),
+        ('i', "info", Req),
+        ('j', "adjust-main-table", Req),
+        ('l', "load-backup", Req),
+        ('L', "list-types", No),
+        ('m', "gpttombr", Req),
+        ('n', "new", Req),
+        ('N', "largest-new", Req),
+        ('o', "clear", No),
+        ('O', "print-mbr", No),
+        ('p', "print", No),
+        ('P', "pretend", No),
+        ('r', "transpose", Req),
+        ('R', "replicate", Req),
+        ('s', "sort", No),
+        ('t', "typecode", Req),
+        ('u', "partition-guid", Req),
+        ('U', "disk-guid", Req),
+        ('v', "verify", No),
+        ('V', "version", No),
+        ('z', "zap", No),
+        ('Z', "zap-all", No),
+    ],
+    &[
+        ("set-alignment", "set-alignment", Req),
+        ("attributes", "attributes", Req),
+        ("backup", "backup", Req),
+        ("change-name", "change-name", Req),
+        ("delete", "delete", Req),
+        ("hybrid", "hybrid", Req),
+        ("info", "info", Req),
+        ("adjust-main-table", "adjust-main-table", Req),
+        ("load-backup", "load-backup", Req),
+        ("gpttombr", "gpttombr", Req),
+        ("new", "new", Req),
+        ("largest-new", "largest-new", Req),
+        ("transpose", "transpose", Req),
+        ("replicate", "replicate", Req),
+        ("typecode", "typecode", Req),
+        ("partition-guid", "partition-guid", Req),
+        ("disk-guid", "disk-guid", Req),
+    ],
+);
+/// pg_restore and pg_dump: `-c` is `--clean` (no value), unlike psql's `-c COMMAND`.
+static PG_RESTORE: Spec = spec(
+    &[
+        ('h', "host", Req),
+        ('p', "port", Req),
+        ('U', "username", Req),
+        ('d', "dbname", Req),
+        ('f', "file", Req),
+        ('F', "format", Req),
+        ('c', "clean", No),
+        ('C', "create", No),
+        ('a', "data-only", No),
+        ('s', "schema-only", No),
+        ('l', "list", No),
+        ('L', "use-list", Req),
+        ('n', "schema", Req),
+        ('N', "exclude-schema", Req),
+        ('t', "table", Req),
+        ('T', "exclude-table", Req),
+        ('I', "index", Req),
+        ('P', "function", Req),
+        ('j', "jobs", Req),
+        ('S', "superuser", Req),
+        ('E', "encoding", Req),
+        ('Z', "compress", Req),
+        ('e', "exit-on-error", No),
+        ('1', "single-transaction", No),
+        ('O', "no-owner", No),
+        ('x', "no-privileges", No),
+        ('v', "verbose", No),
+        ('w', "no-password", No),
+        ('W', "password", No),
+    ],
+    &[
+        ("host", "host", Req),
+        ("port", "port", Req),
+        ("username", "username", Req),
+        ("dbname", "dbname", Req),
+        ("file", "file", Req),
+        ("format", "format", Req),
+        ("use-list", "use-list", Req),
+        ("schema", "schema", Req),
+        ("table", "table", Req),
+        ("jobs", "jobs", Req),
+    ],
+);
+/// docker/podman compose and docker-compose: `-f FILE`, `-p PROJECT` before the subcommand;
+/// `down -v`, `rm -s -v`, `stop -t SECONDS` after it.
+static COMPOSE: Spec = spec(
+    &[
+        ('f', "file", Req),
+        ('p', "project-name", Req),
+        ('v', "volumes", No),
+        ('t', "timeout", Req),
+        ('s', "stop", No),
+        ('d', "detach", No),
+        ('e', "env", Req),
+        ('u', "user", Req),
+        ('w', "workdir", Req),
+    ],
+    &[
+        ("file", "file", Req),
+        ("project-name", "project-name", Req),
+        ("project-directory", "project-directory", Req),
+        ("env-file", "env-file", Req),
+        ("profile", "profile", Req),
+        ("ansi", "ansi", Req),
+        ("progress", "progress", Req),
+        ("parallel", "parallel", Req),
+        ("timeout", "timeout", Req),
+        ("rmi", "rmi", Req),
+        ("context", "context", Req),
+        ("host", "host", Req),
+        ("scale", "scale", Req),
+    ],
 );
 static FIND: Spec = Spec {
     short: &[],
@@ -751,6 +937,68 @@ static FIND: Spec = Spec {
     single_dash_long: true,
 };
 
+/// vault (and OpenBao): Go-style flags, one dash, before or after the subcommand.
+static VAULT: Spec = Spec {
+    short: &[],
+    long: &[
+        ("namespace", "namespace", Req),
+        ("ns", "namespace", Req),
+        ("address", "address", Req),
+        ("ca-cert", "ca-cert", Req),
+        ("ca-path", "ca-path", Req),
+        ("client-cert", "client-cert", Req),
+        ("client-key", "client-key", Req),
+        ("format", "format", Req),
+        ("field", "field", Req),
+        ("mount", "mount", Req),
+        ("versions", "versions", Req),
+        ("wrap-ttl", "wrap-ttl", Req),
+        ("policy", "policy", Req),
+        ("ttl", "ttl", Req),
+        ("method", "method", Req),
+        ("path", "path", Req),
+        ("mode", "mode", Req),
+    ],
+    single_dash_long: true,
+};
+static RABBITMQCTL: Spec = spec(
+    &[
+        ('n', "node", Req),
+        ('p', "vhost", Req),
+        ('t', "timeout", Req),
+        ('q', "quiet", No),
+        ('s', "silent", No),
+        ('l', "longnames", No),
+    ],
+    &[
+        ("node", "node", Req),
+        ("vhost", "vhost", Req),
+        ("timeout", "timeout", Req),
+    ],
+);
+static RESTIC: Spec = spec(
+    &[
+        ('o', "option", Req),
+        ('r', "repo", Req),
+        ('p', "password-file", Req),
+        ('n', "dry-run", No),
+        ('v', "verbose", No),
+        ('q', "quiet", No),
+    ],
+    &[
+        ("option", "option", Req),
+        ("repo", "repo", Req),
+        ("repository-file", "repository-file", Req),
+        ("password-file", "password-file", Req),
+        ("password-command", "password-command", Req),
+        ("cache-dir", "cache-dir", Req),
+        ("key-hint", "key-hint", Req),
+        ("tag", "tag", Req),
+        ("host", "host", Req),
+        ("path", "path", Req),
+    ],
+);
+
 /// The table for `program` (a basename).
 pub(crate) fn spec_for(program: &str) -> &'static Spec {
     match program {
@@ -762,14 +1010,15 @@ pub(crate) fn spec_for(program: &str) -> &'static Spec {
         "truncate" => &TRUNCATE,
         "kubectl" | "oc" => &KUBECTL,
         "helm" => &HELM,
-        "terraform" | "tofu" => &TERRAFORM,
+        "terraform" | "tofu" | "terragrunt" => &TERRAFORM,
         "docker" | "podman" => &DOCKER,
         "git" => &GIT,
         "systemctl" => &SYSTEMCTL,
         "aws" => &AWS,
         "gcloud" => &GCLOUD,
         "az" => &AZ,
-        "psql" | "pg_dump" | "pg_restore" | "dropdb" | "createdb" => &PSQL,
+        "psql" | "dropdb" | "createdb" => &PSQL,
+        "pg_restore" | "pg_dump" => &PG_RESTORE,
         "mysql" | "mariadb" | "mysqldump" | "mysqladmin" => &MYSQL,
         "redis-cli" | "valkey-cli" => &REDIS,
         "mongosh" | "mongo" => &MONGO,
@@ -788,7 +1037,13 @@ pub(crate) fn spec_for(program: &str) -> &'static Spec {
         "install" => &INSTALL,
         "tee" => &TEE,
         "wipefs" => &WIPEFS,
-        "fdisk" | "sfdisk" | "sgdisk" | "gdisk" | "cfdisk" => &FDISK,
+        "fdisk" | "gdisk" | "cfdisk" | "cgdisk" => &FDISK,
+        "sfdisk" => &SFDISK,
+        "vault" | "bao" => &VAULT,
+        "rabbitmqctl" => &RABBITMQCTL,
+        "restic" => &RESTIC,
+        "sgdisk" => &SGDISK,
+        "docker-compose" | "podman-compose" => &COMPOSE,
         "find" => &FIND,
         p if p.starts_with("mkfs") || p.starts_with("mke2fs") => &MKFS,
         _ => &GENERIC,
@@ -807,7 +1062,9 @@ pub(crate) struct Parsed {
 
 /// Parses `args` (after the program name) with the table of `program`.
 pub(crate) fn parse(program: &str, args: &[String]) -> Parsed {
-    let spec = spec_for(program);
+    let mut spec = spec_for(program);
+    // `docker compose …` has the options of docker-compose (`-f FILE`, `-p NAME`), not docker's.
+    let compose_host = matches!(program, "docker" | "podman" | "nerdctl");
     let mut p = Parsed::default();
     let signal_word = matches!(program, "kill" | "pkill" | "killall");
     let mut i = 0;
@@ -821,6 +1078,9 @@ pub(crate) fn parse(program: &str, args: &[String]) -> Parsed {
         let a = &args[i];
         i += 1;
         if only_operands || a == "-" || !(a.starts_with('-') || tar_cluster && i == 1) {
+            if compose_host && p.operands.is_empty() && a == "compose" {
+                spec = &COMPOSE;
+            }
             p.operands.push(a.clone());
             p.operand_idx.push(i - 1);
             continue;

@@ -36,6 +36,11 @@ pub(crate) fn resolve(path: &str, cwd: Option<&str>) -> Option<String> {
 
 /// The target a word names: a resolved path when statically known, else its source text.
 pub(crate) fn target(w: &Word, cwd: Option<&str>) -> Target {
+    // `tee >(cmd)`: a process substitution expands to a pipe, `/dev/fd/N`; the command inside is
+    // judged on its own.
+    if (w.raw.starts_with("<(") || w.raw.starts_with(">(")) && w.raw.ends_with(')') {
+        return Target::Path("/dev/fd/63".to_owned());
+    }
     if !w.known || w.value.is_empty() {
         return Target::Unknown(w.raw.clone());
     }

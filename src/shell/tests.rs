@@ -393,3 +393,109 @@ fn database_clients_get_options() {
         .contains(&("command".to_owned(), "DROP DATABASE x".to_owned())));
     assert!(p.options.contains(&("dbname".to_owned(), "app".to_owned())));
 }
+
+#[test]
+fn fd_held_in_a_variable_is_a_duplication_not_a_file() {
+    for text in [
+        "echo x >&\"${fd[1]}\"",
+        "echo \"1/3\" >&\"${BC[1]}\"",
+        "echo x >&$fd",
+        "echo x 1>&${out}",
+    ] {
+        let a = an(text);
+        assert!(one(&a, "echo").redirects.is_empty(), "{text}: {a:#?}");
+    }
+    // A word with more than the variable is a file name.
+    let a = an("echo x >&\"$dir/log\"");
+    assert_eq!(one(&a, "echo").redirects.len(), 1);
+    let a = an("echo x >&/etc/passwd");
+    assert_eq!(one(&a, "echo").redirects[0].target, path("/etc/passwd"));
+}
+
+#[test]
+fn process_substitution_operand_is_a_pipe() {
+    let a = an("echo example | tee >(xargs mkdir) >(wc -c)");
+    assert_eq!(
+        one(&a, "tee").targets,
+        [path("/dev/fd/63"), path("/dev/fd/63")]
+    );
+    assert!(a.invocations.iter().any(|i| i.program == "mkdir"));
+}
+
+#[test]
+fn partition_tool_options_follow_each_program() {
+    // sfdisk -d is --dump (a read), not a delete.
+    let a = an("sudo sfdisk -d /dev/sda");
+    assert_eq!(flags(one(&a, "sfdisk")), ["dump"]);
+    let a = an("sfdisk -N 2 --part-type /dev/sdb 83");
+    assert!(one(&a, "sfdisk").flags.contains("partno"));
+    assert_eq!(one(&a, "sfdisk").operands, ["/dev/sdb", "83"]);
+    // sgdisk -l FILE is --load-backup (a write); -N NUM is --largest-new.
+    let a = an("sgdisk -l /root/table.gpt /dev/sdb");
+    assert_eq!(flags(one(&a, "sgdisk")), ["load-backup"]);
+    assert_eq!(one(&a, "sgdisk").operands, ["/dev/sdb"]);
+    let a = an("sgdisk -N 1 /dev/sdc");
+    assert_eq!(flags(one(&a, "sgdisk")), ["largest-new"]);
+    assert_eq!(one(&a, "sgdisk").targets, [path("/dev/sdc")]);
+    let a = an("fdisk -l /dev/sda");
+    assert_eq!(flags(one(&a, "fdisk")), ["list"]);
+}
+
+#[test]
+fn pg_restore_clean_takes_no_value() {
+    let a = an("pg_restore -c -d shop dump.custom");
+    let p = one(&a, "pg_restore");
+    assert!(p.flags.contains("clean"));
+    assert!(p
+        .options
+        .contains(&("dbname".to_owned(), "shop".to_owned())));
+    assert_eq!(p.operands, ["dump.custom"]);
+}
+
+#[test]
+fn terragrunt_long_options_take_one_dash() {
+    let a = an("terragrunt destroy -auto-approve -target=module.db");
+    let t = one(&a, "terragrunt");
+    assert!(t.flags.contains("auto-approve"));
+    assert_eq!(t.operands, ["destroy"]);
+}
+
+#[test]
+fn compose_file_option_takes_a_value() {
+    for text in [
+        "docker compose -f deploy/compose.yml down",
+        "docker-compose -f deploy/compose.yml -p shop down",
+        "podman compose --file deploy/compose.yml down",
+    ] {
+        let a = an(text);
+        let inv = &a.invocations[0];
+        assert!(inv.flags.contains("file"), "{text}");
+        assert!(!inv.flags.contains("force"), "{text}");
+        assert_eq!(
+            inv.operands.last().map(String::as_str),
+            Some("down"),
+            "{text}"
+        );
+        assert!(
+            !inv.operands.iter().any(|o| o.contains("compose.yml")),
+            "{text}"
+        );
+    }
+    // Outside compose, docker's -f is still --force.
+    let a = an("docker rm -f web");
+    assert!(one(&a, "docker").flags.contains("force"));
+}
+
+#[test]
+fn global_options_of_ops_clis_take_values() {
+    let a = an("vault -namespace=admin secrets disable kv/");
+    assert_eq!(one(&a, "vault").operands, ["secrets", "disable", "kv/"]);
+    let a = an("vault --namespace admin lease revoke -prefix aws/");
+    let v = one(&a, "vault");
+    assert_eq!(v.operands, ["lease", "revoke", "aws/"]);
+    assert!(v.flags.contains("prefix"));
+    let a = an("rabbitmqctl -n rabbit@mq2 stop_app");
+    assert_eq!(one(&a, "rabbitmqctl").operands, ["stop_app"]);
+    let a = an("restic -o s3.bucket-lookup=dns -r s3:host/b forget latest");
+    assert_eq!(one(&a, "restic").operands, ["forget", "latest"]);
+}

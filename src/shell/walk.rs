@@ -598,8 +598,11 @@ impl<'s, 'o> Walker<'s, 'o> {
                 }
                 T::Duplicate(w) => {
                     let x = word::expand(&w.value, &state.scope());
+                    // `>&"${fd[1]}"`, `>&$fd`: a descriptor held in a variable (coproc, `{fd}>`),
+                    // not a file name; bash redirects to a file only when the word is not a number.
                     let is_fd = x.value == "-"
-                        || (!x.value.is_empty() && x.value.bytes().all(|b| b.is_ascii_digit()));
+                        || (!x.value.is_empty() && x.value.bytes().all(|b| b.is_ascii_digit()))
+                        || (!x.known && is_lone_parameter(&w.value));
                     if !is_fd && matches!(kind, K::DuplicateOutput) {
                         push_redirect(cmd, 1, &x, cwd, false);
                     }
@@ -632,6 +635,40 @@ impl<'s, 'o> Walker<'s, 'o> {
             }
         }
     }
+}
+
+/// A word that is one parameter expansion and nothing else: `$fd`, `${fd}`, `"${COPROC[1]}"`.
+fn is_lone_parameter(raw: &str) -> bool {
+    let s = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(raw);
+    let Some(s) = s.strip_prefix('$') else {
+        return false;
+    };
+    let body = match s.strip_prefix('{') {
+        Some(b) => match b.strip_suffix('}') {
+            Some(b) => b,
+            None => return false,
+        },
+        None => s,
+    };
+    let (name, index) = match body.split_once('[') {
+        Some((n, rest)) => match rest.strip_suffix(']') {
+            Some(i) => (n, Some(i)),
+            None => return false,
+        },
+        None => (body, None),
+    };
+    let name_ok = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit();
+    name_ok
+        && index.is_none_or(|i| {
+            !i.is_empty()
+                && i.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
+        })
 }
 
 fn push_redirect(cmd: &mut RawCmd, fd: u32, w: &Word, cwd: Option<&str>, append: bool) {
