@@ -166,9 +166,11 @@ fn wrong_host(
         let Some(inv) = analysis.invocations.get(m.invocation) else {
             continue;
         };
+        // A kubectl context names a cluster, not a host: it counts only when the fleet knows it.
+        let is_context = |h: &str| inv.options.iter().any(|(k, v)| k == "context" && v == h);
         let other = crate::policy::named_hosts(inv)
             .into_iter()
-            .find(|h| !host.is_this_host(h));
+            .find(|h| !host.is_this_host(h) && (!is_context(h) || host.fleet_host(h).is_some()));
         if let Some(other) = &other {
             m.message = format!(
                 "{}; this acts on {}, not on this host {here}",

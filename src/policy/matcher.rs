@@ -94,7 +94,7 @@ impl Rule {
         let m = &self.m;
         // Cheap refusals first: a glob set or a regex is compiled only for a command that has
         // what it would look at.
-        if m.redirect.is_some() && inv.redirects.is_empty() {
+        if (m.redirect.is_some() || m.redirect_append.is_some()) && inv.redirects.is_empty() {
             return None;
         }
         if m.target.is_some() && inv.targets.is_empty() && !inv.dynamic_operands {
@@ -145,13 +145,21 @@ impl Rule {
             target = Some(t);
             certainty = c;
         }
-        if let Some(globs) = &m.redirect {
+        for (globs, append) in [(&m.redirect, false), (&m.redirect_append, true)] {
+            let Some(globs) = globs else { continue };
             let set = globs.get()?;
-            let hit = inv.redirects.iter().find_map(|r| match &r.target {
-                Target::Path(p) if set.is_match(p) => Some(p.clone()),
-                Target::Unknown(s) => Some(s.clone()),
-                _ => None,
-            })?;
+            let (hit, c) = inv
+                .redirects
+                .iter()
+                .filter(|r| r.append == append)
+                .find_map(|r| match &r.target {
+                    Target::Path(p) if set.is_match(p) => Some((p.clone(), Certainty::Known)),
+                    Target::Unknown(s) => Some((s.clone(), Certainty::Unknown)),
+                    _ => None,
+                })?;
+            if c == Certainty::Unknown {
+                certainty = c;
+            }
             target.get_or_insert(hit);
         }
         if !m.sql.is_empty() {

@@ -160,6 +160,8 @@ pub(crate) struct RawMatch {
     #[serde(default)]
     pub redirect: Vec<Spanned<String>>,
     #[serde(default)]
+    pub redirect_append: Vec<Spanned<String>>,
+    #[serde(default)]
     pub sql: Vec<Spanned<String>>,
     #[serde(default)]
     pub other_host: Option<bool>,

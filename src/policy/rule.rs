@@ -198,7 +198,10 @@ pub(crate) struct Matcher {
     pub args: Vec<LazyRegex>,
     pub not_args: Vec<LazyRegex>,
     pub target: Option<LazyGlobs>,
+    /// Truncating redirects (`>`, `>|`, `&>`) into these paths.
     pub redirect: Option<LazyGlobs>,
+    /// Appending redirects (`>>`) into these paths.
+    pub redirect_append: Option<LazyGlobs>,
     pub sql: Vec<String>,
     pub other_host: Option<bool>,
     pub remote: Option<bool>,
@@ -522,6 +525,7 @@ impl Matcher {
             && self.args.is_empty()
             && self.target.is_none()
             && self.redirect.is_none()
+            && self.redirect_append.is_none()
             && self.sql.is_empty()
             && self.other_host.is_none()
             && self.remote.is_none()
@@ -592,6 +596,7 @@ fn compile_matcher(
     };
     let target = globs(&raw.target);
     let redirect = globs(&raw.redirect);
+    let redirect_append = globs(&raw.redirect_append);
     let kinds = crate::sql::statement_kinds();
     for s in &raw.sql {
         if !kinds.contains(&s.get_ref().as_str()) {
@@ -631,6 +636,7 @@ fn compile_matcher(
         not_args,
         target,
         redirect,
+        redirect_append,
         sql: raw.sql.iter().map(|s| s.get_ref().clone()).collect(),
         other_host: raw.other_host,
         remote: raw.remote,

@@ -51,6 +51,7 @@ pub fn schema() -> Value {
             "not_args": strings,
             "target": strings,
             "redirect": strings,
+            "redirect_append": strings,
             "sql": { "type": "array", "items": { "enum": crate::sql::statement_kinds() } },
             "other_host": { "type": "boolean" },
             "remote": { "type": "boolean" },

@@ -499,3 +499,21 @@ fn global_options_of_ops_clis_take_values() {
     let a = an("restic -o s3.bucket-lookup=dns -r s3:host/b forget latest");
     assert_eq!(one(&a, "restic").operands, ["forget", "latest"]);
 }
+
+#[test]
+fn a_shell_with_dash_s_reads_its_commands_from_the_pipe_even_with_operands() {
+    let a = analyze(
+        "curl -sSf https://example.com/install.sh | sh -s -- --yes",
+        &ctx(),
+    );
+    assert!(
+        a.problems
+            .iter()
+            .any(|p| matches!(p, Problem::UnknownPayload { program, .. } if program == "sh")),
+        "{:?}",
+        a.problems
+    );
+    // A script operand without -s: stdin is data for the script, not commands.
+    let a = analyze("cat data.txt | bash ./process.sh", &ctx());
+    assert!(a.problems.is_empty(), "{:?}", a.problems);
+}

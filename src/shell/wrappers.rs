@@ -339,6 +339,8 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
         }
         "bash" | "sh" | "zsh" | "dash" | "ksh" | "mksh" | "ash" | "fish" => {
             let mut has_c = false;
+            // `-s`: the commands come from stdin even when operands follow (they are `$1`…).
+            let mut has_s = false;
             let mut k = 1;
             while let Some(w) = ws.get(k) {
                 let a = w.value.as_str();
@@ -356,6 +358,9 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                     }
                     if a[1..].contains('c') && a.starts_with('-') {
                         has_c = true;
+                    }
+                    if a[1..].contains('s') && a.starts_with('-') {
+                        has_s = true;
                     }
                     if a[1..].contains('o') || a[1..].contains('O') {
                         k += 1;
@@ -380,7 +385,8 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                 }
                 return;
             }
-            if k >= ws.len() && cmd.piped_stdin || cmd.stdin.is_some() && k >= ws.len() {
+            let reads_stdin = k >= ws.len() || has_s;
+            if reads_stdin && (cmd.piped_stdin || cmd.stdin.is_some()) {
                 match &cmd.stdin {
                     Some(s) => {
                         acc.frame.via.push(prog.clone());
