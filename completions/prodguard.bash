@@ -119,7 +119,7 @@ _prodguard() {
 
     case "${cmd}" in
         prodguard)
-            opts="-h -V --host-file --policy-dir --audit-file --help --version check explain policy demo init intent banner prompt report request requests approve deny audit sql status install generate"
+            opts="-h -V --host-file --policy-dir --audit-file --break-glass --reason --help --version check explain policy demo init intent banner prompt report request requests approve deny audit sql status install generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -134,6 +134,10 @@ _prodguard() {
                     return 0
                     ;;
                 --audit-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

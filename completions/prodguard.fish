@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_prodguard_global_optspecs
-    string join \n host-file= policy-dir= audit-file= h/help V/version
+    string join \n host-file= policy-dir= audit-file= break-glass reason= h/help V/version
 end
 
 function __fish_prodguard_needs_command
@@ -27,6 +27,8 @@ end
 complete -c prodguard -n "__fish_prodguard_needs_command" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_needs_command" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_needs_command" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_needs_command" -l reason -d 'The reason for --break-glass (asked on the terminal when not given)' -r
+complete -c prodguard -n "__fish_prodguard_needs_command" -l break-glass -d 'Start an emergency session: asks a reason, records it, and reduces the checks to warnings'
 complete -c prodguard -n "__fish_prodguard_needs_command" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_needs_command" -s V -l version -d 'Print version'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "check" -d 'Decide on a command for a shell hook: exit 0 to run it, 1 to refuse (reason on stderr)'

@@ -1,7 +1,7 @@
 //! The file sink: append-only JSON lines, chained, one `write` per append, `fsync`ed.
 //!
 //! # Appending
-//! The file is opened once, `O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW`, mode 0640
+//! The file is opened once, `O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW`, mode 0660
 //! (so it can be opened while the process holds the `prodguard` group and used after the group
 //! is dropped, and an exec'd child never inherits it). Each append:
 //!
@@ -42,7 +42,7 @@ fn open_log(path: &Path) -> std::io::Result<File> {
         .read(true)
         .append(true)
         .create(true)
-        .mode(0o640)
+        .mode(0o660)
         .custom_flags(libc::O_CLOEXEC | libc::O_NOFOLLOW)
         .open(path)
 }

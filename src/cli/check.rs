@@ -108,7 +108,16 @@ pub(crate) fn guard(
             super::explain::json(command, &analysis, &verdict, &host, &policy)
         );
     }
-    let result = if !journal::may_run_unrecorded(&verdict) && !journal::sinks_usable(&sinks) {
+    let break_glass = super::breakglass::active().filter(|_| verdict.action > Action::Warn);
+    let result = if let (Some(reason), true) = (&break_glass, journal::sinks_usable(&sinks)) {
+        let rules: Vec<&str> = verdict.matches.iter().map(|m| m.rule.as_str()).collect();
+        eprintln!(
+            "prodguard: BREAK-GLASS: {} ({}) waived for this session; recorded",
+            verdict.action.as_str(),
+            rules.join(", ")
+        );
+        GateResult::break_glass(reason.clone())
+    } else if !journal::may_run_unrecorded(&verdict) && !journal::sinks_usable(&sinks) {
         let why = journal::sinks_problem(&sinks);
         eprint!(
             "{}",

@@ -36,6 +36,17 @@ impl GateResult {
         }
     }
 
+    /// Run, the policy's demand waived by a break-glass session.
+    pub(crate) fn break_glass(reason: String) -> Self {
+        GateResult {
+            run: true,
+            outcome: "break-glass",
+            evidence: None,
+            reason: Some(reason),
+            approver: None,
+        }
+    }
+
     pub(crate) fn refused(outcome: &'static str, reason: String) -> Self {
         GateResult {
             run: false,

@@ -72,7 +72,7 @@ pub fn decision_record(
         rec.reason = e.reason.clone();
     }
     rec.approver = result.approver.clone();
-    if rec.reason.is_none() && !result.run {
+    if rec.reason.is_none() && (!result.run || result.outcome == "break-glass") {
         rec.reason = result.reason.clone();
     }
     rec

@@ -253,7 +253,7 @@ fn run_command(global: &Global, cmd: &str) -> u8 {
 }
 
 /// One session id for everything this login runs, exported for the processes after us.
-fn ensure_session() {
+pub(crate) fn ensure_session() {
     if std::env::var_os("PRODGUARD_SESSION").is_none() {
         // Still single-threaded here; the variable is for the processes we start.
         std::env::set_var("PRODGUARD_SESSION", crate::audit::record::new_session_id());
@@ -280,12 +280,11 @@ fn run_interactive(global: &Global) -> u8 {
             eprintln!("prodguard: warning: this session cannot be recorded: {e}");
         }
         let colour = crate::prompt::colour_enabled(std::io::stdout().is_terminal());
-        let banner = crate::prompt::render_banner(
-            &host,
-            &policy.digest,
-            &show::banner_warnings(&policy),
-            colour,
-        );
+        let mut warnings = show::banner_warnings(&policy);
+        if let Some(reason) = super::breakglass::active() {
+            warnings.insert(0, super::breakglass::banner_line(&reason));
+        }
+        let banner = crate::prompt::render_banner(&host, &policy.digest, &warnings, colour);
         let _ = std::io::stdout().write_all(banner.as_bytes());
         let _ = std::io::stdout().flush();
         host

@@ -3,6 +3,7 @@
 
 mod approval_cmd;
 pub mod audit;
+mod breakglass;
 mod check;
 mod explain;
 mod gate;
@@ -48,6 +49,12 @@ pub struct Cli {
     pub global: Global,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Start an emergency session: asks a reason, records it, and reduces the checks to warnings.
+    #[arg(long, conflicts_with = "exec")]
+    pub break_glass: bool,
+    /// The reason for --break-glass (asked on the terminal when not given).
+    #[arg(long, requires = "break_glass", value_name = "TEXT")]
+    pub reason: Option<String>,
     /// The program to check, run and record (command-prefix mode), after `--`.
     #[arg(last = true, value_name = "PROGRAM [ARGS]...")]
     pub exec: Vec<String>,
@@ -187,6 +194,7 @@ pub fn main() -> ExitCode {
             };
             return audit::run(cmd, &opts);
         }
+        None if cli.break_glass => breakglass::run(&cli.global, cli.reason.clone()),
         None if !cli.exec.is_empty() => check::run_exec(&cli.global, &cli.exec),
         None => {
             eprintln!("prodguard: nothing to do; see `prodguard --help`");

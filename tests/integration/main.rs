@@ -2,6 +2,7 @@
 
 mod util;
 
+mod break_glass;
 mod check_audit;
 mod policy_authors;
 mod policy_cli;
