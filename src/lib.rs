@@ -1,7 +1,7 @@
 //! prodguard: keeps humans from destroying production by accident, and records every decision.
 //!
 //! The data path reads top to bottom, and no module imports one below it in this list:
-//! `sql` and `shell` read the command, `host` says where we are and `subject` who is asking,
+//! `sql` and `shell` read the command, `subject` says who is asking and `host` where,
 //! `policy` and `decide` judge it, `precondition` checks what a rule requires first, `prompt` asks
 //! the human, `approval` asks a second one, `session` runs an interactive database client
 //! statement by statement (judged through a trait it is given), `audit` records it, and `cli`
@@ -11,9 +11,9 @@ pub mod sql;
 
 pub mod shell;
 
-pub mod host;
-
 pub mod subject;
+
+pub mod host;
 
 pub mod policy;
 
