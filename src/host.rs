@@ -53,7 +53,7 @@ pub struct HostContext {
     /// The zone policy time windows are read in: the named one, else the system's. `None` when
     /// the named zone cannot be loaded: every time window is then taken to be in force.
     #[serde(skip)]
-    pub tz: Option<jiff::tz::TimeZone>,
+    pub tz: LazyZone,
     /// Who is asking; filled by the command line, unknown otherwise.
     pub subject: crate::subject::Subject,
     /// The instant decisions are made at; `None` when unknown (every time window is then taken
@@ -119,6 +119,37 @@ struct RawPrompt {
 struct RawAudit {
     file: Option<PathBuf>,
     syslog: Option<String>,
+}
+
+/// The zone policy time windows are read in, resolved on first use: finding the system's zone
+/// reads /etc/localtime and may walk the zoneinfo tree, which a check that meets no time window
+/// should not pay for.
+#[derive(Debug, Clone)]
+pub struct LazyZone {
+    cell: std::sync::OnceLock<Option<jiff::tz::TimeZone>>,
+}
+
+impl LazyZone {
+    /// The system's zone, looked up when first asked for.
+    pub fn system() -> LazyZone {
+        LazyZone {
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// A zone already known (`None`: it could not be loaded).
+    pub fn fixed(tz: Option<jiff::tz::TimeZone>) -> LazyZone {
+        let cell = std::sync::OnceLock::new();
+        let _ = cell.set(tz);
+        LazyZone { cell }
+    }
+
+    /// The zone, or `None` when it could not be loaded.
+    pub fn get(&self) -> Option<&jiff::tz::TimeZone> {
+        self.cell
+            .get_or_init(|| Some(jiff::tz::TimeZone::system()))
+            .as_ref()
+    }
 }
 
 impl HostContext {
@@ -239,9 +270,9 @@ impl HostContext {
         }
         if let Some(name) = raw.timezone.filter(|z| !z.trim().is_empty()) {
             match jiff::tz::db().get(name.trim()) {
-                Ok(tz) => ctx.tz = Some(tz),
+                Ok(tz) => ctx.tz = LazyZone::fixed(Some(tz)),
                 Err(e) => {
-                    ctx.tz = None;
+                    ctx.tz = LazyZone::fixed(None);
                     ctx.warnings.push(format!(
                         "host.toml: time zone {name:?} cannot be loaded ({e}); every policy time window is taken to be in force"
                     ));
@@ -274,7 +305,7 @@ impl HostContext {
             source: None,
             warnings: Vec::new(),
             timezone: None,
-            tz: Some(jiff::tz::TimeZone::system()),
+            tz: LazyZone::system(),
             subject: crate::subject::Subject::unknown(),
             now: None,
         }

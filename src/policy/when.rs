@@ -499,7 +499,7 @@ impl Conditions {
         let time = if self.time.is_empty() {
             Some(true)
         } else {
-            match (host.now, host.tz.as_ref()) {
+            match (host.now, host.tz.get()) {
                 (Some(now), Some(tz)) => {
                     Some(self.time.iter().any(|t| t.contains(now, tz, freezes)))
                 }
@@ -700,7 +700,7 @@ mod tests {
         let mut h = HostContext::unknown();
         h.subject = s;
         h.now = Some(ts("2026-11-24T12:00:00Z"));
-        h.tz = Some(TimeZone::UTC);
+        h.tz = crate::host::LazyZone::fixed(Some(TimeZone::UTC));
         h
     }
 
@@ -783,9 +783,9 @@ mod tests {
         };
         assert_eq!(c.eval(&h, &[]), None);
         h.now = Some(ts("2026-11-21T12:00:00Z"));
-        h.tz = None;
+        h.tz = crate::host::LazyZone::fixed(None);
         assert_eq!(c.eval(&h, &[]), None);
-        h.tz = Some(TimeZone::UTC);
+        h.tz = crate::host::LazyZone::fixed(Some(TimeZone::UTC));
         assert_eq!(c.eval(&h, &[]), Some(true));
     }
 }
@@ -831,7 +831,7 @@ tests.match = ["systemctl restart nginx"]
     fn host_at(now: &str, subject: Subject) -> HostContext {
         let mut h = HostContext::unknown();
         h.now = Some(now.parse().expect("ts"));
-        h.tz = Some(TimeZone::UTC);
+        h.tz = crate::host::LazyZone::fixed(Some(TimeZone::UTC));
         h.subject = subject;
         h
     }
