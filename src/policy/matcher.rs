@@ -439,6 +439,13 @@ fn namespace_or_operand(inv: &Invocation) -> Option<String> {
         })
         .next()
         .or_else(|| inv.statements.iter().find_map(|s| s.target.clone()))
+        // `systemctl stop postgresql`, `kubectl delete ns payments`: the last operand names it.
+        .or_else(|| {
+            inv.operands
+                .last()
+                .filter(|o| inv.operands.len() > 1)
+                .cloned()
+        })
 }
 
 fn render(template: &str, inv: &Invocation, host: &HostContext, target: Option<&str>) -> String {

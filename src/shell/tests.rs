@@ -270,7 +270,7 @@ fn dd_operands_are_targets_not_assignments() {
     let a = an("dd if=/dev/zero of=/dev/sda bs=1M");
     let dd = one(&a, "dd");
     assert_eq!(dd.operands, ["if=/dev/zero", "of=/dev/sda", "bs=1M"]);
-    assert_eq!(dd.targets, [path("/dev/zero"), path("/dev/sda")]);
+    assert_eq!(dd.targets, [path("/dev/sda"), path("/dev/zero")]);
     assert!(dd.env.is_empty());
 }
 

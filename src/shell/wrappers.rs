@@ -810,21 +810,22 @@ fn targets(program: &str, p: &flags::Parsed, args: &[Word], cwd: Option<&str>) -
             let skip = usize::from(!p.options.iter().any(|(n, _)| n == "reference"));
             ops.into_iter().skip(skip).map(t).collect()
         }
-        "dd" => ops
-            .into_iter()
-            .filter_map(|w| {
-                let v = w
-                    .value
-                    .strip_prefix("of=")
-                    .or_else(|| w.value.strip_prefix("if="))?;
-                Some(t(&Word {
-                    raw: w.raw.clone(),
-                    value: v.to_owned(),
-                    known: w.known,
-                    glob: w.glob,
-                    subs: Vec::new(),
-                }))
+        // What dd writes (`of=`) first, then what it reads (`if=`).
+        "dd" => ["of=", "if="]
+            .iter()
+            .flat_map(|key| {
+                ops.iter().filter_map(move |w| {
+                    let v = w.value.strip_prefix(key)?;
+                    Some(Word {
+                        raw: w.raw.clone(),
+                        value: v.to_owned(),
+                        known: w.known,
+                        glob: w.glob,
+                        subs: Vec::new(),
+                    })
+                })
             })
+            .map(|w| t(&w))
             .collect(),
         "tar" => opt_targets(&["file", "directory"]),
         p if p.starts_with("mkfs") || p.starts_with("mke2fs") => ops.into_iter().map(t).collect(),
