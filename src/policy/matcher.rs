@@ -443,7 +443,7 @@ fn namespace_or_operand(inv: &Invocation) -> Option<String> {
         .or_else(|| {
             inv.operands
                 .last()
-                .filter(|o| inv.operands.len() > 1)
+                .filter(|_| inv.operands.len() > 1)
                 .cloned()
         })
 }
