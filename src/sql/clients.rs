@@ -89,19 +89,19 @@ pub(crate) fn getopt<'a>(args: &'a [String], spec: &Spec<'_>) -> Vec<Arg<'a>> {
     out
 }
 
-fn opt<'a>(args: &[Arg<'a>], names: &[&str]) -> Option<&'a str> {
+pub(crate) fn opt<'a>(args: &[Arg<'a>], names: &[&str]) -> Option<&'a str> {
     args.iter().rev().find_map(|a| match a {
         Arg::Opt(n, v) if names.contains(&n.as_str()) => *v,
         _ => None,
     })
 }
 
-fn has(args: &[Arg<'_>], names: &[&str]) -> bool {
+pub(crate) fn has(args: &[Arg<'_>], names: &[&str]) -> bool {
     args.iter()
         .any(|a| matches!(a, Arg::Opt(n, _) if names.contains(&n.as_str())))
 }
 
-fn positionals<'a>(args: &[Arg<'a>]) -> Vec<&'a str> {
+pub(crate) fn positionals<'a>(args: &[Arg<'a>]) -> Vec<&'a str> {
     args.iter()
         .filter_map(|a| match a {
             Arg::Pos(p) => Some(*p),

@@ -4,31 +4,10 @@
 //! The same [`Statement`] is used with store kinds (see [`super::statement_kinds`]). Commands
 //! this module does not recognise are `write` (redis) or `unknown` (scripts), never `read-only`.
 
-use super::clients::{getopt, run_sources, stdin_source, Arg, Source, Spec};
+use super::clients::{getopt, has, opt, positionals, run_sources, stdin_source, Arg, Source, Spec};
 use super::{ClientCall, Statement};
 use regex::Regex;
 use std::sync::OnceLock;
-
-fn positionals<'a>(args: &[Arg<'a>]) -> Vec<&'a str> {
-    args.iter()
-        .filter_map(|a| match a {
-            Arg::Pos(p) => Some(*p),
-            Arg::Opt(..) => None,
-        })
-        .collect()
-}
-
-fn opt<'a>(args: &[Arg<'a>], names: &[&str]) -> Option<&'a str> {
-    args.iter().rev().find_map(|a| match a {
-        Arg::Opt(n, v) if names.contains(&n.as_str()) => *v,
-        _ => None,
-    })
-}
-
-fn has(args: &[Arg<'_>], names: &[&str]) -> bool {
-    args.iter()
-        .any(|a| matches!(a, Arg::Opt(n, _) if names.contains(&n.as_str())))
-}
 
 // ---------------------------------------------------------------------------------------------
 // redis-cli
