@@ -957,16 +957,8 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
         eprintln!("  (you are approving as root; this is recorded as such)");
     }
     let (q, _) = approver_question(&req, &host, global);
-    match prompt::ask_on_dev_tty(&q) {
-        prompt::Outcome::Confirmed { .. } => {}
-        prompt::Outcome::NoTerminal => {
-            eprintln!("prodguard: approving needs a terminal to type the host name on; nothing was approved");
-            return EXIT_REFUSED;
-        }
-        other => {
-            eprintln!("prodguard: not approved ({})", other.label());
-            return EXIT_REFUSED;
-        }
+    if !approver_confirms(&q, "approved") {
+        return EXIT_REFUSED;
     }
     if let Err(e) = record_step(
         &host,
@@ -1041,16 +1033,8 @@ fn approve_offline(global: &Global, blob: &str, key: Option<&std::path::Path>, d
     there.environment = req.environment.clone();
     there.role = (!req.role.is_empty()).then(|| req.role.clone());
     let (q, _) = approver_question(&req, &there, global);
-    match prompt::ask_on_dev_tty(&q) {
-        prompt::Outcome::Confirmed { .. } => {}
-        prompt::Outcome::NoTerminal => {
-            eprintln!("prodguard: approving needs a terminal to type the host name on; nothing was signed");
-            return EXIT_REFUSED;
-        }
-        other => {
-            eprintln!("prodguard: not signed ({})", other.label());
-            return EXIT_REFUSED;
-        }
+    if !approver_confirms(&q, "signed") {
+        return EXIT_REFUSED;
     }
     match ssh::sign(key, &req.canonical()) {
         Ok(sig) => {
@@ -1137,6 +1121,22 @@ pub fn run_deny(global: &Global, args: &DenyArgs) -> u8 {
         Err(e) => {
             eprintln!("prodguard: {e}");
             EXIT_REFUSED
+        }
+    }
+}
+
+/// Ask the approver to type the host name; says why on a refusal. `done` is what would have
+/// happened (`approved`, `signed`).
+fn approver_confirms(q: &prompt::Question<'_>, done: &str) -> bool {
+    match prompt::ask_on_dev_tty(q) {
+        prompt::Outcome::Confirmed { .. } => true,
+        prompt::Outcome::NoTerminal => {
+            eprintln!("prodguard: approving needs a terminal to type the host name on; nothing was {done}");
+            false
+        }
+        other => {
+            eprintln!("prodguard: not {done} ({})", other.label());
+            false
         }
     }
 }
