@@ -28,6 +28,7 @@ fn sample(host: &HostContext, i: u64) -> Record {
             program: "psql".into(),
             targets: vec![],
             via: vec!["sudo".into()],
+            sql: vec!["delete".into()],
         }])
         .with_decision(
             Action::Confirm,

@@ -143,6 +143,10 @@ pub struct InvocationRecord {
     /// Wrappers it was reached through (`sudo`, `ssh db2`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
+    /// Kinds of the statements a database client sends, in order (`drop-function`,
+    /// `read-only`); kind names only, never the statement text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sql: Vec<String>,
 }
 
 impl InvocationRecord {
@@ -158,6 +162,7 @@ impl InvocationRecord {
                 })
                 .collect(),
             via: inv.via.clone(),
+            sql: inv.statements.iter().map(|s| s.kind.clone()).collect(),
         }
     }
 }

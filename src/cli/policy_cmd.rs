@@ -420,7 +420,15 @@ pub fn test_host(rule: &Rule) -> HostContext {
     };
     host.hostname = pick(&rule.when.host, "testhost.example.com");
     host.environment = pick(&rule.when.env, "production");
-    host.role = Some(pick(&rule.when.role, "test"));
+    // The first role the rule names, or one it does not exclude.
+    let roles: Vec<String> = rule
+        .when
+        .role
+        .iter()
+        .filter(|r| !r.starts_with('!'))
+        .cloned()
+        .collect();
+    host.role = Some(pick(&roles, "test"));
     host.fleet = vec![crate::host::FleetHost {
         name: "otherhost.example.com".into(),
         role: Some("db-replica".into()),

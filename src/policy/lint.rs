@@ -126,6 +126,9 @@ fn superset(b: &Matcher, a: &Matcher) -> bool {
             (Some(_), None) => false,
         };
     let sql = b.sql.is_empty() || (!a.sql.is_empty() && a.sql.iter().all(|s| b.sql.contains(s)));
+    let functions = b.sql_function.is_empty()
+        || (!a.sql_function.is_empty()
+            && a.sql_function.iter().all(|f| b.sql_function.contains(f)));
     let opt = |x: Option<bool>, y: Option<bool>| x.is_none() || x == y;
     let raw = match (&b.raw, &a.raw) {
         (None, _) => true,
@@ -141,6 +144,7 @@ fn superset(b: &Matcher, a: &Matcher) -> bool {
         && globs(&b.target, &a.target)
         && globs(&b.redirect, &a.redirect)
         && sql
+        && functions
         && opt(b.other_host, a.other_host)
         && opt(b.remote, a.remote)
         && opt(b.dynamic, a.dynamic)

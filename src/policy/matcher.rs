@@ -37,6 +37,34 @@ pub struct Match {
     pub raised_from: Option<Action>,
 }
 
+/// Whether the called function `name` (`public.purge_all`, lower case) is `pattern` (lower
+/// case): a pattern without a schema matches the function in any schema.
+fn function_matches(pattern: &str, name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    if pattern.contains('.') {
+        return name_matches(pattern, &name);
+    }
+    name_matches(pattern, name.rsplit('.').next().unwrap_or(&name))
+}
+
+/// Whether `role` is one of `patterns`: no `!pattern` matches it, and some plain pattern does
+/// (or there is none).
+fn role_holds(patterns: &[String], role: &str) -> bool {
+    let mut plain = false;
+    let mut matched = false;
+    for p in patterns {
+        match p.strip_prefix('!') {
+            Some(not) if name_matches(not, role) => return false,
+            Some(_) => {}
+            None => {
+                plain = true;
+                matched |= name_matches(p, role);
+            }
+        }
+    }
+    !plain || matched
+}
+
 impl When {
     /// Whether the host part (`env`, `role`, `host`) holds on `host`. Unknown environments and
     /// roles hold: fail safe.
@@ -46,12 +74,9 @@ impl When {
             || w.env.iter().any(|e| name_matches(e, &host.environment))
             || (host.environment == "unknown"
                 && w.env.iter().any(|e| name_matches(e, "production")));
-        // A host with no role is treated as having every role: fail safe.
-        let role_ok = w.role.is_empty()
-            || host
-                .role
-                .as_deref()
-                .is_none_or(|r| w.role.iter().any(|p| name_matches(p, r)));
+        // A host with no role is treated as having every role: fail safe. `!pattern` excludes
+        // the roles it matches (`role = ["!*replica*"]`: every role but replicas).
+        let role_ok = host.role.as_deref().is_none_or(|r| role_holds(&w.role, r));
         let host_ok = w.host.is_empty()
             || w.host
                 .iter()
@@ -100,7 +125,7 @@ impl Rule {
         if m.target.is_some() && inv.targets.is_empty() && !inv.dynamic_operands {
             return None;
         }
-        if !m.sql.is_empty() && inv.statements.is_empty() {
+        if (!m.sql.is_empty() || !m.sql_function.is_empty()) && inv.statements.is_empty() {
             return None;
         }
         if !m.program.is_empty() && !m.program.iter().any(|p| name_matches(p, &inv.program)) {
@@ -166,6 +191,16 @@ impl Rule {
             let st = inv.statements.iter().find(|s| m.sql.contains(&s.kind))?;
             if target.is_none() {
                 target = st.target.clone();
+            }
+        }
+        if !m.sql_function.is_empty() {
+            let f = inv
+                .statements
+                .iter()
+                .flat_map(|s| &s.functions)
+                .find(|f| m.sql_function.iter().any(|p| function_matches(p, f)))?;
+            if target.is_none() {
+                target = Some(f.clone());
             }
         }
         if let Some(want) = m.other_host {

@@ -164,6 +164,8 @@ pub(crate) struct RawMatch {
     #[serde(default)]
     pub sql: Vec<Spanned<String>>,
     #[serde(default)]
+    pub sql_function: Vec<Spanned<String>>,
+    #[serde(default)]
     pub other_host: Option<bool>,
     #[serde(default)]
     pub remote: Option<bool>,

@@ -203,6 +203,9 @@ pub(crate) struct Matcher {
     /// Appending redirects (`>>`) into these paths.
     pub redirect_append: Option<LazyGlobs>,
     pub sql: Vec<String>,
+    /// Functions a statement calls (`purge_*`, `billing.reset_all`), matched without case;
+    /// a pattern without a schema matches the function in any schema.
+    pub sql_function: Vec<String>,
     pub other_host: Option<bool>,
     pub remote: Option<bool>,
     /// Operands are supplied at run time (`xargs`, `find -exec`).
@@ -527,6 +530,7 @@ impl Matcher {
             && self.redirect.is_none()
             && self.redirect_append.is_none()
             && self.sql.is_empty()
+            && self.sql_function.is_empty()
             && self.other_host.is_none()
             && self.remote.is_none()
             && self.dynamic.is_none()
@@ -638,6 +642,11 @@ fn compile_matcher(
         redirect,
         redirect_append,
         sql: raw.sql.iter().map(|s| s.get_ref().clone()).collect(),
+        sql_function: raw
+            .sql_function
+            .iter()
+            .map(|s| s.get_ref().to_ascii_lowercase())
+            .collect(),
         other_host: raw.other_host,
         remote: raw.remote,
         dynamic: raw.dynamic,

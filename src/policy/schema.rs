@@ -53,6 +53,7 @@ pub fn schema() -> Value {
             "redirect": strings,
             "redirect_append": strings,
             "sql": { "type": "array", "items": { "enum": crate::sql::statement_kinds() } },
+            "sql_function": strings,
             "other_host": { "type": "boolean" },
             "remote": { "type": "boolean" },
             "dynamic": { "type": "boolean" },

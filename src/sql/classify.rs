@@ -80,6 +80,16 @@ fn sql(
         out.push(st);
         return;
     }
+    if flavor == Flavor::Postgres {
+        out.extend(postgres_statement(text, skel));
+        return;
+    }
+    if flavor == Flavor::MySql {
+        if let Some(k) = mysql_replication(skel) {
+            out.push(Statement::new(k, None, text));
+            return;
+        }
+    }
     let d = dialect(flavor);
     let parsed = catch_unwind(AssertUnwindSafe(|| Parser::parse_sql(d, clean)));
     match parsed {
@@ -107,7 +117,61 @@ fn sql(
     }
 }
 
-type Kinds = Vec<(&'static str, Option<String>)>;
+pub(super) type Kinds = Vec<(&'static str, Option<String>)>;
+
+/// MySQL statements that change binary logging or replication: `RESET MASTER` deletes every
+/// binary log (replicas and point-in-time recovery lose their source), `PURGE BINARY LOGS`,
+/// `CHANGE MASTER/REPLICATION SOURCE TO`, `STOP/RESET SLAVE|REPLICA`.
+fn mysql_replication(skel: &str) -> Option<&'static str> {
+    let words = scan::words(skel);
+    let w = |k: usize| words.get(k).map(String::as_str).unwrap_or("");
+    match (w(0), w(1)) {
+        ("RESET", "MASTER" | "SLAVE" | "REPLICA" | "BINARY")
+        | ("PURGE", "BINARY" | "MASTER")
+        | ("CHANGE", "MASTER" | "REPLICATION")
+        | ("STOP", "SLAVE" | "REPLICA") => Some("replication"),
+        _ => None,
+    }
+}
+
+/// A PostgreSQL statement read by the server's own grammar.
+fn postgres_statement(text: &str, skel: &str) -> Vec<Statement> {
+    match super::postgres::statement(text) {
+        super::postgres::Read::Kinds(kinds, functions) => kinds
+            .into_iter()
+            .map(|(kind, target)| {
+                let mut st = Statement::new(kind, target, text);
+                st.functions.clone_from(&functions);
+                st
+            })
+            .collect(),
+        super::postgres::Read::Rejected(why) if psql_variable(skel) => {
+            vec![Statement::new("unknown", None, text).with_note(format!(
+                "holds a psql variable, substituted only when psql runs it ({why})"
+            ))]
+        }
+        super::postgres::Read::Rejected(why) => {
+            vec![
+                Statement::new("syntax-error", None, text).with_note(format!(
+                    "PostgreSQL's parser rejects it ({why}): the server would run none of it"
+                )),
+            ]
+        }
+    }
+}
+
+/// Whether `skel` (string contents removed) holds a psql variable reference: `:name`,
+/// `:'name'`, `:"name"`, `:{?name}`, but not a `::type` cast.
+fn psql_variable(skel: &str) -> bool {
+    let b = skel.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c == b':'
+            && (i == 0 || b[i - 1] != b':')
+            && b.get(i + 1).is_some_and(|&n| {
+                n.is_ascii_alphabetic() || matches!(n, b'_' | b'\'' | b'"' | b'{')
+            })
+    })
+}
 
 /// An object name as the user would type it, quotes removed (`public.users`).
 fn name(n: &ObjectName) -> String {
@@ -322,7 +386,7 @@ fn kinds(st: &ast::Statement, skel: &str, flavor: Flavor, depth: usize) -> Kinds
             };
             // `SET GLOBAL`/`SET PERSIST` change the server for everyone.
             if global || matches!(w(1), "GLOBAL" | "PERSIST" | "PERSIST_ONLY") {
-                one("alter", None)
+                one("server-setting", None)
             } else if w(1) == "PASSWORD" {
                 one("alter-role", None)
             } else {

@@ -124,11 +124,13 @@ pub(crate) fn resolve(cwd: &str, path: &str) -> PathBuf {
 /// Only regular files the real user may read are read (a FIFO or a device would block or be
 /// consumed; a setgid guard must not read what the user could not), at most [`MAX_FILE`] bytes;
 /// the second value is set when the file was longer.
-pub(crate) fn read_payload(cwd: &str, path: &str) -> Result<(String, bool), Statement> {
+pub(crate) fn read_payload(cwd: &str, path: &str) -> Result<(String, bool), Box<Statement>> {
     let full = resolve(cwd, path);
     let shown = full.display().to_string();
     let fail = |why: String| {
-        Statement::new("unknown", Some(shown.clone()), &format!("< {shown}")).with_note(why)
+        Box::new(
+            Statement::new("unknown", Some(shown.clone()), &format!("< {shown}")).with_note(why),
+        )
     };
     let meta = std::fs::metadata(&full).map_err(|e| fail(format!("cannot read {shown}: {e}")))?;
     if !meta.is_file() {
@@ -196,7 +198,7 @@ pub(crate) fn run_sources(
                         );
                     }
                 }
-                Err(st) => out.push(st),
+                Err(st) => out.push(*st),
             },
         }
     }

@@ -20,6 +20,7 @@
 
 mod classify;
 mod clients;
+mod postgres;
 mod scan;
 mod stores;
 
@@ -54,6 +55,38 @@ pub fn statement_kinds() -> &'static [&'static str] {
         "drop-schema",
         "drop-table",
         "drop-other",
+        "drop-view",
+        "drop-materialized-view",
+        "drop-index",
+        "drop-sequence",
+        "drop-foreign-table",
+        "drop-function",
+        "drop-trigger",
+        "drop-rule",
+        "drop-policy",
+        "drop-type",
+        "drop-extension",
+        "drop-publication",
+        "drop-subscription",
+        "drop-server",
+        "drop-tablespace",
+        "drop-owned",
+        "drop-large-object",
+        "reassign-owned",
+        "merge-delete",
+        "alter-system",
+        "rewrite-table",
+        "create-index",
+        "reindex",
+        "vacuum-full",
+        "cluster",
+        "lock-table",
+        "rename",
+        "terminate-backend",
+        "replication",
+        "server-setting",
+        "blocking",
+        "syntax-error",
         "drop-cluster",
         "drop-role",
         "truncate",
@@ -112,6 +145,10 @@ pub struct Statement {
     /// payload was truncated, the parser rejected the statement and the keyword scan decided.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Functions the statement calls, as written (`pg_terminate_backend`, `app.purge`), for
+    /// policy `sql_function` matchers. PostgreSQL only: read from the server's parse tree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<String>,
 }
 
 impl Statement {
@@ -124,6 +161,7 @@ impl Statement {
             text: cap(text),
             database: None,
             note: None,
+            functions: Vec::new(),
         }
     }
 

@@ -246,8 +246,11 @@ impl<'a> Splitter<'a> {
         let next = b.get(i + 1).copied();
         let prev_ident = i > 0 && is_ident_byte(b[i - 1]);
 
-        // Statement terminator.
-        if b[i..].starts_with(self.delimiter.as_bytes()) {
+        // Statement terminator. psql does not end a statement at a `;` inside parentheses
+        // (`CREATE RULE … DO INSTEAD (DELETE …; DELETE …)`).
+        if b[i..].starts_with(self.delimiter.as_bytes())
+            && !(self.flavor == Flavor::Postgres && self.depth > 0)
+        {
             self.held = false;
             self.flush(i);
             self.i = i + self.delimiter.len();
@@ -711,6 +714,16 @@ mod tests {
         assert_eq!(
             sql_texts("select ';'; select 2 ;", Flavor::Postgres),
             ["select ';'", "select 2"]
+        );
+        assert_eq!(
+            sql_texts(
+                "create rule r as on insert to t do instead (delete from t; delete from u); select 1",
+                Flavor::Postgres
+            ),
+            [
+                "create rule r as on insert to t do instead (delete from t; delete from u)",
+                "select 1"
+            ]
         );
         assert_eq!(
             sql_texts(r#"select "a;b" from t; drop table x"#, Flavor::Sqlite),

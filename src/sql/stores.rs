@@ -153,6 +153,9 @@ fn redis_command(words: &[String], text: &str) -> Statement {
             _ => ("write", None),
         },
         "debug" => ("debug", Some(sub)),
+        // O(N) over the whole keyspace, or a synchronous dump: the single-threaded server
+        // answers nobody else until it is done.
+        "keys" | "save" => ("blocking", arg1),
         "replicaof" | "slaveof" => ("replicaof", (words.len() > 2).then(|| words[1..].join(" "))),
         "acl" => match sub.as_str() {
             "setuser" => ("alter-role", words.get(2).cloned()),

