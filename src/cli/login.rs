@@ -226,15 +226,23 @@ fn run_command(global: &Global, cmd: &str) -> u8 {
             false,
             check::stdin_unseen(),
         );
-        (guarded.run, real_shell(&guarded.host))
+        (guarded.run, real_shell(&guarded.host), guarded.stdin)
     });
     match decided {
-        Ok((true, shell)) => {
+        Ok((true, shell, stdin)) => {
             if let Err(e) = check::drop_privileges() {
                 eprintln!(
                     "prodguard: not running the command: cannot give up the audit group: {e}"
                 );
                 return EXIT_EXEC_REFUSED;
+            }
+            if let Some(feed) = &stdin {
+                if let Err(e) = super::stdin_script::hand_on(feed) {
+                    eprintln!(
+                        "prodguard: not running the command: cannot hand on its standard input: {e}"
+                    );
+                    return EXIT_EXEC_FAILED;
+                }
             }
             let err = Command::new(&shell)
                 .arg0(shell_name(&shell))
@@ -244,7 +252,7 @@ fn run_command(global: &Global, cmd: &str) -> u8 {
             eprintln!("prodguard: cannot run {}: {err}", shell.display());
             EXIT_EXEC_FAILED
         }
-        Ok((false, _)) => EXIT_EXEC_REFUSED,
+        Ok((false, _, _)) => EXIT_EXEC_REFUSED,
         Err(_) => {
             eprintln!("prodguard: internal error while deciding on this command; it was not run");
             EXIT_EXEC_REFUSED

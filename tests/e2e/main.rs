@@ -10,3 +10,4 @@ mod gitlab;
 mod golden;
 mod postgres;
 mod sql_explain;
+mod stdin_scripts;
