@@ -102,7 +102,7 @@ pub(crate) fn guard(
     };
     let mut analysis = analyze(command, &ctx);
     let stdin = if stdin_unseen {
-        stdin_script::judge(&mut analysis, &ctx, &mut std::io::stdin().lock())
+        stdin_script::judge(&mut analysis, &ctx, &mut stdin_script::RawStdin)
     } else {
         None
     };

@@ -33,7 +33,7 @@ pub enum Kind {
 /// What the guard read from its standard input for the program, to judge and to hand on.
 #[derive(Debug, Default)]
 pub struct Feed {
-    /// The bytes read, exactly as they came.
+    /// The bytes read, exactly as they came (one past [`MAX_SCRIPT`] when `rest`).
     pub bytes: Vec<u8>,
     /// Whether more follows that was not read (over [`MAX_SCRIPT`]); handed on as it comes.
     pub rest: bool,
@@ -200,15 +200,36 @@ fn reader(analysis: &Analysis) -> Option<Result<(usize, Kind), String>> {
     Some(Ok((n, kind)))
 }
 
-/// Read at most [`MAX_SCRIPT`] bytes of `input`, saying whether more follows.
+/// This process's standard input, read with no buffer: what the guard does not read stays in the
+/// pipe for the program (`std::io::stdin()` would keep up to 8 KiB more in its buffer).
+pub struct RawStdin;
+
+impl Read for RawStdin {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            // SAFETY: `buf` is valid for writes of its length.
+            let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                return Ok(usize::try_from(n).unwrap_or(0));
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Read at most [`MAX_SCRIPT`] bytes of `input` (and one more, to know), saying whether more
+/// follows.
 pub fn read_bounded(input: &mut impl Read) -> std::io::Result<Feed> {
     let mut bytes = Vec::new();
     input
         .by_ref()
         .take(MAX_SCRIPT as u64 + 1)
         .read_to_end(&mut bytes)?;
+    // One byte past the bound says that more follows; it is kept, to be handed on with the rest.
     let rest = bytes.len() > MAX_SCRIPT;
-    bytes.truncate(MAX_SCRIPT);
     Ok(Feed { bytes, rest })
 }
 
@@ -489,7 +510,7 @@ mod tests {
         assert!(unknown(&a));
         let feed = feed.expect("read");
         assert!(feed.rest);
-        assert_eq!(feed.bytes.len(), MAX_SCRIPT);
+        assert_eq!(feed.bytes.len(), MAX_SCRIPT + 1);
         let (a, _) = judged("bash -s", b"echo \xff\n");
         assert!(unknown(&a));
         // Not an interpreter reading stdin: nothing is read.

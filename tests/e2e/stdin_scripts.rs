@@ -170,3 +170,49 @@ fn a_program_the_guard_cannot_read_is_an_unknown_payload() {
     let o = piped(&w, &["python3", "-"], b"");
     assert_eq!(o.status.code(), Some(0), "{}", show(&o));
 }
+
+/// With a terminal to ask on, a confirmed script runs with its whole input: what the guard read
+/// and judged, then the rest it did not read (over 1 MiB), byte for byte.
+#[test]
+fn a_confirmed_script_gets_its_whole_input_and_a_wrong_answer_runs_none_of_it() {
+    let (keep, data) = data_dir();
+    let w = world(&data);
+    let guarded = |script: Vec<u8>| {
+        let mut cmd = w.command(&[]);
+        cmd.args(["--", "bash", "-s"]);
+        Pty::spawn(cmd, Stdin::Pipe(script))
+    };
+    let script = format!("rm -rf {}\n", data.display()).into_bytes();
+    let mut p = guarded(script.clone());
+    p.expect("host name: ");
+    p.send(b"db2\r");
+    let f = p.finish();
+    assert_eq!(f.status.code(), Some(126), "{}\n{}", f.screen, f.stderr);
+    assert!(data.join("PG_VERSION").exists(), "a refused script ran");
+
+    // Over 1 MiB: an unknown payload that needs the host name; once typed, bash gets it all.
+    let out = keep.path().join("copied");
+    let mut big = format!("cat > {}\n", out.display()).into_bytes();
+    let rest: Vec<u8> = (0..(3 << 19))
+        .map(|n: u32| b"abcdefgh\n"[(n % 9) as usize])
+        .collect();
+    big.extend_from_slice(&rest);
+    let mut p = guarded(big);
+    p.expect("host name: ");
+    p.send(b"db1\r");
+    let f = p.finish();
+    assert_eq!(f.status.code(), Some(0), "{}\n{}", f.screen, f.stderr);
+    let copied = std::fs::read(&out).expect("cat wrote the rest");
+    assert_eq!(copied.len(), rest.len());
+    assert!(
+        copied == rest,
+        "the input handed on differs from the input sent"
+    );
+
+    let mut p = guarded(script);
+    p.expect("host name: ");
+    p.send(b"db1\r");
+    let f = p.finish();
+    assert_eq!(f.status.code(), Some(0), "{}\n{}", f.screen, f.stderr);
+    assert!(!data.exists(), "the confirmed script did not run");
+}
