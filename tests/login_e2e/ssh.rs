@@ -71,13 +71,14 @@ fn a_script_on_stdin_is_decided_as_a_whole() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("ssh");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(script.as_bytes())
-            .expect("write script");
-        child.wait_with_output().expect("ssh output")
+        let mut input = child.stdin.take().expect("stdin");
+        // A writer of its own: a refused script need not be read to its end.
+        let writer = std::thread::spawn(move || {
+            let _ = input.write_all(script.as_bytes());
+        });
+        let out = child.wait_with_output().expect("ssh output");
+        let _ = writer.join();
+        out
     };
     let out = run(format!(
         "touch {}\nrm -rf {}\n",
@@ -87,6 +88,20 @@ fn a_script_on_stdin_is_decided_as_a_whole() {
     assert_eq!(out.status.code(), Some(126), "{}", host.explain(&out));
     assert!(!marker.exists(), "a line of a refused script ran");
     assert!(host.install.data_dir.join("PG_VERSION").exists());
+
+    // More than the guard reads: refused as a whole, not cut short and run.
+    let mut big = format!("touch {}\n", marker.display());
+    while big.len() <= 1 << 20 {
+        big.push_str("# a comment line to make the script long\n");
+    }
+    let out = run(big);
+    assert_eq!(out.status.code(), Some(126), "{}", host.explain(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("more than 1024 KiB"),
+        "{}",
+        host.explain(&out)
+    );
+    assert!(!marker.exists(), "a line of an oversized script ran");
 
     let out = run(format!("touch {}\necho done\n", marker.display()));
     assert_eq!(out.status.code(), Some(0), "{}", host.explain(&out));
