@@ -344,6 +344,16 @@ pub fn hand_on(feed: &Feed) -> std::io::Result<()> {
             // inherit a child it never started.
             match unsafe { libc::fork() } {
                 0 => {
+                    // The writer must not keep the session's output open (sshd waits for it),
+                    // nor stdin when there is nothing more to copy from it.
+                    // SAFETY: close is async-signal-safe; these descriptors are not used here.
+                    unsafe {
+                        libc::close(1);
+                        libc::close(2);
+                        if !feed.rest {
+                            libc::close(0);
+                        }
+                    }
                     let ok = write_all(&writer, &feed.bytes) && (!feed.rest || copy_rest(&writer));
                     // SAFETY: _exit is async-signal-safe and ends this process at once.
                     unsafe { libc::_exit(if ok { 0 } else { 1 }) }
