@@ -186,11 +186,11 @@ fn reader(analysis: &Analysis) -> Option<Result<(usize, Kind), String>> {
             reader.program
         )));
     }
-    let other = analysis
-        .invocations
-        .iter()
-        .enumerate()
-        .find(|(m, i)| *m != n && !QUIET.contains(&i.program.as_str()));
+    // `ssh db2 'bash -s'`: ssh hands its stdin to the remote bash, it reads none itself.
+    let through_ssh = reader.via.iter().any(|v| v.starts_with("ssh "));
+    let other = analysis.invocations.iter().enumerate().find(|(m, i)| {
+        *m != n && !QUIET.contains(&i.program.as_str()) && !(through_ssh && i.program == "ssh")
+    });
     if let Some((_, i)) = other {
         return Some(Err(format!(
             "{} reads its commands from standard input, and {} may read some of it first",
@@ -493,6 +493,13 @@ mod tests {
         assert_eq!(
             a.invocations.last().map(|i| i.via.clone()),
             Some(vec!["sudo".into(), "bash -s".into()])
+        );
+        let (a, _) = judged("ssh db2 'bash -s'", b"rm -rf /srv/data\n");
+        assert!(a.problems.is_empty(), "{:?}", a.problems);
+        let rm = a.invocations.last().expect("rm");
+        assert_eq!(
+            (rm.program.as_str(), rm.remote_host.as_deref()),
+            ("rm", Some("db2"))
         );
         let (a, _) = judged("cd /srv && bash -s", b"rm -rf data\n");
         assert!(a.problems.is_empty(), "{:?}", a.problems);
