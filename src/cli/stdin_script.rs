@@ -73,6 +73,9 @@ fn shell(args: &[String]) -> bool {
             k += 1;
             break;
         }
+        if matches!(a, "--version" | "--help") {
+            return false;
+        }
         if (a.starts_with('-') || a.starts_with('+')) && a.len() > 1 {
             k += 1;
             if a.starts_with("--") {
@@ -107,6 +110,9 @@ fn python(args: &[String]) -> bool {
         }
         if a == "--" {
             return args.get(k + 1).is_none_or(|s| s == "-");
+        }
+        if matches!(a, "-V" | "--version" | "-h" | "--help" | "-VV") {
+            return false;
         }
         if a.starts_with("--") {
             k += 1;
@@ -144,6 +150,9 @@ fn perl(args: &[String]) -> bool {
         }
         if a == "--" {
             return args.get(k + 1).is_none_or(|s| s == "-");
+        }
+        if matches!(a, "-v" | "-V" | "-h") {
+            return false;
         }
         if let Some(letters) = a.strip_prefix('-') {
             for c in letters.chars() {
@@ -460,6 +469,10 @@ mod tests {
             "perl -ne print",
             "perl x.pl",
             "perl -Mstrict x.pl",
+            "bash --version",
+            "python3 --version",
+            "python3 -V",
+            "perl -v",
             "ls",
             "bashful",
             "pythonista",
