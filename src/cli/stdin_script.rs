@@ -171,10 +171,11 @@ fn perl(args: &[String]) -> bool {
     true
 }
 
-/// Builtins that never read standard input: they may come before the interpreter on the line
-/// (`cd /srv && bash -s`) without taking any of the script.
+/// Commands that never read standard input: they may come before the interpreter on the line
+/// (`cd /srv && bash -s`, Ansible's `echo BECOME-SUCCESS-…; python3`) without taking any of the
+/// program.
 const QUIET: &[&str] = &[
-    "cd", "export", "set", "umask", "true", ":", "ulimit", "unset",
+    "cd", "export", "set", "umask", "true", ":", "ulimit", "unset", "echo", "printf", "sleep",
 ];
 
 /// The invocation of `analysis` that reads its program from the line's own standard input, if
@@ -514,6 +515,8 @@ mod tests {
             (rm.program.as_str(), rm.remote_host.as_deref()),
             ("rm", Some("db2"))
         );
+        let (a, _) = judged("echo BECOME-SUCCESS-x ; sh && sleep 0", b"ls\n");
+        assert!(a.problems.is_empty(), "{:?}", a.problems);
         let (a, _) = judged("cd /srv && bash -s", b"rm -rf data\n");
         assert!(a.problems.is_empty(), "{:?}", a.problems);
         assert!(a.invocations.iter().any(|i| i.program == "rm"));
