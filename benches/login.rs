@@ -20,6 +20,9 @@ mod common;
 #[allow(dead_code)]
 #[path = "../tests/login_e2e/pty.rs"]
 mod pty;
+#[allow(dead_code)]
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

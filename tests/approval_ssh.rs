@@ -2,9 +2,11 @@
 //! `allowed_signers` file named in host.toml.
 //!
 //! The spool must be root-owned, so these tests need root (CI runs as root); the requester is
-//! root here and the approver is the principal of a key. Skipped with the reason otherwise.
+//! root here and the approver is the principal of a key. Skipped with the reason otherwise;
+//! under `CI=true` they fail instead.
 
 mod approval_support;
+mod support;
 
 use approval_support::*;
 use std::path::{Path, PathBuf};
@@ -61,11 +63,11 @@ struct Ssh {
 
 fn setup() -> Option<(Ssh, std::sync::MutexGuard<'static, ()>)> {
     if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: the spool must be owned by root");
+        support::skip("the spool must be owned by root");
         return None;
     }
     if Command::new("ssh-keygen").arg("-?").output().is_err() {
-        eprintln!("skipped: ssh-keygen is not installed");
+        support::skip("ssh-keygen is not installed");
         return None;
     }
     let lock = ACCOUNTS.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,13 +1,14 @@
 //! Second-person approval between two real Unix users on one host.
 //!
 //! Needs root (CI runs as root), useradd/groupadd and setpriv; otherwise each test prints why and
-//! passes. Every test makes its own users and groups with unique names (removed on every path)
-//! and a spool in a temp dir: `root:<spool group> 1770`, the requester and the approver both
-//! members of the spool group, only the approver in the approvers group. The requester files a
+//! passes (under `CI=true` it fails). Every test makes its own users and groups with unique names
+//! (removed on every path) and a spool in a temp dir: `root:<spool group> 1770`, the requester
+//! and the approver both members of the spool group, only the approver in the approvers group. The requester files a
 //! request with `prodguard request --no-wait`; the approver types the host name on a real pty;
 //! the requester then runs `prodguard -- CMD`, which consumes the approval.
 
 mod approval_support;
+mod support;
 
 use approval_support::*;
 use std::os::unix::fs::MetadataExt;
@@ -23,7 +24,7 @@ struct World {
 /// Two users, an outsider, and a site. `extra`: more `[approvers]` lines.
 fn world(extra: &str) -> Option<(World, std::sync::MutexGuard<'static, ()>)> {
     if let Some(why) = cannot_run() {
-        eprintln!("skipped: {why}");
+        support::skip(&why);
         return None;
     }
     let lock = ACCOUNTS.lock().unwrap_or_else(|e| e.into_inner());

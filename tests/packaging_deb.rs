@@ -5,11 +5,14 @@
 //! as root, with `cargo test --test packaging_deb -- --ignored`. It skips (saying why) when not
 //! root, when dpkg or cargo-deb is missing, or when anything it would create already exists (an
 //! installed prodguard, the group, its directories): it never touches what it did not create, and
-//! leaves the machine as it found it, on failure too.
+//! leaves the machine as it found it, on failure too. Under `CI=true` it fails instead of
+//! skipping.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+
+mod support;
 
 const PKG: &str = "prodguard";
 const BIN: &str = "/usr/bin/prodguard";
@@ -168,7 +171,7 @@ fn build_deb(out: &Path) -> PathBuf {
 #[ignore = "builds a release .deb and installs it on this machine; run by scripts/test as root"]
 fn deb_installs_sets_up_and_purges_cleanly() {
     if let Some(why) = skip_reason() {
-        eprintln!("skipped: {why}");
+        support::skip(&why);
         return;
     }
     let out = tempfile::tempdir().expect("temp dir");

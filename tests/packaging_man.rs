@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_prodguard");
 
 fn root() -> &'static Path {
@@ -112,7 +114,7 @@ fn mandoc_available() -> bool {
         .map(|_| true)
         .unwrap_or(false);
     if !found {
-        eprintln!("skipped: mandoc is not installed (apt-get install mandoc)");
+        support::skip("mandoc is not installed (apt-get install mandoc)");
     }
     found
 }

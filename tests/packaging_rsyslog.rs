@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_prodguard");
 const RSYSLOGD: &str = "/usr/sbin/rsyslogd";
 
@@ -83,7 +85,9 @@ fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) 
 #[test]
 fn documented_rsyslog_config_forwards_intact_records() {
     if !Path::new(RSYSLOGD).exists() {
-        eprintln!("skipped: {RSYSLOGD} is not installed (apt-get install rsyslog)");
+        support::skip(&format!(
+            "{RSYSLOGD} is not installed (apt-get install rsyslog)"
+        ));
         return;
     }
     let forward =

@@ -9,6 +9,8 @@ use prodguard::shell::{analyze, Context};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
+mod support;
+
 const HOUR: Duration = Duration::from_secs(3600);
 
 fn db1() -> HostContext {
@@ -401,7 +403,7 @@ argv = ["sh", "-c", "echo \"replica lag of $1 is 900 s\" >&2; exit 2", "lag", "{
 fn a_probe_never_holds_the_guards_group() {
     use nix::unistd::{getresgid, setresgid, Gid};
     if !nix::unistd::getuid().is_root() {
-        eprintln!("skipped: changing the effective group needs root");
+        support::skip("changing the effective group needs root");
         return;
     }
     let before = getresgid().expect("getresgid");

@@ -2,7 +2,8 @@
 //! would drive it: a PostgreSQL cluster made with `initdb` in a temp dir (unix socket there,
 //! a free loopback port), and a `redis-server` on a free port with persistence off.
 //!
-//! Each test skips, saying why, when the server is not installed (`scripts/test` installs it).
+//! Each test skips, saying why, when the server is not installed (`scripts/test` installs it);
+//! under `CI=true` it fails instead.
 //! Servers are stopped by `Drop` guards, so a failing test leaves nothing running.
 
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
@@ -16,6 +17,8 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod support;
 
 const HOST: &str = r#"hostname = "db1.example.com"
 environment = "production"
@@ -275,11 +278,13 @@ fn pg_bin() -> Option<PathBuf> {
 impl Pg {
     fn start() -> Option<Pg> {
         let Some(bin) = pg_bin() else {
-            eprintln!("skipped: no PostgreSQL server (/usr/lib/postgresql/*/bin/initdb); install the postgresql package");
+            support::skip(
+                "no PostgreSQL server (/usr/lib/postgresql/*/bin/initdb); install postgresql",
+            );
             return None;
         };
         if Command::new("psql").arg("--version").output().is_err() {
-            eprintln!("skipped: no psql");
+            support::skip("no psql (package postgresql-client)");
             return None;
         }
         let dir = tempfile::Builder::new()
@@ -288,9 +293,7 @@ impl Pg {
             .expect("temp dir");
         let as_user = if nix::unistd::geteuid().is_root() {
             let Some(user) = nix::unistd::User::from_name("postgres").ok().flatten() else {
-                eprintln!(
-                    "skipped: running as root and there is no postgres user to run the server as"
-                );
+                support::skip("running as root and there is no postgres user to run the server as");
                 return None;
             };
             std::os::unix::fs::chown(dir.path(), Some(user.uid.as_raw()), Some(user.gid.as_raw()))
@@ -609,7 +612,7 @@ struct Redis {
 impl Redis {
     fn start() -> Option<Redis> {
         if Command::new("redis-cli").arg("--version").output().is_err() {
-            eprintln!("skipped: no redis-cli; install redis-tools");
+            support::skip("no redis-cli; install redis-tools");
             return None;
         }
         for _ in 0..5 {
@@ -632,7 +635,7 @@ impl Redis {
                 .stderr(Stdio::null())
                 .spawn()
             else {
-                eprintln!("skipped: no redis-server; install redis-server");
+                support::skip("no redis-server; install redis-server");
                 return None;
             };
             let mut r = Redis {

@@ -2,6 +2,7 @@
 //! and the one path both take: decide, ask, record.
 
 use super::gate::{self, Asking, GateResult};
+use super::stdin_script;
 use super::{
     journal, load, report, shell_context, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED, EXIT_OK,
     EXIT_REFUSED,
@@ -39,6 +40,9 @@ pub(crate) struct Guarded {
     /// Whether the command may run.
     pub run: bool,
     pub host: HostContext,
+    /// What the guard read of its standard input to judge the program an interpreter reads
+    /// from there (`bash -s`, `python3 -`): the command must get it ([`stdin_script::hand_on`]).
+    pub stdin: Option<stdin_script::Feed>,
 }
 
 pub(crate) fn warn_policy(policy: &PolicySet) {
@@ -79,7 +83,9 @@ pub(crate) fn stdin_unseen() -> bool {
 
 /// Decide on `command`, ask whoever must be asked, and record the decision. A command that needs
 /// more than a warning runs only if its record was written. `stdin_unseen`: the command reads
-/// this process's stdin and that is a pipe or file ([`stdin_unseen`]).
+/// this process's stdin and that is a pipe or file ([`stdin_unseen`]); when the command is an
+/// interpreter reading its program from there, the program is read and judged too
+/// ([`stdin_script::judge`]) and returned in [`Guarded::stdin`].
 pub(crate) fn guard(
     global: &Global,
     command: &str,
@@ -94,7 +100,12 @@ pub(crate) fn guard(
         stdin_unknown: stdin_unseen,
         ..shell_context()
     };
-    let analysis = analyze(command, &ctx);
+    let mut analysis = analyze(command, &ctx);
+    let stdin = if stdin_unseen {
+        stdin_script::judge(&mut analysis, &ctx, &mut stdin_script::RawStdin)
+    } else {
+        None
+    };
     let mut verdict = decide_with(
         &analysis,
         &policy,
@@ -154,7 +165,7 @@ pub(crate) fn guard(
             result.run
         }
     };
-    Guarded { run, host }
+    Guarded { run, host, stdin }
 }
 
 pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
@@ -174,10 +185,11 @@ pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
 
 pub fn run_exec(global: &Global, argv: &[String]) -> u8 {
     let command = crate::shell::quote::join(argv);
-    if !guard(global, &command, Asking::default(), false, stdin_unseen()).run {
+    let guarded = guard(global, &command, Asking::default(), false, stdin_unseen());
+    if !guarded.run {
         return EXIT_EXEC_REFUSED;
     }
-    exec(argv)
+    exec(argv, guarded.stdin.as_ref())
 }
 
 /// Give up the guard's privileges for good. Anything exec'd must not keep the audit group.
@@ -188,8 +200,9 @@ pub(crate) fn drop_privileges() -> Result<(), String> {
     Ok(())
 }
 
-/// Replace this process with `argv`, exactly as given. Returns only on failure.
-fn exec(argv: &[String]) -> u8 {
+/// Replace this process with `argv`, exactly as given, its standard input `stdin` when the guard
+/// read it. Returns only on failure.
+fn exec(argv: &[String], stdin: Option<&stdin_script::Feed>) -> u8 {
     use std::os::unix::process::CommandExt;
     let Some((program, args)) = argv.split_first() else {
         return EXIT_EXEC_FAILED;
@@ -198,6 +211,12 @@ fn exec(argv: &[String]) -> u8 {
     if let Err(e) = drop_privileges() {
         eprintln!("prodguard: not running {program}: cannot give up the audit group: {e}");
         return EXIT_EXEC_REFUSED;
+    }
+    if let Some(feed) = stdin {
+        if let Err(e) = stdin_script::hand_on(feed) {
+            eprintln!("prodguard: not running {program}: cannot hand on its standard input: {e}");
+            return EXIT_EXEC_FAILED;
+        }
     }
     let mut cmd = std::process::Command::new(program);
     cmd.args(args);

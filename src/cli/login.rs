@@ -20,7 +20,7 @@ use super::gate::Asking;
 use super::{check, init, load, show, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED};
 use crate::host::HostContext;
 use std::ffi::OsString;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -36,9 +36,6 @@ pub enum Entry {
     /// No arguments and no terminal: the commands come on stdin (`ssh host < script`).
     Stdin,
 }
-
-/// Largest script read from stdin in `Entry::Stdin`.
-const MAX_STDIN_SCRIPT: u64 = 1 << 20;
 
 /// Whether `args` (argv without argv[0]) start prodguard as a shell, and how.
 pub fn entry(
@@ -178,15 +175,29 @@ pub fn run(entry: Entry, global: Global) -> u8 {
     match entry {
         Entry::Command(cmd) => run_command(&global, &cmd),
         Entry::Stdin => {
-            let mut script = String::new();
-            let read = std::io::stdin()
-                .take(MAX_STDIN_SCRIPT)
-                .read_to_string(&mut script);
-            if let Err(e) = read {
-                eprintln!("prodguard: cannot read the commands on standard input: {e}");
+            use super::stdin_script::{read_bounded, RawStdin, MAX_SCRIPT};
+            let feed = match read_bounded(&mut RawStdin) {
+                Ok(feed) => feed,
+                Err(e) => {
+                    eprintln!("prodguard: cannot read the commands on standard input: {e}");
+                    return EXIT_EXEC_REFUSED;
+                }
+            };
+            // Cut short, the script would be judged and run as something it is not.
+            if feed.rest {
+                eprintln!(
+                    "prodguard: refused: the commands on standard input are more than {} KiB; nothing was run",
+                    MAX_SCRIPT / 1024
+                );
                 return EXIT_EXEC_REFUSED;
             }
-            run_command(&global, &script)
+            match String::from_utf8(feed.bytes) {
+                Ok(script) => run_command(&global, &script),
+                Err(_) => {
+                    eprintln!("prodguard: refused: the commands on standard input are not valid UTF-8; nothing was run");
+                    EXIT_EXEC_REFUSED
+                }
+            }
         }
         Entry::Interactive => run_interactive(&global),
     }
@@ -226,15 +237,23 @@ fn run_command(global: &Global, cmd: &str) -> u8 {
             false,
             check::stdin_unseen(),
         );
-        (guarded.run, real_shell(&guarded.host))
+        (guarded.run, real_shell(&guarded.host), guarded.stdin)
     });
     match decided {
-        Ok((true, shell)) => {
+        Ok((true, shell, stdin)) => {
             if let Err(e) = check::drop_privileges() {
                 eprintln!(
                     "prodguard: not running the command: cannot give up the audit group: {e}"
                 );
                 return EXIT_EXEC_REFUSED;
+            }
+            if let Some(feed) = &stdin {
+                if let Err(e) = super::stdin_script::hand_on(feed) {
+                    eprintln!(
+                        "prodguard: not running the command: cannot hand on its standard input: {e}"
+                    );
+                    return EXIT_EXEC_FAILED;
+                }
             }
             let err = Command::new(&shell)
                 .arg0(shell_name(&shell))
@@ -244,7 +263,7 @@ fn run_command(global: &Global, cmd: &str) -> u8 {
             eprintln!("prodguard: cannot run {}: {err}", shell.display());
             EXIT_EXEC_FAILED
         }
-        Ok((false, _)) => EXIT_EXEC_REFUSED,
+        Ok((false, _, _)) => EXIT_EXEC_REFUSED,
         Err(_) => {
             eprintln!("prodguard: internal error while deciding on this command; it was not run");
             EXIT_EXEC_REFUSED

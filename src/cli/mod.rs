@@ -20,6 +20,7 @@ mod report_cmd;
 mod show;
 mod sql_cmd;
 mod status;
+mod stdin_script;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

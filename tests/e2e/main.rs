@@ -1,6 +1,8 @@
 //! End-to-end tests of the prodguard binary: a real PostgreSQL server behind the guard, and the
 //! question asked on a real pseudo-terminal. One target, so the helpers link once.
 
+#[path = "../support/mod.rs"]
+mod support;
 mod util;
 
 mod ask;
@@ -8,3 +10,4 @@ mod gitlab;
 mod golden;
 mod postgres;
 mod sql_explain;
+mod stdin_scripts;

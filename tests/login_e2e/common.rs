@@ -11,17 +11,20 @@ use std::sync::Mutex;
 
 pub const HOST_SHORT: &str = "db1";
 
-/// Whether the tests that change the machine (users, sshd) may run: as root only. Says why not.
+/// Whether the tests that change the machine (users, sshd) may run: as root only. Says why not
+/// (under `CI=true`: fails).
 pub fn root_or_skip(what: &str) -> bool {
     if nix::unistd::geteuid().is_root() {
         true
     } else {
-        eprintln!("SKIPPED {what}: needs root (creates a user and starts sshd); CI runs as root");
+        crate::support::skip(&format!(
+            "{what}: needs root (creates a user and starts sshd); CI runs as root"
+        ));
         false
     }
 }
 
-/// Whether `program` exists; says the test is skipped when not.
+/// Whether `program` exists; says the test is skipped when not (under `CI=true`: fails).
 pub fn have(program: &str, what: &str) -> bool {
     let found = if program.starts_with('/') {
         Path::new(program).exists()
@@ -32,7 +35,9 @@ pub fn have(program: &str, what: &str) -> bool {
             .is_ok_and(|s| s.success())
     };
     if !found {
-        eprintln!("SKIPPED {what}: {program} is not installed (scripts/test installs it)");
+        crate::support::skip(&format!(
+            "{what}: {program} is not installed (scripts/test installs it)"
+        ));
     }
     found
 }

@@ -3,7 +3,8 @@
 //!
 //! The sshd tests need root (they create a user, removed again when the test ends) and the
 //! Debian packages openssh-server, openssh-client, rsync; the shell tests need bash, zsh and
-//! shellcheck. `scripts/test` installs them. A test that cannot run says `SKIPPED` and why.
+//! shellcheck. `scripts/test` installs them. A test that cannot run says `skipped` and why, and
+//! under `CI=true` it fails instead.
 
 mod common;
 mod install;
@@ -11,3 +12,5 @@ mod pty;
 mod shells;
 mod ssh;
 mod sshd;
+#[path = "../support/mod.rs"]
+mod support;

@@ -71,13 +71,14 @@ fn a_script_on_stdin_is_decided_as_a_whole() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("ssh");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(script.as_bytes())
-            .expect("write script");
-        child.wait_with_output().expect("ssh output")
+        let mut input = child.stdin.take().expect("stdin");
+        // A writer of its own: a refused script need not be read to its end.
+        let writer = std::thread::spawn(move || {
+            let _ = input.write_all(script.as_bytes());
+        });
+        let out = child.wait_with_output().expect("ssh output");
+        let _ = writer.join();
+        out
     };
     let out = run(format!(
         "touch {}\nrm -rf {}\n",
@@ -88,10 +89,101 @@ fn a_script_on_stdin_is_decided_as_a_whole() {
     assert!(!marker.exists(), "a line of a refused script ran");
     assert!(host.install.data_dir.join("PG_VERSION").exists());
 
+    // More than the guard reads: refused as a whole, not cut short and run.
+    let mut big = format!("touch {}\n", marker.display());
+    while big.len() <= 1 << 20 {
+        big.push_str("# a comment line to make the script long\n");
+    }
+    let out = run(big);
+    assert_eq!(out.status.code(), Some(126), "{}", host.explain(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("more than 1024 KiB"),
+        "{}",
+        host.explain(&out)
+    );
+    assert!(!marker.exists(), "a line of an oversized script ran");
+
     let out = run(format!("touch {}\necho done\n", marker.display()));
     assert_eq!(out.status.code(), Some(0), "{}", host.explain(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "done\n");
     assert!(marker.exists());
+}
+
+/// `ssh host 'bash -s' < script` reaches the login shell as `-c 'bash -s'` with the script on a
+/// pipe: the script is judged, then bash gets it.
+#[test]
+fn an_interpreter_reading_stdin_is_judged_on_the_script() {
+    if !sshd::available("an_interpreter_reading_stdin_is_judged_on_the_script") {
+        return;
+    }
+    let host = Host::new(Sftp::Internal);
+    let data = host.install.data_dir.display().to_string();
+    let marker = host.install.scratch.join("bash-s-ran");
+    let run = |cmd: &str, script: String| {
+        let mut child = host
+            .sshd
+            .ssh(&[cmd])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ssh");
+        let mut input = child.stdin.take().expect("stdin");
+        let writer = std::thread::spawn(move || {
+            let _ = input.write_all(script.as_bytes());
+        });
+        let out = child.wait_with_output().expect("ssh output");
+        let _ = writer.join();
+        out
+    };
+    for cmd in ["bash -s", "sh -s", "bash", "cd / && sh"] {
+        let out = run(cmd, format!("touch {}\nrm -rf {data}\n", marker.display()));
+        assert_eq!(
+            out.status.code(),
+            Some(126),
+            "{cmd}: {}",
+            host.explain(&out)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("e2e.rm-data-dir"),
+            "{cmd}: {}",
+            host.explain(&out)
+        );
+        assert!(!marker.exists(), "{cmd}: a line of a refused script ran");
+        assert!(host.install.data_dir.join("PG_VERSION").exists());
+    }
+    let out = run(
+        "python3 -",
+        format!("import shutil\nshutil.rmtree({data:?})\n"),
+    );
+    assert_eq!(out.status.code(), Some(126), "{}", host.explain(&out));
+    assert!(host.install.data_dir.join("PG_VERSION").exists());
+
+    let out = run("bash -s", "echo hi\n".into());
+    assert_eq!(out.status.code(), Some(0), "{}", host.explain(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\n");
+
+    // The records name the script's commands, reached through `bash -s`, not only `bash -s`.
+    let audit = host.install.audit();
+    let records: Vec<serde_json::Value> = audit
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let refused = records
+        .iter()
+        .find(|r| r["command"] == "bash -s" && r["outcome"] == "denied")
+        .unwrap_or_else(|| panic!("no refusal of bash -s: {audit}"));
+    let invocations = refused["invocations"].to_string();
+    assert!(invocations.contains("\"rm\""), "{refused}");
+    assert!(invocations.contains("bash -s"), "{refused}");
+    let allowed = records
+        .iter()
+        .find(|r| r["command"] == "bash -s" && r["outcome"] == "allowed")
+        .unwrap_or_else(|| panic!("no bash -s allowed: {audit}"));
+    assert!(
+        allowed["invocations"].to_string().contains("\"echo\""),
+        "{allowed}"
+    );
 }
 
 fn transfers(sftp: Sftp) {
