@@ -1,0 +1,292 @@
+//! Running the checker: fork and exec it with a clean environment, its stdin and stdout on the
+//! user's terminal (or /dev/null), its stderr on a pipe the plugin reads, and a hard time limit
+//! after which it is terminated, then killed.
+
+use std::ffi::{c_char, c_int, CString};
+use std::time::{Duration, Instant};
+
+/// How the checker answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Exit status 0: the command may run. What it printed on stderr (warnings).
+    Approve(String),
+    /// Exit status 1: refused. What it printed on stderr (the reason).
+    Refuse(String),
+    /// Anything else: could not be run, was killed, timed out, or exited otherwise.
+    Unavailable(String),
+}
+
+/// The most of the checker's stderr kept.
+const STDERR_MAX: usize = 16 * 1024;
+/// How long a terminated checker gets to exit before it is killed.
+const GRACE: Duration = Duration::from_millis(500);
+
+fn cstrings(items: &[Vec<u8>]) -> Option<Vec<CString>> {
+    items.iter().map(|a| CString::new(a.clone()).ok()).collect()
+}
+
+fn last_os_error(what: &str) -> String {
+    format!("{what}: {}", std::io::Error::last_os_error())
+}
+
+/// Open `path` read-write, close-on-exec; -1 on failure.
+fn open_rw(path: &[u8]) -> c_int {
+    let Ok(p) = CString::new(path) else { return -1 };
+    // SAFETY: `p` is a valid NUL-terminated path; open has no other preconditions.
+    unsafe { libc::open(p.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) }
+}
+
+fn close(fd: c_int) {
+    if fd >= 0 {
+        // SAFETY: `fd` is a descriptor this module opened and owns; it is closed once.
+        unsafe { libc::close(fd) };
+    }
+}
+
+/// Run `argv` with `envp`, waiting at most `limit`. `terminal`: the user's terminal, opened by
+/// the caller (it stays the caller's), for stdin and stdout; else /dev/null.
+pub fn run(argv: &[Vec<u8>], envp: &[Vec<u8>], terminal: Option<c_int>, limit: Duration) -> Answer {
+    let (Some(c_argv), Some(c_envp)) = (cstrings(argv), cstrings(envp)) else {
+        return Answer::Unavailable("an argument contains a NUL byte".into());
+    };
+    if c_argv.is_empty() {
+        return Answer::Unavailable("no checker".into());
+    }
+    let mut p_argv: Vec<*const c_char> = c_argv.iter().map(|c| c.as_ptr()).collect();
+    p_argv.push(std::ptr::null());
+    let mut p_envp: Vec<*const c_char> = c_envp.iter().map(|c| c.as_ptr()).collect();
+    p_envp.push(std::ptr::null());
+
+    let null = open_rw(b"/dev/null");
+    if null < 0 {
+        return Answer::Unavailable(last_os_error("/dev/null"));
+    }
+    let io = terminal.unwrap_or(null);
+    let mut pipe = [-1 as c_int; 2];
+    // SAFETY: `pipe` is a writable array of two ints, as pipe2 requires.
+    if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        close(null);
+        return Answer::Unavailable(last_os_error("pipe"));
+    }
+    let [read_end, write_end] = pipe;
+
+    // SAFETY: sudo is single-threaded; after fork the child only calls async-signal-safe
+    // functions (dup2, sigaction, sigprocmask, syscall(close_range), execve, _exit) on memory
+    // prepared before the fork, and never returns into Rust code.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: in the child, see above; every pointer was built before fork and is alive.
+        unsafe { exec_child(io, write_end, p_argv.as_ptr(), p_envp.as_ptr()) }
+    }
+    close(write_end);
+    close(null);
+    if pid < 0 {
+        close(read_end);
+        return Answer::Unavailable(last_os_error("fork"));
+    }
+    let (status, stderr, timed_out) = wait_reading(pid, read_end, limit);
+    close(read_end);
+    let text = String::from_utf8_lossy(&stderr).into_owned();
+    match status {
+        _ if timed_out => {
+            Answer::Unavailable(format!("no answer within {} s; stopped", limit.as_secs()))
+        }
+        Err(e) => Answer::Unavailable(e),
+        Ok(st) if libc::WIFEXITED(st) => match libc::WEXITSTATUS(st) {
+            0 => Answer::Approve(text),
+            1 => Answer::Refuse(text),
+            127 => Answer::Unavailable(format!("{} cannot be run", lossy(&argv[0]))),
+            n => Answer::Unavailable(format!("exit status {n}: {}", text.trim())),
+        },
+        Ok(st) if libc::WIFSIGNALED(st) => {
+            Answer::Unavailable(format!("killed by signal {}", libc::WTERMSIG(st)))
+        }
+        Ok(st) => Answer::Unavailable(format!("wait status {st}")),
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The child after fork: set up stdio, reset signals, close every other descriptor, exec.
+///
+/// # Safety
+/// Only in the child of a fork of a single-threaded process; the pointers are NULL-terminated
+/// arrays of valid C strings.
+unsafe fn exec_child(
+    io: c_int,
+    err: c_int,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> ! {
+    // SAFETY: async-signal-safe calls on descriptors and memory valid in this child (contract).
+    unsafe {
+        if libc::dup2(io, 0) < 0 || libc::dup2(io, 1) < 0 || libc::dup2(err, 2) < 0 {
+            libc::_exit(126);
+        }
+        // sudo blocks and catches signals; the checker starts with the defaults.
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        let mut dfl: libc::sigaction = std::mem::zeroed();
+        dfl.sa_sigaction = libc::SIG_DFL;
+        for sig in 1..libc::SIGRTMAX() {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            }
+        }
+        // Descriptors sudo holds open (its own pipes, the sudoers files) stay with sudo.
+        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+            for fd in 3..1024 {
+                libc::close(fd);
+            }
+        }
+        libc::execve(*argv, argv, envp);
+        libc::_exit(127)
+    }
+}
+
+/// Wait for `pid`, collecting what it writes on `fd`, for at most `limit`; then SIGTERM, a grace
+/// period, and SIGKILL. Returns the wait status (or why it is unknown), the output, and whether
+/// the limit was reached.
+fn wait_reading(
+    pid: libc::pid_t,
+    fd: c_int,
+    limit: Duration,
+) -> (Result<c_int, String>, Vec<u8>, bool) {
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut open = true;
+    let mut signalled: Option<Instant> = None;
+    loop {
+        let mut status: c_int = 0;
+        // SAFETY: `pid` is our child; `status` is a valid out pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            if open {
+                drain(fd, &mut out, false);
+            }
+            return (Ok(status), out, signalled.is_some());
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return (Err(last_os_error("waitpid")), out, signalled.is_some());
+        }
+        let elapsed = start.elapsed();
+        match signalled {
+            None if elapsed >= limit => {
+                // SAFETY: signalling our own child.
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+                signalled = Some(Instant::now());
+            }
+            Some(t) if t.elapsed() >= GRACE => {
+                // SAFETY: signalling our own child; then reap it (SIGKILL cannot be caught).
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, &mut status, 0);
+                }
+                return (Ok(status), out, true);
+            }
+            _ => {}
+        }
+        if open {
+            open = drain(fd, &mut out, true);
+        } else {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Read what is available on `fd` (waiting up to 20 ms for it when `wait`). False at EOF.
+fn drain(fd: c_int, out: &mut Vec<u8>, wait: bool) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, if wait { 20 } else { 0 }) };
+        if n <= 0 {
+            return true;
+        }
+        let mut buf = [0u8; 4096];
+        // SAFETY: reading into a local buffer of the given length.
+        let got = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        if got <= 0 {
+            return got < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR);
+        }
+        let got = got as usize;
+        let room = STDERR_MAX.saturating_sub(out.len());
+        out.extend_from_slice(&buf[..got.min(room)]);
+        if !wait {
+            continue;
+        }
+        return true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Vec<Vec<u8>> {
+        vec![
+            b"/bin/sh".to_vec(),
+            b"-c".to_vec(),
+            script.as_bytes().to_vec(),
+        ]
+    }
+
+    #[test]
+    fn exit_statuses_map_to_answers() {
+        let env = vec![b"PATH=/usr/bin:/bin".to_vec()];
+        let lim = Duration::from_secs(5);
+        assert_eq!(
+            run(&sh("echo careful >&2; exit 0"), &env, None, lim),
+            Answer::Approve("careful\n".into())
+        );
+        assert_eq!(
+            run(&sh("echo no >&2; exit 1"), &env, None, lim),
+            Answer::Refuse("no\n".into())
+        );
+        assert!(matches!(
+            run(&sh("exit 3"), &env, None, lim),
+            Answer::Unavailable(_)
+        ));
+        assert!(matches!(
+            run(&[b"/nonexistent/prodguard".to_vec()], &env, None, lim),
+            Answer::Unavailable(m) if m.contains("cannot be run")
+        ));
+    }
+
+    #[test]
+    fn a_slow_checker_is_stopped_in_bounded_time() {
+        let env = vec![b"PATH=/usr/bin:/bin".to_vec()];
+        let t = Instant::now();
+        // Ignores SIGTERM: must be killed.
+        let a = run(
+            &sh("trap '' TERM; sleep 30"),
+            &env,
+            None,
+            Duration::from_secs(1),
+        );
+        assert!(
+            matches!(a, Answer::Unavailable(ref m) if m.contains("no answer")),
+            "{a:?}"
+        );
+        assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn stdin_is_dev_null_without_a_terminal() {
+        let env = vec![b"PATH=/usr/bin:/bin".to_vec()];
+        let a = run(
+            &sh("readlink /proc/self/fd/0 >&2; exit 0"),
+            &env,
+            None,
+            Duration::from_secs(5),
+        );
+        assert_eq!(a, Answer::Approve("/dev/null\n".into()));
+    }
+}
