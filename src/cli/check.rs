@@ -87,14 +87,36 @@ pub(crate) fn guard(
     json: bool,
     stdin_unseen: bool,
 ) -> Guarded {
-    let (host, policy) = load(global);
+    guard_via(global, command, asking, json, stdin_unseen, None)
+}
+
+/// [`guard`] for a command another program is about to run on someone's behalf: `sudo` is what
+/// sudo's approval plugin said about it. The command is analysed in the invoking user's working
+/// directory, reached `via` sudo, judged for the invoking user, and recorded under their name.
+pub(crate) fn guard_via(
+    global: &Global,
+    command: &str,
+    asking: Asking,
+    json: bool,
+    stdin_unseen: bool,
+    sudo: Option<&super::sudo_check::SudoFacts>,
+) -> Guarded {
+    let (mut host, policy) = load(global);
     warn_policy(&policy);
     let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
-    let ctx = crate::shell::Context {
+    let mut ctx = crate::shell::Context {
         stdin_unknown: stdin_unseen,
         ..shell_context()
     };
-    let analysis = analyze(command, &ctx);
+    if let Some(facts) = sudo {
+        facts.adjust(&mut ctx, &mut host);
+    }
+    let mut analysis = analyze(command, &ctx);
+    if sudo.is_some() {
+        for inv in &mut analysis.invocations {
+            inv.via.insert(0, "sudo".to_string());
+        }
+    }
     let mut verdict = decide_with(
         &analysis,
         &policy,
@@ -142,7 +164,10 @@ pub(crate) fn guard(
         )
     };
     let durable = verdict.action > Action::Allow || !result.run;
-    let rec = journal::decision_record(command, &analysis, &verdict, &result, &host, &policy);
+    let mut rec = journal::decision_record(command, &analysis, &verdict, &result, &host, &policy);
+    if let Some(facts) = sudo {
+        facts.stamp(&mut rec);
+    }
     let run = match journal::write(rec, &sinks, durable) {
         Ok(()) => result.run,
         Err(e) if result.run && !journal::may_run_unrecorded(&verdict) => {
