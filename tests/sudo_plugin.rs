@@ -1,0 +1,579 @@
+//! The sudo approval plugin (`sudo-plugin/`) inside the real sudo, asking the real
+//! `prodguard sudo-check`.
+//!
+//! Nothing of the machine is changed: every run happens in a private mount namespace
+//! (`unshare -m`) in which a test sudo.conf (naming the plugin, a copy of the .so owned by root
+//! and mode 0644, and the checker built by cargo), a test sudoers, and /etc/passwd and /etc/group
+//! and /etc/shadow
+//! copies with one extra test user are bind-mounted over the real files, and a temp directory is
+//! mounted on /srv. The test user runs sudo (through `setpriv`), so the records must name them.
+//! The host description, policy directory and audit log are temp files handed to the checker by
+//! the plugin's options in that sudo.conf.
+//!
+//! Needs root, sudo, unshare and setpriv: without them the tests say why and pass, except under
+//! CI=true, where they fail.
+
+use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const USER: &str = "pgsudo-t";
+const UID: u32 = 64242;
+const HOST: &str = "db1.example.com";
+
+fn has(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether the tests can run here; under CI=true a missing piece is a failure.
+fn ready() -> bool {
+    let why = if !nix::unistd::geteuid().is_root() {
+        Some("needs root (sudo.conf is bind-mounted in a private mount namespace)".to_string())
+    } else {
+        ["sudo", "unshare", "setpriv", "python3"]
+            .iter()
+            .find(|t| !has(t))
+            .map(|t| format!("{t} is not installed (apt-get install sudo util-linux python3)"))
+    };
+    match why {
+        None => true,
+        Some(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("sudo plugin tests cannot run: {why}")
+        }
+        Some(why) => {
+            eprintln!("skipped: {why}");
+            false
+        }
+    }
+}
+
+/// The plugin library, built once by cargo in this profile.
+fn plugin_so() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target dir");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", "prodguard-sudo-approval"]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build -p prodguard-sudo-approval");
+        assert!(status.success(), "building the plugin failed");
+        let path = profile_dir.join("libprodguard_sudo_approval.so");
+        assert!(path.exists(), "{} missing", path.display());
+        path
+    })
+    .clone()
+}
+
+/// One test's sudo: its files and the namespace that uses them.
+struct Rig {
+    dir: tempfile::TempDir,
+    /// Mounted on /srv inside the namespace; holds `data/`.
+    srv: PathBuf,
+    audit: PathBuf,
+}
+
+/// What a rig is built with.
+struct Setup<'a> {
+    /// Extra sudoers lines.
+    sudoers: &'a str,
+    /// The checker (default: the prodguard under test).
+    checker: Option<PathBuf>,
+    /// Extra plugin options.
+    options: &'a str,
+    /// A policy pack to put in the policy directory.
+    policy: Option<&'a str>,
+}
+
+impl Default for Setup<'_> {
+    fn default() -> Self {
+        Setup {
+            sudoers: "",
+            checker: None,
+            options: "",
+            policy: None,
+        }
+    }
+}
+
+impl Rig {
+    fn new(setup: Setup<'_>) -> Rig {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        let so = d.join("sudo_approval.so");
+        std::fs::copy(plugin_so(), &so).expect("copy plugin");
+        std::fs::set_permissions(&so, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let audit = d.join("audit.jsonl");
+        let host = d.join("host.toml");
+        std::fs::write(
+            &host,
+            format!(
+                "hostname = \"{HOST}\"\nenvironment = \"production\"\nrole = \"db-primary\"\n[audit]\nsyslog = \"none\"\n"
+            ),
+        )
+        .expect("host.toml");
+        let policies = d.join("policies.d");
+        std::fs::create_dir(&policies).expect("policy dir");
+        if let Some(p) = setup.policy {
+            std::fs::write(policies.join("site.toml"), p).expect("policy");
+        }
+        let checker = setup
+            .checker
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_prodguard")));
+        std::fs::write(
+            d.join("sudo.conf"),
+            format!(
+                "Plugin prodguard_approval {} checker={} host_file={} policy_dir={} audit_file={} {}\n",
+                so.display(),
+                checker.display(),
+                host.display(),
+                policies.display(),
+                audit.display(),
+                setup.options
+            ),
+        )
+        .expect("sudo.conf");
+        let sudoers = d.join("sudoers");
+        std::fs::write(
+            &sudoers,
+            format!(
+                "Defaults env_reset\nDefaults !lecture\nDefaults secure_path=\"/usr/sbin:/usr/bin:/sbin:/bin\"\n{}\nroot ALL=(ALL:ALL) NOPASSWD: ALL\n{USER} ALL=(ALL:ALL) NOPASSWD: ALL\n",
+                setup.sudoers
+            ),
+        )
+        .expect("sudoers");
+        std::fs::set_permissions(&sudoers, std::fs::Permissions::from_mode(0o440))
+            .expect("chmod sudoers");
+        let passwd = std::fs::read_to_string("/etc/passwd").expect("passwd");
+        let group = std::fs::read_to_string("/etc/group").expect("group");
+        assert!(
+            !passwd.lines().any(|l| l.starts_with(&format!("{USER}:"))),
+            "{USER} exists on this machine"
+        );
+        std::fs::write(
+            d.join("passwd"),
+            format!("{passwd}{USER}:x:{UID}:{UID}::/nonexistent:/bin/sh\n"),
+        )
+        .expect("passwd");
+        std::fs::write(d.join("group"), format!("{group}{USER}:x:{UID}:\n")).expect("group");
+        // PAM's account check (pam_unix) wants a shadow entry: no password, never expires.
+        let shadow = std::fs::read_to_string("/etc/shadow").expect("shadow");
+        let shadow_copy = d.join("shadow");
+        std::fs::write(
+            &shadow_copy,
+            format!("{shadow}{USER}:*:19000:0:99999:7:::\n"),
+        )
+        .expect("shadow");
+        std::fs::set_permissions(&shadow_copy, std::fs::Permissions::from_mode(0o640))
+            .expect("chmod shadow");
+        let srv = d.join("srv");
+        std::fs::create_dir_all(srv.join("data")).expect("srv");
+        std::fs::write(srv.join("data/PG_VERSION"), "16\n").expect("data");
+        Rig { dir, srv, audit }
+    }
+
+    fn data_stays(&self) -> bool {
+        self.srv.join("data/PG_VERSION").exists()
+    }
+
+    /// `sudo ARGS` run by the test user inside the namespace.
+    fn sudo(&self, args: &[&str]) -> Command {
+        let d = self.dir.path().display();
+        let script = format!(
+            "set -e
+mount --bind {d}/sudo.conf /etc/sudo.conf
+mount --bind {d}/sudoers /etc/sudoers
+mount --bind {d}/passwd /etc/passwd
+mount --bind {d}/group /etc/group
+mount --bind {d}/shadow /etc/shadow
+mount --bind {d}/srv /srv
+cd /srv
+exec setpriv --reuid={UID} --regid={UID} --clear-groups -- sudo \"$@\""
+        );
+        let mut cmd = Command::new("unshare");
+        cmd.args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"])
+            .args(args)
+            .env_remove("NO_COLOR")
+            .env("TERM", "dumb");
+        cmd
+    }
+
+    /// The `command` records of the audit log.
+    fn records(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.audit)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|r| r["event"] == "command")
+            .collect()
+    }
+
+    /// The record of the command line `command`, asserted to be the test user's, via sudo.
+    fn record(&self, command: &str) -> serde_json::Value {
+        let all = self.records();
+        let r = all
+            .iter()
+            .rev()
+            .find(|r| r["command"] == command)
+            .unwrap_or_else(|| panic!("no record of {command:?} in {all:#?}"))
+            .clone();
+        assert_eq!(r["user"], USER, "{r:#}");
+        assert_eq!(r["uid"], UID, "{r:#}");
+        assert_eq!(r["detail"], "sudo: run as root", "{r:#}");
+        for inv in r["invocations"].as_array().expect("invocations") {
+            assert_eq!(inv["via"][0], "sudo", "{r:#}");
+        }
+        r
+    }
+}
+
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+/// Run without a terminal (a new session, stdin /dev/null), for at most `limit`.
+fn run(mut cmd: Command, limit: Duration) -> Run {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn unshare");
+    let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(o) = out.as_mut() {
+            let _ = o.read_to_string(&mut s);
+        }
+        s
+    });
+    let ereader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(e) = err.as_mut() {
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    });
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("sudo did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        status,
+        stdout: reader.join().unwrap_or_default(),
+        stderr: ereader.join().unwrap_or_default(),
+        took: start.elapsed(),
+    }
+}
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn without_a_terminal_rm_rf_of_the_data_directory_is_refused_and_the_data_stays() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup::default());
+    let r = run(rig.sudo(&["-n", "rm", "-rf", "/srv/data"]), LIMIT);
+    assert!(!r.status.success(), "rm ran: {}", r.stderr);
+    assert!(rig.data_stays(), "the data directory was deleted");
+    // The reason is on sudo's stderr, where automation shows it.
+    assert!(r.stderr.contains("no terminal"), "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("fs.rm-data-dir"), "stderr: {}", r.stderr);
+    let rec = rig.record("rm -rf /srv/data");
+    assert_eq!(rec["outcome"], "denied", "{rec:#}");
+    assert_eq!(rec["cwd"], "/srv", "{rec:#}");
+    assert_eq!(rec["invocations"][0]["targets"][0], "/srv/data", "{rec:#}");
+}
+
+#[test]
+fn a_harmless_command_runs_and_is_recorded() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup::default());
+    let r = run(rig.sudo(&["-n", "ls", "/srv/data"]), LIMIT);
+    assert!(r.status.success(), "stderr: {}", r.stderr);
+    assert_eq!(r.stdout, "PG_VERSION\n");
+    let rec = rig.record("ls /srv/data");
+    assert_eq!(rec["outcome"], "allowed", "{rec:#}");
+}
+
+/// A command run on a pty whose master the test holds: the terminal sudo is started from.
+struct Pty {
+    master: File,
+    child: std::process::Child,
+    screen: Vec<u8>,
+}
+
+impl Pty {
+    fn spawn(mut cmd: Command) -> Pty {
+        let pty = nix::pty::openpty(None, None).expect("openpty");
+        for fd in [&pty.master, &pty.slave] {
+            fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("cloexec");
+        }
+        let slave_fd = pty.slave.as_raw_fd();
+        let stdio = || Stdio::from(pty.slave.try_clone().expect("dup slave"));
+        cmd.stdin(stdio()).stdout(stdio()).stderr(stdio());
+        // SAFETY: runs in the forked child before exec; setsid and ioctl are async-signal-safe
+        // and `slave_fd` is open there until exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setsid() < 0 || libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn on pty");
+        drop(pty.slave);
+        Pty {
+            master: File::from(pty.master),
+            child,
+            screen: Vec::new(),
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.screen).into_owned()
+    }
+
+    fn pump(&mut self) {
+        let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
+        if poll(&mut fds, PollTimeout::from(50u16)).unwrap_or(0) > 0 {
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = self.master.read(&mut buf) {
+                self.screen.extend_from_slice(&buf[..n]);
+            }
+        }
+    }
+
+    fn expect(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.text().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "never saw {needle:?}; screen:\n{}",
+                self.text()
+            );
+            self.pump();
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.master.write_all(bytes).expect("type");
+    }
+
+    fn finish(mut self) -> (ExitStatus, String) {
+        let deadline = Instant::now() + LIMIT;
+        let status = loop {
+            self.pump();
+            if let Some(st) = self.child.try_wait().expect("wait") {
+                break st;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("still running; screen:\n{}", self.text());
+            }
+        };
+        self.pump();
+        (status, self.text())
+    }
+}
+
+#[test]
+fn on_a_terminal_the_host_name_is_asked_a_wrong_answer_refuses_and_the_right_one_runs() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup::default());
+
+    let mut pty = Pty::spawn(rig.sudo(&["rm", "-rf", "/srv/data"]));
+    pty.expect("host name: ");
+    assert!(pty.text().contains(HOST), "screen:\n{}", pty.text());
+    pty.send(b"db2.example.com\r");
+    let (status, screen) = pty.finish();
+    assert!(!status.success(), "screen:\n{screen}");
+    assert!(
+        rig.data_stays(),
+        "deleted on a wrong answer; screen:\n{screen}"
+    );
+    let rec = rig.record("rm -rf /srv/data");
+    assert_eq!(rec["challenge"]["passed"], false, "{rec:#}");
+
+    let mut pty = Pty::spawn(rig.sudo(&["rm", "-rf", "/srv/data"]));
+    pty.expect("host name: ");
+    pty.send(format!("{HOST}\r").as_bytes());
+    let (status, screen) = pty.finish();
+    assert!(status.success(), "screen:\n{screen}");
+    assert!(
+        !rig.data_stays(),
+        "not deleted on the right answer; screen:\n{screen}"
+    );
+    let rec = rig.record("rm -rf /srv/data");
+    assert_eq!(rec["outcome"], "confirmed", "{rec:#}");
+    assert_eq!(rec["challenge"]["passed"], true, "{rec:#}");
+}
+
+#[test]
+fn with_intercept_a_delete_started_by_python_inside_the_command_is_refused() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup {
+        sudoers: "Defaults intercept\nDefaults intercept_type=trace",
+        ..Setup::default()
+    });
+    // The line of the issue: the guard already reads `python3 -c` code and refuses it whole.
+    let inner = "import os; os.system(\"rm -rf /srv/data\")";
+    let outer = format!("/usr/bin/python3 -c '{inner}'");
+    let r = run(rig.sudo(&["-n", "sh", "-c", &outer]), LIMIT);
+    assert!(!r.status.success(), "stderr: {}", r.stderr);
+    assert!(
+        rig.data_stays(),
+        "deleted through python; stderr: {}",
+        r.stderr
+    );
+    let rec = rig.record(&format!("sh -c {}", shell_quote(&outer)));
+    assert_eq!(rec["outcome"], "denied", "{rec:#}");
+
+    // A script file the guard cannot read beforehand: the outer command is allowed, and the
+    // delete is caught when os.system runs /bin/sh -c, which sudo intercepts and asks about.
+    std::fs::write(rig.srv.join("job.py"), format!("{inner}\n")).expect("job.py");
+    let r = run(rig.sudo(&["-n", "/usr/bin/python3", "/srv/job.py"]), LIMIT);
+    assert!(
+        rig.data_stays(),
+        "deleted through python; stderr: {}",
+        r.stderr
+    );
+    let ran = rig.record("/usr/bin/python3 /srv/job.py");
+    assert_eq!(ran["outcome"], "allowed", "{ran:#}");
+    let all = rig.records();
+    let refused = all
+        .iter()
+        .find(|r| r["command"] == "/bin/sh -c 'rm -rf /srv/data'")
+        .unwrap_or_else(|| panic!("no record of the intercepted sh -c: {all:#?}"));
+    assert_eq!(refused["outcome"], "denied", "{refused:#}");
+    assert_eq!(refused["user"], USER, "{refused:#}");
+    assert!(r.stderr.contains("fs.rm-data-dir"), "stderr: {}", r.stderr);
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("script");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    p
+}
+
+#[test]
+fn a_missing_a_killed_or_a_hanging_checker_leaves_sudo_true_working_in_bounded_time() {
+    if !ready() {
+        return;
+    }
+    let tools = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        ("missing", tools.path().join("no-such-prodguard"), ""),
+        ("killed", script(tools.path(), "killed", "kill -9 $$"), ""),
+        (
+            "hanging",
+            script(tools.path(), "hanging", "trap '' TERM; sleep 120"),
+            "timeout=2",
+        ),
+    ];
+    for (what, checker, options) in cases {
+        let rig = Rig::new(Setup {
+            checker: Some(checker),
+            options,
+            ..Setup::default()
+        });
+        let r = run(rig.sudo(&["-n", "true"]), Duration::from_secs(30));
+        assert!(r.status.success(), "{what}: stderr: {}", r.stderr);
+        assert!(
+            r.stderr.contains("prodguard checker unavailable"),
+            "{what}: stderr: {}",
+            r.stderr
+        );
+        assert!(
+            r.took < Duration::from_secs(10),
+            "{what}: took {:?}",
+            r.took
+        );
+    }
+}
+
+#[test]
+fn a_broken_policy_leaves_sudo_true_working_and_still_refuses_the_delete() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup {
+        policy: Some("[[rule]]\nid = \"broken\nmatch = "),
+        ..Setup::default()
+    });
+    let r = run(rig.sudo(&["-n", "true"]), LIMIT);
+    assert!(r.status.success(), "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("strict fallback"), "stderr: {}", r.stderr);
+    let r = run(rig.sudo(&["-n", "rm", "-rf", "/srv/data"]), LIMIT);
+    assert!(!r.status.success(), "stderr: {}", r.stderr);
+    assert!(rig.data_stays());
+    assert_eq!(rig.record("rm -rf /srv/data")["outcome"], "denied");
+}
+
+#[test]
+fn sudo_check_refuses_to_run_unless_root() {
+    if !ready() {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_prodguard"))
+        .args(["sudo-check", "--user", "root", "--", "true"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run setpriv");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("as root"));
+}
