@@ -199,6 +199,14 @@ impl Rig {
 
     /// `sudo ARGS` run by the test user inside the namespace.
     fn sudo(&self, args: &[&str]) -> Command {
+        let (reuid, regid) = (format!("--reuid={UID}"), format!("--regid={UID}"));
+        let mut argv = vec!["setpriv", &reuid, &regid, "--clear-groups", "--", "sudo"];
+        argv.extend_from_slice(args);
+        self.namespace(&argv)
+    }
+
+    /// `ARGV` run by root inside the namespace.
+    fn namespace(&self, argv: &[&str]) -> Command {
         let d = self.dir.path().display();
         let script = format!(
             "set -e
@@ -209,11 +217,11 @@ mount --bind {d}/group /etc/group
 mount --bind {d}/shadow /etc/shadow
 mount --bind {d}/srv /srv
 cd /srv
-exec setpriv --reuid={UID} --regid={UID} --clear-groups -- sudo \"$@\""
+exec \"$@\""
         );
         let mut cmd = Command::new("unshare");
         cmd.args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"])
-            .args(args)
+            .args(argv)
             .env_remove("NO_COLOR")
             .env("TERM", "dumb");
         cmd
@@ -576,4 +584,45 @@ fn sudo_check_refuses_to_run_unless_root() {
         .expect("run setpriv");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("as root"));
+}
+
+#[test]
+fn status_reports_the_plugin_line_and_intercept() {
+    if !ready() {
+        return;
+    }
+    let status = |rig: &Rig| {
+        let r = run(
+            rig.namespace(&[env!("CARGO_BIN_EXE_prodguard"), "status", "--json"]),
+            LIMIT,
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", r.stdout, r.stderr));
+        v["sudo"].clone()
+    };
+    let rig = Rig::new(Setup {
+        sudoers: "Defaults intercept, intercept_type=trace",
+        ..Setup::default()
+    });
+    let s = status(&rig);
+    assert_eq!(s["plugin"], "enabled", "{s:#}");
+    assert_eq!(s["library_present"], true, "{s:#}");
+    assert_eq!(s["intercept"], "on", "{s:#}");
+    let s = status(&Rig::new(Setup::default()));
+    assert_eq!(s["intercept"], "off", "{s:#}");
+}
+
+#[test]
+fn install_sudo_prints_the_sudo_conf_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_prodguard"))
+        .args(["install", "--sudo"])
+        .output()
+        .expect("run prodguard");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l == "Plugin prodguard_approval /usr/lib/prodguard/sudo_approval.so"),
+        "{text}"
+    );
 }

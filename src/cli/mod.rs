@@ -21,6 +21,7 @@ mod show;
 mod sql_cmd;
 mod status;
 mod sudo_check;
+mod sudo_setup;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
