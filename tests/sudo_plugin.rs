@@ -264,10 +264,19 @@ struct Run {
 }
 
 /// Run without a terminal (a new session, stdin /dev/null), for at most `limit`.
-fn run(mut cmd: Command, limit: Duration) -> Run {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+fn run(cmd: Command, limit: Duration) -> Run {
+    run_input(cmd, None, limit)
+}
+
+/// [`run`], with `input` on stdin.
+fn run_input(mut cmd: Command, input: Option<&[u8]>, limit: Duration) -> Run {
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
     unsafe {
         cmd.pre_exec(|| {
@@ -279,6 +288,9 @@ fn run(mut cmd: Command, limit: Duration) -> Run {
     }
     let start = Instant::now();
     let mut child = cmd.spawn().expect("spawn unshare");
+    if let (Some(data), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin.write_all(data).expect("write stdin");
+    }
     let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
     let reader = std::thread::spawn(move || {
         let mut s = String::new();
@@ -503,6 +515,27 @@ fn with_intercept_a_delete_started_by_python_inside_the_command_is_refused() {
     assert_eq!(refused["outcome"], "denied", "{refused:#}");
     assert_eq!(refused["user"], USER, "{refused:#}");
     assert!(r.stderr.contains("fs.rm-data-dir"), "stderr: {}", r.stderr);
+
+    // A root login shell: the shell starts, and the destructive line in it is judged.
+    let r = run_input(
+        rig.sudo(&["-n", "-i"]),
+        Some(b"rm -rf /srv/data\necho still-here\n"),
+        LIMIT,
+    );
+    assert!(rig.data_stays(), "deleted in sudo -i; stderr: {}", r.stderr);
+    assert!(r.stdout.contains("still-here"), "stdout: {}", r.stdout);
+    let all = rig.records();
+    let refused = all
+        .iter()
+        .rev()
+        .find(|r| {
+            r["command"]
+                .as_str()
+                .is_some_and(|c| c.ends_with("rm -rf /srv/data") && !c.contains("-c"))
+        })
+        .unwrap_or_else(|| panic!("no record of rm in sudo -i: {all:#?}"));
+    assert_eq!(refused["outcome"], "denied", "{refused:#}");
+    assert_eq!(refused["user"], USER, "{refused:#}");
 }
 
 fn shell_quote(s: &str) -> String {
