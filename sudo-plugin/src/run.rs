@@ -149,7 +149,8 @@ unsafe fn exec_child(
 
 /// Wait for `pid`, collecting what it writes on `fd`, for at most `limit`; then SIGTERM, a grace
 /// period, and SIGKILL. Returns the wait status (or why it is unknown), the output, and whether
-/// the limit was reached.
+/// the limit was reached. Sleeps in poll(2) on the pipe and on a pidfd of the child (Linux 5.3),
+/// so that its exit is seen at once; without a pidfd, it looks every 2 ms.
 fn wait_reading(
     pid: libc::pid_t,
     fd: c_int,
@@ -159,71 +160,97 @@ fn wait_reading(
     let mut out = Vec::new();
     let mut open = true;
     let mut signalled: Option<Instant> = None;
-    loop {
+    // SAFETY: pidfd_open on our own child; -1 (ENOSYS on old kernels) is handled.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as c_int;
+    let result = loop {
         let mut status: c_int = 0;
         // SAFETY: `pid` is our child; `status` is a valid out pointer.
         let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
         if r == pid {
-            if open {
-                drain(fd, &mut out, false);
-            }
-            return (Ok(status), out, signalled.is_some());
+            // What it wrote before exiting; a descendant holding the pipe open is not waited for.
+            while open && read_some(fd, &mut out) == Read::Got {}
+            break Ok(status);
         }
         if r < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return (Err(last_os_error("waitpid")), out, signalled.is_some());
+            break Err(last_os_error("waitpid"));
         }
-        let elapsed = start.elapsed();
-        match signalled {
-            None if elapsed >= limit => {
+        let next = match signalled {
+            None if start.elapsed() >= limit => {
                 // SAFETY: signalling our own child.
                 unsafe { libc::kill(pid, libc::SIGTERM) };
                 signalled = Some(Instant::now());
+                GRACE
             }
+            None => limit - start.elapsed(),
             Some(t) if t.elapsed() >= GRACE => {
                 // SAFETY: signalling our own child; then reap it (SIGKILL cannot be caught).
                 unsafe {
                     libc::kill(pid, libc::SIGKILL);
                     libc::waitpid(pid, &mut status, 0);
                 }
-                return (Ok(status), out, true);
+                break Ok(status);
             }
-            _ => {}
+            Some(t) => GRACE - t.elapsed(),
+        };
+        let cap = if pidfd >= 0 { 1000 } else { 2 };
+        let wait_ms = next.as_millis().clamp(1, cap) as c_int;
+        let mut fds = [
+            libc::pollfd {
+                fd: if open { fd } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: pidfd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: two valid pollfd entries (negative fds are ignored by poll).
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, wait_ms) };
+        if n > 0 && open && fds[0].revents != 0 {
+            open = read_some(fd, &mut out) != Read::Closed;
         }
-        if open {
-            open = drain(fd, &mut out, true);
-        } else {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+    };
+    close(pidfd);
+    (result, out, signalled.is_some())
 }
 
-/// Read what is available on `fd` (waiting up to 20 ms for it when `wait`). False at EOF.
-fn drain(fd: c_int, out: &mut Vec<u8>, wait: bool) -> bool {
+#[derive(PartialEq, Eq)]
+enum Read {
+    Got,
+    Empty,
+    Closed,
+}
+
+/// Read what is available on `fd` now.
+fn read_some(fd: c_int, out: &mut Vec<u8>) -> Read {
     let mut pfd = libc::pollfd {
         fd,
         events: libc::POLLIN,
         revents: 0,
     };
-    loop {
-        // SAFETY: one valid pollfd.
-        let n = unsafe { libc::poll(&mut pfd, 1, if wait { 20 } else { 0 }) };
-        if n <= 0 {
-            return true;
-        }
-        let mut buf = [0u8; 4096];
-        // SAFETY: reading into a local buffer of the given length.
-        let got = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if got <= 0 {
-            return got < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR);
-        }
-        let got = got as usize;
-        let room = STDERR_MAX.saturating_sub(out.len());
-        out.extend_from_slice(&buf[..got.min(room)]);
-        if !wait {
-            continue;
-        }
-        return true;
+    // SAFETY: one valid pollfd.
+    if unsafe { libc::poll(&mut pfd, 1, 0) } <= 0 {
+        return Read::Empty;
     }
+    let mut buf = [0u8; 4096];
+    // SAFETY: reading into a local buffer of the given length.
+    let got = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if got < 0 {
+        return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            Read::Empty
+        } else {
+            Read::Closed
+        };
+    }
+    if got == 0 {
+        return Read::Closed;
+    }
+    let got = got as usize;
+    let room = STDERR_MAX.saturating_sub(out.len());
+    out.extend_from_slice(&buf[..got.min(room)]);
+    Read::Got
 }
 
 #[cfg(test)]
@@ -276,6 +303,21 @@ mod tests {
             "{a:?}"
         );
         assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn long_output_is_kept_up_to_the_limit() {
+        let env = vec![b"PATH=/usr/bin:/bin".to_vec()];
+        let a = run(
+            &sh("head -c 40000 /dev/zero | tr '\\0' x >&2; exit 1"),
+            &env,
+            None,
+            Duration::from_secs(5),
+        );
+        assert!(
+            matches!(a, Answer::Refuse(ref t) if t.len() == STDERR_MAX),
+            "{a:?}"
+        );
     }
 
     #[test]
