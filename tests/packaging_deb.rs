@@ -156,7 +156,13 @@ fn build_deb(out: &Path) -> PathBuf {
     // cargo deb builds the prodguard package only; the sudo plugin is an asset of it.
     ok(Command::new(&cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--release", "--locked", "-p", "prodguard-sudo-approval"]));
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "prodguard-sudo-approval",
+        ]));
     ok(Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["deb", "--locked", "--output"])

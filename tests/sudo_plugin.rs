@@ -95,6 +95,7 @@ struct Rig {
 }
 
 /// What a rig is built with.
+#[derive(Default)]
 struct Setup<'a> {
     /// Extra sudoers lines.
     sudoers: &'a str,
@@ -104,17 +105,6 @@ struct Setup<'a> {
     options: &'a str,
     /// A policy pack to put in the policy directory.
     policy: Option<&'a str>,
-}
-
-impl Default for Setup<'_> {
-    fn default() -> Self {
-        Setup {
-            sudoers: "",
-            checker: None,
-            options: "",
-            policy: None,
-        }
-    }
 }
 
 impl Rig {

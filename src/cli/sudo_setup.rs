@@ -148,7 +148,7 @@ pub fn status(conf: &Path, sudoers: &Path) -> SudoStatus {
     });
     let library_present = library.as_ref().map(|l| Path::new(l).is_file());
     let intercept = match sudoers_texts(sudoers) {
-        Ok(texts) => match texts.iter().filter_map(|t| intercept_in_sudoers(t)).last() {
+        Ok(texts) => match texts.iter().rev().find_map(|t| intercept_in_sudoers(t)) {
             Some(true) => "on",
             _ => "off",
         },
