@@ -649,3 +649,43 @@ fn install_sudo_prints_the_sudo_conf_line() {
         "{text}"
     );
 }
+
+#[test]
+fn in_an_interactive_root_shell_under_intercept_the_question_is_asked_on_the_terminal() {
+    if !ready() {
+        return;
+    }
+    for use_pty in [true, false] {
+        let rig = Rig::new(Setup {
+            sudoers: if use_pty {
+                "Defaults use_pty\nDefaults intercept, intercept_type=trace"
+            } else {
+                "Defaults !use_pty\nDefaults intercept, intercept_type=trace"
+            },
+            ..Setup::default()
+        });
+        let mut pty = Pty::spawn(rig.sudo(&["-i"]));
+        pty.send(b"echo shell-$((6*7))\r");
+        pty.expect("shell-42");
+        pty.send(b"rm -rf /srv/data\r");
+        pty.expect("host name: ");
+        pty.send(b"db2.example.com\r");
+        pty.expect("Permission denied");
+        pty.send(b"echo after-$((6*7))\r");
+        pty.expect("after-42");
+        assert!(
+            rig.data_stays(),
+            "use_pty {use_pty}: deleted; screen:\n{}",
+            pty.text()
+        );
+        pty.send(b"exit\r");
+        let (_, screen) = pty.finish();
+        let all = rig.records();
+        let refused = all
+            .iter()
+            .rev()
+            .find(|r| r["command"] == "/usr/bin/rm -rf /srv/data")
+            .unwrap_or_else(|| panic!("use_pty {use_pty}: no record: {all:#?}\n{screen}"));
+        assert_eq!(refused["challenge"]["passed"], false, "{refused:#}");
+    }
+}

@@ -162,6 +162,14 @@ fn open_terminal(tty: Option<&[u8]>) -> Option<c_int> {
     open(b"/dev/tty").or_else(|| tty.and_then(open))
 }
 
+/// The foreground process group of the terminal `fd`, when it is another than sudo's own (under
+/// `intercept`, the command being run is in the foreground while sudo asks).
+fn foreground_if_not_ours(fd: c_int) -> Option<libc::pid_t> {
+    // SAFETY: tcgetpgrp and getpgrp only read process state.
+    let (fg, ours) = unsafe { (libc::tcgetpgrp(fd), libc::getpgrp()) };
+    (fg > 0 && fg != ours).then_some(fg)
+}
+
 /// The terminal modes of `fd`, to put back if a killed checker left them changed.
 fn save_modes(fd: c_int) -> Option<libc::termios> {
     // SAFETY: termios is plain data; tcgetattr fills it for a terminal descriptor we own.
@@ -192,7 +200,11 @@ fn decide(
         options.timeout
     };
     let modes = terminal.and_then(save_modes);
-    let answer = run::run(&argv, &checker_env(run_envp), terminal, limit);
+    let tty = terminal.map(|fd| run::Terminal {
+        fd,
+        foreground: foreground_if_not_ours(fd),
+    });
+    let answer = run::run(&argv, &checker_env(run_envp), tty, limit);
     if let Some(fd) = terminal {
         if let (Answer::Unavailable(_), Some(m)) = (&answer, modes) {
             // SAFETY: restoring modes read from this same terminal descriptor.

@@ -43,9 +43,24 @@ fn close(fd: c_int) {
     }
 }
 
-/// Run `argv` with `envp`, waiting at most `limit`. `terminal`: the user's terminal, opened by
-/// the caller (it stays the caller's), for stdin and stdout; else /dev/null.
-pub fn run(argv: &[Vec<u8>], envp: &[Vec<u8>], terminal: Option<c_int>, limit: Duration) -> Answer {
+/// The terminal the checker may ask on, opened by the caller (it stays the caller's).
+#[derive(Debug, Clone, Copy)]
+pub struct Terminal {
+    pub fd: c_int,
+    /// The terminal's foreground process group when it is not sudo's (a command started under
+    /// `intercept` is in the foreground): the checker is made the foreground for its question,
+    /// then this group is put back.
+    pub foreground: Option<libc::pid_t>,
+}
+
+/// Run `argv` with `envp`, waiting at most `limit`, stdin and stdout on `terminal`, else on
+/// /dev/null.
+pub fn run(
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    terminal: Option<Terminal>,
+    limit: Duration,
+) -> Answer {
     let (Some(c_argv), Some(c_envp)) = (cstrings(argv), cstrings(envp)) else {
         return Answer::Unavailable("an argument contains a NUL byte".into());
     };
@@ -61,7 +76,8 @@ pub fn run(argv: &[Vec<u8>], envp: &[Vec<u8>], terminal: Option<c_int>, limit: D
     if null < 0 {
         return Answer::Unavailable(last_os_error("/dev/null"));
     }
-    let io = terminal.unwrap_or(null);
+    let io = terminal.map_or(null, |t| t.fd);
+    let take_foreground = terminal.is_some_and(|t| t.foreground.is_some());
     let mut pipe = [-1 as c_int; 2];
     // SAFETY: `pipe` is a writable array of two ints, as pipe2 requires.
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -76,7 +92,15 @@ pub fn run(argv: &[Vec<u8>], envp: &[Vec<u8>], terminal: Option<c_int>, limit: D
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         // SAFETY: in the child, see above; every pointer was built before fork and is alive.
-        unsafe { exec_child(io, write_end, p_argv.as_ptr(), p_envp.as_ptr()) }
+        unsafe {
+            exec_child(
+                io,
+                write_end,
+                take_foreground,
+                p_argv.as_ptr(),
+                p_envp.as_ptr(),
+            )
+        }
     }
     close(write_end);
     close(null);
@@ -86,6 +110,13 @@ pub fn run(argv: &[Vec<u8>], envp: &[Vec<u8>], terminal: Option<c_int>, limit: D
     }
     let (status, stderr, timed_out) = wait_reading(pid, read_end, limit);
     close(read_end);
+    if let Some(Terminal {
+        fd,
+        foreground: Some(group),
+    }) = terminal
+    {
+        give_foreground(fd, group);
+    }
     let text = String::from_utf8_lossy(&stderr).into_owned();
     match status {
         _ if timed_out => {
@@ -98,10 +129,36 @@ pub fn run(argv: &[Vec<u8>], envp: &[Vec<u8>], terminal: Option<c_int>, limit: D
             127 => Answer::Unavailable(format!("{} cannot be run", lossy(&argv[0]))),
             n => Answer::Unavailable(format!("exit status {n}: {}", text.trim())),
         },
+        // ^C or ^\ at the question, or the terminal hung up: the person did not say yes.
+        Ok(st)
+            if libc::WIFSIGNALED(st)
+                && matches!(
+                    libc::WTERMSIG(st),
+                    libc::SIGINT | libc::SIGQUIT | libc::SIGHUP
+                ) =>
+        {
+            Answer::Refuse(format!("{text}prodguard: interrupted; not run\n"))
+        }
         Ok(st) if libc::WIFSIGNALED(st) => {
             Answer::Unavailable(format!("killed by signal {}", libc::WTERMSIG(st)))
         }
         Ok(st) => Answer::Unavailable(format!("wait status {st}")),
+    }
+}
+
+/// Make `group` the foreground process group of the terminal `fd` again (with SIGTTOU blocked:
+/// sudo may be in the background).
+fn give_foreground(fd: c_int, group: libc::pid_t) {
+    // SAFETY: plain signal-mask and terminal calls on a descriptor the caller owns; the old
+    // mask is put back.
+    unsafe {
+        let mut ttou: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut ttou);
+        libc::sigaddset(&mut ttou, libc::SIGTTOU);
+        libc::sigprocmask(libc::SIG_BLOCK, &ttou, &mut old);
+        libc::tcsetpgrp(fd, group);
+        libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
     }
 }
 
@@ -117,6 +174,7 @@ fn lossy(b: &[u8]) -> String {
 unsafe fn exec_child(
     io: c_int,
     err: c_int,
+    take_foreground: bool,
     argv: *const *const c_char,
     envp: *const *const c_char,
 ) -> ! {
@@ -125,14 +183,34 @@ unsafe fn exec_child(
         if libc::dup2(io, 0) < 0 || libc::dup2(io, 1) < 0 || libc::dup2(err, 2) < 0 {
             libc::_exit(126);
         }
+        if take_foreground {
+            // A process group of its own, in the foreground of the terminal, so that it may
+            // read the answer (a background reader is stopped by SIGTTIN). SIGTTOU is blocked
+            // while it takes the terminal from the background; a failure leaves it where it
+            // was, and the checker then finds no terminal and refuses what needs a human.
+            let mut ttou: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut ttou);
+            libc::sigaddset(&mut ttou, libc::SIGTTOU);
+            libc::sigprocmask(libc::SIG_BLOCK, &ttou, std::ptr::null_mut());
+            if libc::setpgid(0, 0) == 0 {
+                libc::tcsetpgrp(0, libc::getpid());
+            }
+        }
         // sudo blocks and catches signals; the checker starts with the defaults.
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
         libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
         let mut dfl: libc::sigaction = std::mem::zeroed();
         dfl.sa_sigaction = libc::SIG_DFL;
+        // Except the job-control stops: a checker stopped by ^Z (or by reading the terminal
+        // from the background) would wait out its time limit and be approved as unavailable.
+        // Ignored, ^Z does nothing and a background read fails (the checker then refuses).
+        let mut ign: libc::sigaction = std::mem::zeroed();
+        ign.sa_sigaction = libc::SIG_IGN;
         for sig in 1..libc::SIGRTMAX() {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            if sig == libc::SIGTSTP || sig == libc::SIGTTIN || sig == libc::SIGTTOU {
+                libc::sigaction(sig, &ign, std::ptr::null_mut());
+            } else if sig != libc::SIGKILL && sig != libc::SIGSTOP {
                 libc::sigaction(sig, &dfl, std::ptr::null_mut());
             }
         }
@@ -285,6 +363,36 @@ mod tests {
             run(&[b"/nonexistent/prodguard".to_vec()], &env, None, lim),
             Answer::Unavailable(m) if m.contains("cannot be run")
         ));
+    }
+
+    #[test]
+    fn an_interrupted_checker_refuses_and_a_crashed_one_is_unavailable() {
+        let env = vec![b"PATH=/usr/bin:/bin".to_vec()];
+        let lim = Duration::from_secs(5);
+        for sig in ["INT", "QUIT", "HUP"] {
+            let a = run(&sh(&format!("kill -{sig} $$; sleep 5")), &env, None, lim);
+            assert!(
+                matches!(a, Answer::Refuse(ref t) if t.contains("interrupted")),
+                "{sig}: {a:?}"
+            );
+        }
+        let a = run(&sh("kill -SEGV $$; sleep 5"), &env, None, lim);
+        assert!(
+            matches!(a, Answer::Unavailable(ref t) if t.contains("signal 11")),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn job_control_stops_are_ignored_by_the_checker() {
+        let env = vec![b"PATH=/usr/bin:/bin".to_vec()];
+        let a = run(
+            &sh("kill -TSTP $$; exit 1"),
+            &env,
+            None,
+            Duration::from_secs(5),
+        );
+        assert!(matches!(a, Answer::Refuse(_)), "{a:?}");
     }
 
     #[test]
