@@ -111,6 +111,11 @@ impl Rig {
     fn new(setup: Setup<'_>) -> Rig {
         let dir = tempfile::tempdir().expect("temp dir");
         let d = dir.path();
+        // The test user's home is inside: traversable, not listable.
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o711)).expect("chmod");
+        let home = d.join("home");
+        std::fs::create_dir(&home).expect("home");
+        std::os::unix::fs::chown(&home, Some(UID), Some(UID)).expect("chown home");
         let so = d.join("sudo_approval.so");
         std::fs::copy(plugin_so(), &so).expect("copy plugin");
         std::fs::set_permissions(&so, std::fs::Permissions::from_mode(0o644)).expect("chmod");
@@ -163,7 +168,7 @@ impl Rig {
         );
         std::fs::write(
             d.join("passwd"),
-            format!("{passwd}{USER}:x:{UID}:{UID}::/nonexistent:/bin/sh\n"),
+            format!("{passwd}{USER}:x:{UID}:{UID}::{}:/bin/sh\n", home.display()),
         )
         .expect("passwd");
         std::fs::write(d.join("group"), format!("{group}{USER}:x:{UID}:\n")).expect("group");
@@ -688,4 +693,239 @@ fn in_an_interactive_root_shell_under_intercept_the_question_is_asked_on_the_ter
             .unwrap_or_else(|| panic!("use_pty {use_pty}: no record: {all:#?}\n{screen}"));
         assert_eq!(refused["challenge"]["passed"], false, "{refused:#}");
     }
+}
+
+/// `ansible-playbook`: on PATH, or in a virtualenv under target/ where it is installed from PyPI
+/// (ansible-core) the first time.
+fn ansible_playbook() -> Option<PathBuf> {
+    if has("ansible-playbook") {
+        return Some(PathBuf::from("ansible-playbook"));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ansible-venv");
+    let bin = venv.join("bin/ansible-playbook");
+    if !bin.exists() {
+        let ok = Command::new("/usr/bin/python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "ansible-core"])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+    }
+    Some(bin)
+}
+
+fn free_port() -> u16 {
+    let base = 30000 + (std::process::id() % 10000) as u16;
+    (0..500u16)
+        .map(|i| base + i * 3)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port")
+}
+
+/// sshd on 127.0.0.1 inside the rig's namespace, for the test user; killed on drop.
+struct Sshd {
+    child: std::process::Child,
+    port: u16,
+    key: PathBuf,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keygen(path: &Path) {
+    let ok = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "prodguard-sudo",
+            "-f",
+        ])
+        .arg(path)
+        .stdin(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ssh-keygen failed");
+}
+
+impl Rig {
+    fn sshd(&self) -> Sshd {
+        let d = self.dir.path();
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let hostkey = d.join("ssh_host_ed25519_key");
+        keygen(&hostkey);
+        let key = d.join("id_ed25519");
+        keygen(&key);
+        let ssh_dir = d.join("home/.ssh");
+        std::fs::create_dir_all(&ssh_dir).expect(".ssh");
+        std::fs::copy(key.with_extension("pub"), ssh_dir.join("authorized_keys"))
+            .expect("authorized_keys");
+        for p in [&ssh_dir, &ssh_dir.join("authorized_keys")] {
+            std::os::unix::fs::chown(p, Some(UID), Some(UID)).expect("chown");
+        }
+        let port = free_port();
+        let config = d.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n\
+                 StrictModes no\nUsePAM no\nPasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+                 PermitRootLogin no\nAllowUsers {USER}\nSubsystem sftp internal-sftp\n",
+                hostkey.display(),
+                d.join("sshd.pid").display()
+            ),
+        )
+        .expect("sshd_config");
+        let log = d.join("sshd.log");
+        let (c, l) = (config.display().to_string(), log.display().to_string());
+        let mut cmd = self.namespace(&["/usr/sbin/sshd", "-D", "-f", &c, "-E", &l]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd.spawn().expect("start sshd");
+        let mut sshd = Sshd { child, port, key };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline || sshd.child.try_wait().ok().flatten().is_some() {
+                panic!(
+                    "sshd did not start: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        sshd.port = port;
+        sshd
+    }
+}
+
+#[test]
+fn ansible_become_cannot_delete_the_data_directory_and_ordinary_tasks_still_work() {
+    if !ready() {
+        return;
+    }
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    let missing = ["/usr/sbin/sshd", "ssh", "ssh-keygen"]
+        .into_iter()
+        .find(|t| !(Path::new(t).exists() || has(t)));
+    let playbook_bin = if missing.is_none() {
+        ansible_playbook()
+    } else {
+        None
+    };
+    let Some(playbook_bin) = playbook_bin else {
+        let why = format!(
+            "needs sshd, ssh and ansible-core (pip install ansible-core): missing {}",
+            missing.unwrap_or("ansible-playbook")
+        );
+        assert!(!ci, "{why}");
+        eprintln!("skipped: {why}");
+        return;
+    };
+    let rig = Rig::new(Setup {
+        sudoers: "Defaults intercept, intercept_type=trace",
+        ..Setup::default()
+    });
+    let sshd = rig.sshd();
+    let d = rig.dir.path();
+    let ctl = d.join("control");
+    std::fs::create_dir(&ctl).expect("control dir");
+    std::fs::write(
+        ctl.join("inventory"),
+        format!(
+            "target ansible_host=127.0.0.1 ansible_port={} ansible_user={USER} ansible_ssh_private_key_file={} ansible_python_interpreter=/usr/bin/python3\n",
+            sshd.port,
+            sshd.key.display()
+        ),
+    )
+    .expect("inventory");
+    let play = |name: &str, tasks: &str, flags: &[&str]| -> (bool, String) {
+        let file = ctl.join(format!("{name}.yml"));
+        std::fs::write(
+            &file,
+            format!("- hosts: target\n  gather_facts: false\n  become: true\n  tasks:\n{tasks}"),
+        )
+        .expect("playbook");
+        let mut cmd = Command::new(&playbook_bin);
+        cmd.args(flags)
+            .arg("-i")
+            .arg(ctl.join("inventory"))
+            .arg(&file)
+            .env("HOME", &ctl)
+            .env("ANSIBLE_HOST_KEY_CHECKING", "False")
+            .env(
+                "ANSIBLE_SSH_ARGS",
+                "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no",
+            )
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_LOCAL_TEMP", ctl.join("tmp"));
+        let r = run(cmd, Duration::from_secs(300));
+        (r.status.success(), format!("{}{}", r.stdout, r.stderr))
+    };
+
+    let (ok, out) = play(
+        "ordinary",
+        "    - copy: { content: \"hello\\n\", dest: /srv/copied.txt }\n\
+         \x20   - apt: { name: sudo, state: present }\n\
+         \x20   - command: /usr/sbin/service --status-all\n",
+        &[],
+    );
+    assert!(ok, "ordinary become tasks failed:\n{out}");
+    assert_eq!(
+        std::fs::read_to_string(rig.srv.join("copied.txt"))
+            .ok()
+            .as_deref(),
+        Some("hello\n")
+    );
+
+    // The issue's task: the module's /bin/sh -c 'rm -rf …' is refused through intercept. Its
+    // execve fails (EACCES), which is what the module reports; the guard's reason is on sudo's
+    // stderr, which Ansible shows with -vvv.
+    let (ok, out) = play("delete", "    - shell: rm -rf /srv/data\n", &["-vvv"]);
+    assert!(!ok, "the delete task succeeded:\n{out}");
+    assert!(rig.data_stays(), "the data directory was deleted:\n{out}");
+    assert!(out.contains("Permission denied"), "{out}");
+    assert!(
+        out.contains("fs.rm-data-dir"),
+        "the guard's reason is not in Ansible's -vvv output:\n{out}"
+    );
+    // `raw` runs the line itself under sudo: refused before it starts, the reason in the result.
+    let (ok, out) = play("raw", "    - raw: rm -rf /srv/data\n", &[]);
+    assert!(!ok, "the raw delete succeeded:\n{out}");
+    assert!(rig.data_stays(), "the data directory was deleted:\n{out}");
+    assert!(
+        out.contains("fs.rm-data-dir"),
+        "the guard's reason is not in Ansible's output:\n{out}"
+    );
+    let all = rig.records();
+    let refused = all
+        .iter()
+        .find(|r| {
+            r["outcome"] == "denied"
+                && r["command"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("rm -rf /srv/data"))
+        })
+        .unwrap_or_else(|| {
+            let rm: Vec<_> = all
+                .iter()
+                .filter(|r| r["command"].as_str().is_some_and(|c| c.contains("rm ")))
+                .collect();
+            panic!("no refusal recorded: {rm:#?}")
+        });
+    assert_eq!(refused["user"], USER, "{refused:#}");
 }

@@ -13,6 +13,9 @@ use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct SudoCheckArgs {
+    /// Ask nothing: sudo was run with -n (automation). What needs a human is refused.
+    #[arg(long)]
+    pub no_ask: bool,
     /// The user who ran sudo.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
@@ -41,6 +44,8 @@ pub(crate) struct SudoFacts {
     pub runas: Option<String>,
     pub cwd: Option<String>,
     pub tty: Option<String>,
+    /// No question may be asked (`sudo -n`).
+    pub no_ask: bool,
 }
 
 impl SudoFacts {
@@ -54,7 +59,7 @@ impl SudoFacts {
         if let Some(user) = &self.user {
             let mut subject = crate::subject::Subject::for_user(user);
             subject.uid = subject.uid.or(self.uid);
-            subject.interactive = Some(std::fs::File::open("/dev/tty").is_ok());
+            subject.interactive = Some(!self.no_ask && std::fs::File::open("/dev/tty").is_ok());
             subject.origin = crate::subject::Origin::Unknown;
             host.subject = subject;
         }
@@ -96,17 +101,16 @@ pub fn run(global: &Global, args: &SudoCheckArgs) -> u8 {
         runas: args.runas.clone(),
         cwd: args.cwd.clone(),
         tty: args.tty.clone(),
+        no_ask: args.no_ask,
     };
     let command = crate::shell::quote::join(&args.argv);
-    // Without a terminal the gate finds no /dev/tty and refuses what needs a human, saying why.
-    let guarded = check::guard_via(
-        global,
-        &command,
-        Asking::default(),
-        false,
-        false,
-        Some(&facts),
-    );
+    // Without a terminal the gate finds no /dev/tty and refuses what needs a human, saying why;
+    // with `sudo -n` it does not look for one.
+    let asking = Asking {
+        interactive: !args.no_ask,
+        ..Asking::default()
+    };
+    let guarded = check::guard_via(global, &command, asking, false, false, Some(&facts));
     if guarded.run {
         EXIT_OK
     } else {

@@ -40,6 +40,8 @@ struct State {
     printf: Option<SudoPrintf>,
     options: Options,
     invoker: Invoker,
+    /// `sudo -n`: no question may be asked (automation: Ansible runs `sudo -n` on a pty).
+    noninteractive: bool,
     /// The message `*errstr` points to; alive until `close` (sudo reads it before).
     errstr: Option<CString>,
 }
@@ -80,7 +82,7 @@ unsafe extern "C" fn open(
     _version: c_uint,
     _conversation: SudoConv,
     sudo_printf: Option<SudoPrintf>,
-    _settings: StringArray,
+    settings: StringArray,
     user_info: StringArray,
     _submit_optind: c_int,
     _submit_argv: StringArray,
@@ -90,7 +92,13 @@ unsafe extern "C" fn open(
 ) -> c_int {
     let opened = std::panic::catch_unwind(|| {
         // SAFETY: sudo passes NULL-terminated string arrays valid for this call.
-        let (info, opts) = unsafe { (sys::strings(user_info), sys::strings(plugin_options)) };
+        let (info, opts, set) = unsafe {
+            (
+                sys::strings(user_info),
+                sys::strings(plugin_options),
+                sys::strings(settings),
+            )
+        };
         let (options, notes) = Options::parse(&opts);
         for n in notes {
             say(
@@ -103,6 +111,7 @@ unsafe extern "C" fn open(
             printf: sudo_printf,
             options,
             invoker: Invoker::from_user_info(&info),
+            noninteractive: sys::lookup(&set, "noninteractive") == Some(b"true"),
             errstr: None,
         });
     });
@@ -184,16 +193,25 @@ fn decide(
     run_argv: &[Vec<u8>],
     run_envp: &[Vec<u8>],
 ) -> (c_int, Option<String>) {
-    let (printf, options, invoker) = match state().as_ref() {
-        Some(s) => (s.printf, s.options.clone(), s.invoker.clone()),
+    let (printf, options, invoker, noninteractive) = match state().as_ref() {
+        Some(s) => (
+            s.printf,
+            s.options.clone(),
+            s.invoker.clone(),
+            s.noninteractive,
+        ),
         None => return (1, None),
     };
     let argv0 = run_argv
         .first()
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .unwrap_or_default();
-    let argv = checker_argv(&options, &invoker, command_info, run_argv);
-    let terminal = open_terminal(invoker.tty.as_deref());
+    let argv = checker_argv(&options, &invoker, noninteractive, command_info, run_argv);
+    let terminal = if noninteractive {
+        None
+    } else {
+        open_terminal(invoker.tty.as_deref())
+    };
     let limit = if terminal.is_some() {
         options.tty_timeout
     } else {

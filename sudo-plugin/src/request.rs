@@ -103,17 +103,21 @@ impl Invoker {
     }
 }
 
-/// The checker's argument vector: `CHECKER [--host-file …] sudo-check --user U --uid N --runas R
-/// --cwd DIR [--tty PATH] -- RUN_ARGV…`. The working directory is the command's (`runcwd=` or
+/// The checker's argument vector: `CHECKER [--host-file …] sudo-check [--no-ask] --user U --uid N
+/// --runas R --cwd DIR [--tty PATH] -- RUN_ARGV…`; `--no-ask` for `sudo -n` (`no_ask`). The working directory is the command's (`runcwd=` or
 /// `cwd=` in command_info), else the invoking user's; the run-as user is `runas_user=`, else
 /// `runas_uid=`.
 pub fn checker_argv(
     opts: &Options,
     who: &Invoker,
+    no_ask: bool,
     command_info: &[Vec<u8>],
     run_argv: &[Vec<u8>],
 ) -> Vec<Vec<u8>> {
     let mut v: Vec<Vec<u8>> = vec![opts.checker.clone(), b"sudo-check".to_vec()];
+    if no_ask {
+        v.push(b"--no-ask".to_vec());
+    }
     let mut pair = |flag: &str, value: Option<&[u8]>| {
         if let Some(value) = value {
             v.push(flag.as_bytes().to_vec());
@@ -176,7 +180,7 @@ mod tests {
             "cwd=/home/alice",
         ]));
         let info = list(&["command=/usr/bin/rm", "runas_user=postgres", "runcwd=/srv"]);
-        let argv = checker_argv(&o, &who, &info, &list(&["rm", "-rf", "--", "a b"]));
+        let argv = checker_argv(&o, &who, false, &info, &list(&["rm", "-rf", "--", "a b"]));
         let text: Vec<String> = argv
             .iter()
             .map(|a| String::from_utf8_lossy(a).into_owned())
@@ -206,7 +210,8 @@ mod tests {
             ]
         );
         // Without a command cwd, the user's; without runas_user, the uid.
-        let argv = checker_argv(&o, &who, &list(&["runas_uid=0"]), &list(&["ls"]));
+        let argv = checker_argv(&o, &who, true, &list(&["runas_uid=0"]), &list(&["ls"]));
+        assert_eq!(argv[2], b"--no-ask");
         let at = |flag: &str| {
             let i = argv.iter().position(|a| a == flag.as_bytes()).unwrap();
             argv[i + 1].clone()
