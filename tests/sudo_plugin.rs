@@ -672,6 +672,13 @@ fn in_an_interactive_root_shell_under_intercept_the_question_is_asked_on_the_ter
         let mut pty = Pty::spawn(rig.sudo(&["-i"]));
         pty.send(b"echo shell-$((6*7))\r");
         pty.expect("shell-42");
+        // The root shell starts with the banner.
+        let before = pty.text();
+        let before = &before[..before.find("shell-42").unwrap_or(0)];
+        assert!(
+            before.contains("PRODUCTION"),
+            "use_pty {use_pty}: no banner:\n{before}"
+        );
         pty.send(b"rm -rf /srv/data\r");
         pty.expect("host name: ");
         pty.send(b"db2.example.com\r");

@@ -111,9 +111,76 @@ pub fn run(global: &Global, args: &SudoCheckArgs) -> u8 {
         ..Asking::default()
     };
     let guarded = check::guard_via(global, &command, asking, false, false, Some(&facts));
-    if guarded.run {
-        EXIT_OK
-    } else {
-        EXIT_REFUSED
+    if !guarded.run {
+        return EXIT_REFUSED;
+    }
+    // A root shell starts with the banner, as a login does: where you are, before you type.
+    if !args.no_ask && starts_shell(&args.argv) && std::fs::File::open("/dev/tty").is_ok() {
+        let (host, policy) = super::load(global);
+        let colour = crate::prompt::colour_enabled(true);
+        let warnings = super::show::banner_warnings(&policy);
+        eprint!(
+            "{}",
+            crate::prompt::render_banner(&host, &policy.digest, &warnings, colour)
+        );
+    }
+    EXIT_OK
+}
+
+/// Whether `argv` starts an interactive shell: `sudo -i` (`-bash`), `sudo -s`, `sudo bash`,
+/// `sudo su -`; not `sh -c CMD` or a script.
+fn starts_shell(argv: &[String]) -> bool {
+    const SHELLS: [&str; 10] = [
+        "bash", "sh", "dash", "zsh", "ksh", "mksh", "fish", "tcsh", "csh", "su",
+    ];
+    let Some(first) = argv.first() else {
+        return false;
+    };
+    let program = first
+        .rsplit('/')
+        .next()
+        .unwrap_or(first)
+        .trim_start_matches('-');
+    if !SHELLS.contains(&program) {
+        return false;
+    }
+    let rest = &argv[1..];
+    if program == "su" {
+        return !rest.iter().any(|a| a == "-c" || a.starts_with("--command"));
+    }
+    rest.iter().all(|a| {
+        a.starts_with('-') && a != "-c" && !(a.len() > 2 && !a.starts_with("--") && a.contains('c'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::starts_shell;
+
+    fn v(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn knows_a_shell_from_a_command() {
+        for yes in [
+            &["-bash"][..],
+            &["/bin/bash"],
+            &["bash", "-l"],
+            &["su", "-"],
+            &["zsh", "-i"],
+        ] {
+            assert!(starts_shell(&v(yes)), "{yes:?}");
+        }
+        for no in [
+            &["-bash", "-c", "rm x"][..],
+            &["sh", "script.sh"],
+            &["bash", "-lc", "ls"],
+            &["su", "-", "-c", "ls"],
+            &["ls"],
+            &[],
+        ] {
+            assert!(!starts_shell(&v(no)), "{no:?}");
+        }
     }
 }
