@@ -936,3 +936,27 @@ fn ansible_become_cannot_delete_the_data_directory_and_ordinary_tasks_still_work
         });
     assert_eq!(refused["user"], USER, "{refused:#}");
 }
+
+#[test]
+fn a_database_client_reading_a_pipe_through_sudo_is_judged_as_reading_unseen_input() {
+    if !ready() {
+        return;
+    }
+    if !has("psql") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "psql is not installed (apt-get install postgresql-client)"
+        );
+        eprintln!("skipped: psql is not installed");
+        return;
+    }
+    let rig = Rig::new(Setup::default());
+    let r = run_input(
+        rig.sudo(&["-n", "psql", "-h", "127.0.0.1", "-p", "1", "-d", "prod"]),
+        Some(b"DROP TABLE accounts;\n"),
+        LIMIT,
+    );
+    assert!(!r.status.success(), "stderr: {}", r.stderr);
+    let rec = rig.record("psql -h 127.0.0.1 -p 1 -d prod");
+    assert_eq!(rec["outcome"], "denied", "{rec:#}");
+}

@@ -16,6 +16,9 @@ pub struct SudoCheckArgs {
     /// Ask nothing: sudo was run with -n (automation). What needs a human is refused.
     #[arg(long)]
     pub no_ask: bool,
+    /// sudo's stdin, which the command reads, is a pipe or a file nobody has seen.
+    #[arg(long)]
+    pub stdin_unseen: bool,
     /// The user who ran sudo.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
@@ -110,7 +113,14 @@ pub fn run(global: &Global, args: &SudoCheckArgs) -> u8 {
         interactive: !args.no_ask,
         ..Asking::default()
     };
-    let guarded = check::guard_via(global, &command, asking, false, false, Some(&facts));
+    let guarded = check::guard_via(
+        global,
+        &command,
+        asking,
+        false,
+        args.stdin_unseen,
+        Some(&facts),
+    );
     if !guarded.run {
         return EXIT_REFUSED;
     }

@@ -171,6 +171,27 @@ fn open_terminal(tty: Option<&[u8]>) -> Option<c_int> {
     open(b"/dev/tty").or_else(|| tty.and_then(open))
 }
 
+/// Whether sudo's stdin, which the command inherits, carries data nobody sees beforehand: a
+/// pipe or a file rather than a terminal or /dev/null (`echo "DROP …" | sudo psql`).
+fn stdin_unseen() -> bool {
+    // SAFETY: fstat/stat fill plain structs; isatty only queries fd 0.
+    unsafe {
+        if libc::isatty(0) == 1 {
+            return false;
+        }
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(0, &mut st) != 0 {
+            // stdin closed: the command reads nothing.
+            return false;
+        }
+        let mut null: libc::stat = std::mem::zeroed();
+        let is_null = libc::stat(c"/dev/null".as_ptr(), &mut null) == 0
+            && st.st_mode & libc::S_IFMT == libc::S_IFCHR
+            && st.st_rdev == null.st_rdev;
+        !is_null
+    }
+}
+
 /// The foreground process group of the terminal `fd`, when it is another than sudo's own (under
 /// `intercept`, the command being run is in the foreground while sudo asks).
 fn foreground_if_not_ours(fd: c_int) -> Option<libc::pid_t> {
@@ -206,7 +227,11 @@ fn decide(
         .first()
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .unwrap_or_default();
-    let argv = checker_argv(&options, &invoker, noninteractive, command_info, run_argv);
+    let mut argv = checker_argv(&options, &invoker, noninteractive, command_info, run_argv);
+    if stdin_unseen() {
+        // Before the `--`: `… sudo-check --stdin-unseen [flags] -- ARGV`.
+        argv.insert(2, b"--stdin-unseen".to_vec());
+    }
     let terminal = if noninteractive {
         None
     } else {
