@@ -960,3 +960,20 @@ fn a_database_client_reading_a_pipe_through_sudo_is_judged_as_reading_unseen_inp
     let rec = rig.record("psql -h 127.0.0.1 -p 1 -d prod");
     assert_eq!(rec["outcome"], "denied", "{rec:#}");
 }
+
+#[test]
+fn a_break_glass_session_applies_under_sudo_and_is_recorded() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup::default());
+    let mut cmd = rig.sudo(&["-n", "rm", "-rf", "/srv/data"]);
+    cmd.env("PRODGUARD_BREAK_GLASS", "INC-77 disk full, data moved");
+    let r = run(cmd, LIMIT);
+    assert!(r.status.success(), "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("BREAK-GLASS"), "stderr: {}", r.stderr);
+    assert!(!rig.data_stays());
+    let rec = rig.record("rm -rf /srv/data");
+    assert_eq!(rec["outcome"], "break-glass", "{rec:#}");
+    assert_eq!(rec["reason"], "INC-77 disk full, data moved", "{rec:#}");
+}

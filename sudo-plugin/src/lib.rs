@@ -42,6 +42,9 @@ struct State {
     invoker: Invoker,
     /// `sudo -n`: no question may be asked (automation: Ansible runs `sudo -n` on a pty).
     noninteractive: bool,
+    /// `PRODGUARD_BREAK_GLASS=…` of the environment sudo was started in (a break-glass
+    /// session, which the checker honours and records), whatever sudo keeps of it.
+    break_glass: Option<Vec<u8>>,
     /// The message `*errstr` points to; alive until `close` (sudo reads it before).
     errstr: Option<CString>,
 }
@@ -86,17 +89,18 @@ unsafe extern "C" fn open(
     user_info: StringArray,
     _submit_optind: c_int,
     _submit_argv: StringArray,
-    _submit_envp: StringArray,
+    submit_envp: StringArray,
     plugin_options: StringArray,
     _errstr: *mut *const c_char,
 ) -> c_int {
     let opened = std::panic::catch_unwind(|| {
         // SAFETY: sudo passes NULL-terminated string arrays valid for this call.
-        let (info, opts, set) = unsafe {
+        let (info, opts, set, env) = unsafe {
             (
                 sys::strings(user_info),
                 sys::strings(plugin_options),
                 sys::strings(settings),
+                sys::strings(submit_envp),
             )
         };
         let (options, notes) = Options::parse(&opts);
@@ -112,6 +116,10 @@ unsafe extern "C" fn open(
             options,
             invoker: Invoker::from_user_info(&info),
             noninteractive: sys::lookup(&set, "noninteractive") == Some(b"true"),
+            break_glass: env
+                .iter()
+                .find(|e| e.starts_with(b"PRODGUARD_BREAK_GLASS="))
+                .cloned(),
             errstr: None,
         });
     });
@@ -142,7 +150,8 @@ unsafe extern "C" fn show_version(_verbose: c_int) -> c_int {
     1
 }
 
-/// The environment of the checker: a fixed PATH and the command's TERM, nothing else.
+/// The environment of the checker: a fixed PATH and the command's TERM (and the break-glass
+/// variable of the user's session, added by the caller), nothing else.
 fn checker_env(run_envp: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut env = vec![b"PATH=/usr/sbin:/usr/bin:/sbin:/bin".to_vec()];
     if let Some(term) = run_envp.iter().find(|e| e.starts_with(b"TERM=")) {
@@ -214,12 +223,13 @@ fn decide(
     run_argv: &[Vec<u8>],
     run_envp: &[Vec<u8>],
 ) -> (c_int, Option<String>) {
-    let (printf, options, invoker, noninteractive) = match state().as_ref() {
+    let (printf, options, invoker, noninteractive, break_glass) = match state().as_ref() {
         Some(s) => (
             s.printf,
             s.options.clone(),
             s.invoker.clone(),
             s.noninteractive,
+            s.break_glass.clone(),
         ),
         None => return (1, None),
     };
@@ -247,7 +257,9 @@ fn decide(
         fd,
         foreground: foreground_if_not_ours(fd),
     });
-    let answer = run::run(&argv, &checker_env(run_envp), tty, limit);
+    let mut env = checker_env(run_envp);
+    env.extend(break_glass);
+    let answer = run::run(&argv, &env, tty, limit);
     if let Some(fd) = terminal {
         if let (Answer::Unavailable(_), Some(m)) = (&answer, modes) {
             // SAFETY: restoring modes read from this same terminal descriptor.
