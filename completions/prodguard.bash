@@ -1184,7 +1184,7 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__sudo__subcmd__check)
-            opts="-h --user --uid --runas --cwd --tty --host-file --policy-dir --audit-file --help"
+            opts="-h --no-ask --stdin-unseen --user --uid --runas --cwd --tty --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -280,4 +280,6 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l tty -
 complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l no-ask -d 'Ask nothing: sudo was run with -n (automation). What needs a human is refused'
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l stdin-unseen -d 'sudo\'s stdin, which the command reads, is a pipe or a file nobody has seen'
 complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -s h -l help -d 'Print help'
