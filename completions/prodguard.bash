@@ -70,6 +70,9 @@ _prodguard() {
             prodguard,status)
                 cmd="prodguard__subcmd__status"
                 ;;
+            prodguard,sudo-check)
+                cmd="prodguard__subcmd__sudo__subcmd__check"
+                ;;
             prodguard__subcmd__audit,append-test)
                 cmd="prodguard__subcmd__audit__subcmd__append__subcmd__test"
                 ;;
@@ -119,7 +122,7 @@ _prodguard() {
 
     case "${cmd}" in
         prodguard)
-            opts="-h -V --host-file --policy-dir --audit-file --break-glass --reason --help --version check explain policy demo init intent banner prompt report request requests approve deny audit sql status install generate"
+            opts="-h -V --host-file --policy-dir --audit-file --break-glass --reason --help --version check explain policy demo init intent banner prompt report request requests approve deny audit sql status install generate sudo-check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -655,7 +658,7 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__install)
-            opts="-h --dry-run --bin --host-file --policy-dir --audit-file --help"
+            opts="-h --dry-run --sudo --bin --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1161,6 +1164,52 @@ _prodguard() {
                 return 0
             fi
             case "${prev}" in
+                --host-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        prodguard__subcmd__sudo__subcmd__check)
+            opts="-h --no-ask --stdin-unseen --user --uid --runas --cwd --tty --host-file --policy-dir --audit-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cwd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tty)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --host-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

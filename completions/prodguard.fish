@@ -49,6 +49,7 @@ complete -c prodguard -n "__fish_prodguard_needs_command" -a "sql" -d 'Run a dat
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "status" -d 'Show the host context, the policy files in force, the audit sinks\' health and the setgid state'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "install" -d 'Print the steps that install prodguard on a host without the Debian package'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "generate" -d 'Write the man page or the shell completions generated from this command line'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "sudo-check" -d 'Judge a command sudo is about to run (called by the sudo approval plugin, as root): exit 0 to approve, 1 to refuse (reason on stderr)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
@@ -265,8 +266,20 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l host-fil
 complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l dry-run -d 'Print the installation steps as a shell script instead of running them (required: only the Debian package installs for real)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l sudo -d 'Print the /etc/sudo.conf line that enables the sudo approval plugin (nothing is changed)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand install" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l user -d 'The user who ran sudo' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l uid -d 'Their uid' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l runas -d 'The user sudo runs the command as' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l cwd -d 'The directory the command runs in' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l tty -d 'The terminal sudo was started from' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l no-ask -d 'Ask nothing: sudo was run with -n (automation). What needs a human is refused'
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l stdin-unseen -d 'sudo\'s stdin, which the command reads, is a pipe or a file nobody has seen'
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -s h -l help -d 'Print help'

@@ -22,6 +22,7 @@ const CREATED: &[&str] = &[
     "/var/log/prodguard",
     "/var/lib/prodguard",
     "/usr/share/prodguard",
+    "/usr/lib/prodguard",
     "/etc/logrotate.d/prodguard",
 ];
 
@@ -155,6 +156,16 @@ fn mode_owner(path: &str) -> (u32, String, String) {
 
 fn build_deb(out: &Path) -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // cargo deb builds the prodguard package only; the sudo plugin is an asset of it.
+    ok(Command::new(&cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "prodguard-sudo-approval",
+        ]));
     ok(Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["deb", "--locked", "--output"])
@@ -181,6 +192,7 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     let contents = ok(Command::new("dpkg-deb").arg("-c").arg(&deb));
     for path in [
         "./usr/bin/prodguard",
+        "./usr/lib/prodguard/sudo_approval.so",
         "./usr/share/man/man1/prodguard.1",
         "./usr/share/man/man5/prodguard-policy.5",
         "./usr/share/man/man5/prodguard-host.5",
@@ -232,6 +244,17 @@ fn deb_installs_sets_up_and_purges_cleanly() {
         mode_owner(BIN),
         (0o2755, "root".into(), "prodguard".into()),
         "binary"
+    );
+    assert_eq!(
+        mode_owner("/usr/lib/prodguard/sudo_approval.so"),
+        (0o644, "root".into(), "root".into()),
+        "sudo plugin (sudo loads only root-owned, not group- or world-writable plugins)"
+    );
+    assert!(
+        !std::fs::read_to_string("/etc/sudo.conf")
+            .unwrap_or_default()
+            .contains("prodguard_approval"),
+        "the package must leave /etc/sudo.conf to the admin"
     );
     assert_eq!(
         mode_owner("/var/log/prodguard"),

@@ -93,15 +93,39 @@ pub(crate) fn guard(
     json: bool,
     stdin_unseen: bool,
 ) -> Guarded {
-    let (host, policy) = load(global);
+    guard_via(global, command, asking, json, stdin_unseen, None)
+}
+
+/// [`guard`] for a command another program is about to run on someone's behalf: `sudo` is what
+/// sudo's approval plugin said about it. The command is analysed in the invoking user's working
+/// directory, reached `via` sudo, judged for the invoking user, and recorded under their name.
+pub(crate) fn guard_via(
+    global: &Global,
+    command: &str,
+    asking: Asking,
+    json: bool,
+    stdin_unseen: bool,
+    sudo: Option<&super::sudo_check::SudoFacts>,
+) -> Guarded {
+    let (mut host, policy) = load(global);
     warn_policy(&policy);
     let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
-    let ctx = crate::shell::Context {
+    let mut ctx = crate::shell::Context {
         stdin_unknown: stdin_unseen,
         ..shell_context()
     };
+    if let Some(facts) = sudo {
+        facts.adjust(&mut ctx, &mut host);
+    }
     let mut analysis = analyze(command, &ctx);
-    let stdin = if stdin_unseen {
+    if sudo.is_some() {
+        for inv in &mut analysis.invocations {
+            inv.via.insert(0, "sudo".to_string());
+        }
+    }
+    // Under sudo the checker's stdin is the user's terminal, not what sudo's command reads:
+    // that input stays unknown (`stdin_unknown`) and is never read here.
+    let stdin = if stdin_unseen && sudo.is_none() {
         stdin_script::judge(&mut analysis, &ctx, &mut stdin_script::RawStdin)
     } else {
         None
@@ -153,7 +177,10 @@ pub(crate) fn guard(
         )
     };
     let durable = verdict.action > Action::Allow || !result.run;
-    let rec = journal::decision_record(command, &analysis, &verdict, &result, &host, &policy);
+    let mut rec = journal::decision_record(command, &analysis, &verdict, &result, &host, &policy);
+    if let Some(facts) = sudo {
+        facts.stamp(&mut rec);
+    }
     let run = match journal::write(rec, &sinks, durable) {
         Ok(()) => result.run,
         Err(e) if result.run && !journal::may_run_unrecorded(&verdict) => {

@@ -21,12 +21,19 @@ pub struct InstallArgs {
     /// the Debian package installs for real).
     #[arg(long)]
     pub dry_run: bool,
+    /// Print the /etc/sudo.conf line that enables the sudo approval plugin (nothing is changed).
+    #[arg(long, conflicts_with = "dry_run")]
+    pub sudo: bool,
     /// Where the binary is installed.
     #[arg(long, value_name = "PATH", default_value = "/usr/bin/prodguard")]
     pub bin: PathBuf,
 }
 
 pub fn run(args: &InstallArgs) -> u8 {
+    if args.sudo {
+        print!("{}", super::sudo_setup::instructions());
+        return EXIT_OK;
+    }
     if !args.dry_run {
         eprintln!(
             "prodguard: install only prints its steps: run `prodguard install --dry-run`, review the script, then run it as root (or install the Debian package)"

@@ -21,6 +21,8 @@ mod show;
 mod sql_cmd;
 mod status;
 mod stdin_script;
+mod sudo_check;
+mod sudo_setup;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -141,6 +143,10 @@ pub enum Command {
     /// Write the man page or the shell completions generated from this command line.
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
+    /// Judge a command sudo is about to run (called by the sudo approval plugin, as root):
+    /// exit 0 to approve, 1 to refuse (reason on stderr).
+    #[command(hide = true)]
+    SudoCheck(sudo_check::SudoCheckArgs),
 }
 
 /// Entry point of the binary.
@@ -187,6 +193,7 @@ pub fn main() -> ExitCode {
         Some(Command::Status(args)) => status::run(&cli.global, &args),
         Some(Command::Install(args)) => install::run(&args),
         Some(Command::Generate(args)) => generate::run(&args),
+        Some(Command::SudoCheck(args)) => sudo_check::run(&cli.global, &args),
         Some(Command::Audit(cmd)) => {
             let opts = audit::AuditOptions {
                 audit_file: cli.global.audit_file.clone(),

@@ -28,6 +28,8 @@ pub struct Status {
     pub policy: PolicyStatus,
     pub audit: AuditStatus,
     pub privilege: PrivilegeStatus,
+    /// The sudo approval plugin and sudo's intercept setting.
+    pub sudo: super::sudo_setup::SudoStatus,
     /// What needs attention; empty when all is well.
     pub problems: Vec<String>,
 }
@@ -158,6 +160,16 @@ pub fn collect(global: &Global) -> Status {
             "privilege: the binary is not installed setgid prodguard: audit records are written with each user's own permissions (see `prodguard install --dry-run`)".to_string(),
         );
     }
+    let sudo = super::sudo_setup::status(
+        Path::new(super::sudo_setup::SUDO_CONF),
+        Path::new(super::sudo_setup::SUDOERS),
+    );
+    if let (Some(lib), Some(false)) = (&sudo.library, sudo.library_present) {
+        problems.push(format!(
+            "sudo: {} names the approval plugin {lib}, which does not exist: sudo refuses to run until the line is removed or the library installed",
+            sudo.conf.display()
+        ));
+    }
 
     Status {
         version: env!("CARGO_PKG_VERSION"),
@@ -185,6 +197,7 @@ pub fn collect(global: &Global) -> Status {
         },
         audit: AuditStatus { file, syslog },
         privilege,
+        sudo,
         problems,
     }
 }
@@ -373,6 +386,23 @@ fn print_text(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
         format!("not setgid, effective group {}", v.effective_group)
     };
     writeln!(out, "  running      {running}")?;
+    writeln!(out)?;
+    let u = &s.sudo;
+    let plugin = match (u.plugin, &u.library, u.library_present) {
+        ("enabled", Some(lib), Some(false)) => format!("enabled, but {lib} is missing"),
+        ("enabled", Some(lib), _) => format!("enabled ({lib})"),
+        ("absent", _, _) => format!(
+            "not enabled (`prodguard install --sudo` prints the {} line)",
+            u.conf.display()
+        ),
+        (other, _, _) => other.to_string(),
+    };
+    writeln!(out, "sudo         {}", u.conf.display())?;
+    writeln!(out, "  plugin       {plugin}")?;
+    writeln!(out, "  intercept    {}", u.intercept)?;
+    if let Some(d) = &u.detail {
+        writeln!(out, "  unknown      {d}")?;
+    }
     writeln!(out)?;
     if s.problems.is_empty() {
         writeln!(out, "ok: nothing needs attention")?;

@@ -1,0 +1,979 @@
+//! The sudo approval plugin (`sudo-plugin/`) inside the real sudo, asking the real
+//! `prodguard sudo-check`.
+//!
+//! Nothing of the machine is changed: every run happens in a private mount namespace
+//! (`unshare -m`) in which a test sudo.conf (naming the plugin, a copy of the .so owned by root
+//! and mode 0644, and the checker built by cargo), a test sudoers, and /etc/passwd and /etc/group
+//! and /etc/shadow
+//! copies with one extra test user are bind-mounted over the real files, and a temp directory is
+//! mounted on /srv. The test user runs sudo (through `setpriv`), so the records must name them.
+//! The host description, policy directory and audit log are temp files handed to the checker by
+//! the plugin's options in that sudo.conf.
+//!
+//! Needs root, sudo, unshare and setpriv: without them the tests say why and pass, except under
+//! CI=true, where they fail.
+
+use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const USER: &str = "pgsudo-t";
+const UID: u32 = 64242;
+const HOST: &str = "db1.example.com";
+
+fn has(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Whether the tests can run here; under CI=true a missing piece is a failure.
+fn ready() -> bool {
+    let why = if !nix::unistd::geteuid().is_root() {
+        Some("needs root (sudo.conf is bind-mounted in a private mount namespace)".to_string())
+    } else {
+        ["sudo", "unshare", "setpriv", "python3"]
+            .iter()
+            .find(|t| !has(t))
+            .map(|t| format!("{t} is not installed (apt-get install sudo util-linux python3)"))
+    };
+    match why {
+        None => true,
+        Some(why) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("sudo plugin tests cannot run: {why}")
+        }
+        Some(why) => {
+            eprintln!("skipped: {why}");
+            false
+        }
+    }
+}
+
+/// The plugin library, built once by cargo in this profile.
+fn plugin_so() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let exe = std::env::current_exe().expect("test binary path");
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target dir");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "--quiet", "-p", "prodguard-sudo-approval"]);
+        if profile_dir.file_name().is_some_and(|n| n == "release") {
+            cmd.arg("--release");
+        }
+        let status = cmd
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build -p prodguard-sudo-approval");
+        assert!(status.success(), "building the plugin failed");
+        let path = profile_dir.join("libprodguard_sudo_approval.so");
+        assert!(path.exists(), "{} missing", path.display());
+        path
+    })
+    .clone()
+}
+
+/// One test's sudo: its files and the namespace that uses them.
+struct Rig {
+    dir: tempfile::TempDir,
+    /// Mounted on /srv inside the namespace; holds `data/`.
+    srv: PathBuf,
+    audit: PathBuf,
+}
+
+/// What a rig is built with.
+#[derive(Default)]
+struct Setup<'a> {
+    /// Extra sudoers lines.
+    sudoers: &'a str,
+    /// The checker (default: the prodguard under test).
+    checker: Option<PathBuf>,
+    /// Extra plugin options.
+    options: &'a str,
+    /// A policy pack to put in the policy directory.
+    policy: Option<&'a str>,
+}
+
+impl Rig {
+    fn new(setup: Setup<'_>) -> Rig {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        // The test user's home is inside: traversable, not listable.
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o711)).expect("chmod");
+        let home = d.join("home");
+        std::fs::create_dir(&home).expect("home");
+        std::os::unix::fs::chown(&home, Some(UID), Some(UID)).expect("chown home");
+        let so = d.join("sudo_approval.so");
+        std::fs::copy(plugin_so(), &so).expect("copy plugin");
+        std::fs::set_permissions(&so, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let audit = d.join("audit.jsonl");
+        let host = d.join("host.toml");
+        std::fs::write(
+            &host,
+            format!(
+                "hostname = \"{HOST}\"\nenvironment = \"production\"\nrole = \"db-primary\"\n[audit]\nsyslog = \"none\"\n"
+            ),
+        )
+        .expect("host.toml");
+        let policies = d.join("policies.d");
+        std::fs::create_dir(&policies).expect("policy dir");
+        if let Some(p) = setup.policy {
+            std::fs::write(policies.join("site.toml"), p).expect("policy");
+        }
+        let checker = setup
+            .checker
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_prodguard")));
+        std::fs::write(
+            d.join("sudo.conf"),
+            format!(
+                "Plugin prodguard_approval {} checker={} host_file={} policy_dir={} audit_file={} {}\n",
+                so.display(),
+                checker.display(),
+                host.display(),
+                policies.display(),
+                audit.display(),
+                setup.options
+            ),
+        )
+        .expect("sudo.conf");
+        let sudoers = d.join("sudoers");
+        std::fs::write(
+            &sudoers,
+            format!(
+                "Defaults env_reset\nDefaults !lecture\nDefaults secure_path=\"/usr/sbin:/usr/bin:/sbin:/bin\"\n{}\nroot ALL=(ALL:ALL) NOPASSWD: ALL\n{USER} ALL=(ALL:ALL) NOPASSWD: ALL\n",
+                setup.sudoers
+            ),
+        )
+        .expect("sudoers");
+        std::fs::set_permissions(&sudoers, std::fs::Permissions::from_mode(0o440))
+            .expect("chmod sudoers");
+        let passwd = std::fs::read_to_string("/etc/passwd").expect("passwd");
+        let group = std::fs::read_to_string("/etc/group").expect("group");
+        assert!(
+            !passwd.lines().any(|l| l.starts_with(&format!("{USER}:"))),
+            "{USER} exists on this machine"
+        );
+        std::fs::write(
+            d.join("passwd"),
+            format!("{passwd}{USER}:x:{UID}:{UID}::{}:/bin/sh\n", home.display()),
+        )
+        .expect("passwd");
+        std::fs::write(d.join("group"), format!("{group}{USER}:x:{UID}:\n")).expect("group");
+        // PAM's account check (pam_unix) wants a shadow entry: no password, never expires.
+        let shadow = std::fs::read_to_string("/etc/shadow").expect("shadow");
+        let shadow_copy = d.join("shadow");
+        std::fs::write(
+            &shadow_copy,
+            format!("{shadow}{USER}:*:19000:0:99999:7:::\n"),
+        )
+        .expect("shadow");
+        std::fs::set_permissions(&shadow_copy, std::fs::Permissions::from_mode(0o640))
+            .expect("chmod shadow");
+        let srv = d.join("srv");
+        std::fs::create_dir_all(srv.join("data")).expect("srv");
+        std::fs::write(srv.join("data/PG_VERSION"), "16\n").expect("data");
+        Rig { dir, srv, audit }
+    }
+
+    fn data_stays(&self) -> bool {
+        self.srv.join("data/PG_VERSION").exists()
+    }
+
+    /// `sudo ARGS` run by the test user inside the namespace.
+    fn sudo(&self, args: &[&str]) -> Command {
+        let (reuid, regid) = (format!("--reuid={UID}"), format!("--regid={UID}"));
+        let mut argv = vec!["setpriv", &reuid, &regid, "--clear-groups", "--", "sudo"];
+        argv.extend_from_slice(args);
+        self.namespace(&argv)
+    }
+
+    /// `ARGV` run by root inside the namespace.
+    fn namespace(&self, argv: &[&str]) -> Command {
+        let d = self.dir.path().display();
+        let script = format!(
+            "set -e
+mount --bind {d}/sudo.conf /etc/sudo.conf
+mount --bind {d}/sudoers /etc/sudoers
+mount --bind {d}/passwd /etc/passwd
+mount --bind {d}/group /etc/group
+mount --bind {d}/shadow /etc/shadow
+mount --bind {d}/srv /srv
+cd /srv
+exec \"$@\""
+        );
+        let mut cmd = Command::new("unshare");
+        cmd.args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"])
+            .args(argv)
+            .env_remove("NO_COLOR")
+            .env("TERM", "dumb");
+        cmd
+    }
+
+    /// The `command` records of the audit log.
+    fn records(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&self.audit)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|r| r["event"] == "command")
+            .collect()
+    }
+
+    /// The record of the command line `command`, asserted to be the test user's, via sudo.
+    fn record(&self, command: &str) -> serde_json::Value {
+        let all = self.records();
+        let r = all
+            .iter()
+            .rev()
+            .find(|r| r["command"] == command)
+            .unwrap_or_else(|| panic!("no record of {command:?} in {all:#?}"))
+            .clone();
+        assert_eq!(r["user"], USER, "{r:#}");
+        assert_eq!(r["uid"], UID, "{r:#}");
+        assert_eq!(r["detail"], "sudo: run as root", "{r:#}");
+        for inv in r["invocations"].as_array().expect("invocations") {
+            assert_eq!(inv["via"][0], "sudo", "{r:#}");
+        }
+        r
+    }
+}
+
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+/// Run without a terminal (a new session, stdin /dev/null), for at most `limit`.
+fn run(cmd: Command, limit: Duration) -> Run {
+    run_input(cmd, None, limit)
+}
+
+/// [`run`], with `input` on stdin.
+fn run_input(mut cmd: Command, input: Option<&[u8]>, limit: Duration) -> Run {
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn unshare");
+    if let (Some(data), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin.write_all(data).expect("write stdin");
+    }
+    let (mut out, mut err) = (child.stdout.take(), child.stderr.take());
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(o) = out.as_mut() {
+            let _ = o.read_to_string(&mut s);
+        }
+        s
+    });
+    let ereader = std::thread::spawn(move || {
+        let mut s = String::new();
+        if let Some(e) = err.as_mut() {
+            let _ = e.read_to_string(&mut s);
+        }
+        s
+    });
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("sudo did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        status,
+        stdout: reader.join().unwrap_or_default(),
+        stderr: ereader.join().unwrap_or_default(),
+        took: start.elapsed(),
+    }
+}
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn without_a_terminal_rm_rf_of_the_data_directory_is_refused_and_the_data_stays() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup::default());
+    let r = run(rig.sudo(&["-n", "rm", "-rf", "/srv/data"]), LIMIT);
+    assert!(!r.status.success(), "rm ran: {}", r.stderr);
+    assert!(rig.data_stays(), "the data directory was deleted");
+    // The reason is on sudo's stderr, where automation shows it.
+    assert!(r.stderr.contains("no terminal"), "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("fs.rm-data-dir"), "stderr: {}", r.stderr);
+    let rec = rig.record("rm -rf /srv/data");
+    assert_eq!(rec["outcome"], "denied", "{rec:#}");
+    assert_eq!(rec["cwd"], "/srv", "{rec:#}");
+    assert_eq!(rec["invocations"][0]["targets"][0], "/srv/data", "{rec:#}");
+}
+
+#[test]
+fn a_harmless_command_runs_and_is_recorded() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup::default());
+    let r = run(rig.sudo(&["-n", "ls", "/srv/data"]), LIMIT);
+    assert!(r.status.success(), "stderr: {}", r.stderr);
+    assert_eq!(r.stdout, "PG_VERSION\n");
+    let rec = rig.record("ls /srv/data");
+    assert_eq!(rec["outcome"], "allowed", "{rec:#}");
+}
+
+/// A command run on a pty whose master the test holds: the terminal sudo is started from.
+struct Pty {
+    master: File,
+    child: std::process::Child,
+    screen: Vec<u8>,
+}
+
+impl Pty {
+    fn spawn(mut cmd: Command) -> Pty {
+        let pty = nix::pty::openpty(None, None).expect("openpty");
+        for fd in [&pty.master, &pty.slave] {
+            fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("cloexec");
+        }
+        let slave_fd = pty.slave.as_raw_fd();
+        let stdio = || Stdio::from(pty.slave.try_clone().expect("dup slave"));
+        cmd.stdin(stdio()).stdout(stdio()).stderr(stdio());
+        // SAFETY: runs in the forked child before exec; setsid and ioctl are async-signal-safe
+        // and `slave_fd` is open there until exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::setsid() < 0 || libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn on pty");
+        drop(pty.slave);
+        Pty {
+            master: File::from(pty.master),
+            child,
+            screen: Vec::new(),
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.screen).into_owned()
+    }
+
+    fn pump(&mut self) {
+        let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
+        if poll(&mut fds, PollTimeout::from(50u16)).unwrap_or(0) > 0 {
+            let mut buf = [0u8; 4096];
+            if let Ok(n) = self.master.read(&mut buf) {
+                self.screen.extend_from_slice(&buf[..n]);
+            }
+        }
+    }
+
+    fn expect(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.text().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "never saw {needle:?}; screen:\n{}",
+                self.text()
+            );
+            self.pump();
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.master.write_all(bytes).expect("type");
+    }
+
+    fn finish(mut self) -> (ExitStatus, String) {
+        let deadline = Instant::now() + LIMIT;
+        let status = loop {
+            self.pump();
+            if let Some(st) = self.child.try_wait().expect("wait") {
+                break st;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("still running; screen:\n{}", self.text());
+            }
+        };
+        self.pump();
+        (status, self.text())
+    }
+}
+
+#[test]
+fn on_a_terminal_the_host_name_is_asked_a_wrong_answer_refuses_and_the_right_one_runs() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup::default());
+
+    let mut pty = Pty::spawn(rig.sudo(&["rm", "-rf", "/srv/data"]));
+    pty.expect("host name: ");
+    assert!(pty.text().contains(HOST), "screen:\n{}", pty.text());
+    pty.send(b"db2.example.com\r");
+    let (status, screen) = pty.finish();
+    assert!(!status.success(), "screen:\n{screen}");
+    assert!(
+        rig.data_stays(),
+        "deleted on a wrong answer; screen:\n{screen}"
+    );
+    let rec = rig.record("rm -rf /srv/data");
+    assert_eq!(rec["challenge"]["passed"], false, "{rec:#}");
+
+    let mut pty = Pty::spawn(rig.sudo(&["rm", "-rf", "/srv/data"]));
+    pty.expect("host name: ");
+    pty.send(format!("{HOST}\r").as_bytes());
+    let (status, screen) = pty.finish();
+    assert!(status.success(), "screen:\n{screen}");
+    assert!(
+        !rig.data_stays(),
+        "not deleted on the right answer; screen:\n{screen}"
+    );
+    let rec = rig.record("rm -rf /srv/data");
+    assert_eq!(rec["outcome"], "confirmed", "{rec:#}");
+    assert_eq!(rec["challenge"]["passed"], true, "{rec:#}");
+}
+
+#[test]
+fn with_intercept_a_delete_started_by_python_inside_the_command_is_refused() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup {
+        sudoers: "Defaults intercept\nDefaults intercept_type=trace",
+        ..Setup::default()
+    });
+    // The line of the issue: the guard already reads `python3 -c` code and refuses it whole.
+    let inner = "import os; os.system(\"rm -rf /srv/data\")";
+    let outer = format!("/usr/bin/python3 -c '{inner}'");
+    let r = run(rig.sudo(&["-n", "sh", "-c", &outer]), LIMIT);
+    assert!(!r.status.success(), "stderr: {}", r.stderr);
+    assert!(
+        rig.data_stays(),
+        "deleted through python; stderr: {}",
+        r.stderr
+    );
+    let rec = rig.record(&format!("sh -c {}", shell_quote(&outer)));
+    assert_eq!(rec["outcome"], "denied", "{rec:#}");
+
+    // A script file the guard cannot read beforehand: the outer command is allowed, and the
+    // delete is caught when os.system runs /bin/sh -c, which sudo intercepts and asks about.
+    std::fs::write(rig.srv.join("job.py"), format!("{inner}\n")).expect("job.py");
+    let r = run(rig.sudo(&["-n", "/usr/bin/python3", "/srv/job.py"]), LIMIT);
+    assert!(
+        rig.data_stays(),
+        "deleted through python; stderr: {}",
+        r.stderr
+    );
+    let ran = rig.record("/usr/bin/python3 /srv/job.py");
+    assert_eq!(ran["outcome"], "allowed", "{ran:#}");
+    let all = rig.records();
+    let refused = all
+        .iter()
+        .find(|r| r["command"] == "/bin/sh -c 'rm -rf /srv/data'")
+        .unwrap_or_else(|| panic!("no record of the intercepted sh -c: {all:#?}"));
+    assert_eq!(refused["outcome"], "denied", "{refused:#}");
+    assert_eq!(refused["user"], USER, "{refused:#}");
+    assert!(r.stderr.contains("fs.rm-data-dir"), "stderr: {}", r.stderr);
+
+    // A root login shell: the shell starts, and the destructive line in it is judged.
+    let r = run_input(
+        rig.sudo(&["-n", "-i"]),
+        Some(b"rm -rf /srv/data\necho still-here\n"),
+        LIMIT,
+    );
+    assert!(rig.data_stays(), "deleted in sudo -i; stderr: {}", r.stderr);
+    assert!(r.stdout.contains("still-here"), "stdout: {}", r.stdout);
+    let all = rig.records();
+    let refused = all
+        .iter()
+        .rev()
+        .find(|r| {
+            r["command"]
+                .as_str()
+                .is_some_and(|c| c.ends_with("rm -rf /srv/data") && !c.contains("-c"))
+        })
+        .unwrap_or_else(|| panic!("no record of rm in sudo -i: {all:#?}"));
+    assert_eq!(refused["outcome"], "denied", "{refused:#}");
+    assert_eq!(refused["user"], USER, "{refused:#}");
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).expect("script");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    p
+}
+
+#[test]
+fn a_missing_a_killed_or_a_hanging_checker_leaves_sudo_true_working_in_bounded_time() {
+    if !ready() {
+        return;
+    }
+    let tools = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        ("missing", tools.path().join("no-such-prodguard"), ""),
+        ("killed", script(tools.path(), "killed", "kill -9 $$"), ""),
+        (
+            "hanging",
+            script(tools.path(), "hanging", "trap '' TERM; sleep 120"),
+            "timeout=2",
+        ),
+    ];
+    for (what, checker, options) in cases {
+        let rig = Rig::new(Setup {
+            checker: Some(checker),
+            options,
+            ..Setup::default()
+        });
+        let r = run(rig.sudo(&["-n", "true"]), Duration::from_secs(30));
+        assert!(r.status.success(), "{what}: stderr: {}", r.stderr);
+        assert!(
+            r.stderr.contains("prodguard checker unavailable"),
+            "{what}: stderr: {}",
+            r.stderr
+        );
+        assert!(
+            r.took < Duration::from_secs(10),
+            "{what}: took {:?}",
+            r.took
+        );
+    }
+}
+
+#[test]
+fn a_broken_policy_leaves_sudo_true_working_and_still_refuses_the_delete() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup {
+        policy: Some("[[rule]]\nid = \"broken\nmatch = "),
+        ..Setup::default()
+    });
+    let r = run(rig.sudo(&["-n", "true"]), LIMIT);
+    assert!(r.status.success(), "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("strict fallback"), "stderr: {}", r.stderr);
+    let r = run(rig.sudo(&["-n", "rm", "-rf", "/srv/data"]), LIMIT);
+    assert!(!r.status.success(), "stderr: {}", r.stderr);
+    assert!(rig.data_stays());
+    assert_eq!(rig.record("rm -rf /srv/data")["outcome"], "denied");
+}
+
+#[test]
+fn sudo_check_refuses_to_run_unless_root() {
+    if !ready() {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_prodguard"))
+        .args(["sudo-check", "--user", "root", "--", "true"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run setpriv");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("as root"));
+}
+
+#[test]
+fn status_reports_the_plugin_line_and_intercept() {
+    if !ready() {
+        return;
+    }
+    let status = |rig: &Rig| {
+        let r = run(
+            rig.namespace(&[env!("CARGO_BIN_EXE_prodguard"), "status", "--json"]),
+            LIMIT,
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", r.stdout, r.stderr));
+        v["sudo"].clone()
+    };
+    let rig = Rig::new(Setup {
+        sudoers: "Defaults intercept, intercept_type=trace",
+        ..Setup::default()
+    });
+    let s = status(&rig);
+    assert_eq!(s["plugin"], "enabled", "{s:#}");
+    assert_eq!(s["library_present"], true, "{s:#}");
+    assert_eq!(s["intercept"], "on", "{s:#}");
+    let s = status(&Rig::new(Setup::default()));
+    assert_eq!(s["intercept"], "off", "{s:#}");
+}
+
+#[test]
+fn install_sudo_prints_the_sudo_conf_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_prodguard"))
+        .args(["install", "--sudo"])
+        .output()
+        .expect("run prodguard");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l == "Plugin prodguard_approval /usr/lib/prodguard/sudo_approval.so"),
+        "{text}"
+    );
+}
+
+#[test]
+fn in_an_interactive_root_shell_under_intercept_the_question_is_asked_on_the_terminal() {
+    if !ready() {
+        return;
+    }
+    for use_pty in [true, false] {
+        let rig = Rig::new(Setup {
+            sudoers: if use_pty {
+                "Defaults use_pty\nDefaults intercept, intercept_type=trace"
+            } else {
+                "Defaults !use_pty\nDefaults intercept, intercept_type=trace"
+            },
+            ..Setup::default()
+        });
+        let mut pty = Pty::spawn(rig.sudo(&["-i"]));
+        pty.send(b"echo shell-$((6*7))\r");
+        pty.expect("shell-42");
+        // The root shell starts with the banner.
+        let before = pty.text();
+        let before = &before[..before.find("shell-42").unwrap_or(0)];
+        assert!(
+            before.contains("PRODUCTION"),
+            "use_pty {use_pty}: no banner:\n{before}"
+        );
+        pty.send(b"rm -rf /srv/data\r");
+        pty.expect("host name: ");
+        pty.send(b"db2.example.com\r");
+        pty.expect("Permission denied");
+        pty.send(b"echo after-$((6*7))\r");
+        pty.expect("after-42");
+        assert!(
+            rig.data_stays(),
+            "use_pty {use_pty}: deleted; screen:\n{}",
+            pty.text()
+        );
+        pty.send(b"exit\r");
+        let (_, screen) = pty.finish();
+        let all = rig.records();
+        let refused = all
+            .iter()
+            .rev()
+            .find(|r| r["command"] == "/usr/bin/rm -rf /srv/data")
+            .unwrap_or_else(|| panic!("use_pty {use_pty}: no record: {all:#?}\n{screen}"));
+        assert_eq!(refused["challenge"]["passed"], false, "{refused:#}");
+    }
+}
+
+/// `ansible-playbook`: on PATH, or in a virtualenv under target/ where it is installed from PyPI
+/// (ansible-core) the first time.
+fn ansible_playbook() -> Option<PathBuf> {
+    if has("ansible-playbook") {
+        return Some(PathBuf::from("ansible-playbook"));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ansible-venv");
+    let bin = venv.join("bin/ansible-playbook");
+    if !bin.exists() {
+        let ok = Command::new("/usr/bin/python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "ansible-core"])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+    }
+    Some(bin)
+}
+
+fn free_port() -> u16 {
+    let base = 30000 + (std::process::id() % 10000) as u16;
+    (0..500u16)
+        .map(|i| base + i * 3)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port")
+}
+
+/// sshd on 127.0.0.1 inside the rig's namespace, for the test user; killed on drop.
+struct Sshd {
+    child: std::process::Child,
+    port: u16,
+    key: PathBuf,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keygen(path: &Path) {
+    let ok = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "prodguard-sudo",
+            "-f",
+        ])
+        .arg(path)
+        .stdin(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "ssh-keygen failed");
+}
+
+impl Rig {
+    fn sshd(&self) -> Sshd {
+        let d = self.dir.path();
+        let _ = std::fs::create_dir_all("/run/sshd");
+        let hostkey = d.join("ssh_host_ed25519_key");
+        keygen(&hostkey);
+        let key = d.join("id_ed25519");
+        keygen(&key);
+        let ssh_dir = d.join("home/.ssh");
+        std::fs::create_dir_all(&ssh_dir).expect(".ssh");
+        std::fs::copy(key.with_extension("pub"), ssh_dir.join("authorized_keys"))
+            .expect("authorized_keys");
+        for p in [&ssh_dir, &ssh_dir.join("authorized_keys")] {
+            std::os::unix::fs::chown(p, Some(UID), Some(UID)).expect("chown");
+        }
+        let port = free_port();
+        let config = d.join("sshd_config");
+        std::fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\n\
+                 StrictModes no\nUsePAM no\nPasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+                 PermitRootLogin no\nAllowUsers {USER}\nSubsystem sftp internal-sftp\n",
+                hostkey.display(),
+                d.join("sshd.pid").display()
+            ),
+        )
+        .expect("sshd_config");
+        let log = d.join("sshd.log");
+        let (c, l) = (config.display().to_string(), log.display().to_string());
+        let mut cmd = self.namespace(&["/usr/sbin/sshd", "-D", "-f", &c, "-E", &l]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let child = cmd.spawn().expect("start sshd");
+        let mut sshd = Sshd { child, port, key };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline || sshd.child.try_wait().ok().flatten().is_some() {
+                panic!(
+                    "sshd did not start: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        sshd.port = port;
+        sshd
+    }
+}
+
+#[test]
+fn ansible_become_cannot_delete_the_data_directory_and_ordinary_tasks_still_work() {
+    if !ready() {
+        return;
+    }
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    let missing = ["/usr/sbin/sshd", "ssh", "ssh-keygen"]
+        .into_iter()
+        .find(|t| !(Path::new(t).exists() || has(t)));
+    let playbook_bin = if missing.is_none() {
+        ansible_playbook()
+    } else {
+        None
+    };
+    let Some(playbook_bin) = playbook_bin else {
+        let why = format!(
+            "needs sshd, ssh and ansible-core (pip install ansible-core): missing {}",
+            missing.unwrap_or("ansible-playbook")
+        );
+        assert!(!ci, "{why}");
+        eprintln!("skipped: {why}");
+        return;
+    };
+    let rig = Rig::new(Setup {
+        sudoers: "Defaults intercept, intercept_type=trace",
+        ..Setup::default()
+    });
+    let sshd = rig.sshd();
+    let d = rig.dir.path();
+    let ctl = d.join("control");
+    std::fs::create_dir(&ctl).expect("control dir");
+    std::fs::write(
+        ctl.join("inventory"),
+        format!(
+            "target ansible_host=127.0.0.1 ansible_port={} ansible_user={USER} ansible_ssh_private_key_file={} ansible_python_interpreter=/usr/bin/python3\n",
+            sshd.port,
+            sshd.key.display()
+        ),
+    )
+    .expect("inventory");
+    let play = |name: &str, tasks: &str, flags: &[&str]| -> (bool, String) {
+        let file = ctl.join(format!("{name}.yml"));
+        std::fs::write(
+            &file,
+            format!("- hosts: target\n  gather_facts: false\n  become: true\n  tasks:\n{tasks}"),
+        )
+        .expect("playbook");
+        let mut cmd = Command::new(&playbook_bin);
+        cmd.args(flags)
+            .arg("-i")
+            .arg(ctl.join("inventory"))
+            .arg(&file)
+            .env("HOME", &ctl)
+            .env("ANSIBLE_HOST_KEY_CHECKING", "False")
+            .env(
+                "ANSIBLE_SSH_ARGS",
+                "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no",
+            )
+            .env("ANSIBLE_NOCOLOR", "1")
+            .env("ANSIBLE_LOCAL_TEMP", ctl.join("tmp"));
+        let r = run(cmd, Duration::from_secs(300));
+        (r.status.success(), format!("{}{}", r.stdout, r.stderr))
+    };
+
+    let (ok, out) = play(
+        "ordinary",
+        "    - copy: { content: \"hello\\n\", dest: /srv/copied.txt }\n\
+         \x20   - apt: { name: sudo, state: present }\n\
+         \x20   - command: /usr/sbin/service --status-all\n",
+        &[],
+    );
+    assert!(ok, "ordinary become tasks failed:\n{out}");
+    assert_eq!(
+        std::fs::read_to_string(rig.srv.join("copied.txt"))
+            .ok()
+            .as_deref(),
+        Some("hello\n")
+    );
+
+    // The issue's task: the module's /bin/sh -c 'rm -rf …' is refused through intercept. Its
+    // execve fails (EACCES), which is what the module reports; the guard's reason is on sudo's
+    // stderr, which Ansible shows with -vvv.
+    let (ok, out) = play("delete", "    - shell: rm -rf /srv/data\n", &["-vvv"]);
+    assert!(!ok, "the delete task succeeded:\n{out}");
+    assert!(rig.data_stays(), "the data directory was deleted:\n{out}");
+    assert!(out.contains("Permission denied"), "{out}");
+    assert!(
+        out.contains("fs.rm-data-dir"),
+        "the guard's reason is not in Ansible's -vvv output:\n{out}"
+    );
+    // `raw` runs the line itself under sudo: refused before it starts, the reason in the result.
+    let (ok, out) = play("raw", "    - raw: rm -rf /srv/data\n", &[]);
+    assert!(!ok, "the raw delete succeeded:\n{out}");
+    assert!(rig.data_stays(), "the data directory was deleted:\n{out}");
+    assert!(
+        out.contains("fs.rm-data-dir"),
+        "the guard's reason is not in Ansible's output:\n{out}"
+    );
+    let all = rig.records();
+    let refused = all
+        .iter()
+        .find(|r| {
+            r["outcome"] == "denied"
+                && r["command"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("rm -rf /srv/data"))
+        })
+        .unwrap_or_else(|| {
+            let rm: Vec<_> = all
+                .iter()
+                .filter(|r| r["command"].as_str().is_some_and(|c| c.contains("rm ")))
+                .collect();
+            panic!("no refusal recorded: {rm:#?}")
+        });
+    assert_eq!(refused["user"], USER, "{refused:#}");
+}
+
+#[test]
+fn a_database_client_reading_a_pipe_through_sudo_is_judged_as_reading_unseen_input() {
+    if !ready() {
+        return;
+    }
+    if !has("psql") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "psql is not installed (apt-get install postgresql-client)"
+        );
+        eprintln!("skipped: psql is not installed");
+        return;
+    }
+    let rig = Rig::new(Setup::default());
+    let r = run_input(
+        rig.sudo(&["-n", "psql", "-h", "127.0.0.1", "-p", "1", "-d", "prod"]),
+        Some(b"DROP TABLE accounts;\n"),
+        LIMIT,
+    );
+    assert!(!r.status.success(), "stderr: {}", r.stderr);
+    let rec = rig.record("psql -h 127.0.0.1 -p 1 -d prod");
+    assert_eq!(rec["outcome"], "denied", "{rec:#}");
+}
+
+#[test]
+fn a_break_glass_session_applies_under_sudo_and_is_recorded() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup::default());
+    let mut cmd = rig.sudo(&["-n", "rm", "-rf", "/srv/data"]);
+    cmd.env("PRODGUARD_BREAK_GLASS", "INC-77 disk full, data moved");
+    let r = run(cmd, LIMIT);
+    assert!(r.status.success(), "stderr: {}", r.stderr);
+    assert!(r.stderr.contains("BREAK-GLASS"), "stderr: {}", r.stderr);
+    assert!(!rig.data_stays());
+    let rec = rig.record("rm -rf /srv/data");
+    assert_eq!(rec["outcome"], "break-glass", "{rec:#}");
+    assert_eq!(rec["reason"], "INC-77 disk full, data moved", "{rec:#}");
+}
