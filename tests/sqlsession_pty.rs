@@ -556,6 +556,59 @@ fn psql_session_asks_for_destructive_statements_only() {
     );
 }
 
+/// Statements read by PostgreSQL's own parser inside a `prodguard sql -- psql` session: a
+/// `DROP FUNCTION` and a `CREATE INDEX` on a big table are asked about and, answered wrong, not
+/// sent; a `SELECT` with window functions runs.
+#[test]
+fn psql_session_asks_for_drop_function_and_blocking_index_builds() {
+    let Some(pg) = Pg::start() else { return };
+    pg.query("postgres", "CREATE DATABASE app");
+    pg.query(
+        "app",
+        "CREATE FUNCTION refresh_totals() RETURNS int LANGUAGE sql AS 'SELECT 1'; \
+         CREATE TABLE orders AS SELECT g AS id, g % 97 AS customer FROM generate_series(1, 200000) g",
+    );
+    let guard = Guard::new();
+    let client = pg.client();
+    let mut t = Term::spawn(&guard, &strs(&client));
+    t.expect("app=#");
+
+    t.send("SELECT id, sum(id) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES) AS s FROM orders WHERE id <= 3 ORDER BY id;\r");
+    t.expect("(3 rows)");
+    t.expect("app=#");
+
+    t.send("DROP FUNCTION refresh_totals();\r");
+    t.expect("refresh_totals");
+    t.expect("target:");
+    t.send("wrong\r");
+    t.expect("not sent");
+    t.expect("app=#");
+    assert_eq!(pg.query("app", "SELECT refresh_totals()"), "1");
+
+    t.send("CREATE INDEX orders_customer ON orders (customer);\r");
+    t.expect("target:");
+    t.send("wrong\r");
+    t.expect("not sent");
+    t.expect("app=#");
+    assert_eq!(
+        pg.query(
+            "app",
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_customer'"
+        ),
+        "0"
+    );
+
+    t.send("\\q\r");
+    assert!(t.wait().success(), "{}", t.text());
+    let kinds: Vec<String> = guard
+        .records()
+        .iter()
+        .filter(|r| r["event"] == "command")
+        .filter_map(|r| r["invocations"][0]["sql"][0].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(kinds, ["drop-function", "create-index"], "{}", t.text());
+}
+
 #[test]
 fn piped_input_is_judged_before_the_first_statement() {
     let Some(pg) = Pg::start() else { return };
