@@ -105,6 +105,8 @@ struct Setup<'a> {
     options: &'a str,
     /// A policy pack to put in the policy directory.
     policy: Option<&'a str>,
+    /// Tables appended to host.toml.
+    host: &'a str,
 }
 
 impl Rig {
@@ -124,7 +126,8 @@ impl Rig {
         std::fs::write(
             &host,
             format!(
-                "hostname = \"{HOST}\"\nenvironment = \"production\"\nrole = \"db-primary\"\n[audit]\nsyslog = \"none\"\n"
+                "hostname = \"{HOST}\"\nenvironment = \"production\"\nrole = \"db-primary\"\n[audit]\nsyslog = \"none\"\n{}",
+                setup.host
             ),
         )
         .expect("host.toml");
@@ -467,6 +470,34 @@ fn on_a_terminal_the_host_name_is_asked_a_wrong_answer_refuses_and_the_right_one
     let rec = rig.record("rm -rf /srv/data");
     assert_eq!(rec["outcome"], "confirmed", "{rec:#}");
     assert_eq!(rec["challenge"]["passed"], true, "{rec:#}");
+}
+
+/// Waiting out the question never approves: however long host.toml lets a question wait, the
+/// checker gives up on it (refusing) before the plugin gives up on the checker (which would
+/// approve, so as never to lock root out).
+#[test]
+fn a_question_left_unanswered_refuses_before_the_plugin_gives_up_on_the_checker() {
+    if !ready() {
+        return;
+    }
+    let rig = Rig::new(Setup {
+        options: "tty_timeout=15",
+        host: "[prompt]\ntimeout_secs = 600\n",
+        ..Setup::default()
+    });
+    let started = Instant::now();
+    let mut pty = Pty::spawn(rig.sudo(&["rm", "-rf", "/srv/data"]));
+    pty.expect("host name: ");
+    let (status, screen) = pty.finish();
+    assert!(!status.success(), "screen:\n{screen}");
+    assert!(rig.data_stays(), "deleted after waiting; screen:\n{screen}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the question outlived the plugin's limit: {:?}; screen:\n{screen}",
+        started.elapsed()
+    );
+    let rec = rig.record("rm -rf /srv/data");
+    assert_eq!(rec["outcome"], "timed-out", "{rec:#}");
 }
 
 #[test]

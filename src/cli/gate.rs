@@ -66,13 +66,19 @@ pub struct Asking {
     /// How long to wait for an answer. host.toml's `[prompt] timeout_secs` replaces it (see
     /// [`Asking::for_host`]).
     pub timeout: Duration,
+    /// The longest the caller itself will wait, whatever host.toml says (sudo's approval plugin
+    /// gives up on the checker after its own limit, and a question still open then must not
+    /// outlive it).
+    pub limit: Option<Duration>,
 }
 
 impl Asking {
-    /// This way of asking, with the answer timeout host.toml sets, if it sets one.
+    /// This way of asking, with the answer timeout host.toml sets, if it sets one, within
+    /// [`Asking::limit`].
     pub fn for_host(self, host: &HostContext) -> Asking {
+        let timeout = host.prompt_timeout.unwrap_or(self.timeout);
         Asking {
-            timeout: host.prompt_timeout.unwrap_or(self.timeout),
+            timeout: self.limit.map_or(timeout, |l| timeout.min(l)),
             ..self
         }
     }
@@ -83,6 +89,7 @@ impl Default for Asking {
         Asking {
             interactive: true,
             timeout: prompt::DEFAULT_TIMEOUT,
+            limit: None,
         }
     }
 }

@@ -34,6 +34,10 @@ pub struct SudoCheckArgs {
     /// The terminal sudo was started from.
     #[arg(long, value_name = "PATH")]
     pub tty: Option<String>,
+    /// Seconds the plugin waits for this checker before it gives up: a question is answered
+    /// (or times out, refusing) well before that, whatever host.toml's prompt timeout says.
+    #[arg(long, value_name = "SECS")]
+    pub within: Option<u64>,
     /// The command sudo is about to run, as its argv.
     #[arg(last = true, required = true, value_name = "ARGV")]
     pub argv: Vec<String>,
@@ -111,6 +115,9 @@ pub fn run(global: &Global, args: &SudoCheckArgs) -> u8 {
     // with `sudo -n` it does not look for one.
     let asking = Asking {
         interactive: !args.no_ask,
+        limit: args
+            .within
+            .map(|s| std::time::Duration::from_secs(s.saturating_sub(10).max(1))),
         ..Asking::default()
     };
     let guarded = check::guard_via(

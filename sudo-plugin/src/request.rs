@@ -137,6 +137,13 @@ pub fn checker_argv(
         .or(who.cwd.as_deref());
     pair("--cwd", cwd);
     pair("--tty", who.tty.as_deref());
+    // The question must time out (and refuse) before this plugin gives up on the checker.
+    let limit = if no_ask || who.tty.is_none() {
+        opts.timeout
+    } else {
+        opts.tty_timeout
+    };
+    pair("--within", Some(limit.as_secs().to_string().as_bytes()));
     v.push(b"--".to_vec());
     v.extend(run_argv.iter().cloned());
     v
@@ -202,6 +209,8 @@ mod tests {
                 "/srv",
                 "--tty",
                 "/dev/pts/3",
+                "--within",
+                "120",
                 "--",
                 "rm",
                 "-rf",
