@@ -54,7 +54,18 @@ impl Pty {
                 Ok(())
             });
         }
-        let child = cmd.spawn().expect("spawn on a pty");
+        // ETXTBSY: another test thread was writing an executable (a stub or a copied binary)
+        // when this one forked, and the child held its descriptor for a moment; try again.
+        let mut tries = 0;
+        let child = loop {
+            match cmd.spawn() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other.expect("spawn on a pty"),
+            }
+        };
         drop(pty.slave);
         Pty {
             master: File::from(pty.master),
