@@ -1184,7 +1184,7 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__sudo__subcmd__check)
-            opts="-h --no-ask --stdin-unseen --user --uid --runas --cwd --tty --host-file --policy-dir --audit-file --help"
+            opts="-h --no-ask --stdin-unseen --user --uid --runas --cwd --tty --within --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1207,6 +1207,10 @@ _prodguard() {
                     return 0
                     ;;
                 --tty)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --within)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -277,6 +277,7 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l uid -
 complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l runas -d 'The user sudo runs the command as' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l cwd -d 'The directory the command runs in' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l tty -d 'The terminal sudo was started from' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l within -d 'Seconds the plugin waits for this checker before it gives up: a question is answered (or times out, refusing) well before that, whatever host.toml\'s prompt timeout says' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand sudo-check" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
