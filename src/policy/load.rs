@@ -52,6 +52,9 @@ pub struct PolicySet {
     pub digest: String,
     /// Errors in the site packs. When not empty, the site packs are ignored and `strict` is set.
     pub errors: Vec<Diagnostic>,
+    /// Problems in the site packs that do not stop them loading (a flag name no option table
+    /// knows); `policy lint` reports them as errors.
+    pub warnings: Vec<Diagnostic>,
     /// The strict fallback is in force: every rule that matches asks at least for confirmation.
     pub strict: bool,
     /// Dated change freezes the site packs define.
@@ -283,6 +286,7 @@ impl PolicySet {
             }
         };
         let mut errors = Vec::new();
+        let mut warnings = Vec::new();
         let mut external: Vec<Rule> = Vec::new();
         let mut disabled = HashSet::new();
         let mut sources = Vec::new();
@@ -311,7 +315,9 @@ impl PolicySet {
                 .unwrap_or("site")
                 .to_string();
             let (parsed, diags) = parse_pack(&name, &pack, &text);
-            errors.extend(diags);
+            let (warned, failed): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.warning);
+            errors.extend(failed);
+            warnings.extend(warned);
             for f in parsed.freezes {
                 if freezes.iter().any(|o| o.name == f.name) {
                     errors.push(Diagnostic::file(
@@ -349,6 +355,7 @@ impl PolicySet {
             set.fail(errors);
             return set;
         }
+        set.warnings = warnings;
         set.freezes = freezes;
         set.overridden = external.iter().map(|r| r.id.clone()).collect();
         set.external = external.into_iter().map(Arc::new).collect();
@@ -380,6 +387,7 @@ impl PolicySet {
             sources,
             digest: String::new(),
             errors: Vec::new(),
+            warnings: Vec::new(),
             strict: false,
             freezes: Vec::new(),
         };
@@ -469,7 +477,7 @@ impl PolicySet {
             for p in embedded::PACKS {
                 let file = format!("embedded:{}", p.file);
                 let (parsed, d) = parse_pack(&file, p.file.trim_end_matches(".toml"), p.text);
-                diags.extend(d);
+                diags.extend(d.into_iter().map(as_error));
                 out.extend(
                     parsed
                         .rules
@@ -495,7 +503,13 @@ impl PolicySet {
     }
 }
 
-/// Lint pack files: every error of every file.
+/// A warning `policy lint` reports as an error.
+fn as_error(mut d: Diagnostic) -> Diagnostic {
+    d.warning = false;
+    d
+}
+
+/// Lint pack files: every error of every file, warnings included as errors.
 pub fn lint_files(paths: &[PathBuf]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut rules = Vec::new();
@@ -506,7 +520,7 @@ pub fn lint_files(paths: &[PathBuf]) -> Vec<Diagnostic> {
             Ok(text) => {
                 let pack = path.file_stem().and_then(|s| s.to_str()).unwrap_or("site");
                 let (parsed, diags) = parse_pack(&name, pack, &text);
-                out.extend(diags);
+                out.extend(diags.into_iter().map(as_error));
                 freezes.extend(parsed.freezes);
                 rules.extend(parsed.rules.into_iter().map(|r| (r, name.clone())));
             }

@@ -126,3 +126,38 @@ fn embedded_policy_examples_pass() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains(" 0 failed"));
 }
+
+#[test]
+fn lint_rejects_a_misspelt_flag_with_position_and_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("10-site.toml"),
+        "[[rule]]\nid = \"site.rm-rec\"\naction = \"deny\"\nmessage = \"no\"\nmatch = { program = [\"rm\"], flags = [\"--recusive\"] }\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "--policy-dir",
+        dir.path().to_str().unwrap(),
+        "policy",
+        "lint",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("10-site.toml:5:38: `flags`: unknown flag `recusive` for rm"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `recursive`?"), "{err}");
+}
+
+#[test]
+fn embedded_packs_lint_clean() {
+    let dir = empty_policy_dir();
+    let out = run(&[
+        "--policy-dir",
+        dir.path().to_str().unwrap(),
+        "policy",
+        "lint",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
