@@ -161,3 +161,33 @@ fn embedded_packs_lint_clean() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn fifo_in_the_policy_directory_does_not_hang_a_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("10-fifo.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let mut child = std::process::Command::new(bin())
+        .args(["--policy-dir", dir.path().to_str().unwrap(), "--audit-file"])
+        .arg(dir.path().join("audit.jsonl"))
+        .args(["check", "ls -la"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("prodguard check blocked on a FIFO in the policy directory");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", stderr(&out));
+}
