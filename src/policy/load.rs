@@ -172,10 +172,7 @@ fn read_pack(path: &Path) -> Result<Vec<u8>, Diagnostic> {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Site pack files must not be writable by anyone but root: a guard whose policy any user can edit
@@ -509,7 +506,7 @@ impl PolicySet {
         if self.strict {
             h.update(b"strict-fallback");
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(h.finalize())
     }
 
     /// The rules that could apply to `program`, in load order.
