@@ -1,10 +1,16 @@
-//! Text encodings for ids and blobs: RFC 4648 base32 (lowercase, no padding) for short ids and
-//! base64 (standard alphabet, padded) for the armored request blob. Small enough to keep here
-//! rather than add a dependency.
+//! Text encodings for ids and blobs: RFC 4648 base32 (lowercase, no padding) for short ids, kept
+//! here (twenty lines, encode only), and base64 (standard alphabet, padded) for the armored request
+//! blob, by the `base64` crate.
 #![forbid(unsafe_code)]
 
 const B32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/// Standard alphabet; padding written, and optional when read.
+const B64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_encode_padding(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
 
 /// Armor lines around a request blob.
 pub const ARMOR_BEGIN: &str = "-----BEGIN PRODGUARD APPROVAL REQUEST-----";
@@ -31,48 +37,15 @@ pub fn base32(bytes: &[u8]) -> String {
 
 /// Standard base64 with padding.
 pub fn base64(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine;
+    B64.encode(bytes)
 }
 
 /// Decode standard base64; whitespace is ignored, padding optional. `None` on any other byte.
 pub fn unbase64(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    let mut padding = false;
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        if c == b'=' {
-            padding = true;
-            continue;
-        }
-        if padding {
-            return None;
-        }
-        let v = B64.iter().position(|&x| x == c)?;
-        acc = (acc << 6) | u32::try_from(v).ok()?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xff) as u8);
-        }
-        acc &= (1 << bits) - 1;
-    }
-    Some(out)
+    use base64::Engine;
+    let compact: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    B64.decode(compact).ok()
 }
 
 /// `bytes` as an armored blob: the begin line, base64 in lines of 64, the end line.

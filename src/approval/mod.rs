@@ -89,11 +89,6 @@ pub(crate) fn random_bytes(n: usize) -> Result<Vec<u8>, ApprovalError> {
     Ok(buf)
 }
 
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// An OS error as the C library words it, without "(os error N)".
 pub(crate) fn os_reason(err: &std::io::Error) -> String {
     match err.raw_os_error() {

@@ -7,7 +7,7 @@
 //! signature are over them, never over a summary.
 #![forbid(unsafe_code)]
 
-use super::{codec, hex, random_bytes, ApprovalError};
+use super::{codec, random_bytes, ApprovalError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -88,7 +88,7 @@ impl Request {
             cwd: s.cwd.to_string(),
             rules,
             approvers: s.approvers.clamp(1, MAX_APPROVERS),
-            nonce: hex(&random_bytes(16)?),
+            nonce: hex::encode(random_bytes(16)?),
             created: now,
             expires: now.saturating_add(ttl),
         };
@@ -149,7 +149,7 @@ impl Request {
 
     /// The id: lowercase hex sha256 of the canonical bytes.
     pub fn id(&self) -> String {
-        hex(&Sha256::digest(self.canonical()))
+        hex::encode(Sha256::digest(self.canonical()))
     }
 
     /// The short id people type: the first 60 bits of the hash in base32.

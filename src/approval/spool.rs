@@ -17,7 +17,7 @@
 #![forbid(unsafe_code)]
 
 use super::request::{self, Request};
-use super::{hex, random_bytes, ssh, sys, ApprovalError};
+use super::{random_bytes, ssh, sys, ApprovalError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::{Read, Write};
@@ -314,7 +314,7 @@ impl Spool {
     }
 
     fn tagged(id: &str, what: &str) -> Result<String, ApprovalError> {
-        Ok(format!("{id}.{what}.{}", hex(&random_bytes(8)?)))
+        Ok(format!("{id}.{what}.{}", hex::encode(random_bytes(8)?)))
     }
 
     /// File the request.

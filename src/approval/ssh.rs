@@ -99,7 +99,7 @@ struct SigFile {
 
 impl SigFile {
     fn new(signature: &str) -> Result<SigFile, ApprovalError> {
-        let tag = super::hex(&random_bytes(8)?);
+        let tag = hex::encode(random_bytes(8)?);
         let dir = std::env::temp_dir().join(format!("prodguard-sig-{tag}"));
         let io = |e: std::io::Error| ApprovalError::Ssh(format!("temporary file: {e}"));
         std::fs::DirBuilder::new()

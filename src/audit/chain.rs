@@ -31,17 +31,6 @@ pub const HASH_SUFFIX_LEN: usize = HASH_KEY.len() + 64 + 2;
 /// Length of `,"prev":"<64 hex>"`.
 const PREV_SUFFIX_LEN: usize = PREV_KEY.len() + 64 + 1;
 
-/// Lowercase hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
-}
-
 /// Whether `s` is 64 lowercase hex digits.
 pub fn is_hash(s: &[u8]) -> bool {
     s.len() == 64 && s.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
@@ -105,12 +94,8 @@ fn digest(prev: &[u8], body: &[u8]) -> [u8; 32] {
 
 /// Whether `hex_text` is the lowercase hex of `bytes`, without allocating.
 pub fn hex_eq(hex_text: &[u8], bytes: &[u8; 32]) -> bool {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    hex_text.len() == 64
-        && bytes.iter().enumerate().all(|(i, b)| {
-            hex_text[2 * i] == DIGITS[usize::from(b >> 4)]
-                && hex_text[2 * i + 1] == DIGITS[usize::from(b & 15)]
-        })
+    let mut expected = [0u8; 64];
+    hex::encode_to_slice(bytes, &mut expected).is_ok() && hex_text == expected
 }
 
 /// Chain `record` after `prev` and serialise it: sets `record.prev` and `record.hash` and
@@ -123,7 +108,7 @@ pub fn seal(record: &mut Record, prev: &str) -> Result<Vec<u8>, serde_json::Erro
     // line ends with `,"prev":"…"}` and everything before the `}` is the body.
     line.pop();
     let d = digest(prev.as_bytes(), &line);
-    record.hash = hex(&d);
+    record.hash = hex::encode(d);
     line.extend_from_slice(HASH_KEY);
     line.extend_from_slice(record.hash.as_bytes());
     line.extend_from_slice(b"\"}\n");
@@ -171,7 +156,7 @@ mod tests {
         let mut h = Sha256::new();
         h.update(ZERO_HASH.as_bytes());
         h.update(&canonical);
-        assert_eq!(hex(&h.finalize()), a.hash);
+        assert_eq!(hex::encode(h.finalize()), a.hash);
         // And the line parses back to the same record.
         let back: Record = serde_json::from_slice(&line).expect("json");
         assert_eq!(back, a);

@@ -557,7 +557,7 @@ pub fn new_session_id() -> String {
             .finalize();
         buf.copy_from_slice(&d[..16]);
     }
-    crate::audit::chain::hex(&buf)
+    hex::encode(buf)
 }
 
 fn user_name(uid: u32) -> String {

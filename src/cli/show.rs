@@ -34,6 +34,7 @@ pub fn banner_warnings(policy: &crate::policy::PolicySet) -> Vec<String> {
         ));
         w.extend(policy.errors.iter().take(3).map(|e| e.headline()));
     }
+    w.extend(policy.warnings.iter().take(3).map(|e| e.headline()));
     w
 }
 

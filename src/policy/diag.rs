@@ -111,7 +111,8 @@ where
 {
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        let d = levenshtein(&word.to_ascii_lowercase(), &c.to_ascii_lowercase());
+        // Optimal string alignment: a swap of two neighbours is one edit (`hots` → `host`).
+        let d = strsim::osa_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase());
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
@@ -119,33 +120,6 @@ where
     let (d, c) = best?;
     let limit = (word.chars().count().max(c.chars().count()) / 3).max(1);
     (d <= limit).then(|| format!("did you mean `{c}`?"))
-}
-
-/// Edit distance counting a swap of two neighbours as one edit (optimal string alignment), so
-/// `hots` is one edit from `host`.
-fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 /// Pull the backticked names out of a serde message such as
@@ -189,6 +163,10 @@ mod tests {
         assert_eq!(
             did_you_mean("hots", ["host", "role"]).as_deref(),
             Some("did you mean `host`?")
+        );
+        assert_eq!(
+            did_you_mean("recusive", ["recursive", "force"]).as_deref(),
+            Some("did you mean `recursive`?")
         );
     }
 

@@ -52,6 +52,9 @@ pub struct PolicySet {
     pub digest: String,
     /// Errors in the site packs. When not empty, the site packs are ignored and `strict` is set.
     pub errors: Vec<Diagnostic>,
+    /// Problems in the site packs that do not stop them loading (a flag name no option table
+    /// knows); `policy lint` reports them as errors.
+    pub warnings: Vec<Diagnostic>,
     /// The strict fallback is in force: every rule that matches asks at least for confirmation.
     pub strict: bool,
     /// Dated change freezes the site packs define.
@@ -89,11 +92,87 @@ fn pack_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     }
 }
 
+/// The largest site pack loaded, in bytes (1 MiB). The embedded packs together are a tenth of it;
+/// a larger file is a mistake (or an attack on every login) and is refused, which puts the strict
+/// fallback in force.
+pub const MAX_PACK_BYTES: u64 = 1024 * 1024;
+
+/// What a directory entry that is not a regular file is, for the warning that skips it.
+fn kind_of(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "a device"
+    } else if ft.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// The bytes of a site pack. A FIFO, socket, device or directory is never read (opening a FIFO
+/// blocks until a writer comes): the error is a warning, and the entry is skipped. A file over
+/// [`MAX_PACK_BYTES`], one anyone may write, or one that cannot be read is an error.
+#[allow(clippy::result_large_err)] // one per call, on an error path
+fn read_pack(path: &Path) -> Result<Vec<u8>, Diagnostic> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path.display().to_string();
+    let cannot = |e: std::io::Error| Diagnostic::file(&name, format!("cannot load: {e}"));
+    let skip = |ft: &std::fs::FileType| {
+        Diagnostic::file(
+            &name,
+            format!("skipped: {} is not a policy file", kind_of(ft)),
+        )
+        .as_warning()
+    };
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(skip(&meta.file_type()));
+    }
+    // O_NONBLOCK: should the name be swapped for a FIFO after the check above, opening it
+    // returns at once; the checks below are on what was opened.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(cannot)?;
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(skip(&meta.file_type()));
+    }
+    if let Some(d) = check_permissions(path, &meta) {
+        return Err(Diagnostic::file(
+            &name,
+            format!("cannot load: {}", d.message),
+        ));
+    }
+    let too_big = |len: u64| {
+        Diagnostic::file(
+            &name,
+            format!(
+                "refusing a policy file of {len} bytes: the limit is {MAX_PACK_BYTES} bytes (1 MiB); split it into several packs"
+            ),
+        )
+    };
+    if meta.len() > MAX_PACK_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_PACK_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_PACK_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Site pack files must not be writable by anyone but root: a guard whose policy any user can edit
@@ -220,45 +299,52 @@ pub(crate) fn parse_pack(file: &str, pack: &str, text: &str) -> (ParsedPack, Vec
             }
         }
         Err(_) => {
+            // Each piece is parsed on its own and its diagnostics moved down by the lines before
+            // it, so that the whole is linear in the size of the file.
             let (header, blocks) = split_blocks(text);
             let mut pieces = vec![header];
             pieces.extend(blocks);
+            let mut lines_before = 0;
+            let mut counted_to = 0;
             for range in pieces.into_iter().filter(|r| !r.is_empty()) {
-                let padded = pad_to(text, range.clone());
-                let pad = padded.len() - (range.end - range.start);
-                match toml::from_str::<RawPack>(&padded) {
+                lines_before += text[counted_to..range.start].matches('\n').count();
+                counted_to = range.start;
+                let piece = &text[range];
+                let mut piece_diags = Vec::new();
+                match toml::from_str::<RawPack>(piece) {
                     Ok(raw) => {
-                        out.freezes
-                            .extend(compile_freezes(&raw.freeze, file, &padded, &mut diags));
+                        out.freezes.extend(compile_freezes(
+                            &raw.freeze,
+                            file,
+                            piece,
+                            &mut piece_diags,
+                        ));
                         for r in raw.rule {
                             if let Some(rule) =
-                                compile(r, pack, file, &padded, &mut diags, Validate::Now)
+                                compile(r, pack, file, piece, &mut piece_diags, Validate::Now)
                             {
                                 out.rules.push(rule);
                             }
                         }
                     }
-                    Err(e) => diags.push(toml_diag(file, &padded, &e, pad)),
+                    Err(e) => piece_diags.push(toml_diag(file, piece, &e)),
                 }
+                diags.extend(piece_diags.into_iter().map(|mut d| {
+                    if d.line > 0 {
+                        d.line += lines_before;
+                    }
+                    d
+                }));
             }
         }
     }
     (out, diags)
 }
 
-/// `text[range]` preceded by as many newlines as there are lines before it, so that positions
-/// in the piece are positions in the file.
-fn pad_to(text: &str, range: std::ops::Range<usize>) -> String {
-    let lines = text[..range.start].matches('\n').count();
-    let mut s = "\n".repeat(lines);
-    s.push_str(&text[range]);
-    s
-}
-
-fn toml_diag(file: &str, text: &str, e: &toml::de::Error, min: usize) -> Diagnostic {
+fn toml_diag(file: &str, text: &str, e: &toml::de::Error) -> Diagnostic {
     let message = e.message().trim().to_string();
-    let span = e.span().unwrap_or(min..min + 1);
-    let span = span.start.max(min)..span.end.max(span.start.max(min) + 1);
+    let span = e.span().unwrap_or(0..1);
+    let span = span.start..span.end.max(span.start + 1);
     let help = unknown_and_expected(&message).and_then(|(word, expected)| {
         did_you_mean(&word, expected.iter().map(String::as_str))
             .or_else(|| Some(format!("expected one of: {}", expected.join(", "))))
@@ -283,25 +369,29 @@ impl PolicySet {
             }
         };
         let mut errors = Vec::new();
-        let mut external: Vec<Rule> = Vec::new();
+        let mut warnings = Vec::new();
+        // A later rule of the same id replaces an earlier one: by slot, not by search, so that
+        // loading is linear in the number of rules.
+        let mut external: Vec<Option<Rule>> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
         let mut disabled = HashSet::new();
         let mut sources = Vec::new();
         let mut freezes: Vec<Freeze> = Vec::new();
         let mut rule_files: HashMap<String, String> = HashMap::new();
         for path in files {
             let name = path.display().to_string();
-            let bytes = match std::fs::metadata(&path).and_then(|m| {
-                check_permissions(&path, &m)
-                    .map_or(Ok(()), |d| Err(std::io::Error::other(d.message)))?;
-                std::fs::read(&path)
-            }) {
+            let bytes = match read_pack(&path) {
                 Ok(b) => b,
-                Err(e) => {
-                    errors.push(Diagnostic::file(&name, format!("cannot load: {e}")));
+                Err(d) if d.warning => {
+                    warnings.push(d);
+                    continue;
+                }
+                Err(d) => {
+                    errors.push(d);
                     continue;
                 }
             };
-            let Ok(text) = String::from_utf8(bytes.clone()) else {
+            let Ok(text) = std::str::from_utf8(&bytes) else {
                 errors.push(Diagnostic::file(&name, "not valid UTF-8".into()));
                 continue;
             };
@@ -310,8 +400,10 @@ impl PolicySet {
                 .and_then(|s| s.to_str())
                 .unwrap_or("site")
                 .to_string();
-            let (parsed, diags) = parse_pack(&name, &pack, &text);
-            errors.extend(diags);
+            let (parsed, diags) = parse_pack(&name, &pack, text);
+            let (warned, failed): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.warning);
+            errors.extend(failed);
+            warnings.extend(warned);
             for f in parsed.freezes {
                 if freezes.iter().any(|o| o.name == f.name) {
                     errors.push(Diagnostic::file(
@@ -325,19 +417,25 @@ impl PolicySet {
                 rule_files.insert(r.id.clone(), name.clone());
             }
             for id in parsed.disable {
-                external.retain(|r| r.id != id);
+                if let Some(i) = position.remove(&id) {
+                    external[i] = None;
+                }
                 disabled.insert(id);
             }
             for rule in parsed.rules {
-                external.retain(|r| r.id != rule.id);
+                if let Some(i) = position.get(&rule.id) {
+                    external[*i] = None;
+                }
                 disabled.remove(&rule.id);
-                external.push(rule);
+                position.insert(rule.id.clone(), external.len());
+                external.push(Some(rule));
             }
             sources.push(SourceInfo {
                 name,
                 sha256: sha256_hex(&bytes),
             });
         }
+        let external: Vec<Rule> = external.into_iter().flatten().collect();
         errors.extend(unknown_freezes(
             external.iter().map(|r| {
                 let file = rule_files.get(&r.id).map_or("site", String::as_str);
@@ -349,6 +447,7 @@ impl PolicySet {
             set.fail(errors);
             return set;
         }
+        set.warnings = warnings;
         set.freezes = freezes;
         set.overridden = external.iter().map(|r| r.id.clone()).collect();
         set.external = external.into_iter().map(Arc::new).collect();
@@ -380,6 +479,7 @@ impl PolicySet {
             sources,
             digest: String::new(),
             errors: Vec::new(),
+            warnings: Vec::new(),
             strict: false,
             freezes: Vec::new(),
         };
@@ -406,7 +506,7 @@ impl PolicySet {
         if self.strict {
             h.update(b"strict-fallback");
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(h.finalize())
     }
 
     /// The rules that could apply to `program`, in load order.
@@ -469,7 +569,7 @@ impl PolicySet {
             for p in embedded::PACKS {
                 let file = format!("embedded:{}", p.file);
                 let (parsed, d) = parse_pack(&file, p.file.trim_end_matches(".toml"), p.text);
-                diags.extend(d);
+                diags.extend(d.into_iter().map(as_error));
                 out.extend(
                     parsed
                         .rules
@@ -495,22 +595,35 @@ impl PolicySet {
     }
 }
 
-/// Lint pack files: every error of every file.
+/// [`read_pack`] as text.
+#[allow(clippy::result_large_err)] // one per call, on an error path
+fn read_pack_text(path: &Path) -> Result<String, Diagnostic> {
+    String::from_utf8(read_pack(path)?)
+        .map_err(|_| Diagnostic::file(&path.display().to_string(), "not valid UTF-8".into()))
+}
+
+/// A warning `policy lint` reports as an error.
+fn as_error(mut d: Diagnostic) -> Diagnostic {
+    d.warning = false;
+    d
+}
+
+/// Lint pack files: every error of every file, warnings included as errors.
 pub fn lint_files(paths: &[PathBuf]) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut rules = Vec::new();
     let mut freezes = Vec::new();
     for path in paths {
         let name = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match read_pack_text(path) {
             Ok(text) => {
                 let pack = path.file_stem().and_then(|s| s.to_str()).unwrap_or("site");
                 let (parsed, diags) = parse_pack(&name, pack, &text);
-                out.extend(diags);
+                out.extend(diags.into_iter().map(as_error));
                 freezes.extend(parsed.freezes);
                 rules.extend(parsed.rules.into_iter().map(|r| (r, name.clone())));
             }
-            Err(e) => out.push(Diagnostic::file(&name, format!("cannot read: {e}"))),
+            Err(d) => out.push(as_error(d)),
         }
     }
     out.extend(unknown_freezes(
@@ -522,22 +635,144 @@ pub fn lint_files(paths: &[PathBuf]) -> Vec<Diagnostic> {
 
 /// The rules of pack files that compile (for lint warnings).
 pub fn lint_rules(paths: &[PathBuf]) -> Vec<Rule> {
-    let mut out: Vec<Rule> = Vec::new();
+    let mut out: Vec<Option<Rule>> = Vec::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
     for path in paths {
-        if let Ok(text) = std::fs::read_to_string(path) {
+        if let Ok(text) = read_pack_text(path) {
             let name = path.display().to_string();
             let pack = path.file_stem().and_then(|s| s.to_str()).unwrap_or("site");
             for r in parse_pack(&name, pack, &text).0.rules {
-                out.retain(|o| o.id != r.id);
-                out.push(r);
+                if let Some(i) = position.get(&r.id) {
+                    out[*i] = None;
+                }
+                position.insert(r.id.clone(), out.len());
+                out.push(Some(r));
             }
         }
     }
-    out
+    out.into_iter().flatten().collect()
 }
 
 /// The files `policy lint` checks by default: the site pack directory.
 #[allow(clippy::result_large_err)] // one per call, on an error path
 pub fn site_pack_files(dir: &Path) -> Result<Vec<PathBuf>, Diagnostic> {
     pack_files(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    const RULE: &str = "[[rule]]\nid = \"site.one\"\naction = \"deny\"\nmessage = \"m\"\nmatch = { program = [\"rm\"] }\n";
+
+    fn load_dir(dir: &Path) -> PolicySet {
+        PolicySet::load(&LoadOptions {
+            policy_dir: Some(dir.to_path_buf()),
+            no_embedded: true,
+        })
+    }
+
+    /// Load in a thread, failing the test instead of hanging it.
+    fn load_within(dir: &Path, limit: Duration) -> PolicySet {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let dir = dir.to_path_buf();
+        std::thread::spawn(move || {
+            let _ = tx.send(load_dir(&dir));
+        });
+        rx.recv_timeout(limit)
+            .expect("loading the policy directory did not finish: it blocked")
+    }
+
+    #[test]
+    fn fifo_in_the_policy_directory_is_skipped_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("10-site.toml"), RULE).unwrap();
+        let fifo = dir.path().join("20-fifo.toml");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+        let set = load_within(dir.path(), Duration::from_secs(20));
+        assert!(!set.strict, "{:?}", set.errors);
+        assert_eq!(set.rules_for("rm").len(), 1, "the other pack still loads");
+        assert_eq!(set.warnings.len(), 1, "{:?}", set.warnings);
+        assert!(
+            set.warnings[0]
+                .message
+                .contains("skipped: a FIFO is not a policy file"),
+            "{}",
+            set.warnings[0].message
+        );
+        // `policy lint` reports it, and does not hang either.
+        let lint = lint_files(&[fifo]);
+        assert_eq!(lint.len(), 1);
+        assert!(!lint[0].warning);
+    }
+
+    #[test]
+    fn directory_named_like_a_pack_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("30-dir.toml")).unwrap();
+        let set = load_within(dir.path(), Duration::from_secs(20));
+        assert!(!set.strict);
+        assert!(set.warnings[0].message.contains("a directory"));
+    }
+
+    #[test]
+    fn oversized_pack_is_refused_and_the_strict_fallback_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut big = String::from(RULE);
+        let filler = "# filler comment line to make the pack large\n";
+        while big.len() as u64 <= MAX_PACK_BYTES {
+            big.push_str(filler);
+        }
+        std::fs::write(dir.path().join("10-big.toml"), &big).unwrap();
+        let set = load_dir(dir.path());
+        assert!(set.strict);
+        assert_eq!(set.errors.len(), 1, "{:?}", set.errors);
+        let msg = &set.errors[0].message;
+        assert!(
+            msg.contains("refusing a policy file of") && msg.contains("the limit is 1048576 bytes"),
+            "{msg}"
+        );
+        assert!(set.rules_for("rm").is_empty(), "nothing of it is used");
+    }
+
+    #[test]
+    fn pack_at_the_size_cap_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from(RULE);
+        let filler = "#\n";
+        while (text.len() + filler.len()) as u64 <= MAX_PACK_BYTES {
+            text.push_str(filler);
+        }
+        std::fs::write(dir.path().join("10-site.toml"), &text).unwrap();
+        let set = load_dir(dir.path());
+        assert!(!set.strict, "{:?}", set.errors);
+    }
+
+    #[test]
+    fn errors_in_a_pack_that_does_not_parse_keep_their_lines() {
+        let text = format!("bogus = [\n{RULE}\n[[rule]]\nid = \"site.two\"\nacton = \"deny\"\n");
+        let (_, d) = parse_pack("p.toml", "p", &text);
+        let lines: Vec<usize> = d.iter().map(|d| d.line).collect();
+        assert_eq!(lines, [2, 10], "{d:?}");
+        assert_eq!(d[1].source_line.as_deref(), Some("acton = \"deny\""));
+    }
+
+    #[test]
+    fn a_later_rule_replaces_an_earlier_one_in_place_of_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("10-a.toml"), RULE).unwrap();
+        std::fs::write(
+            dir.path().join("20-b.toml"),
+            format!(
+                "disable = [\"site.none\"]\n{}",
+                RULE.replace("deny", "warn")
+            ),
+        )
+        .unwrap();
+        let set = load_dir(dir.path());
+        let rules = set.rules_for("rm");
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0].action, crate::policy::Action::Warn);
+    }
 }

@@ -26,7 +26,8 @@ pub use diag::{did_you_mean, Diagnostic};
 pub use glob::name_matches;
 pub use lint::warnings as lint_warnings;
 pub use load::{
-    lint_files, lint_rules, site_pack_files, LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR,
+    lint_files, lint_rules, site_pack_files, LoadOptions, PolicySet, SourceInfo,
+    DEFAULT_POLICY_DIR, MAX_PACK_BYTES,
 };
 pub use matcher::{named_hosts, Match};
 pub use require::{

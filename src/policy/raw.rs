@@ -148,9 +148,9 @@ pub(crate) struct RawMatch {
     #[serde(default)]
     pub subcommand: Vec<String>,
     #[serde(default)]
-    pub flags: Vec<String>,
+    pub flags: Vec<Spanned<String>>,
     #[serde(default)]
-    pub not_flags: Vec<String>,
+    pub not_flags: Vec<Spanned<String>>,
     #[serde(default)]
     pub args: Vec<Spanned<String>>,
     #[serde(default)]

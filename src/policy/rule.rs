@@ -399,7 +399,7 @@ pub(crate) fn compile(
         text,
         diags,
     );
-    if diags.len() > before {
+    if diags[before..].iter().any(|d| !d.warning) {
         return None;
     }
     let severity = raw.severity.unwrap_or(match raw.action {
@@ -615,6 +615,9 @@ fn compile_matcher(
             );
         }
     }
+    if validate == Validate::Now {
+        check_flag_names(raw, file, text, diags);
+    }
     Matcher {
         program: raw.program.clone(),
         subcommand: raw
@@ -626,7 +629,8 @@ fn compile_matcher(
             .flags
             .iter()
             .map(|f| {
-                f.split('|')
+                f.get_ref()
+                    .split('|')
                     .map(|a| a.trim().trim_start_matches('-').to_string())
                     .collect()
             })
@@ -634,7 +638,7 @@ fn compile_matcher(
         not_flags: raw
             .not_flags
             .iter()
-            .map(|f| f.trim_start_matches('-').to_string())
+            .map(|f| f.get_ref().trim_start_matches('-').to_string())
             .collect(),
         args,
         not_args,
@@ -651,6 +655,75 @@ fn compile_matcher(
         remote: raw.remote,
         dynamic: raw.dynamic,
         raw: raw_re,
+    }
+}
+
+/// Flag names in `flags` and `not_flags` that none of the rule's programs has, as warnings
+/// (`policy lint` makes them errors): a misspelt flag never matches, so the rule would fail open.
+/// A rule without programs, with a program pattern, or naming a program without an option table
+/// accepts any flag name.
+fn check_flag_names(raw: &RawMatch, file: &str, text: &str, diags: &mut Vec<Diagnostic>) {
+    use crate::shell::{rule_flag, rule_flag_names, RuleFlag};
+    if raw.program.is_empty()
+        || raw
+            .program
+            .iter()
+            .any(|p| super::glob::is_glob(p) || rule_flag_names(p).is_none())
+    {
+        return;
+    }
+    let entries = raw
+        .flags
+        .iter()
+        .map(|f| (f, "flags"))
+        .chain(raw.not_flags.iter().map(|f| (f, "not_flags")));
+    for (entry, field) in entries {
+        for alt in entry.get_ref().split('|') {
+            let name = alt.trim().trim_start_matches('-');
+            if name.is_empty() {
+                continue;
+            }
+            let meanings: Vec<RuleFlag> = raw
+                .program
+                .iter()
+                .filter_map(|p| rule_flag(p, name))
+                .collect();
+            if meanings.contains(&RuleFlag::Known) {
+                continue;
+            }
+            let programs = raw.program.join(", ");
+            let (message, help) = match meanings.iter().find_map(|m| match m {
+                RuleFlag::Alias(c) => Some(*c),
+                _ => None,
+            }) {
+                Some(canon) => (
+                    format!("`{field}`: flag `{name}` is read as `{canon}` for {programs}; a rule naming `{name}` never matches"),
+                    Some(format!("write `{canon}`")),
+                ),
+                None => {
+                    let known: std::collections::BTreeSet<&str> = raw
+                        .program
+                        .iter()
+                        .filter_map(|p| rule_flag_names(p))
+                        .flatten()
+                        .collect();
+                    (
+                        format!("`{field}`: unknown flag `{name}` for {programs}"),
+                        did_you_mean(name, known.iter().copied()).or_else(|| {
+                            Some(format!(
+                                "the option table of {programs} knows: {}",
+                                known.iter().copied().collect::<Vec<_>>().join(", ")
+                            ))
+                        }),
+                    )
+                }
+            };
+            diags.push(
+                Diagnostic::at(file, text, entry.span(), message)
+                    .with_help(help)
+                    .as_warning(),
+            );
+        }
     }
 }
 
@@ -702,5 +775,125 @@ impl Rule {
         } else {
             self.m.program.iter().map(String::as_str).collect()
         }
+    }
+}
+
+#[cfg(test)]
+mod flag_name_tests {
+    use super::super::load::{lint_files, parse_pack, LoadOptions, PolicySet};
+    use super::super::Diagnostic;
+
+    fn pack(matcher: &str) -> String {
+        format!("[[rule]]\nid = \"t.one\"\naction = \"deny\"\nmessage = \"m\"\nmatch = {matcher}\n")
+    }
+
+    fn diags(matcher: &str) -> (usize, Vec<Diagnostic>) {
+        let (p, d) = parse_pack("t.toml", "t", &pack(matcher));
+        (p.rules.len(), d)
+    }
+
+    #[test]
+    fn misspelt_long_flag_is_a_warning_with_position_and_suggestion() {
+        let (rules, d) = diags(r#"{ program = ["rm"], flags = ["--recusive"] }"#);
+        assert_eq!(rules, 1, "a warning does not stop the rule loading");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].warning);
+        assert_eq!((d[0].line, d[0].col), (5, 38));
+        assert_eq!(d[0].message, "`flags`: unknown flag `recusive` for rm");
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `recursive`?"));
+    }
+
+    #[test]
+    fn short_letter_read_under_its_long_name_is_reported() {
+        let (_, d) = diags(r#"{ program = ["rm"], flags = ["r"] }"#);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0]
+            .message
+            .contains("flag `r` is read as `recursive` for rm"));
+        assert_eq!(d[0].help.as_deref(), Some("write `recursive`"));
+    }
+
+    #[test]
+    fn long_alias_read_under_its_canonical_name_is_reported() {
+        let (_, d) = diags(r#"{ program = ["vault"], flags = ["ns"] }"#);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].message.contains("read as `namespace`"),
+            "{}",
+            d[0].message
+        );
+    }
+
+    #[test]
+    fn every_alternative_and_not_flags_are_checked() {
+        let (_, d) =
+            diags(r#"{ program = ["kubectl"], flags = ["force|forec"], not_flags = ["dry-rn"] }"#);
+        let msgs: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "`flags`: unknown flag `forec` for kubectl",
+                "`not_flags`: unknown flag `dry-rn` for kubectl"
+            ]
+        );
+        assert_eq!(d[1].help.as_deref(), Some("did you mean `dry-run`?"));
+    }
+
+    #[test]
+    fn known_flags_and_help_pass() {
+        let (_, d) = diags(
+            r#"{ program = ["rm"], flags = ["recursive", "force|interactive"], not_flags = ["help", "version"] }"#,
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let (_, d) = diags(r#"{ program = ["kill"], flags = ["signal"] }"#);
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn unlisted_short_letters_pass() {
+        // `rm -x` is reported as `x`: the table cannot tell it is wrong.
+        let (_, d) = diags(r#"{ program = ["rm"], flags = ["x"] }"#);
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn program_without_a_table_accepts_any_flag() {
+        let (_, d) = diags(r#"{ program = ["mytool"], flags = ["recusive"] }"#);
+        assert!(d.is_empty(), "{d:?}");
+        let (_, d) = diags(r#"{ program = ["rm", "mytool"], flags = ["recusive"] }"#);
+        assert!(d.is_empty(), "one program without a table: {d:?}");
+        let (_, d) = diags(r#"{ program = ["r*"], flags = ["recusive"] }"#);
+        assert!(d.is_empty(), "a program pattern: {d:?}");
+        let (_, d) = diags(r#"{ args = ["x"], flags = ["recusive"] }"#);
+        assert!(d.is_empty(), "no program: {d:?}");
+    }
+
+    #[test]
+    fn a_flag_known_to_any_of_the_programs_passes() {
+        let (_, d) = diags(r#"{ program = ["rm", "kubectl"], flags = ["namespace"] }"#);
+        assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn loading_keeps_it_as_a_warning_and_lint_makes_it_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("10-site.toml");
+        std::fs::write(
+            &file,
+            pack(r#"{ program = ["rm"], flags = ["--recusive"] }"#),
+        )
+        .unwrap();
+        let set = PolicySet::load(&LoadOptions {
+            policy_dir: Some(dir.path().to_path_buf()),
+            no_embedded: true,
+        });
+        assert!(!set.strict, "{:?}", set.errors);
+        assert!(set.errors.is_empty());
+        assert_eq!(set.warnings.len(), 1);
+        assert!(set.warnings[0].warning);
+        let lint = lint_files(&[file]);
+        assert_eq!(lint.len(), 1);
+        assert!(!lint[0].warning);
+        assert!(lint[0].to_string().starts_with("error: "), "{}", lint[0]);
     }
 }

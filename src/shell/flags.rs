@@ -113,6 +113,15 @@ static RSYNC: Spec = spec(
         ("compare-dest", "compare-dest", Req),
         ("max-size", "max-size", Req),
         ("min-size", "min-size", Req),
+        ("del", "del", No),
+        ("delete", "delete", No),
+        ("delete-before", "delete-before", No),
+        ("delete-during", "delete-during", No),
+        ("delete-delay", "delete-delay", No),
+        ("delete-after", "delete-after", No),
+        ("delete-excluded", "delete-excluded", No),
+        ("delete-missing-args", "delete-missing-args", No),
+        ("remove-source-files", "remove-source-files", No),
     ],
 );
 static SHRED: Spec = spec(
@@ -197,6 +206,12 @@ static KUBECTL: Spec = spec(
         ("as", "as", Req),
         ("request-timeout", "request-timeout", Req),
         ("kustomize", "kustomize", Req),
+        ("all", "all", No),
+        ("force", "force", No),
+        ("prune", "prune", No),
+        ("disable-eviction", "disable-eviction", No),
+        ("delete-emptydir-data", "delete-emptydir-data", No),
+        ("delete-local-data", "delete-local-data", No),
     ],
 );
 static HELM: Spec = spec(
@@ -234,6 +249,7 @@ static TERRAFORM: Spec = Spec {
         ("lock", "lock", Opt),
         ("input", "input", Opt),
         ("refresh", "refresh", Opt),
+        ("auto-approve", "auto-approve", No),
     ],
     single_dash_long: true,
 };
@@ -286,6 +302,12 @@ static GIT: Spec = spec(
         ("force-with-lease", "force-with-lease", Opt),
         ("file", "file", Req),
         ("exec-path", "exec-path", Opt),
+        ("delete", "delete", No),
+        ("mirror", "mirror", No),
+        ("prune", "prune", No),
+        ("force-if-includes", "force-if-includes", No),
+        ("dry-run", "dry-run", No),
+        ("staged", "staged", No),
     ],
 );
 static SYSTEMCTL: Spec = spec(
@@ -958,6 +980,7 @@ static VAULT: Spec = Spec {
         ("method", "method", Req),
         ("path", "path", Req),
         ("mode", "mode", Req),
+        ("prefix", "prefix", No),
     ],
     single_dash_long: true,
 };
@@ -1048,6 +1071,79 @@ pub(crate) fn spec_for(program: &str) -> &'static Spec {
         p if p.starts_with("mkfs") || p.starts_with("mke2fs") => &MKFS,
         _ => &GENERIC,
     }
+}
+
+/// What a flag name in a rule (`flags = ["recursive"]`) means for one program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RuleFlag {
+    /// A name [`parse`] can report for this program.
+    Known,
+    /// A spelling [`parse`] reports under another name (`r` is `recursive` for rm): a rule
+    /// naming it never matches.
+    Alias(&'static str),
+    /// Not in the program's table.
+    Unknown,
+}
+
+/// The tables `program`'s arguments may be read with, or `None` when it has none (then any
+/// flag name may be right).
+fn tables_for(program: &str) -> Option<Vec<&'static Spec>> {
+    let spec = spec_for(program);
+    if std::ptr::eq(spec, &GENERIC) {
+        return None;
+    }
+    let mut v = vec![spec];
+    if matches!(program, "docker" | "podman") {
+        v.push(&COMPOSE);
+    }
+    Some(v)
+}
+
+/// Flag names [`parse`] reports for `program` beyond its table (`--help` and `--version`, which
+/// nearly every program has).
+fn implied_names(program: &str) -> &'static [&'static str] {
+    if matches!(program, "kill" | "pkill" | "killall") {
+        &["help", "version", "signal"]
+    } else {
+        &["help", "version"]
+    }
+}
+
+/// The flag names a rule can match for `program` (canonical names, as [`parse`] reports them),
+/// or `None` when the program has no option table.
+pub(crate) fn rule_flag_names(program: &str) -> Option<BTreeSet<&'static str>> {
+    let tables = tables_for(program)?;
+    let mut names: BTreeSet<&'static str> = implied_names(program).iter().copied().collect();
+    for t in tables {
+        names.extend(t.short.iter().map(|(_, c, _)| *c));
+        names.extend(t.long.iter().map(|(_, c, _)| *c));
+    }
+    Some(names)
+}
+
+/// What the rule flag `name` (without dashes) means for `program`; `None` when the program has
+/// no option table. A one-letter name that is not in the table is [`RuleFlag::Known`]: a short
+/// option the table does not list is reported by its letter.
+pub(crate) fn rule_flag(program: &str, name: &str) -> Option<RuleFlag> {
+    let tables = tables_for(program)?;
+    let names = rule_flag_names(program)?;
+    if names.contains(name) {
+        return Some(RuleFlag::Known);
+    }
+    let mut chars = name.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        let canon = tables
+            .iter()
+            .find_map(|t| t.short.iter().find(|(s, _, _)| *s == c).map(|(_, n, _)| *n));
+        return Some(canon.map_or(RuleFlag::Known, RuleFlag::Alias));
+    }
+    let canon = tables.iter().find_map(|t| {
+        t.long
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, c, _)| *c)
+    });
+    Some(canon.map_or(RuleFlag::Unknown, RuleFlag::Alias))
 }
 
 /// Arguments split into flags, option values and operands.

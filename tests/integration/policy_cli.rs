@@ -126,3 +126,68 @@ fn embedded_policy_examples_pass() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains(" 0 failed"));
 }
+
+#[test]
+fn lint_rejects_a_misspelt_flag_with_position_and_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("10-site.toml"),
+        "[[rule]]\nid = \"site.rm-rec\"\naction = \"deny\"\nmessage = \"no\"\nmatch = { program = [\"rm\"], flags = [\"--recusive\"] }\n",
+    )
+    .unwrap();
+    let out = run(&[
+        "--policy-dir",
+        dir.path().to_str().unwrap(),
+        "policy",
+        "lint",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("10-site.toml:5:38: `flags`: unknown flag `recusive` for rm"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `recursive`?"), "{err}");
+}
+
+#[test]
+fn embedded_packs_lint_clean() {
+    let dir = empty_policy_dir();
+    let out = run(&[
+        "--policy-dir",
+        dir.path().to_str().unwrap(),
+        "policy",
+        "lint",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn fifo_in_the_policy_directory_does_not_hang_a_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("10-fifo.toml");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let mut child = std::process::Command::new(bin())
+        .args(["--policy-dir", dir.path().to_str().unwrap(), "--audit-file"])
+        .arg(dir.path().join("audit.jsonl"))
+        .args(["check", "ls -la"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("prodguard check blocked on a FIFO in the policy directory");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", stderr(&out));
+}
