@@ -730,6 +730,18 @@ fn in_an_interactive_root_shell_under_intercept_the_question_is_asked_on_the_ter
             .find(|r| r["command"] == "/usr/bin/rm -rf /srv/data")
             .unwrap_or_else(|| panic!("use_pty {use_pty}: no record: {all:#?}\n{screen}"));
         assert_eq!(refused["challenge"]["passed"], false, "{refused:#}");
+        // The shell itself: a warning on production, recorded (sys.root-shell).
+        let shell = all
+            .iter()
+            .find(|r| r["rules"][0] == "sys.root-shell")
+            .unwrap_or_else(|| {
+                panic!("use_pty {use_pty}: the root shell is not recorded: {all:#?}")
+            });
+        assert_eq!(shell["action"], "warn", "{shell:#}");
+        assert!(
+            screen.contains("A root shell on"),
+            "use_pty {use_pty}: no warning on screen:\n{screen}"
+        );
     }
 }
 

@@ -145,6 +145,7 @@ fn superset(b: &Matcher, a: &Matcher) -> bool {
         && globs(&b.redirect, &a.redirect)
         && sql
         && functions
+        && (b.via.is_empty() || (!a.via.is_empty() && a.via.iter().all(|v| b.via.contains(v))))
         && opt(b.other_host, a.other_host)
         && opt(b.remote, a.remote)
         && opt(b.dynamic, a.dynamic)

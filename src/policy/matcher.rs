@@ -203,6 +203,14 @@ impl Rule {
                 target = Some(f.clone());
             }
         }
+        if !m.via.is_empty()
+            && !inv.via.iter().any(|v| {
+                let first = v.split_whitespace().next().unwrap_or("");
+                m.via.iter().any(|p| name_matches(p, first))
+            })
+        {
+            return None;
+        }
         if let Some(want) = m.other_host {
             let other = named_hosts(inv).into_iter().find(|h| !host.is_this_host(h));
             if other.is_some() != want {

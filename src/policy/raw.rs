@@ -168,6 +168,8 @@ pub(crate) struct RawMatch {
     #[serde(default)]
     pub other_host: Option<bool>,
     #[serde(default)]
+    pub via: Vec<String>,
+    #[serde(default)]
     pub remote: Option<bool>,
     #[serde(default)]
     pub dynamic: Option<bool>,

@@ -207,6 +207,9 @@ pub(crate) struct Matcher {
     /// a pattern without a schema matches the function in any schema.
     pub sql_function: Vec<String>,
     pub other_host: Option<bool>,
+    /// Wrappers the program is reached through (`sudo`, `ssh`, `xargs`), by the wrapper's
+    /// first word, with `*` globs: one of them must be among the invocation's.
+    pub via: Vec<String>,
     pub remote: Option<bool>,
     /// Operands are supplied at run time (`xargs`, `find -exec`).
     pub dynamic: Option<bool>,
@@ -532,6 +535,7 @@ impl Matcher {
             && self.sql.is_empty()
             && self.sql_function.is_empty()
             && self.other_host.is_none()
+            && self.via.is_empty()
             && self.remote.is_none()
             && self.dynamic.is_none()
             && self.raw.is_none()
@@ -652,6 +656,7 @@ fn compile_matcher(
             .map(|s| s.get_ref().to_ascii_lowercase())
             .collect(),
         other_host: raw.other_host,
+        via: raw.via.clone(),
         remote: raw.remote,
         dynamic: raw.dynamic,
         raw: raw_re,

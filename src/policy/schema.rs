@@ -55,6 +55,7 @@ pub fn schema() -> Value {
             "sql": { "type": "array", "items": { "enum": crate::sql::statement_kinds() } },
             "sql_function": strings,
             "other_host": { "type": "boolean" },
+            "via": strings,
             "remote": { "type": "boolean" },
             "dynamic": { "type": "boolean" },
             "raw": { "type": "string" }
