@@ -4,8 +4,9 @@
 //! `sql` and `shell` read the command, `subject` says who is asking and `host` where,
 //! `policy` and `decide` judge it, `precondition` checks what a rule requires first, `prompt` asks
 //! the human, `approval` asks a second one, `session` runs an interactive database client
-//! statement by statement (judged through a trait it is given), `audit` records it, and `cli`
-//! wires them together.
+//! statement by statement (judged through a trait it is given), `audit` records it, `guard` is
+//! the one path from a command to a decision acted on and recorded (docs/design.md, "The
+//! spine"), `login` is the login shell built on it, and `cli` parses, dispatches and prints.
 
 pub mod sql;
 
@@ -28,5 +29,9 @@ pub mod approval;
 pub mod session;
 
 pub mod audit;
+
+pub mod guard;
+
+pub mod login;
 
 pub mod cli;
