@@ -317,7 +317,7 @@ fn run_interactive(global: &Paths) -> u8 {
         }
         let colour = crate::prompt::colour_enabled(std::io::stdout().is_terminal());
         let mut warnings = guard::banner_warnings(&policy);
-        if let Some(grant) = guard::declared::break_glass(&|k| std::env::var(k).ok()) {
+        if let Some(grant) = guard::Declared::current().break_glass {
             warnings.insert(0, guard::declared::banner_line(&grant));
         }
         let banner = crate::prompt::render_banner(&host, &policy.digest, &warnings, colour);
