@@ -314,6 +314,11 @@ impl Guard {
             facts.adjust(&mut shell, &mut host);
         }
         let mut analysis = crate::shell::analyze(command, &shell);
+        if ctx.sudo.is_some() {
+            for inv in &mut analysis.invocations {
+                inv.via.insert(0, "sudo".to_string());
+            }
+        }
         // Under sudo the checker's stdin is the user's terminal, not what sudo's command reads:
         // that input stays unknown (`stdin_unknown`) and is never read here.
         let stdin = if ctx.stdin_unseen && ctx.sudo.is_none() {
