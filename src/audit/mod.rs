@@ -197,6 +197,11 @@ pub fn redact_record(rec: &mut Record, extra: &[regex::Regex]) {
         let (via, c) = redact::redact_argv(&inv.via, extra);
         changed |= c;
         inv.via = via;
+        for value in inv.ansible.iter_mut().flat_map(|m| m.args.values_mut()) {
+            let (out, c) = redact::redact_text(value, extra);
+            changed |= c;
+            *value = out;
+        }
     }
     if let Some(cmd) = rec.command.as_mut() {
         if cmd.len() > MAX_COMMAND_BYTES {

@@ -147,6 +147,10 @@ pub struct InvocationRecord {
     /// `read-only`); kind names only, never the statement text.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sql: Vec<String>,
+    /// The Ansible module it runs (`python3 …/AnsiballZ_shell.py`): its name and arguments, those
+    /// named as secrets (and all of a `no_log` task's) not kept, the rest redacted like the command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ansible: Option<crate::shell::ansible::Module>,
 }
 
 impl InvocationRecord {
@@ -163,6 +167,7 @@ impl InvocationRecord {
                 .collect(),
             via: inv.via.clone(),
             sql: inv.statements.iter().map(|s| s.kind.clone()).collect(),
+            ansible: inv.ansible.clone(),
         }
     }
 }
