@@ -251,6 +251,10 @@ pub struct Record {
     /// The preconditions checked before the decision (`[[rule.require]]`) and what was found.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preconditions: Vec<PreconditionRecord>,
+    /// The kinds of secret redacted from this record (`option`, `stdin`, `url`, `sql` …, see
+    /// [`crate::audit::redact::kind`]), sorted, each once. Never the secrets themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redactions: Vec<String>,
     /// Set when something was redacted from `command`, `reason`, `invocations` or `preconditions`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redacted: bool,
@@ -295,6 +299,7 @@ impl Record {
             offset: None,
             detail: None,
             preconditions: Vec::new(),
+            redactions: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),
@@ -353,6 +358,7 @@ impl Record {
             offset: None,
             detail: Some(detail),
             preconditions: Vec::new(),
+            redactions: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),
