@@ -430,7 +430,10 @@ mod tests {
         redact_record(&mut r, &[]);
         let line = serde_json::to_string(&r).unwrap_or_default();
         assert!(!line.contains("Tulip-Gravel-77"), "{line}");
-        assert_eq!(r.invocations[0].targets, ["/etc/web.htpasswd", "alice", "***"]);
+        assert_eq!(
+            r.invocations[0].targets,
+            ["/etc/web.htpasswd", "alice", "***"]
+        );
         assert_eq!(r.redactions, ["argument"]);
         assert!(r.redacted);
     }

@@ -450,6 +450,8 @@ pub enum Position {
     },
     /// The n-th operand (from 0) of the program (`wpa_passphrase SSID SECRET`: 1).
     Operand(usize),
+    /// After this word, the value of every `key=value` operand (`vault kv put path k=v`).
+    ValuesAfter(&'static str),
     /// `htpasswd -b`: the last operand, when the `b` flag is given.
     HtpasswdBatch,
 }
@@ -470,7 +472,8 @@ pub enum Stdin {
 pub struct ProgramSecrets {
     /// Program basenames; a trailing `*` matches a prefix (`mysql*`, `ldap*`).
     pub programs: &'static [&'static str],
-    /// The options count only after one of these words (`login`); empty: always.
+    /// The options and positions count only after one of these words (`login`); empty:
+    /// always.
     pub after: &'static [&'static str],
     /// Secret-bearing options.
     pub options: &'static [SecretOption],
@@ -595,7 +598,8 @@ pub const PROGRAMS: &[ProgramSecrets] = &[
     // Registry logins: `-p` is a password only after `login` (`docker run -p 80:80` is a port).
     ProgramSecrets {
         after: &["login"],
-        options: &[both("-p"), both("--password")],
+        // `-p` separate only: `-password-stdin` (crane) is not `-p` with a value.
+        options: &[opt("-p", Value::Secret, true, false), both("--password")],
         stdin: Stdin::With(&["--password-stdin"]),
         ..prog(&[
             "docker", "podman", "nerdctl", "buildah", "skopeo", "helm", "oras", "crane", "regctl",
@@ -763,6 +767,48 @@ pub const PROGRAMS: &[ProgramSecrets] = &[
         positions: &[Position::Operand(1)],
         ..prog(&["wpa_passphrase"])
     },
+    ProgramSecrets {
+        options: &[
+            opt("-a", AfterColon, true, true),
+            opt("--auth", AfterColon, true, true),
+        ],
+        ..prog(&["http", "https", "xh", "xhs", "http-prompt"])
+    },
+    // `pulumi config set [--secret] KEY VALUE`: `--secret` is a flag, the value the secret;
+    // `pulumi env set ENV KEY VALUE`.
+    ProgramSecrets {
+        after: &["config"],
+        options: &[opt("--secret", Value::Secret, false, false)],
+        positions: &[Position::After {
+            word: "set",
+            skip: 1,
+            rest: false,
+        }],
+        ..prog(&["pulumi"])
+    },
+    ProgramSecrets {
+        after: &["env"],
+        options: &[opt("--secret", Value::Secret, false, false)],
+        positions: &[Position::After {
+            word: "set",
+            skip: 2,
+            rest: false,
+        }],
+        ..prog(&["pulumi"])
+    },
+    // Secret stores: every `key=value` operand after the verb is a secret.
+    ProgramSecrets {
+        positions: &[
+            Position::ValuesAfter("put"),
+            Position::ValuesAfter("patch"),
+            Position::ValuesAfter("write"),
+        ],
+        ..prog(&["vault", "bao"])
+    },
+    ProgramSecrets {
+        positions: &[Position::ValuesAfter("set")],
+        ..prog(&["k8sec", "safe"])
+    },
 ];
 
 fn base(word: &str) -> &str {
@@ -816,7 +862,9 @@ fn short_cluster_has(w: &str, flags: &[&str]) -> bool {
     let Some(letters) = w.strip_prefix('-') else {
         return false;
     };
-    if letters.starts_with('-') || letters.is_empty() || !letters.chars().all(|c| c.is_ascii_alphabetic())
+    if letters.starts_with('-')
+        || letters.is_empty()
+        || !letters.chars().all(|c| c.is_ascii_alphabetic())
     {
         return false;
     }
@@ -867,6 +915,8 @@ struct Active {
     pending: Option<(usize, bool)>,
     /// The rest of the operands are secrets.
     all_rest: bool,
+    /// The values of the rest of the `key=value` operands are secrets.
+    values_rest: bool,
 }
 
 /// How the value of a secret option is hidden.
@@ -900,15 +950,17 @@ fn value_action(value: Value, v: &str, prefix: usize) -> Option<(WordAction, Str
     ))
 }
 
-/// What the option word `w` means for `spec`: `Some(None)` the next word is its value,
-/// `Some(Some(..))` its value is attached and hidden so, `None` not a secret option.
+/// What the option word `w` means for a program: `Some((_, None))` the next word is its value,
+/// `Some((_, Some(n)))` its value is attached after `n` bytes (none when `n` is the length),
+/// `None` not one of its secret options.
 fn match_option(options: &[SecretOption], w: &str) -> Option<(Value, Option<usize>)> {
     for o in options {
         if w == o.name {
             if o.separate {
                 return Some((o.value, None));
             }
-            continue;
+            // Known, and takes no separate value (`mysql --password` prompts).
+            return Some((o.value, Some(w.len())));
         }
         if !o.attached {
             continue;
@@ -972,7 +1024,7 @@ fn word_actions(words: &[&str], found: &mut Found) -> Vec<WordAction> {
                 None => (opt, None),
             };
             let lname = name.to_ascii_lowercase();
-            if SECRET_LONG.contains(&lname.as_str()) {
+            if SECRET_LONG.contains(&lname.as_str()) || secret_name(&lname) {
                 match value {
                     Some(v) if !v.is_empty() => {
                         actions[i] = WordAction::After(name.len() + 3);
@@ -1018,13 +1070,23 @@ fn word_actions(words: &[&str], found: &mut Found) -> Vec<WordAction> {
                 a.armed = true;
             }
             a.operands.push(i);
-            if masked {
+            if masked || !a.armed {
                 continue;
             }
             if a.all_rest {
                 actions[i] = WordAction::Whole;
                 found.add(kind::ARGUMENT, w);
                 masked = true;
+                continue;
+            }
+            if a.values_rest {
+                if let Some((k, v)) = w.split_once('=') {
+                    if !v.is_empty() && v != MASK {
+                        actions[i] = WordAction::After(k.len() + 1);
+                        found.add(kind::ARGUMENT, v);
+                        masked = true;
+                    }
+                }
                 continue;
             }
             if let Some((skip, rest)) = a.pending {
@@ -1046,6 +1108,9 @@ fn word_actions(words: &[&str], found: &mut Found) -> Vec<WordAction> {
                     Position::After { word, skip, rest } if word.eq_ignore_ascii_case(w) => {
                         a.pending = Some((skip, rest));
                     }
+                    Position::ValuesAfter(word) if word.eq_ignore_ascii_case(w) => {
+                        a.values_rest = true;
+                    }
                     Position::Operand(n) if a.operands.len() == n + 2 => {
                         // operands[0] is the program word itself.
                         actions[i] = WordAction::Whole;
@@ -1065,13 +1130,13 @@ fn word_actions(words: &[&str], found: &mut Found) -> Vec<WordAction> {
                 flags: String::new(),
                 pending: None,
                 all_rest: false,
+                values_rest: false,
             });
         }
     }
     // `htpasswd -b [-c] FILE USER SECRET` and `htpasswd -nb USER SECRET`: the last operand.
     for a in &active {
-        if a
-            .spec
+        if a.spec
             .positions
             .iter()
             .any(|p| matches!(p, Position::HtpasswdBatch))
@@ -1248,7 +1313,7 @@ static ASSIGNMENT: Lazy = Lazy::new(
 /// `SET PASSWORD FOR u = 'x'`, `IDENTIFIED [WITH plugin] BY [PASSWORD] 'x'`; and Redis'
 /// `requirepass x` / `masterauth x`.
 static SQL: Lazy = Lazy::new(
-    r#"(?i)\b(password|identified\s+(?:with\s+['"`]?[a-z0-9_]+['"`]?\s+)?by(?:\s+password)?)(\s*=\s*(?:password\s*\(\s*)?|\s*\(\s*|\s+for\s+[^=;]+?=\s*(?:password\s*\(\s*)?|\s+)('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*"|\$\$[^$]*\$\$)|\b(requirepass|masterauth)(\s+)("[^"]*"|'[^']*'|[^\s'";|]+)"#,
+    r#"(?i)(?:^|[^-+\w])(password|identified\s+(?:with\s+['"`]?[a-z0-9_]+['"`]?\s+)?by(?:\s+password)?)(\s*=\s*(?:password\s*\(\s*)?|\s*\(\s*|\s+for\s+[^=;]+?=\s*(?:password\s*\(\s*)?|\s+)('(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*"|\$\$[^$]*\$\$)|\b(requirepass|masterauth)(\s+)("[^"]*"|'[^']*'|[^\s'";|]+)"#,
     &["password", "identified", "requirepass", "masterauth"],
 );
 /// `"password": "…"` (JSON) and `pwd: '…'` (JavaScript, mongosh).
@@ -1280,36 +1345,99 @@ static TOKENS: Lazy = Lazy::new(
     ],
 );
 
-/// Whether an assignment's NAME names a secret: one of its parts (split at `_` and `.`,
-/// compared without case) contains PASSWORD, PASSWD, PASSPHRASE, CREDENTIAL; ends with PASS,
-/// PWD, TOKEN, SECRET or KEY; or starts with SECRET. Words that only look like one are not
-/// (`BYPASS`, `COMPASS`, `TOKENIZERS`, `KEYBOARD`, `MONKEY`, `HOTKEY`), nor are the shell's own
-/// `PWD` and `OLDPWD`, nor names whose last part says the value is where the secret is, not
-/// the secret (`…_FILE`, `…_PATH`, `…_DIR`, `…_ID`, `…_URL`).
+/// Whether an assignment's NAME (or a long option's name) names a secret. One of its parts
+/// (split at `_`, `.` and `-`, compared without case) contains PASSWORD, PASSWD, PASSPHRASE
+/// or CREDENTIAL; ends with PASS, PWD, TOKEN or SECRET; or starts with SECRET. KEY counts in
+/// an environment-style name (all capitals: `STRIPE_KEY`, `KEY`) or after a word that makes
+/// it a credential (`api_key`, `accessKey`, `client-key`), not in `label_key`, `partition_key`
+/// or `Key=` (AWS tags) — keys that are names, not secrets. Words that only look like one are
+/// not secrets (`BYPASS`, `COMPASS`, `TOKENIZERS`, `KEYBOARD`), nor are the shell's own `PWD`
+/// and `OLDPWD`, nor names whose last part says the value is where the secret is or how it is
+/// read, not the secret (`…_FILE`, `…_PATH`, `…_DIR`, `…_ID`, `…_URL`, `…-stdin`, `…-fd`).
 pub fn secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     if matches!(upper.as_str(), "PWD" | "OLDPWD") {
         return false;
     }
+    let env_style = !name.bytes().any(|c| c.is_ascii_lowercase());
     let parts: Vec<&str> = upper
-        .split(['_', '.'])
+        .split(['_', '.', '-'])
         .filter(|p| !p.is_empty())
         .collect();
     if let Some(last) = parts.last() {
         if parts.len() > 1
             && matches!(
                 *last,
-                "FILE" | "PATH" | "DIR" | "ID" | "URL" | "URI" | "TYPE" | "NAME" | "LENGTH" | "SIZE"
+                "FILE"
+                    | "PATH"
+                    | "DIR"
+                    | "ID"
+                    | "URL"
+                    | "URI"
+                    | "TYPE"
+                    | "NAME"
+                    | "LENGTH"
+                    | "SIZE"
+                    | "STDIN"
+                    | "FD"
+                    | "ENV"
+                    | "PROMPT"
+                    | "COMMAND"
+                    | "CMD"
+                    | "HELPER"
+                    | "PROVIDER"
+                    | "ALIAS"
+                    | "ARN"
             )
         {
             return false;
         }
     }
-    const NOT_PASS: &[&str] = &["BYPASS", "COMPASS", "SURPASS", "TRESPASS", "OVERPASS", "UNDERPASS"];
-    const NOT_KEY: &[&str] = &[
-        "MONKEY", "DONKEY", "TURKEY", "HOCKEY", "JOCKEY", "WHISKEY", "HOTKEY", "TURNKEY",
+    const NOT_PASS: &[&str] = &[
+        "BYPASS",
+        "COMPASS",
+        "SURPASS",
+        "TRESPASS",
+        "OVERPASS",
+        "UNDERPASS",
+        "MULTIPASS",
+        "SINGLEPASS",
+        "ONEPASS",
+        "TWOPASS",
     ];
-    parts.iter().any(|p| {
+    /// Words that make a following KEY a credential.
+    const KEY_OF: &[&str] = &[
+        "API",
+        "ACCESS",
+        "SECRET",
+        "PRIVATE",
+        "MASTER",
+        "ENCRYPTION",
+        "SIGNING",
+        "LICENSE",
+        "AUTH",
+        "CLIENT",
+        "ACCOUNT",
+        "SERVICE",
+        "APP",
+        "SHARED",
+        "STORAGE",
+        "ADMIN",
+        "DEPLOY",
+        "WEBHOOK",
+    ];
+    parts.iter().enumerate().any(|(i, p)| {
+        let key = || {
+            let Some(before) = p.strip_suffix("KEY") else {
+                return false;
+            };
+            if before.is_empty() {
+                env_style || (i > 0 && KEY_OF.contains(&parts[i - 1]))
+            } else {
+                KEY_OF.contains(&before)
+                    || (env_style && KEY_OF.iter().any(|k| before.ends_with(k)))
+            }
+        };
         p.contains("PASSWORD")
             || p.contains("PASSWD")
             || p.contains("PASSPHRASE")
@@ -1317,12 +1445,19 @@ pub fn secret_name(name: &str) -> bool {
             || (p.ends_with("PASS") && !NOT_PASS.contains(p))
             || p.ends_with("PWD")
             || p.ends_with("TOKEN")
-            || p.ends_with("TOKENS")
             || p.ends_with("SECRET")
             || p.ends_with("SECRETS")
             || (p.starts_with("SECRET") && !p.starts_with("SECRETAR"))
-            || (p.ends_with("KEY") && !NOT_KEY.contains(p))
+            || key()
     })
+}
+
+/// Values that are settings, not secrets: `VisualHostKey=yes`, `USE_TOKEN=1`.
+fn is_setting(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "yes" | "no" | "true" | "false" | "on" | "off" | "0" | "1" | "none" | "null"
+    )
 }
 
 fn assignments(text: &str, re: &Regex, found: &mut Found, depth: usize) -> String {
@@ -1330,7 +1465,7 @@ fn assignments(text: &str, re: &Regex, found: &mut Found, depth: usize) -> Strin
         let (pre, name, value) = (&c[1], &c[2], &c[3]);
         if secret_name(name) {
             let inner = value.trim_matches(|q| q == '\'' || q == '"');
-            if inner.is_empty() || inner == MASK {
+            if inner.is_empty() || inner == MASK || is_setting(inner) {
                 return c[0].to_string();
             }
             found.add(kind::ASSIGNMENT, inner);
@@ -1392,7 +1527,18 @@ fn apply_patterns_found(text: &str, extra: &[Regex], found: &mut Found) -> Strin
             s = Cow::Owned(assignments(&s, re, found, 0));
         }
     }
-    if let Some(re) = SQL.get(&lower) {
+    // A SQL password clause needs a statement about a user or role around it.
+    let sql_context = [
+        "user",
+        "role",
+        "identified",
+        "set password",
+        "requirepass",
+        "masterauth",
+    ]
+    .iter()
+    .any(|k| lower.contains(k));
+    if let Some(re) = SQL.get(&lower).filter(|_| sql_context) {
         s = Cow::Owned(
             re.replace_all(&s, |c: &Captures<'_>| {
                 if let Some(lit) = c.get(3) {
@@ -1403,11 +1549,19 @@ fn apply_patterns_found(text: &str, extra: &[Regex], found: &mut Found) -> Strin
                         (&lit[..1], &lit[..1])
                     };
                     let inner = &lit[open.len()..lit.len() - close.len()];
-                    if inner == MASK {
+                    if inner == MASK || inner.is_empty() {
                         return c[0].to_string();
                     }
                     found.add(kind::SQL, inner);
-                    format!("{}{}{open}{MASK}{close}", &c[1], &c[2])
+                    // The character before the keyword was matched too: keep it.
+                    let whole = c.get(0).map_or(0, |m| m.start());
+                    let kw = c.get(1).map_or(whole, |m| m.start());
+                    format!(
+                        "{}{}{}{open}{MASK}{close}",
+                        &c[0][..kw - whole],
+                        &c[1],
+                        &c[2]
+                    )
                 } else {
                     let v = c.get(6).map_or("", |m| m.as_str());
                     let inner = v.trim_matches(|q| q == '\'' || q == '"');
@@ -1610,7 +1764,12 @@ mod tests {
             assert_eq!(again.text, r.text, "{form}");
             assert!(!again.changed(), "{form}: {:?}", again.kinds);
         }
-        assert!(leaks.is_empty(), "{} leaks:\n{}", leaks.len(), leaks.join("\n"));
+        assert!(
+            leaks.is_empty(),
+            "{} leaks:\n{}",
+            leaks.len(),
+            leaks.join("\n")
+        );
     }
 
     #[test]
@@ -1659,6 +1818,17 @@ mod tests {
             "az vm list -g rg",
             "ssh -p 2222 db1",
             "mongosh --port 27017",
+            "mysql --password shop",
+            "svgcleaner --multipass in.svg out.svg",
+            "phpcpd --min-tokens 5 src",
+            "kubectl label po web label_key=label_value",
+            "aws sns tag-resource --resource-arn a --tags Key=env,Value=prod",
+            "ssh -o VisualHostKey=yes db1",
+            "ffprobe -of default=noprint_wrappers=1:nokey=1 in.mp4",
+            "gcloud kms decrypt --key=key_name --keyring=ring",
+            "systemd-ask-password \"Password:\"",
+            "docker login --password-stdin -u bob registry.example.com",
+            "cd $OLDPWD && PWD=/srv ls",
         ] {
             assert_eq!(r(c), c);
         }
