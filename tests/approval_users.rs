@@ -504,4 +504,10 @@ fn a_secret_in_a_request_is_seen_only_by_the_requester() {
     let log = std::fs::read_to_string(&w.site.audit).unwrap_or_default();
     assert!(!log.contains("Wq7spool"), "{log}");
     assert!(log.contains("\"redactions\":[\"assignment\"]"), "{log}");
+    let recs = w.site.records();
+    let requested = recs
+        .iter()
+        .find(|r| r["event"] == "approval" && r["outcome"] == "requested")
+        .expect("the requested record");
+    assert_eq!(requested["redacted"], true, "{requested}");
 }

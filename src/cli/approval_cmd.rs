@@ -122,6 +122,8 @@ fn record_step(
     rec.approver = approver;
     rec.reason = reason;
     rec.detail = Some(format!("request {} {}", req.short_id(), req.id()));
+    // The request's command was filed with its secrets already removed.
+    rec.redacted |= !req.secret_digest.is_empty();
     journal::write(rec, sinks, true)
 }
 
