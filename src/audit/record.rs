@@ -256,6 +256,10 @@ pub struct Record {
     /// The preconditions checked before the decision (`[[rule.require]]`) and what was found.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preconditions: Vec<PreconditionRecord>,
+    /// The kinds of secret redacted from this record (`option`, `stdin`, `url`, `sql` …, see
+    /// [`crate::audit::redact::kind`]), sorted, each once. Never the secrets themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redactions: Vec<String>,
     /// Set when something was redacted from `command`, `reason`, `invocations` or `preconditions`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redacted: bool,
@@ -300,6 +304,7 @@ impl Record {
             offset: None,
             detail: None,
             preconditions: Vec::new(),
+            redactions: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),
@@ -358,6 +363,7 @@ impl Record {
             offset: None,
             detail: Some(detail),
             preconditions: Vec::new(),
+            redactions: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),
