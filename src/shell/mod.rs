@@ -129,7 +129,6 @@ pub enum Problem {
 
 mod analyze;
 mod flags;
-pub(crate) use flags::{rule_flag, rule_flag_names, RuleFlag};
 mod interp;
 mod paths;
 mod scan;
