@@ -975,7 +975,7 @@ mod flag_name_tests {
             ),
         )
         .unwrap();
-        let lint = lint_files(&[file.clone()]);
+        let lint = lint_files(std::slice::from_ref(&file));
         let shown: Vec<String> = lint.iter().map(ToString::to_string).collect();
         assert_eq!(lint.len(), 2, "{shown:?}");
         assert!(lint.iter().all(|d| !d.warning), "{shown:?}");

@@ -270,22 +270,7 @@ fn sqlite3(call: &ClientCall<'_>) -> Vec<Statement> {
     let args = getopt(call.args, &clients::SQLITE3);
     let pos = positionals(&args);
     let db = pos.first().copied();
-    let mut sources = Vec::new();
-    for a in &args {
-        match a {
-            Item::Opt {
-                role: Some(Role::Payload),
-                value: Some(v),
-                ..
-            } => sources.push(Source::Text(v)),
-            Item::Opt {
-                role: Some(Role::PayloadFile),
-                value: Some(v),
-                ..
-            } => sources.push(Source::File(v)),
-            _ => {}
-        }
-    }
+    let mut sources = payload_sources(&args);
     if pos.len() > 1 {
         sources.extend(pos[1..].iter().map(|s| Source::Text(s)));
     } else {

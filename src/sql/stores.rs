@@ -4,7 +4,7 @@
 //! The same [`Statement`] is used with store kinds (see [`super::statement_kinds`]). Commands
 //! this module does not recognise are `write` (redis) or `unknown` (scripts), never `read-only`.
 
-use super::clients::{run_sources, stdin_source, Source};
+use super::clients::{payload_sources, run_sources, stdin_source, Source};
 use super::{ClientCall, Statement};
 use crate::clients::{self, by_role, getopt, has, opt, positionals, Item, Role};
 use regex::Regex;
@@ -592,23 +592,13 @@ fn mongo_js(js: &str, out: &mut Vec<Statement>) {
 
 pub(crate) fn mongo(call: &ClientCall<'_>) -> Vec<Statement> {
     let args = getopt(call.args, &clients::MONGO);
-    let mut sources = Vec::new();
-    for a in &args {
-        match a {
-            Item::Opt {
-                role: Some(Role::Payload),
-                value: Some(v),
-                ..
-            } => sources.push(Source::Text(v)),
-            Item::Opt {
-                role: Some(Role::PayloadFile),
-                value: Some(v),
-                ..
-            } => sources.push(Source::File(v)),
-            Item::Pos(p) if p.ends_with(".js") => sources.push(Source::File(p)),
-            _ => {}
-        }
-    }
+    let mut sources = payload_sources(&args);
+    sources.extend(
+        positionals(&args)
+            .into_iter()
+            .filter(|p| p.ends_with(".js"))
+            .map(Source::File),
+    );
     let has_eval = has(&args, &["eval"]);
     if !has_eval && sources.is_empty() {
         sources.extend(stdin_source(call));
