@@ -134,7 +134,6 @@ pub enum Problem {
 mod analyze;
 pub mod ansible;
 mod flags;
-pub(crate) use flags::{rule_flag, rule_flag_names, RuleFlag};
 mod interp;
 mod paths;
 mod scan;
