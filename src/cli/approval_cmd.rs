@@ -6,7 +6,7 @@ use super::{load, Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
 use crate::approval::spool;
 use crate::approval::wait;
 use crate::approval::{self, ssh, ApprovalError, Request, Spool, Status};
-use crate::audit::{Outcome, Sinks};
+use crate::audit::{self, Outcome, Sinks};
 use crate::guard::approval::{
     approve_rules, approver_field, await_decision, binding_problem, file_request, how_to_approve,
     my_uid, names, record_or_warn, record_step, rules, Decided,
@@ -305,10 +305,23 @@ fn attach(spool: &Spool, host: &HostContext, sinks: &Sinks, sig_arg: &str, id: O
     EXIT_REFUSED
 }
 
+/// The command of `req` as `uid` may see it: the requester sees the exact command line (read
+/// from the spool file only they can read); everyone else the redacted text. A request filed
+/// before redaction existed is redacted for display too.
+fn shown_command(spool: &Spool, req: &Request, uid: u32) -> String {
+    if uid == req.uid {
+        if let Ok(Some(e)) = spool.exact(req) {
+            return e.command;
+        }
+    }
+    audit::redact::redact_text(&req.command, &[]).0
+}
+
 /// `prodguard requests`.
 pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
     let (host, _) = load(global);
     let host = &host;
+    let uid = my_uid();
     let spool = match open_spool(host) {
         Ok(s) => s,
         Err(code) => return code,
@@ -339,11 +352,13 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
             Status::Denied { by, .. } => by.name.clone(),
             _ => String::new(),
         };
+        let command = shown_command(&spool, &req, uid);
         if args.json {
             let v = serde_json::json!({
                 "id": req.id(), "short": req.short_id(), "status": ev.status.label(),
                 "user": req.user, "uid": req.uid, "host": req.host, "cwd": req.cwd,
-                "command": req.command, "rules": req.rules, "approvers_needed": req.approvers,
+                "command": command, "redacted": command != req.command || !req.secret_digest.is_empty(),
+                "rules": req.rules, "approvers_needed": req.approvers,
                 "approvers": approvers, "created": req.created, "expires": req.expires,
             });
             println!("{v}");
@@ -357,7 +372,7 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
                 ev.status.label(),
                 display_safe(&req.user),
                 left,
-                display_safe(&req.command)
+                display_safe(&command)
             );
         }
     }
@@ -375,6 +390,8 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
 fn show_request(req: &Request) {
     let mut out = String::from("\nApproval request\n");
     for (label, value) in req.describe() {
+        // A request filed before redaction existed may still hold a secret.
+        let value = audit::redact::redact_text(&value, &[]).0;
         out.push_str(&format!("  {label:<17} {}\n", display_safe(&value)));
     }
     eprint!("{out}");

@@ -54,6 +54,8 @@ pub fn record_step(
     rec.approver = approver;
     rec.reason = reason;
     rec.detail = Some(format!("request {} {}", req.short_id(), req.id()));
+    // The request's command was filed with its secrets already removed.
+    rec.redacted |= !req.secret_digest.is_empty();
     journal::write(rec, sinks, true)
 }
 
@@ -103,7 +105,8 @@ pub fn binding_problem(
             req.uid
         ));
     }
-    if req.command != command {
+    // A request with secrets removed is matched by its digest before it gets here.
+    if req.secret_digest.is_empty() && req.command != command {
         return Some(format!("request {short} is for another command"));
     }
     if req.host != host.hostname {
@@ -167,12 +170,21 @@ pub fn file_request(
 ) -> Result<Request, String> {
     let uid = my_uid();
     let user = spool::user_name(uid);
+    // A command holding a secret is filed redacted, bound to its exact text by a keyed digest;
+    // the exact text stays readable only by the requester (docs/approval.md).
+    let redacted = audit::redact::redact(command, sinks.redactions());
+    let exact = if redacted.text != command {
+        Some(approval::request::Exact::new(command).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
     let req = Request::new(
         Subject {
             host,
             user: &user,
             uid,
-            command,
+            command: &redacted.text,
+            exact: exact.as_ref(),
             cwd,
             rules: rule_ids,
             approvers,
@@ -184,7 +196,11 @@ pub fn file_request(
     // The record comes first: a request nobody could audit is not filed.
     record_step(host, sinks, &req, Outcome::Requested, None, None)
         .map_err(|e| format!("the request cannot be recorded, so it is not filed: {e}"))?;
-    spool.submit(&req).map_err(|e| e.to_string())?;
+    match &exact {
+        Some(e) => spool.submit_exact(&req, e),
+        None => spool.submit(&req),
+    }
+    .map_err(|e| e.to_string())?;
     Ok(req)
 }
 
@@ -340,7 +356,9 @@ pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
         .unwrap_or_default()
         .iter()
         .filter_map(|id| spool.load(id).ok())
-        .filter(|r| r.uid == uid && r.command == command)
+        .filter(|r| {
+            r.uid == uid && r.binds_command(command, spool.exact(r).ok().flatten().as_ref())
+        })
         .collect();
     candidates.sort_by_key(|r| std::cmp::Reverse(r.created));
     for req in &candidates {
