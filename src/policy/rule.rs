@@ -241,19 +241,41 @@ impl LazyRegex {
     }
 }
 
-/// A set of path globs compiled on first use. `**` crosses directories, `*` does not.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// Target classes a `target`, `redirect` or `redirect_append` list may name instead of a path
+/// pattern.
+pub const TARGET_CLASSES: &[&str] = &["protected"];
+
+/// A set of path globs compiled on first use. `**` crosses directories, `*` does not. With
+/// `protected`, a target the host's protected state holds matches too (`crate::host::state`).
+#[derive(Debug)]
 pub(crate) struct LazyGlobs {
     pub sources: Vec<String>,
-    #[serde(skip)]
+    /// The list names the class `protected`.
+    pub protected: bool,
     cell: OnceLock<Option<globset::GlobSet>>,
 }
 
+/// As written: the class first, then the patterns.
+impl Serialize for LazyGlobs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.sources.len() + usize::from(self.protected)))?;
+        if self.protected {
+            seq.serialize_element("protected")?;
+        }
+        for p in &self.sources {
+            seq.serialize_element(p)?;
+        }
+        seq.end()
+    }
+}
+
 impl LazyGlobs {
-    fn new(sources: Vec<String>) -> Self {
+    fn new(entries: Vec<String>) -> Self {
+        let protected = entries.iter().any(|e| e == "protected");
         LazyGlobs {
-            sources,
+            sources: entries.into_iter().filter(|e| e.starts_with('/')).collect(),
+            protected,
             cell: OnceLock::new(),
         }
     }
@@ -579,10 +601,22 @@ fn compile_matcher(
         }
         for s in list {
             let p = s.get_ref();
-            if validate == Validate::Skip {
+            if validate == Validate::Skip || TARGET_CLASSES.contains(&p.as_str()) {
                 continue;
             }
-            if !p.starts_with('/') {
+            if !p.starts_with('/') && !p.contains('/') && !p.contains('*') {
+                diags.push(
+                    Diagnostic::at(
+                        file,
+                        text,
+                        s.span(),
+                        format!("unknown target class `{p}`; a path pattern must be absolute"),
+                    )
+                    .with_help(did_you_mean(p, TARGET_CLASSES.iter().copied()).or_else(|| {
+                        Some(format!("classes are {}", TARGET_CLASSES.join(", ")))
+                    })),
+                );
+            } else if !p.starts_with('/') {
                 diags.push(Diagnostic::at(
                     file,
                     text,

@@ -788,9 +788,8 @@ fn targets(program: &str, p: &flags::Parsed, args: &[Word], cwd: Option<&str>) -
     };
     match program {
         "rm" | "rmdir" | "shred" | "unlink" | "truncate" | "tee" | "wipefs" | "fdisk"
-        | "sfdisk" | "sgdisk" | "gdisk" | "cfdisk" | "mkswap" | "blkdiscard" | "srm" | "touch" => {
-            ops.into_iter().map(t).collect()
-        }
+        | "sfdisk" | "sgdisk" | "gdisk" | "cfdisk" | "mkswap" | "blkdiscard" | "srm" | "touch"
+        | "setfacl" | "wipe" => ops.into_iter().map(t).collect(),
         "parted" => ops.first().map(|w| t(w)).into_iter().collect(),
         "mv" => {
             let mut v: Vec<Target> = ops.into_iter().map(t).collect();
