@@ -1198,7 +1198,7 @@ mod tests {
 22 27 0:21 / /proc rw,relatime - proc proc rw
 25 24 0:23 / /dev/shm rw,relatime - tmpfs tmpfs rw
 27 1 254:0 / / rw,relatime - ext4 /dev/sda1 rw
-28 27 253:0 / /data rw,relatime - xfs /dev/mapper/vg0-data rw
+28 27 253:0 / /mnt/disk1 rw,relatime - xfs /dev/mapper/vg0-data rw
 29 27 0:40 / /mnt/nas\\040backup rw,relatime - nfs4 nas1:/backup rw
 30 27 0:41 / /var/lib/docker/overlay2/x/merged rw - overlay overlay rw
 31 27 0:42 / /run/user/0 rw - tmpfs tmpfs rw
@@ -1210,7 +1210,7 @@ mod tests {
         let f = Fake::new();
         f.write("proc/self/mountinfo", MOUNTINFO);
         f.mkdir("root/dev/mapper");
-        f.mkdir("root/data/pg");
+        f.mkdir("root/mnt/disk1/pg");
         f.write("sys/class/block/dm-0/dm/name", "vg0-data\n");
         f.mkdir("sys/class/block/dm-0/slaves/sdb");
         fs::write(f.path("root/dev/dm-0"), "").unwrap();
@@ -1223,12 +1223,13 @@ mod tests {
             .filter(|e| e.scope == Scope::Top)
             .map(|e| e.path.as_str())
             .collect();
-        assert_eq!(points, ["/data", "/home"]);
-        assert!(p.path("/data").is_some());
-        assert!(p.path("/data/pg").is_some(), "a top directory");
-        assert!(p.path("/data/*").is_some(), "emptying the mount");
-        assert!(p.path("/data/pg/base/1/2").is_none(), "deep inside is ordinary");
-        assert!(p.path("/").is_some(), "/ holds /data");
+        assert_eq!(points, ["/mnt/disk1", "/home"]);
+        assert!(p.path("/mnt/disk1").is_some());
+        assert!(p.path("/mnt/disk1/pg").is_some(), "a top directory");
+        assert!(p.path("/mnt/disk1/*").is_some(), "emptying the mount");
+        assert!(p.path("/mnt/disk1/pg/base/1/2").is_none(), "deep inside is ordinary");
+        assert!(p.path("/mnt").is_some(), "holds a mount");
+        assert!(p.path("/").is_some(), "/ holds everything");
         assert!(p.path("/home/alice").is_some());
         assert!(p.path("/home/alice/build").is_none());
         assert!(p.path("/mnt/nas backup/db/x").is_some(), "named like a backup: a tree");
