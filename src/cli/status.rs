@@ -368,7 +368,11 @@ fn print_text(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
         } else {
             format!(
                 " (pid {})",
-                v.pids.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                v.pids
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         };
         writeln!(out, "  server {}{pids}  {}", v.name, v.why)?;

@@ -288,13 +288,22 @@ impl Protected {
         };
         let mut f = Found {
             entries: vec![
-                tree("/var/lib/*", "service state (another host: its usual layout)"),
+                tree(
+                    "/var/lib/*",
+                    "service state (another host: its usual layout)",
+                ),
                 tree("/srv/*", "served data (another host: its usual layout)"),
                 tree("/data*", "data (another host: its usual layout)"),
                 tree("/backup*", "backups (another host: its usual layout)"),
                 tree("/var/backups", "backups (another host: its usual layout)"),
-                tree("/opt/*/data", "application data (another host: its usual layout)"),
-                tree("/var/opt/*", "application data (another host: its usual layout)"),
+                tree(
+                    "/opt/*/data",
+                    "application data (another host: its usual layout)",
+                ),
+                tree(
+                    "/var/opt/*",
+                    "application data (another host: its usual layout)",
+                ),
             ],
             ..Found::default()
         };
@@ -324,15 +333,31 @@ impl Protected {
         };
         let f = Found {
             entries: vec![
-                e("/data", Scope::Top, "mount point of /dev/mapper/vg0-data (xfs)"),
-                e("/backup", Scope::Tree, "backup mount of nas1:/backup (nfs4)"),
-                e("/var/lib/postgresql", Scope::Tree, "service state in /var/lib"),
+                e(
+                    "/data",
+                    Scope::Top,
+                    "mount point of /dev/mapper/vg0-data (xfs)",
+                ),
+                e(
+                    "/backup",
+                    Scope::Tree,
+                    "backup mount of nas1:/backup (nfs4)",
+                ),
+                e(
+                    "/var/lib/postgresql",
+                    Scope::Tree,
+                    "service state in /var/lib",
+                ),
                 e(
                     "/var/lib/postgresql/15/main",
                     Scope::Tree,
                     "data directory of postgres (postgresql.conf data_directory)",
                 ),
-                e("/data/pg", Scope::Tree, "data directory of postgres (running, pid 4242)"),
+                e(
+                    "/data/pg",
+                    Scope::Tree,
+                    "data directory of postgres (running, pid 4242)",
+                ),
                 e("/var/lib/mysql", Scope::Tree, "service state in /var/lib"),
                 e("/var/lib/redis", Scope::Tree, "service state in /var/lib"),
                 e("/var/lib/docker", Scope::Tree, "service state in /var/lib"),
@@ -400,9 +425,8 @@ impl Protected {
             f.ignore.extend(self.ignore.iter().map(|p| normalise(p)));
             let ignore = f.ignore.clone();
             let protect: Vec<String> = self.protect.iter().map(|p| normalise(p)).collect();
-            f.entries.retain(|e| {
-                protect.iter().any(|p| p == &e.path) || !ignored(&ignore, &e.path)
-            });
+            f.entries
+                .retain(|e| protect.iter().any(|p| p == &e.path) || !ignored(&ignore, &e.path));
             Arc::new(f)
         })
     }
@@ -411,6 +435,26 @@ impl Protected {
     /// inside a protected tree, is a protected entry or a direct child of a mount point, or holds
     /// one (destroying it destroys the entry). Devices are looked up too.
     pub fn path(&self, path: &str) -> Option<String> {
+        self.lookup(path, true)
+    }
+
+    /// Why the file `path` is protected state: it lies in a protected tree or is an entry. For
+    /// what writes one file (`> FILE`): a directory that holds state is no such file.
+    pub fn file(&self, path: &str) -> Option<String> {
+        let is_file = match &self.source {
+            Source::Fixed(_) => path != "/",
+            Source::Discover(roots) => {
+                std::fs::metadata(roots.at(path)).is_ok_and(|m| m.is_file() && m.len() > 0)
+            }
+        };
+        if is_file {
+            self.lookup(path, false)
+        } else {
+            None
+        }
+    }
+
+    fn lookup(&self, path: &str, ancestors: bool) -> Option<String> {
         let f = self.found();
         let explicit = |p: &str| {
             self.protect
@@ -435,7 +479,7 @@ impl Protected {
                 return Some(format!("{} ({})", e.path, e.why));
             }
             // Destroying an ancestor destroys the entry.
-            if dir != e.path && within(&e.path, dir) && !ignored(&f.ignore, &e.path) {
+            if ancestors && dir != e.path && within(&e.path, dir) && !ignored(&f.ignore, &e.path) {
                 return Some(format!("{} is inside it ({})", e.path, e.why));
             }
         }
@@ -472,8 +516,9 @@ impl Protected {
     pub fn holds(&self, path: &str) -> bool {
         match &self.source {
             Source::Fixed(_) => true,
-            Source::Discover(roots) => std::fs::metadata(roots.at(path))
-                .is_ok_and(|m| !m.is_file() || m.len() > 0),
+            Source::Discover(roots) => {
+                std::fs::metadata(roots.at(path)).is_ok_and(|m| !m.is_file() || m.len() > 0)
+            }
         }
     }
 
@@ -503,7 +548,9 @@ impl Protected {
                 return Some(format!("pid {pid} is {} ({})", s.name, s.why));
             }
             if SERVERS.iter().any(|(n, _)| *n == comm) {
-                return Some(format!("pid {pid} is {comm}, a database or stateful server"));
+                return Some(format!(
+                    "pid {pid} is {comm}, a database or stateful server"
+                ));
             }
         }
         None
@@ -666,7 +713,10 @@ fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() + 0 && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 3 < b.len() + 0
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
             out.push(v);
             i += 4;
@@ -747,15 +797,24 @@ fn devices_of(roots: &Roots, source: &str, point: &str, out: &mut Vec<Device>) {
             out.push(Device { name, why });
         }
     };
-    let at = if point == "/" { "/".to_string() } else { point.to_string() };
+    let at = if point == "/" {
+        "/".to_string()
+    } else {
+        point.to_string()
+    };
     push(out, source.to_string(), format!("mounted at {at}"));
-    let real = std::fs::canonicalize(roots.at(source))
-        .ok()
-        .and_then(|r| r.strip_prefix(&roots.root).ok().map(|r| format!("/{}", r.display())));
+    let real = std::fs::canonicalize(roots.at(source)).ok().and_then(|r| {
+        r.strip_prefix(&roots.root)
+            .ok()
+            .map(|r| format!("/{}", r.display()))
+    });
     if let Some(real) = &real {
         push(out, real.clone(), format!("{source}, mounted at {at}"));
     }
-    for dev in [Some(source.to_string()), real.clone()].into_iter().flatten() {
+    for dev in [Some(source.to_string()), real.clone()]
+        .into_iter()
+        .flatten()
+    {
         if let Some(disk) = parent_disk(&dev) {
             push(out, disk, format!("disk of {dev}, mounted at {at}"));
         }
@@ -770,10 +829,22 @@ fn devices_of(roots: &Roots, source: &str, point: &str, out: &mut Vec<Device>) {
                 .map(|n| n.trim().to_string())
         });
     let Some(mapper) = mapper else { return };
-    push(out, format!("/dev/mapper/{mapper}"), format!("mounted at {at}"));
+    push(
+        out,
+        format!("/dev/mapper/{mapper}"),
+        format!("mounted at {at}"),
+    );
     if let Some((vg, lv)) = split_dm_name(&mapper) {
-        push(out, format!("{vg}/{lv}"), format!("logical volume mounted at {at}"));
-        push(out, format!("/dev/{vg}/{lv}"), format!("logical volume mounted at {at}"));
+        push(
+            out,
+            format!("{vg}/{lv}"),
+            format!("logical volume mounted at {at}"),
+        );
+        push(
+            out,
+            format!("/dev/{vg}/{lv}"),
+            format!("logical volume mounted at {at}"),
+        );
         push(out, vg.clone(), format!("volume group of {at}"));
         push(out, format!("/dev/{vg}"), format!("volume group of {at}"));
     }
@@ -783,7 +854,11 @@ fn devices_of(roots: &Roots, source: &str, point: &str, out: &mut Vec<Device>) {
             if let Some(disk) = parent_disk(&dev) {
                 push(out, disk, format!("disk under {mapper}, mounted at {at}"));
             }
-            push(out, dev, format!("physical volume under {mapper}, mounted at {at}"));
+            push(
+                out,
+                dev,
+                format!("physical volume under {mapper}, mounted at {at}"),
+            );
         }
     }
 }
@@ -909,7 +984,11 @@ pub fn discover(roots: &Roots) -> Found {
 
     // The usual places of state.
     for name in dir_names(&roots.at("/var/lib")) {
-        c.entry(&format!("/var/lib/{name}"), Scope::Tree, "service state in /var/lib".into());
+        c.entry(
+            &format!("/var/lib/{name}"),
+            Scope::Tree,
+            "service state in /var/lib".into(),
+        );
         for (server, dirs) in SERVERS {
             if dirs.contains(&name.as_str()) {
                 c.service(server, None, format!("keeps its data in /var/lib/{name}"));
@@ -917,7 +996,11 @@ pub fn discover(roots: &Roots) -> Found {
         }
     }
     for name in dir_names(&roots.at("/srv")) {
-        c.entry(&format!("/srv/{name}"), Scope::Tree, "served data in /srv".into());
+        c.entry(
+            &format!("/srv/{name}"),
+            Scope::Tree,
+            "served data in /srv".into(),
+        );
     }
     for name in dir_names(&roots.root) {
         if name.starts_with("data") {
@@ -943,7 +1026,11 @@ pub fn discover(roots: &Roots) -> Found {
         }
     }
     for name in dir_names(&roots.at("/var/opt")) {
-        c.entry(&format!("/var/opt/{name}"), Scope::Tree, "application state in /var/opt".into());
+        c.entry(
+            &format!("/var/opt/{name}"),
+            Scope::Tree,
+            "application state in /var/opt".into(),
+        );
     }
 
     databases(roots, &mut c);
@@ -958,7 +1045,9 @@ fn databases(roots: &Roots, c: &mut Collect) {
     for version in dir_names(&roots.at("/etc/postgresql")) {
         for cluster in dir_names(&roots.at(&format!("/etc/postgresql/{version}"))) {
             let conf = format!("/etc/postgresql/{version}/{cluster}/postgresql.conf");
-            let Some(text) = read_small(&roots.at(&conf)) else { continue };
+            let Some(text) = read_small(&roots.at(&conf)) else {
+                continue;
+            };
             let (dir, how) = match config_value(&text, "data_directory") {
                 Some(d) => (d, format!("{conf} data_directory")),
                 None => (
@@ -982,7 +1071,12 @@ fn databases(roots: &Roots, c: &mut Collect) {
     }
     // MySQL / MariaDB.
     let mut cnfs = vec!["/etc/my.cnf".to_string(), "/etc/mysql/my.cnf".to_string()];
-    for d in ["/etc/mysql/conf.d", "/etc/mysql/mysql.conf.d", "/etc/mysql/mariadb.conf.d", "/etc/my.cnf.d"] {
+    for d in [
+        "/etc/mysql/conf.d",
+        "/etc/mysql/mysql.conf.d",
+        "/etc/mysql/mariadb.conf.d",
+        "/etc/my.cnf.d",
+    ] {
         cnfs.extend(
             dir_names(&roots.at(d))
                 .into_iter()
@@ -992,7 +1086,11 @@ fn databases(roots: &Roots, c: &mut Collect) {
     }
     for cnf in cnfs {
         if let Some(dir) = read_small(&roots.at(&cnf)).and_then(|t| config_value(&t, "datadir")) {
-            c.entry(&dir, Scope::Tree, format!("data directory of mysqld ({cnf} datadir)"));
+            c.entry(
+                &dir,
+                Scope::Tree,
+                format!("data directory of mysqld ({cnf} datadir)"),
+            );
             c.service("mysqld", None, format!("database server of {dir}"));
             c.service("mariadbd", None, format!("database server of {dir}"));
         }
@@ -1009,16 +1107,30 @@ fn databases(roots: &Roots, c: &mut Collect) {
     }
     for conf in redis {
         if let Some(dir) = read_small(&roots.at(&conf)).and_then(|t| config_value(&t, "dir")) {
-            let server = if conf.contains("valkey") { "valkey-server" } else { "redis-server" };
-            c.entry(&dir, Scope::Tree, format!("data directory of {server} ({conf} dir)"));
+            let server = if conf.contains("valkey") {
+                "valkey-server"
+            } else {
+                "redis-server"
+            };
+            c.entry(
+                &dir,
+                Scope::Tree,
+                format!("data directory of {server} ({conf} dir)"),
+            );
             c.service(server, None, format!("database server of {dir}"));
         }
     }
     // MongoDB.
     for conf in ["/etc/mongod.conf", "/etc/mongodb.conf"] {
-        let Some(text) = read_small(&roots.at(conf)) else { continue };
+        let Some(text) = read_small(&roots.at(conf)) else {
+            continue;
+        };
         if let Some(dir) = config_value(&text, "dbPath").or_else(|| config_value(&text, "dbpath")) {
-            c.entry(&dir, Scope::Tree, format!("data directory of mongod ({conf} dbPath)"));
+            c.entry(
+                &dir,
+                Scope::Tree,
+                format!("data directory of mongod ({conf} dbPath)"),
+            );
             c.service("mongod", None, format!("database server of {dir}"));
         }
     }
@@ -1026,7 +1138,11 @@ fn databases(roots: &Roots, c: &mut Collect) {
 
 /// A PostgreSQL data directory, and the server running on it (`postmaster.pid`).
 fn postgres_dir(roots: &Roots, c: &mut Collect, dir: &str, how: &str) {
-    c.entry(dir, Scope::Tree, format!("data directory of postgres ({how})"));
+    c.entry(
+        dir,
+        Scope::Tree,
+        format!("data directory of postgres ({how})"),
+    );
     let pid = read_small(&roots.at(&format!("{dir}/postmaster.pid")))
         .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<u32>().ok()));
     c.service("postgres", pid, format!("database server of {dir}"));
@@ -1038,7 +1154,11 @@ fn containers(roots: &Roots, c: &mut Collect) {
     if let Some(text) = read_small(&roots.at("/etc/docker/daemon.json")) {
         if let Some(root) = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
-            .and_then(|v| v.get("data-root").and_then(|r| r.as_str()).map(str::to_string))
+            .and_then(|v| {
+                v.get("data-root")
+                    .and_then(|r| r.as_str())
+                    .map(str::to_string)
+            })
             .filter(|r| r.starts_with('/'))
         {
             docker = normalise(&root);
@@ -1061,22 +1181,34 @@ fn containers(roots: &Roots, c: &mut Collect) {
 /// Running database servers: their process ids and data directories (the working directory
 /// a server changes into, or its `-D`/`--datadir`/`--dbpath`/`--dir` argument).
 fn running(roots: &Roots, c: &mut Collect) {
-    let Ok(rd) = std::fs::read_dir(&roots.proc) else { return };
+    let Ok(rd) = std::fs::read_dir(&roots.proc) else {
+        return;
+    };
     for e in rd.take(MAX_PROCS).filter_map(Result::ok) {
         let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
             continue;
         };
         let dir = e.path();
-        let Some(comm) = read_small(&dir.join("comm")) else { continue };
+        let Some(comm) = read_small(&dir.join("comm")) else {
+            continue;
+        };
         let comm = comm.trim();
         if !SERVERS.iter().any(|(n, _)| *n == comm) {
             continue;
         }
         let args: Vec<String> = read_small(&dir.join("cmdline"))
-            .map(|s| s.split('\0').filter(|a| !a.is_empty()).map(str::to_string).collect())
+            .map(|s| {
+                s.split('\0')
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         let data = data_arg(&args).or_else(|| {
-            if !matches!(comm, "postgres" | "postmaster" | "mysqld" | "mariadbd" | "redis-server") {
+            if !matches!(
+                comm,
+                "postgres" | "postmaster" | "mysqld" | "mariadbd" | "redis-server"
+            ) {
                 return None;
             }
             std::fs::read_link(dir.join("cwd"))
@@ -1087,10 +1219,18 @@ fn running(roots: &Roots, c: &mut Collect) {
         match data {
             Some(d) => {
                 let d = normalise(&d);
-                c.entry(&d, Scope::Tree, format!("data directory of {comm} (running, pid {pid})"));
+                c.entry(
+                    &d,
+                    Scope::Tree,
+                    format!("data directory of {comm} (running, pid {pid})"),
+                );
                 c.service(comm, Some(pid), format!("database server of {d}"));
             }
-            None => c.service(comm, Some(pid), "a database or stateful server, running".into()),
+            None => c.service(
+                comm,
+                Some(pid),
+                "a database or stateful server, running".into(),
+            ),
         }
     }
 }
@@ -1103,7 +1243,10 @@ fn data_arg(args: &[String]) -> Option<String> {
             if a == flag {
                 return it.next().filter(|v| v.starts_with('/')).cloned();
             }
-            if let Some(v) = a.strip_prefix(flag).and_then(|v| v.strip_prefix('=').or(Some(v))) {
+            if let Some(v) = a
+                .strip_prefix(flag)
+                .and_then(|v| v.strip_prefix('=').or(Some(v)))
+            {
                 if v.starts_with('/') && (flag == "-D" || a.contains('=')) {
                     return Some(v.to_string());
                 }
@@ -1128,7 +1271,12 @@ fn state_directories(roots: &Roots, unit: &str) -> Option<String> {
         .split_once('@')
         .map(|(a, b)| format!("{a}@{}", &b[b.rfind('.').unwrap_or(b.len())..]));
     let mut dirs = Vec::new();
-    for base in ["/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"] {
+    for base in [
+        "/etc/systemd/system",
+        "/run/systemd/system",
+        "/usr/lib/systemd/system",
+        "/lib/systemd/system",
+    ] {
         let mut files = Vec::new();
         for name in [Some(unit.clone()), template.clone()].into_iter().flatten() {
             files.push(format!("{base}/{name}"));
@@ -1141,10 +1289,15 @@ fn state_directories(roots: &Roots, unit: &str) -> Option<String> {
             );
         }
         for f in files {
-            let Some(text) = read_small(&roots.at(&f)) else { continue };
+            let Some(text) = read_small(&roots.at(&f)) else {
+                continue;
+            };
             for line in text.lines() {
                 if let Some(v) = line.trim().strip_prefix("StateDirectory=") {
-                    dirs.extend(v.split_whitespace().map(|d| format!("/var/lib/{}", d.split(':').next().unwrap_or(d))));
+                    dirs.extend(
+                        v.split_whitespace()
+                            .map(|d| format!("/var/lib/{}", d.split(':').next().unwrap_or(d))),
+                    );
                 }
             }
         }
@@ -1227,12 +1380,18 @@ mod tests {
         assert!(p.path("/mnt/disk1").is_some());
         assert!(p.path("/mnt/disk1/pg").is_some(), "a top directory");
         assert!(p.path("/mnt/disk1/*").is_some(), "emptying the mount");
-        assert!(p.path("/mnt/disk1/pg/base/1/2").is_none(), "deep inside is ordinary");
+        assert!(
+            p.path("/mnt/disk1/pg/base/1/2").is_none(),
+            "deep inside is ordinary"
+        );
         assert!(p.path("/mnt").is_some(), "holds a mount");
         assert!(p.path("/").is_some(), "/ holds everything");
         assert!(p.path("/home/alice").is_some());
         assert!(p.path("/home/alice/build").is_none());
-        assert!(p.path("/mnt/nas backup/db/x").is_some(), "named like a backup: a tree");
+        assert!(
+            p.path("/mnt/nas backup/db/x").is_some(),
+            "named like a backup: a tree"
+        );
         assert!(p.path("/proc/1").is_none());
         assert!(p.path("/var/lib/docker/overlay2/x/merged/etc").is_none());
         assert!(p.path("/run/user/0/x").is_none());
@@ -1305,9 +1464,16 @@ mod tests {
             "/root/build",
             "/var/tmp",
         ] {
-            assert!(p.path(miss).is_none(), "{miss} should be ordinary: {:?}", p.path(miss));
+            assert!(
+                p.path(miss).is_none(),
+                "{miss} should be ordinary: {:?}",
+                p.path(miss)
+            );
         }
-        assert!(p.process("postgres", false).is_some(), "/var/lib/postgresql names it");
+        assert!(
+            p.process("postgres", false).is_some(),
+            "/var/lib/postgresql names it"
+        );
         assert!(p.process("mysqld", false).is_none());
     }
 
@@ -1318,8 +1484,14 @@ mod tests {
             "root/etc/postgresql/16/main/postgresql.conf",
             "# data_directory = '/nope'\ndata_directory = '/pgdata/16/main'\t# use data in another directory\n",
         );
-        f.write("root/pgdata/16/main/postmaster.pid", "4711\n/pgdata/16/main\n");
-        f.write("root/etc/mysql/mysql.conf.d/mysqld.cnf", "[mysqld]\ndatadir\t= /mysql/data\n");
+        f.write(
+            "root/pgdata/16/main/postmaster.pid",
+            "4711\n/pgdata/16/main\n",
+        );
+        f.write(
+            "root/etc/mysql/mysql.conf.d/mysqld.cnf",
+            "[mysqld]\ndatadir\t= /mysql/data\n",
+        );
         f.write("root/etc/redis/redis.conf", "dir /store/redis\n");
         f.write("root/etc/mongod.conf", "storage:\n  dbPath: /store/mongo\n");
         f.write("root/etc/docker/daemon.json", r#"{"data-root": "/docker"}"#);
@@ -1350,7 +1522,10 @@ mod tests {
         let f = Fake::new();
         f.mkdir("root/tmp/pg1/data");
         f.write("proc/100/comm", "postgres\n");
-        f.write("proc/100/cmdline", "/usr/lib/postgresql/15/bin/postgres\0-D\0/tmp/pg1/data\0");
+        f.write(
+            "proc/100/cmdline",
+            "/usr/lib/postgresql/15/bin/postgres\0-D\0/tmp/pg1/data\0",
+        );
         f.write("proc/200/comm", "mysqld\n");
         f.write("proc/200/cmdline", "/usr/sbin/mysqld\0--datadir=/tmp/my\0");
         f.write("proc/300/comm", "bash\n");
@@ -1403,7 +1578,10 @@ mod tests {
             "root/etc/systemd/system/worker@.service.d/override.conf",
             "[Service]\nStateDirectory=worker\n",
         );
-        f.write("root/lib/systemd/system/nginx.service", "[Service]\nExecStart=/usr/sbin/nginx\n");
+        f.write(
+            "root/lib/systemd/system/nginx.service",
+            "[Service]\nExecStart=/usr/sbin/nginx\n",
+        );
         let p = f.protected();
         assert!(p.unit("myapp").unwrap().contains("/var/lib/myapp"));
         assert!(p.unit("worker@3.service").is_some());
@@ -1414,13 +1592,25 @@ mod tests {
     #[test]
     fn helpers() {
         assert_eq!(parent_disk("/dev/sdb1").as_deref(), Some("/dev/sdb"));
-        assert_eq!(parent_disk("/dev/nvme0n1p2").as_deref(), Some("/dev/nvme0n1"));
-        assert_eq!(parent_disk("/dev/mmcblk0p1").as_deref(), Some("/dev/mmcblk0"));
+        assert_eq!(
+            parent_disk("/dev/nvme0n1p2").as_deref(),
+            Some("/dev/nvme0n1")
+        );
+        assert_eq!(
+            parent_disk("/dev/mmcblk0p1").as_deref(),
+            Some("/dev/mmcblk0")
+        );
         assert_eq!(parent_disk("/dev/sdb"), None);
         assert_eq!(parent_disk("/dev/nvme0n1"), None);
         assert_eq!(parent_disk("/dev/dm-0"), None);
-        assert_eq!(split_dm_name("vg0-data"), Some(("vg0".into(), "data".into())));
-        assert_eq!(split_dm_name("my--vg-lv--x"), Some(("my-vg".into(), "lv-x".into())));
+        assert_eq!(
+            split_dm_name("vg0-data"),
+            Some(("vg0".into(), "data".into()))
+        );
+        assert_eq!(
+            split_dm_name("my--vg-lv--x"),
+            Some(("my-vg".into(), "lv-x".into()))
+        );
         assert_eq!(split_dm_name("luks"), None);
         assert_eq!(unescape("/mnt/a\\040b"), "/mnt/a b");
         assert!(component_matches("data*", "data2"));
@@ -1428,7 +1618,10 @@ mod tests {
         assert!(!component_matches("data?", "data"));
         assert_eq!(glob_dir("/var/lib/*"), "/var/lib");
         assert_eq!(glob_dir("/*"), "/");
-        assert_eq!(config_value("datadir=/a\ndatadir = '/b'\n", "datadir").as_deref(), Some("/b"));
+        assert_eq!(
+            config_value("datadir=/a\ndatadir = '/b'\n", "datadir").as_deref(),
+            Some("/b")
+        );
         assert_eq!(config_value("datadirx = /a\n", "datadir"), None);
         assert_eq!(
             data_arg(&["postgres".into(), "-D/x".into()]).as_deref(),

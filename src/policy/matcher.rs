@@ -190,13 +190,11 @@ impl Rule {
                 .iter()
                 .filter(|r| r.append == append)
                 .find_map(|r| match &r.target {
-                    Target::Path(p) if set.is_match(p) => {
-                        Some((p.clone(), Certainty::Known, None))
-                    }
+                    Target::Path(p) if set.is_match(p) => Some((p.clone(), Certainty::Known, None)),
                     // Truncating protected state: a file that is there now.
-                    Target::Path(p) if globs.protected && host.protected.holds(p) => host
+                    Target::Path(p) if globs.protected => host
                         .protected
-                        .path(p)
+                        .file(p)
                         .map(|why| (p.clone(), Certainty::Known, Some(why))),
                     Target::Unknown(s) => Some((s.clone(), Certainty::Unknown, None)),
                     _ => None,

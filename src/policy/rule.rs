@@ -612,9 +612,10 @@ fn compile_matcher(
                         s.span(),
                         format!("unknown target class `{p}`; a path pattern must be absolute"),
                     )
-                    .with_help(did_you_mean(p, TARGET_CLASSES.iter().copied()).or_else(|| {
-                        Some(format!("classes are {}", TARGET_CLASSES.join(", ")))
-                    })),
+                    .with_help(
+                        did_you_mean(p, TARGET_CLASSES.iter().copied())
+                            .or_else(|| Some(format!("classes are {}", TARGET_CLASSES.join(", ")))),
+                    ),
                 );
             } else if !p.starts_with('/') {
                 diags.push(Diagnostic::at(
@@ -934,5 +935,93 @@ mod flag_name_tests {
         assert_eq!(lint.len(), 1);
         assert!(!lint[0].warning);
         assert!(lint[0].to_string().starts_with("error: "), "{}", lint[0]);
+    }
+}
+
+#[cfg(test)]
+mod target_class_tests {
+    use super::super::load::parse_pack;
+    use crate::host::{state, HostContext, Protected};
+    use crate::shell::{analyze, Context};
+
+    fn pack(matcher: &str) -> String {
+        format!("[[rule]]\nid = \"t.one\"\naction = \"deny\"\nmessage = \"m\"\nmatch = {matcher}\n")
+    }
+
+    #[test]
+    fn a_misspelt_class_is_an_error_with_a_suggestion() {
+        let (p, d) = parse_pack(
+            "t.toml",
+            "t",
+            &pack(r#"{ program = ["rm"], target = ["protectd"] }"#),
+        );
+        assert!(p.rules.is_empty());
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].message.contains("unknown target class `protectd`"),
+            "{}",
+            d[0].message
+        );
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `protected`?"));
+        let (p, d) = parse_pack(
+            "t.toml",
+            "t",
+            &pack(r#"{ program = ["rm"], target = ["var/lib/*"] }"#),
+        );
+        assert!(p.rules.is_empty());
+        assert!(
+            d[0].message.contains("must be absolute"),
+            "{}",
+            d[0].message
+        );
+    }
+
+    #[test]
+    fn the_class_matches_what_discovery_found_and_patterns_still_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("var/lib/myapp")).unwrap();
+        std::fs::create_dir_all(dir.path().join("proc/self")).unwrap();
+        std::fs::write(dir.path().join("proc/self/mountinfo"), "").unwrap();
+        let (p, d) = parse_pack(
+            "t.toml",
+            "t",
+            &pack(r#"{ program = ["rm"], target = ["protected", "/tmp/keep/**"] }"#),
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let rule = &p.rules[0];
+        let mut host = HostContext::unknown();
+        host.protected = Protected::discover(
+            state::Roots {
+                root: root.clone(),
+                proc: dir.path().join("proc"),
+                sys: dir.path().join("sys"),
+            },
+            Vec::new(),
+            Vec::new(),
+        );
+        let ctx = Context {
+            cwd: "/root".into(),
+            ..Context::default()
+        };
+        let hit = |cmd: &str| {
+            analyze(cmd, &ctx)
+                .invocations
+                .iter()
+                .enumerate()
+                .find_map(|(i, inv)| rule.matches(inv, i, &host))
+        };
+        let m = hit("rm -rf /var/lib/myapp").expect("discovered state");
+        assert!(
+            m.message.contains("protected: /var/lib/myapp"),
+            "{}",
+            m.message
+        );
+        assert!(hit("rm -rf /var/lib/gone").is_none(), "not there");
+        assert!(
+            hit("rm -rf /tmp/keep/x").is_some(),
+            "a pattern next to the class"
+        );
+        assert!(hit("rm -rf /tmp/other").is_none());
     }
 }

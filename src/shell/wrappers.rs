@@ -207,8 +207,32 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
             }
         }
         "nice" | "ionice" | "nohup" | "stdbuf" | "time" | "timeout" | "chroot" | "builtin"
-        | "exec" | "command" | "busybox" | "unbuffer" | "setsid" | "flock" | "chrt" | "taskset" => {
+        | "exec" | "command" | "busybox" | "unbuffer" | "setsid" | "flock" | "chrt" | "taskset"
+        | "pkexec" | "eatmydata" | "fakeroot" | "nocache" | "torsocks" | "systemd-run"
+        | "unshare" | "strace" | "ltrace" => {
             let (short, long): (&str, &[&str]) = match prog.as_str() {
+                "pkexec" => ("", &["user"]),
+                "systemd-run" => (
+                    "pEMHu",
+                    &[
+                        "unit",
+                        "property",
+                        "description",
+                        "slice",
+                        "uid",
+                        "gid",
+                        "working-directory",
+                        "setenv",
+                        "machine",
+                        "host",
+                        "nice",
+                        "on-active",
+                        "on-boot",
+                        "on-calendar",
+                    ],
+                ),
+                "unshare" => ("SGRw", &["setuid", "setgid", "root", "wd", "propagation"]),
+                "strace" | "ltrace" => ("oepPsuIEXa", &["output", "trace", "signal", "attach"]),
                 "nice" => ("n", &["adjustment"]),
                 "ionice" => ("cnpPu", &["class", "classdata", "pid", "pgid", "uid"]),
                 "stdbuf" => ("ioe", &["input", "output", "error"]),
