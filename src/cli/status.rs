@@ -1,5 +1,6 @@
-//! `prodguard status`: where this host stands — host context, the policy files in force with their
-//! sha256, whether the strict fallback is in force, the audit sinks' health and the setgid state.
+//! `prodguard status`: where this host stands — host context, the protected state found on it
+//! and why, the policy files in force with their sha256, whether the strict fallback is in force,
+//! the audit sinks' health and the setgid state.
 //!
 //! Exit status 0 when nothing needs attention, 1 when something does (each problem is listed), so
 //! that fleet monitoring can run it as a check.
@@ -25,6 +26,8 @@ pub struct StatusArgs {
 pub struct Status {
     pub version: &'static str,
     pub host: HostStatus,
+    /// What `target = ["protected"]` protects on this host, and why.
+    pub protected: crate::host::state::Found,
     pub policy: PolicyStatus,
     pub audit: AuditStatus,
     pub privilege: PrivilegeStatus,
@@ -171,8 +174,10 @@ pub fn collect(global: &Global) -> Status {
         ));
     }
 
+    let protected = host.protected.found().clone();
     Status {
         version: env!("CARGO_PKG_VERSION"),
+        protected,
         host: HostStatus {
             loaded: host.source.is_some(),
             file: host_file,
@@ -337,6 +342,44 @@ fn print_text(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
     writeln!(out, "  fleet        {} other host(s)", h.fleet)?;
     for w in &h.warnings {
         writeln!(out, "  warning      {w}")?;
+    }
+    writeln!(out)?;
+    let f = &s.protected;
+    writeln!(
+        out,
+        "protected    {} path(s), {} device(s), {} server(s)",
+        f.entries.len(),
+        f.devices.len(),
+        f.services.len()
+    )?;
+    for e in &f.entries {
+        let scope = match e.scope {
+            crate::host::state::Scope::Tree => "",
+            crate::host::state::Scope::Top => " (and its top directories)",
+        };
+        writeln!(out, "  {}{scope}  {}", e.path, e.why)?;
+    }
+    for d in &f.devices {
+        writeln!(out, "  {}  {}", d.name, d.why)?;
+    }
+    for v in &f.services {
+        let pids = if v.pids.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (pid {})",
+                v.pids
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        writeln!(out, "  server {}{pids}  {}", v.name, v.why)?;
+    }
+    writeln!(out, "  ignored      {}", f.ignore.join(", "))?;
+    for n in &f.notes {
+        writeln!(out, "  note         {n}")?;
     }
     writeln!(out)?;
     let p = &s.policy;

@@ -109,6 +109,29 @@ static SHRED: ClientSpec = spec(
         ("size", "size", Req),
     ],
 );
+static SETFACL: ClientSpec = spec(
+    &[
+        ('R', "recursive", No),
+        ('m', "modify", Req),
+        ('x', "remove", Req),
+        ('M', "modify-file", Req),
+        ('X', "remove-file", Req),
+        ('b', "remove-all", No),
+        ('k', "remove-default", No),
+        ('d', "default", No),
+    ],
+    &[
+        ("recursive", "recursive", No),
+        ("modify", "modify", Req),
+        ("remove", "remove", Req),
+        ("set", "set", Req),
+        ("modify-file", "modify-file", Req),
+        ("remove-file", "remove-file", Req),
+        ("set-file", "set-file", Req),
+        ("remove-all", "remove-all", No),
+        ("remove-default", "remove-default", No),
+    ],
+);
 static TRUNCATE: ClientSpec = spec(
     &[
         ('s', "size", Req),
@@ -1497,6 +1520,7 @@ pub(crate) fn spec_for(program: &str) -> &'static ClientSpec {
         "rm" => &RM,
         "cp" | "mv" => &CP,
         "chmod" | "chown" | "chgrp" => &CHMOD,
+        "setfacl" => &SETFACL,
         "rsync" => &RSYNC,
         "shred" => &SHRED,
         "truncate" => &TRUNCATE,

@@ -241,19 +241,41 @@ impl LazyRegex {
     }
 }
 
-/// A set of path globs compiled on first use. `**` crosses directories, `*` does not.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// Target classes a `target`, `redirect` or `redirect_append` list may name instead of a path
+/// pattern.
+pub const TARGET_CLASSES: &[&str] = &["protected"];
+
+/// A set of path globs compiled on first use. `**` crosses directories, `*` does not. With
+/// `protected`, a target the host's protected state holds matches too (`crate::host::state`).
+#[derive(Debug)]
 pub(crate) struct LazyGlobs {
     pub sources: Vec<String>,
-    #[serde(skip)]
+    /// The list names the class `protected`.
+    pub protected: bool,
     cell: OnceLock<Option<globset::GlobSet>>,
 }
 
+/// As written: the class first, then the patterns.
+impl Serialize for LazyGlobs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.sources.len() + usize::from(self.protected)))?;
+        if self.protected {
+            seq.serialize_element("protected")?;
+        }
+        for p in &self.sources {
+            seq.serialize_element(p)?;
+        }
+        seq.end()
+    }
+}
+
 impl LazyGlobs {
-    fn new(sources: Vec<String>) -> Self {
+    fn new(entries: Vec<String>) -> Self {
+        let protected = entries.iter().any(|e| e == "protected");
         LazyGlobs {
-            sources,
+            sources: entries.into_iter().filter(|e| e.starts_with('/')).collect(),
+            protected,
             cell: OnceLock::new(),
         }
     }
@@ -579,10 +601,23 @@ fn compile_matcher(
         }
         for s in list {
             let p = s.get_ref();
-            if validate == Validate::Skip {
+            if validate == Validate::Skip || TARGET_CLASSES.contains(&p.as_str()) {
                 continue;
             }
-            if !p.starts_with('/') {
+            if !p.starts_with('/') && !p.contains('/') && !p.contains('*') {
+                diags.push(
+                    Diagnostic::at(
+                        file,
+                        text,
+                        s.span(),
+                        format!("unknown target class `{p}`; a path pattern must be absolute"),
+                    )
+                    .with_help(
+                        did_you_mean(p, TARGET_CLASSES.iter().copied())
+                            .or_else(|| Some(format!("classes are {}", TARGET_CLASSES.join(", ")))),
+                    ),
+                );
+            } else if !p.starts_with('/') {
                 diags.push(Diagnostic::at(
                     file,
                     text,
@@ -1017,5 +1052,93 @@ mod flag_name_tests {
         assert_eq!(lint.len(), 1);
         assert!(!lint[0].warning);
         assert!(lint[0].to_string().starts_with("error: "), "{}", lint[0]);
+    }
+}
+
+#[cfg(test)]
+mod target_class_tests {
+    use super::super::load::parse_pack;
+    use crate::host::{state, HostContext, Protected};
+    use crate::shell::{analyze, Context};
+
+    fn pack(matcher: &str) -> String {
+        format!("[[rule]]\nid = \"t.one\"\naction = \"deny\"\nmessage = \"m\"\nmatch = {matcher}\n")
+    }
+
+    #[test]
+    fn a_misspelt_class_is_an_error_with_a_suggestion() {
+        let (p, d) = parse_pack(
+            "t.toml",
+            "t",
+            &pack(r#"{ program = ["rm"], target = ["protectd"] }"#),
+        );
+        assert!(p.rules.is_empty());
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].message.contains("unknown target class `protectd`"),
+            "{}",
+            d[0].message
+        );
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `protected`?"));
+        let (p, d) = parse_pack(
+            "t.toml",
+            "t",
+            &pack(r#"{ program = ["rm"], target = ["var/lib/*"] }"#),
+        );
+        assert!(p.rules.is_empty());
+        assert!(
+            d[0].message.contains("must be absolute"),
+            "{}",
+            d[0].message
+        );
+    }
+
+    #[test]
+    fn the_class_matches_what_discovery_found_and_patterns_still_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("var/lib/myapp")).unwrap();
+        std::fs::create_dir_all(dir.path().join("proc/self")).unwrap();
+        std::fs::write(dir.path().join("proc/self/mountinfo"), "").unwrap();
+        let (p, d) = parse_pack(
+            "t.toml",
+            "t",
+            &pack(r#"{ program = ["rm"], target = ["protected", "/tmp/keep/**"] }"#),
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let rule = &p.rules[0];
+        let mut host = HostContext::unknown();
+        host.protected = Protected::discover(
+            state::Roots {
+                root: root.clone(),
+                proc: dir.path().join("proc"),
+                sys: dir.path().join("sys"),
+            },
+            Vec::new(),
+            Vec::new(),
+        );
+        let ctx = Context {
+            cwd: "/root".into(),
+            ..Context::default()
+        };
+        let hit = |cmd: &str| {
+            analyze(cmd, &ctx)
+                .invocations
+                .iter()
+                .enumerate()
+                .find_map(|(i, inv)| rule.matches(inv, i, &host))
+        };
+        let m = hit("rm -rf /var/lib/myapp").expect("discovered state");
+        assert!(
+            m.message.contains("protected: /var/lib/myapp"),
+            "{}",
+            m.message
+        );
+        assert!(hit("rm -rf /var/lib/gone").is_none(), "not there");
+        assert!(
+            hit("rm -rf /tmp/keep/x").is_some(),
+            "a pattern next to the class"
+        );
+        assert!(hit("rm -rf /tmp/other").is_none());
     }
 }

@@ -6,6 +6,10 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub mod state;
+
+pub use state::Protected;
+
 /// Default location of the host description.
 pub const DEFAULT_HOST_FILE: &str = "/etc/prodguard/host.toml";
 
@@ -59,6 +63,10 @@ pub struct HostContext {
     /// The instant decisions are made at; `None` when unknown (every time window is then taken
     /// to be in force). The command line sets the real time.
     pub now: Option<jiff::Timestamp>,
+    /// What this host cannot lose (data directories, mounts, devices, database servers), found
+    /// on first use, with host.toml's `protect` and `ignore`.
+    #[serde(skip)]
+    pub protected: Protected,
 }
 
 /// A known host of the fleet.
@@ -89,6 +97,10 @@ struct RawHost {
     audit: Option<RawAudit>,
     prompt: Option<RawPrompt>,
     timezone: Option<String>,
+    #[serde(default)]
+    protect: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,6 +292,22 @@ impl HostContext {
             }
             ctx.timezone = Some(name);
         }
+        let mut absolute = |list: Vec<String>, key: &str| -> Vec<String> {
+            list.into_iter()
+                .filter(|p| {
+                    let ok = p.starts_with('/');
+                    if !ok {
+                        ctx.warnings.push(format!(
+                            "host.toml: {key} entry {p:?} is not an absolute path; it is left out"
+                        ));
+                    }
+                    ok
+                })
+                .collect()
+        };
+        let protect = absolute(raw.protect, "protect");
+        let ignore = absolute(raw.ignore, "ignore");
+        ctx.protected = Protected::discover(state::Roots::system(), protect, ignore);
         ctx
     }
 
@@ -308,6 +336,7 @@ impl HostContext {
             tz: LazyZone::system(),
             subject: crate::subject::Subject::unknown(),
             now: None,
+            protected: Protected::default(),
         }
     }
 
