@@ -4,8 +4,8 @@
 //! `sql` and `shell` read the command, `subject` says who is asking and `host` where,
 //! `policy` and `decide` judge it, `precondition` checks what a rule requires first, `prompt` asks
 //! the human, `approval` asks a second one, `session` runs an interactive database client
-//! statement by statement (judged through a trait it is given), `audit` records it, and `cli`
-//! wires them together.
+//! statement by statement (judged through a trait it is given), `audit` records it (through the
+//! audit service, `daemon`, where it is installed), and `cli` wires them together.
 
 pub mod sql;
 
@@ -28,5 +28,7 @@ pub mod approval;
 pub mod session;
 
 pub mod audit;
+
+pub mod daemon;
 
 pub mod cli;

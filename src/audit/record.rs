@@ -251,6 +251,10 @@ pub struct Record {
     /// The preconditions checked before the decision (`[[rule.require]]`) and what was found.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preconditions: Vec<PreconditionRecord>,
+    /// Identity fields the audit service could not confirm from the kernel and kept as the
+    /// client sent them (`session`, `login_user`, `ssh_client`, `tty`): context, not proof.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisory: Vec<String>,
     /// Set when something was redacted from `command`, `reason`, `invocations` or `preconditions`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redacted: bool,
@@ -295,6 +299,7 @@ impl Record {
             offset: None,
             detail: None,
             preconditions: Vec::new(),
+            advisory: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),
@@ -353,6 +358,7 @@ impl Record {
             offset: None,
             detail: Some(detail),
             preconditions: Vec::new(),
+            advisory: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),
