@@ -35,7 +35,11 @@ fn secs() -> Duration {
 fn sample(host: &HostContext, i: u64) -> Record {
     Record::new_for_current_process(Event::Command, host)
         .with_command(format!("systemctl restart postgresql # run {i}"))
-        .with_decision(Action::Confirm, vec!["svc.restart".into()], Outcome::Confirmed)
+        .with_decision(
+            Action::Confirm,
+            vec!["svc.restart".into()],
+            Outcome::Confirmed,
+        )
         .with_challenge("hostname", true)
         .with_policy_digest("9f2c".repeat(16))
 }
@@ -166,7 +170,10 @@ fn main() {
 
     let direct_log = dir.path().join("direct.jsonl");
     let hf = host_file.as_os_str();
-    let via = command_time(&["--host-file".as_ref(), hf, "--".as_ref(), "true".as_ref()], 30);
+    let via = command_time(
+        &["--host-file".as_ref(), hf, "--".as_ref(), "true".as_ref()],
+        30,
+    );
     let direct = command_time(
         &[
             "--host-file".as_ref(),
@@ -192,6 +199,10 @@ fn main() {
         .unwrap_or_else(|e| panic!("{e}"));
     println!(
         "service log verify: {}",
-        if out.status.success() { "chain ok" } else { "FAILED" }
+        if out.status.success() {
+            "chain ok"
+        } else {
+            "FAILED"
+        }
     );
 }

@@ -63,7 +63,10 @@ impl Service {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::os::unix::net::UnixStream::connect(self.socket()).is_err() {
-            assert!(Instant::now() < deadline, "the service did not start listening");
+            assert!(
+                Instant::now() < deadline,
+                "the service did not start listening"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
     }
@@ -168,7 +171,10 @@ fn eight_clients_with_kills_of_clients_and_service_lose_nothing() {
     let mut victim_hashes = Vec::new();
     let mut service_kills = 0;
     let mut victims = 0;
-    while clients.iter_mut().any(|c| c.try_wait().ok().flatten().is_none()) {
+    while clients
+        .iter_mut()
+        .any(|c| c.try_wait().ok().flatten().is_none())
+    {
         let mut v = svc
             .client(1_000_000, "victim")
             .spawn()
@@ -197,14 +203,21 @@ fn eight_clients_with_kills_of_clients_and_service_lose_nothing() {
             "client {i} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert_eq!(hashes.len() as u64, n, "client {i} got every record confirmed");
+        assert_eq!(
+            hashes.len() as u64,
+            n,
+            "client {i} got every record confirmed"
+        );
         acked.extend(hashes);
     }
     let elapsed = started.elapsed();
     let lines = svc.lines();
     let in_log: std::collections::HashSet<&str> =
         lines.iter().filter_map(|l| l["hash"].as_str()).collect();
-    let lost = acked.iter().filter(|h| !in_log.contains(h.as_str())).count();
+    let lost = acked
+        .iter()
+        .filter(|h| !in_log.contains(h.as_str()))
+        .count();
     eprintln!(
         "{} confirmed records (8 × {n} + victims), {victims} clients killed, {service_kills} service kills, {} lines, {:.1}s",
         acked.len(),
@@ -238,13 +251,13 @@ fn a_stopped_client_does_not_delay_another() {
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP)
         .unwrap_or_else(|e| panic!("{e}"));
     // A hostile one: half a request, then silence, holding its connection.
-    let mut half = std::os::unix::net::UnixStream::connect(svc.socket())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut half =
+        std::os::unix::net::UnixStream::connect(svc.socket()).unwrap_or_else(|e| panic!("{e}"));
     half.write_all(b"{\"op\":\"append\",\"sync\":true,\"record\":{\"v\":1,")
         .unwrap_or_else(|e| panic!("{e}"));
     // And one that floods a request past the size cap.
-    let mut big = std::os::unix::net::UnixStream::connect(svc.socket())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut big =
+        std::os::unix::net::UnixStream::connect(svc.socket()).unwrap_or_else(|e| panic!("{e}"));
     let _ = big.write_all(&vec![b'x'; 2 * 1024 * 1024]);
 
     let t = Instant::now();
@@ -285,7 +298,11 @@ fn with_the_service_down_safe_commands_run_and_recorded_ones_are_refused() {
     let mut svc = Service::new("production");
     // A decision recorded through the service while it is up.
     let out = run_guard(&svc, &["--", "true"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(svc
         .lines()
         .iter()
@@ -296,13 +313,23 @@ fn with_the_service_down_safe_commands_run_and_recorded_ones_are_refused() {
     let t = Instant::now();
     let out = run_guard(&svc, &["--", "true"]);
     assert!(out.status.success(), "a safe command still runs");
-    assert!(t.elapsed() < Duration::from_secs(2), "and does not wait for the service");
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "and does not wait for the service"
+    );
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(err.contains("audit service"), "{err}");
 
     let out = run_guard(
         &svc,
-        &["check", "--no-ask", "--", "rm", "-rf", "/var/lib/postgresql/15/main"],
+        &[
+            "check",
+            "--no-ask",
+            "--",
+            "rm",
+            "-rf",
+            "/var/lib/postgresql/15/main",
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -312,12 +339,14 @@ fn with_the_service_down_safe_commands_run_and_recorded_ones_are_refused() {
 
     let status = run_guard(&svc, &["status", "--json"]);
     let text = String::from_utf8_lossy(&status.stdout).into_owned();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
     assert_eq!(v["audit"]["service"]["state"], "error", "{text}");
     svc.start();
     let status = run_guard(&svc, &["status", "--json"]);
     let text = String::from_utf8_lossy(&status.stdout).into_owned();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
     assert_eq!(v["audit"]["service"]["state"], "ok", "{text}");
 }
 
@@ -384,7 +413,11 @@ fn an_unprivileged_user_can_neither_read_nor_write_the_log_nor_forge_identity() 
         .args(["--", "true"])
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // The layout: root-owned, not world-readable.
     use std::os::unix::fs::MetadataExt;
@@ -456,7 +489,10 @@ fn an_unprivileged_user_can_neither_read_nor_write_the_log_nor_forge_identity() 
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
         .unwrap_or_default();
-    assert!(advisory.contains(&"ssh_client") && advisory.contains(&"tty"), "{advisory:?}");
+    assert!(
+        advisory.contains(&"ssh_client") && advisory.contains(&"tty"),
+        "{advisory:?}"
+    );
     assert!(!lines.iter().any(|l| l["event"] == "torn-tail"));
     let (ok, report) = svc.verify();
     assert!(ok, "{report}");

@@ -226,11 +226,12 @@ impl Sinks {
         &self.redactions
     }
 
-    /// Whether a record could be taken at all: the service accepts a connection (waiting for
-    /// a restarting one), or a local sink opened.
+    /// Whether a record could be taken at all: the service accepts a connection (one attempt:
+    /// behind systemd's socket a restarting service queues connections rather than refusing
+    /// them, and callers ask this for commands that need no record too), or a local sink opened.
     pub fn usable(&self) -> bool {
         match &self.service {
-            Some(s) => s.ensure_connected(true).is_ok(),
+            Some(s) => s.ensure_connected(false).is_ok(),
             None => self.file.is_ok() || self.syslog.as_ref().is_some_and(Result::is_ok),
         }
     }
@@ -238,7 +239,7 @@ impl Sinks {
     /// Why no record can be taken, as sentences for a refusal.
     pub fn problem(&self) -> String {
         if let Some(s) = &self.service {
-            return match s.ensure_connected(true) {
+            return match s.ensure_connected(false) {
                 Ok(()) => String::new(),
                 Err(e) => e.to_string(),
             };

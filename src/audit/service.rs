@@ -145,11 +145,11 @@ impl ServiceSink {
                 socket: self.socket.clone(),
                 reason: "answered without the record's hash".to_string(),
             }),
-            (false, _) => Err(AuditError::Refused(
-                reply
-                    .error
-                    .unwrap_or_else(|| "the audit service refused the record".to_string()),
-            )),
+            (false, _) => {
+                Err(AuditError::Refused(reply.error.unwrap_or_else(|| {
+                    "the audit service refused the record".to_string()
+                })))
+            }
         }
     }
 
@@ -170,8 +170,11 @@ impl ServiceSink {
             )));
         }
         let mut conn = self.lock();
-        let mut last = None;
-        for _ in 0..2 {
+        let deadline = Instant::now() + CONNECT_TIMEOUT;
+        let mut pause = Duration::from_millis(5);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
             if conn.is_none() {
                 *conn = Some(BufReader::new(
                     connect(&self.socket, patient).map_err(|e| self.error(&e))?,
@@ -182,21 +185,28 @@ impl ServiceSink {
                 Ok(reply) => return Ok(reply),
                 Err(e) => {
                     *conn = None;
-                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) {
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) {
                         return Err(AuditError::Service {
                             socket: self.socket.clone(),
-                            reason: format!(
-                                "did not answer within {} s",
-                                REPLY_TIMEOUT.as_secs()
-                            ),
+                            reason: format!("did not answer within {} s", REPLY_TIMEOUT.as_secs()),
                         });
                     }
-                    last = Some(e);
+                    // Closed while idle, or a service that stopped with our request queued:
+                    // once at once, and for a durable record until the connect budget is spent.
+                    let again = attempt < 2 || (patient && Instant::now() + pause < deadline);
+                    if !again {
+                        return Err(self.error(&e));
+                    }
+                    if attempt >= 2 {
+                        std::thread::sleep(pause);
+                        pause = (pause * 2).min(Duration::from_millis(200));
+                    }
                 }
             }
         }
-        let e = last.unwrap_or_else(|| std::io::Error::other("no connection"));
-        Err(self.error(&e))
     }
 }
 
@@ -210,7 +220,8 @@ fn exchange(c: &mut BufReader<UnixStream>, line: &[u8]) -> std::io::Result<Reply
             "the service closed the connection",
         ));
     }
-    serde_json::from_slice(&buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    serde_json::from_slice(&buf)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 /// Connect to `socket` with timeouts set: when `patient`, retry for up to [`CONNECT_TIMEOUT`]
@@ -243,9 +254,11 @@ pub fn connect(socket: &Path, patient: bool) -> std::io::Result<UnixStream> {
                 stream.set_write_timeout(Some(CONNECT_TIMEOUT))?;
                 return Ok(stream);
             }
-            Err(e @ (nix::errno::Errno::ECONNREFUSED | nix::errno::Errno::ENOENT | nix::errno::Errno::EAGAIN))
-                if patient && Instant::now() + pause < deadline =>
-            {
+            Err(
+                e @ (nix::errno::Errno::ECONNREFUSED
+                | nix::errno::Errno::ENOENT
+                | nix::errno::Errno::EAGAIN),
+            ) if patient && Instant::now() + pause < deadline => {
                 let _ = e;
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(200));
@@ -287,7 +300,10 @@ mod tests {
             record: Box::new(rec),
         })
         .unwrap_or_default();
-        assert!(line.starts_with("{\"op\":\"append\",\"sync\":true,\"record\":{"), "{line}");
+        assert!(
+            line.starts_with("{\"op\":\"append\",\"sync\":true,\"record\":{"),
+            "{line}"
+        );
         assert!(!line.contains('\n'));
         assert_eq!(
             serde_json::to_string(&Request::Ping).unwrap_or_default(),

@@ -165,7 +165,10 @@ pub fn collect(global: &Global) -> Status {
             detail: "written by the audit service".to_string(),
         };
         let log = audit::audit_file_path(None, &host).display().to_string();
-        let syslog = host.syslog.clone().unwrap_or_else(|| "/dev/log".to_string());
+        let syslog = host
+            .syslog
+            .clone()
+            .unwrap_or_else(|| "/dev/log".to_string());
         (by(log), by(syslog))
     } else {
         (

@@ -32,7 +32,8 @@ pub fn from_systemd() -> Option<UnixListener> {
     // it alone (LISTEN_PID is our pid, checked above, and the variables are now removed, so
     // this runs at most once per process); fcntl(F_GETFD) just confirmed it is open. Nothing
     // else in the process owns or closes descriptor 3.
-    let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(LISTEN_FDS_START) };
+    let fd =
+        unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(LISTEN_FDS_START) };
     let ty = nix::sys::socket::getsockopt(&fd, nix::sys::socket::sockopt::SockType).ok()?;
     if ty != nix::sys::socket::SockType::Stream {
         return None;
@@ -52,7 +53,10 @@ pub fn bind(path: &Path) -> Result<UnixListener, DaemonError> {
         path: path.to_path_buf(),
         reason: super::io_reason(&e),
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
         std::fs::create_dir_all(dir).map_err(err)?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).map_err(err)?;
     }

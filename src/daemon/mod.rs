@@ -51,7 +51,10 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Set up the log's directory and file for the service: directory `root:GROUP` mode 2750 (new
 /// files, rotations included, get the group), the file `root:GROUP` mode 0640. Ownership is
 /// only changed when running as root. Returns the open sink.
-pub fn prepare_log(path: &std::path::Path, reader_gid: Option<u32>) -> Result<FileSink, DaemonError> {
+pub fn prepare_log(
+    path: &std::path::Path,
+    reader_gid: Option<u32>,
+) -> Result<FileSink, DaemonError> {
     use std::os::unix::fs::PermissionsExt;
     let prep = |p: &std::path::Path, e: std::io::Error| DaemonError::Prepare {
         path: p.to_path_buf(),

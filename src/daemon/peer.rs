@@ -183,7 +183,11 @@ impl Stat {
         Some(Stat {
             comm,
             ppid: rest.get(1)?.parse().ok()?,
-            tty_nr: rest.get(4)?.parse::<i64>().ok().and_then(|v| u64::try_from(v).ok())?,
+            tty_nr: rest
+                .get(4)?
+                .parse::<i64>()
+                .ok()
+                .and_then(|v| u64::try_from(v).ok())?,
         })
     }
 }
@@ -306,9 +310,10 @@ mod tests {
 
     #[test]
     fn stat_names_may_hold_spaces_and_parens() {
-        let s = Stat::parse("4242 (a b) c) S 17 4242 4242 34816 4242 4194304").unwrap_or_else(|| {
-            panic!("parse");
-        });
+        let s =
+            Stat::parse("4242 (a b) c) S 17 4242 4242 34816 4242 4194304").unwrap_or_else(|| {
+                panic!("parse");
+            });
         assert_eq!(s.comm, "a b) c");
         assert_eq!(s.ppid, 17);
         assert_eq!(tty_name(s.tty_nr).as_deref(), Some("/dev/pts/0"));
@@ -356,8 +361,7 @@ mod tests {
                 &r.join(format!("{pid}/status")),
                 &format!("Name:\t{comm}\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\n"),
             );
-            std::fs::create_dir_all(r.join(format!("{pid}/fd")))
-                .unwrap_or_else(|e| panic!("{e}"));
+            std::fs::create_dir_all(r.join(format!("{pid}/fd"))).unwrap_or_else(|e| panic!("{e}"));
             if pid != 300 {
                 symlink(exe, r.join(format!("{pid}/exe"))).unwrap_or_else(|e| panic!("{e}"));
             }

@@ -354,7 +354,8 @@ impl<'a> Syslog<'a> {
                 Err(e) => return self.failed(rec, &e, file),
             }
         }
-        let text = std::str::from_utf8(line.strip_suffix(b"\n").unwrap_or(line)).unwrap_or_default();
+        let text =
+            std::str::from_utf8(line.strip_suffix(b"\n").unwrap_or(line)).unwrap_or_default();
         let sent = match &self.sink {
             Some(s) => s.send(rec, text),
             None => return,
