@@ -5,9 +5,10 @@
 //! `ClientSpec` a program, shared by every layer below), `sql` and `shell` read the command,
 //! `subject` says who is asking and `host` where, `policy` and `decide` judge it, `precondition` checks what a rule requires first, `prompt` asks
 //! the human, `approval` asks a second one, `session` runs an interactive database client
-//! statement by statement (judged through a trait it is given), `audit` records it, `guard` is
-//! the one path from a command to a decision acted on and recorded (docs/design.md, "The
-//! spine"), `login` is the login shell built on it, and `cli` parses, dispatches and prints.
+//! statement by statement (judged through a trait it is given), `audit` records it (through the
+//! audit service, `daemon`, where it is installed), `guard` is the one path from a command to a
+//! decision acted on and recorded (docs/design.md, "The spine"), `login` is the login shell built
+//! on it, and `cli` parses, dispatches and prints.
 
 pub mod clients;
 
@@ -32,6 +33,8 @@ pub mod approval;
 pub mod session;
 
 pub mod audit;
+
+pub mod daemon;
 
 pub mod guard;
 

@@ -14,6 +14,7 @@ pub mod privilege;
 pub mod record;
 pub mod redact;
 pub mod search;
+pub mod service;
 pub mod sink;
 pub mod syslog;
 pub mod verify;
@@ -56,6 +57,10 @@ pub enum AuditError {
     NoSink(String),
     #[error("cannot drop the prodguard group: {0}")]
     Privilege(String),
+    #[error("the prodguard audit service at {} {reason}; start it with `{}`", socket.display(), service::START_HINT)]
+    Service { socket: PathBuf, reason: String },
+    #[error("the prodguard audit service refused the record: {0}")]
+    Refused(String),
 }
 
 impl AuditError {
@@ -100,11 +105,13 @@ impl Written {
     }
 }
 
-/// The open audit sinks. Open them while still privileged; [`record`] works after the drop.
+/// The open audit sinks: the audit service when it is installed (its socket exists), else the
+/// file and syslog written by this process. Open them once; [`record`] reports what failed.
 #[derive(Debug)]
 pub struct Sinks {
     file: Result<FileSink, AuditError>,
     syslog: Option<Result<SyslogSink, AuditError>>,
+    service: Option<service::ServiceSink>,
     redactions: Vec<regex::Regex>,
 }
 
@@ -121,6 +128,13 @@ pub fn audit_file_path(cli: Option<&Path>, host: &HostContext) -> PathBuf {
     }
 }
 
+/// The audit service's socket: host.toml's `[audit] socket`, else [`service::DEFAULT_SOCKET`].
+pub fn service_socket(host: &HostContext) -> PathBuf {
+    host.audit_socket
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(service::DEFAULT_SOCKET))
+}
+
 impl Sinks {
     /// Open the file sink at `file` and the syslog sink `syslog` (`None`: disabled). Never
     /// fails: a sink that cannot be opened is remembered, and each [`record`] reports it.
@@ -134,29 +148,62 @@ impl Sinks {
         Sinks {
             file: FileSink::open(file),
             syslog: syslog.map(|t| SyslogSink::connect(t, hostname)),
+            service: None,
             redactions,
         }
     }
 
-    /// Open the sinks configured for this host: the file from [`audit_file_path`] and the
-    /// syslog target from host.toml's `[audit] syslog` (default `/dev/log`; `none` disables).
+    /// Send every record to the audit service at `socket`, which alone writes the log and
+    /// forwards it to syslog. Connects on first use.
+    pub fn service(socket: &Path, redactions: Vec<regex::Regex>) -> Sinks {
+        Sinks {
+            file: Err(AuditError::NoFile),
+            syslog: None,
+            service: Some(service::ServiceSink::new(socket)),
+            redactions,
+        }
+    }
+
+    /// Open the sinks configured for this host. Without `--audit-file`, when the service's
+    /// socket ([`service_socket`]) exists, records go to the service. Otherwise this process
+    /// writes them: the file from [`audit_file_path`] and the syslog target from host.toml's
+    /// `[audit] syslog` (default `/dev/log`; `none` disables). A log this user may not open
+    /// while the service is not there is reported as the service being down.
     pub fn for_host(
         host: &HostContext,
         cli_audit_file: Option<&Path>,
         redactions: Vec<regex::Regex>,
     ) -> Sinks {
+        let socket = service_socket(host);
+        if cli_audit_file.is_none() && std::fs::symlink_metadata(&socket).is_ok() {
+            return Sinks::service(&socket, redactions);
+        }
         let file = audit_file_path(cli_audit_file, host);
-        let syslog = match SyslogTarget::parse(host.syslog.as_deref()) {
-            Ok(t) => t,
-            Err(e) => {
-                return Sinks {
-                    file: FileSink::open(&file),
-                    syslog: Some(Err(e)),
-                    redactions,
-                }
+        let opened = match FileSink::open(&file) {
+            Err(AuditError::Open { path, err })
+                if cli_audit_file.is_none()
+                    && matches!(err.raw_os_error(), Some(libc::EACCES | libc::EPERM)) =>
+            {
+                Err(AuditError::Service {
+                    socket,
+                    reason: format!(
+                        "does not exist (the service is not running), and this user may not write the audit log {} itself",
+                        path.display()
+                    ),
+                })
             }
+            other => other,
         };
-        Sinks::open(&file, syslog.as_ref(), &host.hostname, redactions)
+        let syslog = match SyslogTarget::parse(host.syslog.as_deref()) {
+            Ok(t) => t.map(|t| SyslogSink::connect(&t, &host.hostname)),
+            Err(e) => Some(Err(e)),
+        };
+        Sinks {
+            file: opened,
+            syslog,
+            service: None,
+            redactions,
+        }
     }
 
     /// The file sink, or why it could not be opened.
@@ -169,9 +216,44 @@ impl Sinks {
         self.syslog.as_ref().map(Result::as_ref)
     }
 
+    /// The audit service, when records go there.
+    pub fn service_sink(&self) -> Option<&service::ServiceSink> {
+        self.service.as_ref()
+    }
+
     /// The extra redaction patterns.
     pub fn redactions(&self) -> &[regex::Regex] {
         &self.redactions
+    }
+
+    /// Whether a record could be taken at all: the service accepts a connection (one attempt:
+    /// behind systemd's socket a restarting service queues connections rather than refusing
+    /// them, and callers ask this for commands that need no record too), or a local sink opened.
+    pub fn usable(&self) -> bool {
+        match &self.service {
+            Some(s) => s.ensure_connected(false).is_ok(),
+            None => self.file.is_ok() || self.syslog.as_ref().is_some_and(Result::is_ok),
+        }
+    }
+
+    /// Why no record can be taken, as sentences for a refusal.
+    pub fn problem(&self) -> String {
+        if let Some(s) = &self.service {
+            return match s.ensure_connected(false) {
+                Ok(()) => String::new(),
+                Err(e) => e.to_string(),
+            };
+        }
+        let mut why = Vec::new();
+        if let Err(e) = &self.file {
+            why.push(e.to_string());
+        }
+        match &self.syslog {
+            Some(Err(e)) => why.push(e.to_string()),
+            None => why.push("syslog is disabled".to_string()),
+            Some(Ok(_)) => {}
+        }
+        why.join("; ")
     }
 }
 
@@ -286,6 +368,17 @@ pub fn record(rec: Record, sinks: &Sinks) -> Result<Written, AuditError> {
 pub fn record_with(rec: Record, sinks: &Sinks, sync: bool) -> Result<Written, AuditError> {
     let mut rec = rec;
     redact_record(&mut rec, &sinks.redactions);
+    if let Some(service) = &sinks.service {
+        // The service writes the file and syslog; when it cannot be reached nothing else is
+        // tried: a copy this process wrote itself would carry an identity nobody checked.
+        let hash = service.append(&rec, sync)?;
+        return Ok(Written {
+            file_ok: true,
+            syslog_ok: false,
+            hash: Some(hash),
+            failures: Vec::new(),
+        });
+    }
     let mut written = Written::default();
 
     let file_line = match &sinks.file {
@@ -394,6 +487,11 @@ fn clone_error(e: &AuditError) -> AuditError {
         AuditError::NoFile => AuditError::NoFile,
         AuditError::NoSink(s) => AuditError::NoSink(s.clone()),
         AuditError::Privilege(s) => AuditError::Privilege(s.clone()),
+        AuditError::Service { socket, reason } => AuditError::Service {
+            socket: socket.clone(),
+            reason: reason.clone(),
+        },
+        AuditError::Refused(s) => AuditError::Refused(s.clone()),
     }
 }
 

@@ -260,6 +260,10 @@ pub struct Record {
     /// [`crate::audit::redact::kind`]), sorted, each once. Never the secrets themselves.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redactions: Vec<String>,
+    /// Identity fields the audit service could not confirm from the kernel and kept as the
+    /// client sent them (`session`, `login_user`, `ssh_client`, `tty`): context, not proof.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisory: Vec<String>,
     /// Set when something was redacted from `command`, `reason`, `invocations` or `preconditions`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redacted: bool,
@@ -305,6 +309,7 @@ impl Record {
             detail: None,
             preconditions: Vec::new(),
             redactions: Vec::new(),
+            advisory: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),
@@ -364,6 +369,7 @@ impl Record {
             detail: Some(detail),
             preconditions: Vec::new(),
             redactions: Vec::new(),
+            advisory: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),

@@ -5,6 +5,7 @@ mod approval_cmd;
 pub mod audit;
 mod breakglass;
 mod check;
+mod daemon_cmd;
 mod explain;
 mod generate;
 mod init;
@@ -152,6 +153,9 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Print the steps that install prodguard on a host without the Debian package.
     Install(install::InstallArgs),
+    /// Run the audit service, the one writer of the audit log (as root, started by systemd
+    /// through prodguard.socket).
+    Daemon(daemon_cmd::DaemonArgs),
     /// Write the man page or the shell completions generated from this command line.
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -206,6 +210,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sql(args)) => sql_cmd::run(&cli.global, &args),
         Some(Command::Status(args)) => status::run(&cli.global, &args),
         Some(Command::Install(args)) => install::run(&args),
+        Some(Command::Daemon(args)) => daemon_cmd::run(&cli.global, &args),
         Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::SudoCheck(args)) => sudo_check::run(&cli.global, &args),
         Some(Command::Audit(cmd)) => {

@@ -87,23 +87,14 @@ pub fn may_run_unrecorded(verdict: &Verdict) -> bool {
     verdict.action <= Action::Warn
 }
 
-/// Whether the sinks could take a record at all (opened without error).
+/// Whether the sinks could take a record at all (opened without error; the service answers).
 pub fn sinks_usable(sinks: &Sinks) -> bool {
-    sinks.file().is_ok() || sinks.syslog().is_some_and(|s| s.is_ok())
+    sinks.usable()
 }
 
 /// Why no sink can take a record, for the refusal.
 pub fn sinks_problem(sinks: &Sinks) -> String {
-    let mut why = Vec::new();
-    if let Err(e) = sinks.file() {
-        why.push(e.to_string());
-    }
-    match sinks.syslog() {
-        Some(Err(e)) => why.push(e.to_string()),
-        None => why.push("syslog is disabled".to_string()),
-        Some(Ok(_)) => {}
-    }
-    why.join("; ")
+    sinks.problem()
 }
 
 /// Write `rec`. Records of commands that ran without a question are not flushed to disk one by

@@ -44,6 +44,10 @@ pub struct HostContext {
     pub audit_file: Option<PathBuf>,
     /// Syslog settings (`[audit] syslog`).
     pub syslog: Option<String>,
+    /// The audit service's socket (`[audit] socket`), when not the default.
+    pub audit_socket: Option<PathBuf>,
+    /// The group that may read the audit log (`[audit] reader_group`), when not the default.
+    pub audit_reader_group: Option<String>,
     /// The real shell to run (`shell`), `/bin/bash` by default.
     pub shell: PathBuf,
     /// How long a question waits for each answer (`[prompt] timeout_secs`), when set.
@@ -131,6 +135,8 @@ struct RawPrompt {
 struct RawAudit {
     file: Option<PathBuf>,
     syslog: Option<String>,
+    socket: Option<PathBuf>,
+    reader_group: Option<String>,
 }
 
 /// The zone policy time windows are read in, resolved on first use: finding the system's zone
@@ -271,6 +277,8 @@ impl HostContext {
         if let Some(a) = raw.audit {
             ctx.audit_file = a.file;
             ctx.syslog = a.syslog;
+            ctx.audit_socket = a.socket;
+            ctx.audit_reader_group = a.reader_group.filter(|g| !g.trim().is_empty());
         }
         match raw.prompt.and_then(|p| p.timeout_secs) {
             Some(0) => ctx.warnings.push(
@@ -328,6 +336,8 @@ impl HostContext {
             approval_expiry: None,
             audit_file: None,
             syslog: None,
+            audit_socket: None,
+            audit_reader_group: None,
             shell: PathBuf::from("/bin/bash"),
             prompt_timeout: None,
             source: None,
