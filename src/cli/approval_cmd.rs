@@ -122,6 +122,8 @@ fn record_step(
     rec.approver = approver;
     rec.reason = reason;
     rec.detail = Some(format!("request {} {}", req.short_id(), req.id()));
+    // The request's command was filed with its secrets already removed.
+    rec.redacted |= !req.secret_digest.is_empty();
     journal::write(rec, sinks, true)
 }
 
@@ -171,7 +173,8 @@ fn binding_problem(
             req.uid
         ));
     }
-    if req.command != command {
+    // A request with secrets removed is matched by its digest before it gets here.
+    if req.secret_digest.is_empty() && req.command != command {
         return Some(format!("request {short} is for another command"));
     }
     if req.host != host.hostname {
@@ -235,12 +238,21 @@ fn file_request(
 ) -> Result<Request, String> {
     let uid = my_uid();
     let user = spool::user_name(uid);
+    // A command holding a secret is filed redacted, bound to its exact text by a keyed digest;
+    // the exact text stays readable only by the requester (docs/approval.md).
+    let redacted = audit::redact::redact(command, sinks.redactions());
+    let exact = if redacted.text != command {
+        Some(approval::request::Exact::new(command).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
     let req = Request::new(
         Subject {
             host,
             user: &user,
             uid,
-            command,
+            command: &redacted.text,
+            exact: exact.as_ref(),
             cwd,
             rules: rule_ids,
             approvers,
@@ -252,7 +264,11 @@ fn file_request(
     // The record comes first: a request nobody could audit is not filed.
     record_step(host, sinks, &req, Outcome::Requested, None, None)
         .map_err(|e| format!("the request cannot be recorded, so it is not filed: {e}"))?;
-    spool.submit(&req).map_err(|e| e.to_string())?;
+    match &exact {
+        Some(e) => spool.submit_exact(&req, e),
+        None => spool.submit(&req),
+    }
+    .map_err(|e| e.to_string())?;
     Ok(req)
 }
 
@@ -399,7 +415,9 @@ pub(crate) fn gate(
         .unwrap_or_default()
         .iter()
         .filter_map(|id| spool.load(id).ok())
-        .filter(|r| r.uid == uid && r.command == command)
+        .filter(|r| {
+            r.uid == uid && r.binds_command(command, spool.exact(r).ok().flatten().as_ref())
+        })
         .collect();
     candidates.sort_by_key(|r| std::cmp::Reverse(r.created));
     for req in &candidates {
@@ -790,9 +808,22 @@ fn attach(spool: &Spool, host: &HostContext, sinks: &Sinks, sig_arg: &str, id: O
     EXIT_REFUSED
 }
 
+/// The command of `req` as `uid` may see it: the requester sees the exact command line (read
+/// from the spool file only they can read); everyone else the redacted text. A request filed
+/// before redaction existed is redacted for display too.
+fn shown_command(spool: &Spool, req: &Request, uid: u32) -> String {
+    if uid == req.uid {
+        if let Ok(Some(e)) = spool.exact(req) {
+            return e.command;
+        }
+    }
+    audit::redact::redact_text(&req.command, &[]).0
+}
+
 /// `prodguard requests`.
 pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
     let (host, _) = load(global);
+    let uid = my_uid();
     let spool = match open_spool(&host) {
         Ok(s) => s,
         Err(code) => return code,
@@ -823,11 +854,13 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
             Status::Denied { by, .. } => by.name.clone(),
             _ => String::new(),
         };
+        let command = shown_command(&spool, &req, uid);
         if args.json {
             let v = serde_json::json!({
                 "id": req.id(), "short": req.short_id(), "status": ev.status.label(),
                 "user": req.user, "uid": req.uid, "host": req.host, "cwd": req.cwd,
-                "command": req.command, "rules": req.rules, "approvers_needed": req.approvers,
+                "command": command, "redacted": command != req.command || !req.secret_digest.is_empty(),
+                "rules": req.rules, "approvers_needed": req.approvers,
                 "approvers": approvers, "created": req.created, "expires": req.expires,
             });
             println!("{v}");
@@ -841,7 +874,7 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
                 ev.status.label(),
                 display_safe(&req.user),
                 left,
-                display_safe(&req.command)
+                display_safe(&command)
             );
         }
     }
@@ -859,6 +892,8 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
 fn show_request(req: &Request) {
     let mut out = String::from("\nApproval request\n");
     for (label, value) in req.describe() {
+        // A request filed before redaction existed may still hold a secret.
+        let value = audit::redact::redact_text(&value, &[]).0;
         out.push_str(&format!("  {label:<17} {}\n", display_safe(&value)));
     }
     eprint!("{out}");
