@@ -10,6 +10,9 @@ use serde::Serialize;
 pub const UNPARSEABLE: &str = "prodguard.unparseable";
 /// Rule id of the synthetic match for a wrapper whose payload cannot be known.
 pub const UNKNOWN_PAYLOAD: &str = "prodguard.unknown-payload";
+/// Rule id of the synthetic match recording that the real shell rejects the line too: it runs
+/// nothing, so it is let through for the shell to print its own syntax error.
+pub const SHELL_REJECTS: &str = "prodguard.shell-rejects";
 /// Rule id of the synthetic match refusing a command aimed at another host than the one the
 /// engineer declared with `prodguard intent`.
 pub const WRONG_HOST: &str = "prodguard.wrong-host";
@@ -75,7 +78,7 @@ pub fn decide_with(
     }
     if policy.strict {
         for m in &mut matches {
-            if m.action < Action::Confirm {
+            if m.action < Action::Confirm && m.rule != SHELL_REJECTS {
                 m.action = Action::Confirm;
                 m.why = Some(format!(
                     "{} (raised to confirm: the site policy failed to load, the strict fallback is in force)",
@@ -243,6 +246,22 @@ fn remote_context(host: &HostContext, name: &str) -> HostContext {
 }
 
 fn problem_match(p: &Problem, analysis: &Analysis) -> Match {
+    if let Problem::ShellRejects { shell, message } = p {
+        return Match {
+            rule: SHELL_REJECTS.to_string(),
+            severity: Severity::Info,
+            action: Action::Allow,
+            confirm: None,
+            approvers: None,
+            message: format!("{shell} rejects this line too ({message}): nothing of it runs"),
+            why: Some("The shell prints its own syntax error; asking would only teach typing the hostname.".to_string()),
+            instead: None,
+            invocation: 0,
+            target: None,
+            preconditions: Vec::new(),
+            raised_from: None,
+        };
+    }
     let (rule, message, why) = match p {
         Problem::Unparseable { reason } => (
             UNPARSEABLE,
@@ -254,6 +273,7 @@ fn problem_match(p: &Problem, analysis: &Analysis) -> Match {
             format!("what `{program}` will run cannot be known before it runs ({reason})"),
             "Commands built at run time bypass every rule; confirm that this one is what you mean.",
         ),
+        Problem::ShellRejects { .. } => (SHELL_REJECTS, String::new(), ""),
     };
     let invocation = match p {
         Problem::UnknownPayload { program, .. } => analysis
@@ -261,7 +281,7 @@ fn problem_match(p: &Problem, analysis: &Analysis) -> Match {
             .iter()
             .position(|i: &Invocation| &i.program == program)
             .unwrap_or(0),
-        Problem::Unparseable { .. } => 0,
+        Problem::Unparseable { .. } | Problem::ShellRejects { .. } => 0,
     };
     Match {
         rule: rule.to_string(),

@@ -1,20 +1,56 @@
 use super::walk::{self, Frame, Out, State};
-use super::{Analysis, Context};
+use super::{Analysis, Context, Problem};
 
 /// Analyse one command line. Never panics; anything it cannot understand is a `Problem`.
 ///
 /// The text is parsed with brush-parser inside bounds (length, nesting) and `catch_unwind`;
 /// text it rejects is reported as `Problem::Unparseable` and scanned with a crude token
-/// scanner so the invocations that looked dangerous can still be named.
+/// scanner so the invocations that looked dangerous can still be named. The whole analysis
+/// has a work bound and a time bound, and runs inside `catch_unwind` too: a panic anywhere in
+/// it, were one left, is an unparseable line (fail closed) that says so, not a crash.
 pub fn analyze(text: &str, ctx: &Context) -> Analysis {
+    let caught = std::panic::catch_unwind(|| analyze_unguarded(text, ctx));
+    caught.unwrap_or_else(|_| Analysis {
+        invocations: Vec::new(),
+        problems: vec![Problem::Unparseable {
+            reason: "the analysis failed on this text (internal error; fail closed)".to_owned(),
+        }],
+    })
+}
+
+fn analyze_unguarded(text: &str, ctx: &Context) -> Analysis {
     let mut state = State {
         cwd: Some(ctx.cwd.clone()),
         home: ctx.home.clone(),
         vars: initial_vars(ctx),
         stdin_unknown: ctx.stdin_unknown,
+        ..State::default()
     };
-    let mut out = Out::default();
+    let shell = ctx
+        .env
+        .iter()
+        .find(|(k, _)| k == "PRODGUARD_SHELL")
+        .map_or("bash", |(_, v)| v.as_str());
+    let mut out = Out {
+        deadline: std::time::Instant::now().checked_add(walk::MAX_TIME),
+        shell: shell.to_owned(),
+        ..Out::default()
+    };
     walk::analyze_text(text, &mut state, &Frame::default(), &mut out);
+    // Functions and aliases defined but not used on the line: a later line may use them, so
+    // what they would run is judged now, as written.
+    let defined = std::mem::take(&mut out.defined);
+    for d in defined {
+        if out.used.contains(&d.name) {
+            continue;
+        }
+        let mut st = d.state;
+        let frame = Frame {
+            depth: d.frame.depth + 1,
+            ..d.frame
+        };
+        walk::analyze_text(&d.body, &mut st, &frame, &mut out);
+    }
     Analysis {
         invocations: out.invocations,
         problems: out.problems,
