@@ -394,8 +394,104 @@ mod tests {
 
     #[test]
     fn unparseable_is_at_least_confirm() {
-        let v = verdict("rm -rf /tmp/x 'unclosed", &host("db1", "db-primary"), None);
+        let v = verdict("rm -rf /tmp/x 'unclosed\nls", &host("db1", "db-primary"), None);
         assert!(v.action >= Action::Confirm);
         assert!(v.matches.iter().any(|m| m.rule == UNPARSEABLE));
+    }
+
+    #[test]
+    fn a_line_bash_rejects_runs_nothing_and_is_let_through() {
+        let db1 = host("db1", "db-primary");
+        for text in ["ls -la &;", "grep 'foo /etc/hosts", "find . -name \"*.log"] {
+            let v = verdict(text, &db1, None);
+            assert_eq!(v.action, Action::Allow, "{text}: {:?}", v.matches);
+            assert!(v.matches.iter().any(|m| m.rule == SHELL_REJECTS), "{text}");
+        }
+        // What it names is still judged: the rest of an unclosed line may follow.
+        let v = verdict("rm -rf /var/lib/postgresql/15/main 'x", &db1, None);
+        assert!(v.action >= Action::Confirm);
+    }
+
+    const DATA: &str = "/var/lib/postgresql/15/main";
+
+    /// Rewrites bash runs as `rm -rf DATA`: each must stop on a production primary.
+    #[test]
+    fn static_rewrites_of_a_destructive_command_are_stopped() {
+        let db1 = host("db1", "db-primary");
+        let rewrites = [
+            format!("rm${{IFS}}-rf${{IFS}}{DATA}"),
+            format!("A='-rf {DATA}'; rm $A"),
+            format!("IFS=,; c=rm,-rf,{DATA}; $c"),
+            format!("{{rm,-rf,{DATA}}}"),
+            format!("a=(rm -rf {DATA}); \"${{a[@]}}\""),
+            format!("a=(rm -rf); a+=({DATA}); ${{a[*]}}"),
+            format!("$'\\x72\\x6d' -rf {DATA}"),
+            format!("$(echo rm) -rf {DATA}"),
+            format!("`printf rm` -rf {DATA}"),
+            format!("$(printf '%s' r m | tr -d ' ') -rf {DATA}"),
+            format!("rm -rf $(echo {DATA})"),
+            format!("rm -rf \"$(printf '%s' {DATA})\""),
+            format!("eval 'rm -rf {DATA}'"),
+            format!("eval \"$(echo rm -rf {DATA})\""),
+            format!("alias r='rm -rf'\nr {DATA}"),
+            format!("f() {{ rm -rf \"$1\"; }}; f {DATA}"),
+            format!("function g {{ rm -rf \"$@\"; }}; g {DATA}"),
+            format!("echo {DATA} | xargs rm -rf"),
+            format!("printf '%s\\n' {DATA} | xargs -I{{}} rm -rf {{}}"),
+            format!("/bin/r? -rf {DATA}"),
+            format!("/usr/bin/rm* -rf {DATA}"),
+            format!("bash -c \"bash -c 'rm -rf {DATA}'\""),
+            format!("sh -c 'eval \"rm -rf {DATA}\"'"),
+            format!("( rm -rf {DATA} )"),
+            format!("{{ rm -rf {DATA}; }}"),
+            format!("X=$(cat /etc/cmd); $X -rf {DATA}"),
+            format!("\"$@\" -rf {DATA}"),
+        ];
+        for text in &rewrites {
+            if text.starts_with("/bin/r?") && !std::path::Path::new("/bin/rm").exists() {
+                continue;
+            }
+            if text.contains("| tr") {
+                // `tr` is not evaluated: the program stays unknown, and an unknown program is
+                // every program.
+            }
+            let v = verdict(text, &db1, None);
+            assert!(v.action >= Action::Confirm, "{text}: {:?}", v.matches);
+            assert!(
+                v.matches
+                    .iter()
+                    .any(|m| m.rule != UNPARSEABLE && m.rule != UNKNOWN_PAYLOAD),
+                "{text}: stopped only as unreadable: {:?}",
+                v.matches
+            );
+        }
+    }
+
+    /// The same rewrites of ordinary commands pass.
+    #[test]
+    fn static_rewrites_of_an_ordinary_command_pass() {
+        let db1 = host("db1", "db-primary");
+        for text in [
+            "ls${IFS}-la${IFS}/tmp",
+            "A='-la /tmp'; ls $A",
+            "{ls,-la,/tmp}",
+            "a=(ls -la /tmp); \"${a[@]}\"",
+            "$(echo ls) -la /tmp",
+            "`printf ls` -la",
+            "eval 'ls -la /tmp'",
+            "eval \"echo 'a b'\"",
+            "alias ll='ls -la'; ll /tmp",
+            "f() { ls -la \"$1\"; }; f /tmp",
+            "echo /tmp | xargs ls -la",
+            "/bin/l? -la /tmp",
+            "bash -c \"bash -c 'ls -la /tmp'\"",
+            "( cd /tmp && ls )",
+            "{ uptime; df -h; }",
+            "echo \"$(date)\"",
+            "touch /tmp/a{1,2,3}",
+        ] {
+            let v = verdict(text, &db1, None);
+            assert!(v.action <= Action::Warn, "{text}: {:?}", v.matches);
+        }
     }
 }
