@@ -394,7 +394,11 @@ mod tests {
 
     #[test]
     fn unparseable_is_at_least_confirm() {
-        let v = verdict("rm -rf /tmp/x 'unclosed\nls", &host("db1", "db-primary"), None);
+        let v = verdict(
+            "rm -rf /tmp/x 'unclosed\nls",
+            &host("db1", "db-primary"),
+            None,
+        );
         assert!(v.action >= Action::Confirm);
         assert!(v.matches.iter().any(|m| m.rule == UNPARSEABLE));
     }

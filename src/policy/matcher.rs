@@ -323,8 +323,9 @@ impl Rule {
                 hit.action = Action::Confirm;
                 hit.approvers = None;
             }
-            hit.message
-                .push_str(" (the program is not known before the command runs: it could be this one)");
+            hit.message.push_str(
+                " (the program is not known before the command runs: it could be this one)",
+            );
             Some(hit)
         })
     }

@@ -107,7 +107,11 @@ fn unescape(s: &str, echo_octal: bool) -> (String, bool) {
             }
             '0'..='7' => {
                 // `echo -e` and `%b` take `\0NNN`; a printf format takes `\NNN`.
-                let mut v = if echo_octal && e == '0' { 0 } else { e as u32 - '0' as u32 };
+                let mut v = if echo_octal && e == '0' {
+                    0
+                } else {
+                    e as u32 - '0' as u32
+                };
                 let mut n = if echo_octal && e == '0' { 0 } else { 1 };
                 if !echo_octal || e == '0' {
                     while n < 3 {
@@ -222,7 +226,11 @@ fn pad(value: &str, spec: &str) -> Option<String> {
         Some((w, p)) => (w, Some(p)),
         None => (digits, None),
     };
-    let width: usize = if width.is_empty() { 0 } else { width.parse().ok()? };
+    let width: usize = if width.is_empty() {
+        0
+    } else {
+        width.parse().ok()?
+    };
     if width > 1024 {
         return None;
     }

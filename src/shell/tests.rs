@@ -539,7 +539,11 @@ fn a_shell_with_dash_s_reads_its_commands_from_the_pipe_even_with_operands() {
 
 #[test]
 fn nesting_inside_quotes_is_text_not_nesting() {
-    let json = format!("psql -c \"SELECT '{}{}'::json\"", "[".repeat(60), "]".repeat(60));
+    let json = format!(
+        "psql -c \"SELECT '{}{}'::json\"",
+        "[".repeat(60),
+        "]".repeat(60)
+    );
     let a = an(&json);
     assert!(a.problems.is_empty(), "{:?}", a.problems);
     assert_eq!(one(&a, "psql").statements.len(), 1);
@@ -547,7 +551,10 @@ fn nesting_inside_quotes_is_text_not_nesting() {
     assert!(an(&body).problems.is_empty());
     // Real nesting still counts, also inside double quotes.
     let deep = format!("echo \"{}x{}\"", "$(".repeat(60), ")".repeat(60));
-    assert!(matches!(an(&deep).problems[..], [Problem::Unparseable { .. }]));
+    assert!(matches!(
+        an(&deep).problems[..],
+        [Problem::Unparseable { .. }]
+    ));
 }
 
 #[test]

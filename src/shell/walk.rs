@@ -161,7 +161,7 @@ impl Out {
         self.work += 1;
         let late = self
             .deadline
-            .is_some_and(|d| self.work % 16 == 0 && std::time::Instant::now() > d);
+            .is_some_and(|d| self.work.is_multiple_of(16) && std::time::Instant::now() > d);
         if self.work > MAX_WORK || late {
             self.exhausted = true;
             self.problem(Problem::Unparseable {
@@ -225,7 +225,11 @@ pub(crate) fn analyze_text(text: &str, state: &mut State, frame: &Frame, out: &m
                         fallback(&unquoted, state, frame, out);
                         let fresh = out.invocations.split_off(before);
                         for inv in fresh {
-                            if !out.invocations.iter().any(|i| i.args == inv.args && i.program == inv.program) {
+                            if !out
+                                .invocations
+                                .iter()
+                                .any(|i| i.args == inv.args && i.program == inv.program)
+                            {
                                 out.invocations.push(inv);
                             }
                         }
@@ -402,12 +406,7 @@ pub(crate) fn nesting(text: &str) -> Result<Nesting, String> {
                     stack.push(Level::Case);
                     let cases = stack.iter().filter(|l| **l == Level::Case).count();
                     max_case = max_case.max(cases);
-                } else if kw(b"if")
-                    || kw(b"while")
-                    || kw(b"until")
-                    || kw(b"for")
-                    || kw(b"select")
-                {
+                } else if kw(b"if") || kw(b"while") || kw(b"until") || kw(b"for") || kw(b"select") {
                     stack.push(Level::Keyword);
                 } else if (kw(b"fi") || kw(b"done")) && stack.last() == Some(&Level::Keyword)
                     || kw(b"esac") && stack.last() == Some(&Level::Case)
@@ -576,7 +575,10 @@ impl<'s, 'o> Walker<'s, 'o> {
                 ast::Command::Function(f) => {
                     // Analysed where it is called, with its arguments; if it is not called on
                     // this line, as written at the end.
-                    let body = self.slice(f.body.location().as_ref()).unwrap_or("").to_owned();
+                    let body = self
+                        .slice(f.body.location().as_ref())
+                        .unwrap_or("")
+                        .to_owned();
                     let name = f.fname.value.clone();
                     self.out.defined.push(Definition {
                         name: name.clone(),
@@ -925,7 +927,8 @@ impl<'s, 'o> Walker<'s, 'o> {
         };
         let (a, b) = (self.byte(whole.start.index), self.byte(whole.end.index));
         let (na, nb) = (self.byte(name.start.index), self.byte(name.end.index));
-        let (Some(before), Some(after)) = (self.src.get(a.min(na)..na), self.src.get(nb..b.max(nb)))
+        let (Some(before), Some(after)) =
+            (self.src.get(a.min(na)..na), self.src.get(nb..b.max(nb)))
         else {
             return false;
         };
@@ -1097,7 +1100,11 @@ fn assign_array(state: &mut State, name: &str, elems: Option<Vec<String>>, appen
 /// word as written) or the pattern is not a valid glob.
 fn glob_program(pattern: &str, cwd: Option<&str>) -> Option<Vec<String>> {
     let absolute = pattern.starts_with('/');
-    let base = if absolute { "/".to_owned() } else { cwd?.to_owned() };
+    let base = if absolute {
+        "/".to_owned()
+    } else {
+        cwd?.to_owned()
+    };
     let mut found: Vec<String> = vec![String::new()];
     let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
     for (k, part) in parts.iter().enumerate() {

@@ -204,7 +204,11 @@ fn brace_once(w: &str) -> Option<Vec<String>> {
                 i += 1;
             }
             b'$' if matches!(b.get(i + 1), Some(b'{' | b'(')) => {
-                let (o, c) = if b[i + 1] == b'{' { (b'{', b'}') } else { (b'(', b')') };
+                let (o, c) = if b[i + 1] == b'{' {
+                    (b'{', b'}')
+                } else {
+                    (b'(', b')')
+                };
                 i = find_close(w, i + 1, b.len(), o, c) + 1;
             }
             b'`' => i = find_byte(w, i + 1, b.len(), b'`') + 1,

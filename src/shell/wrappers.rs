@@ -274,7 +274,23 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                 .position(|w| w.value.starts_with(":::"))
                 .map_or(ws.len(), |p| k + p);
             // `echo /x | xargs rm -rf`: the input is known, so are the operands.
-            if prog == "xargs" && k < end && !has(&o, &["0", "null", "d", "delimiter", "a", "arg-file", "E", "e", "eof"]) {
+            if prog == "xargs"
+                && k < end
+                && !has(
+                    &o,
+                    &[
+                        "0",
+                        "null",
+                        "d",
+                        "delimiter",
+                        "a",
+                        "arg-file",
+                        "E",
+                        "e",
+                        "eof",
+                    ],
+                )
+            {
                 if let Some(input) = cmd.stdin.as_deref() {
                     let replace = opt(&o, &["I", "replace"])
                         .map(str::to_owned)
