@@ -450,6 +450,14 @@ mod tests {
             format!("{{ rm -rf {DATA}; }}"),
             format!("X=$(cat /etc/cmd); $X -rf {DATA}"),
             format!("\"$@\" -rf {DATA}"),
+            format!("p=xrm; ${{p#x}} -rf {DATA}"),
+            format!("p=RM; ${{p,,}} -rf {DATA}"),
+            format!("p=rmzz; ${{p%%z*}} -rf {DATA}"),
+            format!("p=; ${{p:-rm}} -rf {DATA}"),
+            format!("printf -v p '\\x72\\x6d'; \"$p\" -rf {DATA}"),
+            format!("bash -c '\"$@\"' _ rm -rf {DATA}"),
+            format!("printf '%s\\0' -rf {DATA} | xargs -0 rm"),
+            format!("declare -a a=(rm -rf {DATA}); \"${{a[0]}}\" \"${{a[@]:1}}\""),
         ];
         for text in &rewrites {
             if text.starts_with("/bin/r?") && !std::path::Path::new("/bin/rm").exists() {
@@ -493,6 +501,12 @@ mod tests {
             "{ uptime; df -h; }",
             "echo \"$(date)\"",
             "touch /tmp/a{1,2,3}",
+            "p=xls; ${p#x} -la /tmp",
+            "p=LS; ${p,,} -la /tmp",
+            "printf -v p '\\x6c\\x73'; \"$p\" -la /tmp",
+            "bash -c '\"$@\"' _ ls -la /tmp",
+            "printf '%s\\0' -c 'SELECT 1' | xargs -0 psql",
+            "declare -a a=(ls -la /tmp); \"${a[0]}\" \"${a[@]:1}\"",
         ] {
             let v = verdict(text, &db1, None);
             assert!(v.action <= Action::Warn, "{text}: {:?}", v.matches);

@@ -837,6 +837,29 @@ impl<'s, 'o> Walker<'s, 'o> {
         if words.first().is_some_and(|w| w.value == "alias") {
             self.define_aliases(&words[1..], state);
         }
+        // `printf -v NAME FORMAT ARGS…` assigns what it would print.
+        if let [p, v, name, rest @ ..] = &words[..] {
+            if p.value == "printf" && v.value == "-v" && name.known && !rest.is_empty() {
+                let mut argv = vec![Word::literal("printf")];
+                argv.extend(rest.iter().cloned());
+                let value = output::stdout(&argv, None);
+                state.vars.push((name.value.clone(), value));
+            }
+        }
+        // `declare -a a=(…)`, `local -a a=(…)`: an array.
+        if words
+            .first()
+            .is_some_and(|w| matches!(w.value.as_str(), "declare" | "typeset" | "local"))
+        {
+            for w in &words[1..] {
+                if let Some((name, value)) = assignment_name(&w.raw) {
+                    if value.starts_with('(') {
+                        let elems = array_elements(value, &state.scope());
+                        assign_array(state, name, elems, false);
+                    }
+                }
+            }
+        }
         if let Some(body) = words.first().and_then(|w| function_body(w, state)) {
             // A function defined earlier: its body runs with these words as `$1`, `$2`, ….
             let name = words[0].value.clone();

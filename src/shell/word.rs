@@ -731,6 +731,26 @@ impl<'a> Exp<'a> {
             }
             _ => (false, name, rest),
         };
+        // `${a[@]:1}`, `${a[@]:1:2}`: a slice of the elements.
+        if let Some((index, slice)) = rest
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .filter(|(i, sl)| matches!(*i, "@" | "*") && sl.starts_with(':') && !count)
+        {
+            match (self.scope.array(name), substring_bounds(&slice[1..])) {
+                (Some(a), Some((off, len))) if !name.is_empty() => {
+                    let part: Vec<String> = a
+                        .iter()
+                        .skip(off)
+                        .take(len.unwrap_or(usize::MAX))
+                        .cloned()
+                        .collect();
+                    self.push_elements(&part, in_dq, index == "*");
+                }
+                _ => self.unknown(whole),
+            }
+            return;
+        }
         if let Some(index) = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
             if !name.is_empty() {
                 match (self.scope.array(name), index) {
@@ -771,6 +791,25 @@ impl<'a> Exp<'a> {
         let value = &rest[op_len.min(rest.len())..];
         let op = &rest[..op_len];
         self.nested_subs(value, 0, value.len());
+        if !name.is_empty() && !matches!(op, ":-" | "-" | ":=" | "=" | ":?" | "?") {
+            // `${p#x}`, `${p,,}`, `${p/a/b}`, `${p:1:2}`, `${p:+w}` of a known value.
+            let arg = {
+                let mut inner = Exp::new(self.scope, self.depth + 1);
+                if self.depth < MAX_WORD_DEPTH {
+                    inner.unquoted(value, 0, value.len());
+                }
+                (inner.known && self.depth < MAX_WORD_DEPTH).then_some(inner.out)
+            };
+            match (self.scope.lookup(name), arg) {
+                (Some(v), Some(arg)) => match transform(op, &v, &arg, value) {
+                    Some(t) if in_dq => self.out.push_str(&t),
+                    Some(t) => self.push_split(&t),
+                    None => self.unknown(whole),
+                },
+                _ => self.unknown(whole),
+            }
+            return;
+        }
         if name.is_empty() || !matches!(op, ":-" | "-" | ":=" | "=") {
             self.unknown(whole);
             return;
@@ -803,6 +842,138 @@ impl<'a> Exp<'a> {
         inner.unquoted(s, start, end);
         self.subs.append(&mut inner.subs);
     }
+}
+
+/// `${v OP arg}` for the operators whose result depends only on the value: `#` `##` `%` `%%`
+/// (patterns of literal text, `*` and `?`), `/` `//` (the same, literal replacement), case
+/// changes, `:offset[:length]`, `+`/`:+`. `None` for anything else.
+fn transform(op: &str, v: &str, arg: &str, raw_arg: &str) -> Option<String> {
+    let chars: Vec<char> = v.chars().collect();
+    let at = |k: usize| chars[..k].iter().collect::<String>();
+    let from = |k: usize| chars[k..].iter().collect::<String>();
+    Some(match op {
+        "#" | "##" => {
+            let mut cuts: Vec<usize> = (0..=chars.len()).collect();
+            if op == "##" {
+                cuts.reverse();
+            }
+            match cuts
+                .into_iter()
+                .find(|&k| glob_match(arg, &at(k)) == Some(true))
+            {
+                Some(k) => from(k),
+                None => {
+                    glob_match(arg, "")?;
+                    v.to_owned()
+                }
+            }
+        }
+        "%" | "%%" => {
+            let mut cuts: Vec<usize> = (0..=chars.len()).rev().collect();
+            if op == "%%" {
+                cuts.reverse();
+            }
+            match cuts
+                .into_iter()
+                .find(|&k| glob_match(arg, &from(k)) == Some(true))
+            {
+                Some(k) => at(k),
+                None => {
+                    glob_match(arg, "")?;
+                    v.to_owned()
+                }
+            }
+        }
+        "/" | "//" => {
+            if raw_arg.contains(['$', '`']) {
+                return None;
+            }
+            let (pat, rep) = arg.split_once('/').unwrap_or((arg, ""));
+            if pat.is_empty() || pat.contains(['*', '?', '[', '\\']) || pat.starts_with(['#', '%'])
+            {
+                return None;
+            }
+            if op == "//" {
+                v.replace(pat, rep)
+            } else {
+                v.replacen(pat, rep, 1)
+            }
+        }
+        "^^" if arg.is_empty() => v.to_uppercase(),
+        ",," if arg.is_empty() => v.to_lowercase(),
+        "^" if arg.is_empty() => {
+            let mut c = v.chars();
+            c.next()
+                .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+        }
+        "," if arg.is_empty() => {
+            let mut c = v.chars();
+            c.next()
+                .map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
+        }
+        ":+" => {
+            if v.is_empty() {
+                String::new()
+            } else {
+                arg.to_owned()
+            }
+        }
+        "+" => arg.to_owned(),
+        ":" => {
+            let (off, len) = substring_bounds(arg)?;
+            chars
+                .iter()
+                .skip(off)
+                .take(len.unwrap_or(usize::MAX))
+                .collect()
+        }
+        _ => return None,
+    })
+}
+
+/// `OFFSET` or `OFFSET:LENGTH` of non-negative numbers.
+fn substring_bounds(s: &str) -> Option<(usize, Option<usize>)> {
+    let (o, l) = match s.split_once(':') {
+        Some((o, l)) => (o, Some(l)),
+        None => (s, None),
+    };
+    let off = o.trim().parse().ok()?;
+    let len = match l {
+        Some(l) => Some(l.trim().parse().ok()?),
+        None => None,
+    };
+    Some((off, len))
+}
+
+/// Whether `text` matches the shell pattern `pat` of literal text, `*` and `?`; `None` for
+/// patterns with brackets or escapes.
+fn glob_match(pat: &str, text: &str) -> Option<bool> {
+    if pat.contains(['[', '\\']) {
+        return None;
+    }
+    let p: Vec<char> = pat.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return Some(false);
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    Some(pi == p.len())
 }
 
 fn find_byte(s: &str, from: usize, end: usize, byte: u8) -> usize {

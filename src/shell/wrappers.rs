@@ -274,22 +274,24 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                 .position(|w| w.value.starts_with(":::"))
                 .map_or(ws.len(), |p| k + p);
             // `echo /x | xargs rm -rf`: the input is known, so are the operands.
+            let delimiter = if has(&o, &["0", "null"]) {
+                Some('\0')
+            } else {
+                opt(&o, &["d", "delimiter"]).and_then(|d| {
+                    let mut c = d.chars();
+                    match (c.next(), c.next()) {
+                        (Some(x), None) => Some(x),
+                        (Some('\\'), Some('n')) => Some('\n'),
+                        (Some('\\'), Some('t')) => Some('\t'),
+                        _ => None,
+                    }
+                })
+            };
+            let odd_delimiter = delimiter.is_none() && has(&o, &["d", "delimiter"]);
             if prog == "xargs"
                 && k < end
-                && !has(
-                    &o,
-                    &[
-                        "0",
-                        "null",
-                        "d",
-                        "delimiter",
-                        "a",
-                        "arg-file",
-                        "E",
-                        "e",
-                        "eof",
-                    ],
-                )
+                && !odd_delimiter
+                && !has(&o, &["a", "arg-file", "E", "e", "eof"])
             {
                 if let Some(input) = cmd.stdin.as_deref() {
                     let replace = opt(&o, &["I", "replace"])
@@ -312,7 +314,21 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                             .collect(),
                         None => {
                             let mut c = base.to_vec();
-                            c.extend(xargs_items(input).iter().map(|i| Word::literal(i)));
+                            let items: Vec<String> = match delimiter {
+                                Some(d) => {
+                                    let mut v: Vec<String> =
+                                        input.split(d).map(str::to_owned).collect();
+                                    // A final delimiter ends the last item; it adds none.
+                                    if v.last()
+                                        .is_some_and(|l| l.is_empty() || (d != '\n' && l == "\n"))
+                                    {
+                                        v.pop();
+                                    }
+                                    v
+                                }
+                                None => xargs_items(input),
+                            };
+                            c.extend(items.iter().map(|i| Word::literal(i)));
                             vec![c]
                         }
                     };
@@ -430,7 +446,26 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                 match ws.get(k) {
                     Some(w) if w.known => {
                         acc.frame.via.push(via);
-                        script(w.value.clone(), false, cmd, acc, state, out);
+                        // `bash -c '"$@"' _ ls -la`: the words after the string are $0, $1, ….
+                        let mut st = state.clone();
+                        let params = ws.get(k + 2..).unwrap_or(&[]);
+                        st.vars
+                            .retain(|(n, _)| !n.bytes().all(|b| b.is_ascii_digit()));
+                        st.arrays.retain(|(n, _)| n != "@");
+                        if let Some(zero) = ws.get(k + 1) {
+                            st.vars
+                                .push(("0".to_owned(), zero.known.then(|| zero.value.clone())));
+                        }
+                        for (i, p) in params.iter().enumerate() {
+                            st.vars
+                                .push(((i + 1).to_string(), p.known.then(|| p.value.clone())));
+                        }
+                        let all: Option<Vec<String>> = params
+                            .iter()
+                            .map(|p| p.known.then(|| p.value.clone()))
+                            .collect();
+                        st.arrays.push(("@".to_owned(), all));
+                        script(w.value.clone(), false, cmd, acc, &st, out);
                     }
                     Some(w) => unknown_payload(
                         &prog,
