@@ -175,28 +175,88 @@ impl Sinks {
     }
 }
 
-/// Redact every free-text field of `rec` in place; sets `redacted` when something was removed.
+/// Redact every free-text field of `rec` in place; sets `redacted` and lists the kinds in
+/// `redactions` when something was removed.
+///
+/// The command text is redacted by meaning (see [`redact`]); the secret values found there are
+/// then scrubbed from every other field too (an operand recorded as a target, a wrapper's
+/// words, a precondition's evidence), so a secret the rules recognise in the command cannot
+/// reach the record another way.
 pub fn redact_record(rec: &mut Record, extra: &[regex::Regex]) {
+    let mut kinds: std::collections::BTreeSet<String> = rec.redactions.iter().cloned().collect();
+    let mut secrets = std::collections::BTreeSet::new();
     let mut changed = false;
     for field in [&mut rec.command, &mut rec.reason, &mut rec.ticket] {
         if let Some(text) = field.as_mut() {
-            let (out, c) = redact::redact_text(text, extra);
-            changed |= c;
-            *text = out;
+            let r = redact::redact(text, extra);
+            if r.text != *text {
+                changed = true;
+                *text = r.text;
+            }
+            kinds.extend(r.kinds.iter().map(|k| k.to_string()));
+            secrets.extend(r.secrets);
         }
     }
     for p in &mut rec.preconditions {
-        let (out, c) = redact::redact_text(&p.evidence, extra);
-        changed |= c;
-        p.evidence = out;
+        let r = redact::redact(&p.evidence, extra);
+        if r.text != p.evidence {
+            changed = true;
+            p.evidence = r.text;
+        }
+        kinds.extend(r.kinds.iter().map(|k| k.to_string()));
+        secrets.extend(r.secrets);
     }
     for inv in &mut rec.invocations {
-        let (targets, c) = redact::redact_argv(&inv.targets, extra);
-        changed |= c;
-        inv.targets = targets;
-        let (via, c) = redact::redact_argv(&inv.via, extra);
-        changed |= c;
-        inv.via = via;
+        for words in [&mut inv.targets, &mut inv.via] {
+            let (out, r) = redact::redact_words(words, extra);
+            if out != *words {
+                changed = true;
+                *words = out;
+            }
+            kinds.extend(r.kinds.iter().map(|k| k.to_string()));
+            secrets.extend(r.secrets);
+        }
+        for value in inv.ansible.iter_mut().flat_map(|m| m.args.values_mut()) {
+            let r = redact::redact(value, extra);
+            if r.text != *value {
+                changed = true;
+                *value = r.text;
+            }
+            kinds.extend(r.kinds.iter().map(|k| k.to_string()));
+            secrets.extend(r.secrets);
+        }
+    }
+    // What the command's rules found, wherever else it appears.
+    let mut scrubbed = false;
+    for inv in &mut rec.invocations {
+        for w in inv.targets.iter_mut().chain(inv.via.iter_mut()) {
+            if secrets.contains(w.as_str()) {
+                *w = redact::MASK.to_string();
+                scrubbed = true;
+            } else {
+                scrubbed |= redact::scrub(w, &secrets);
+            }
+        }
+    }
+    for p in &mut rec.preconditions {
+        scrubbed |= redact::scrub(&mut p.evidence, &secrets);
+    }
+    for value in rec
+        .invocations
+        .iter_mut()
+        .flat_map(|i| i.ansible.iter_mut())
+        .flat_map(|m| m.args.values_mut())
+    {
+        scrubbed |= redact::scrub(value, &secrets);
+    }
+    for field in [&mut rec.reason, &mut rec.ticket, &mut rec.detail] {
+        if let Some(text) = field.as_mut() {
+            scrubbed |= redact::scrub(text, &secrets);
+        }
+    }
+    changed |= scrubbed;
+    if changed {
+        rec.redactions = kinds.into_iter().collect();
     }
     if let Some(cmd) = rec.command.as_mut() {
         if cmd.len() > MAX_COMMAND_BYTES {
@@ -367,5 +427,42 @@ mod tests {
         assert!(cmd.starts_with("PGPASSWORD=*** psql"));
         assert!(cmd.ends_with("more bytes not recorded]"));
         assert_eq!(r.reason.as_deref(), Some("token ***"));
+        assert_eq!(r.redactions, ["assignment", "token"]);
+    }
+
+    #[test]
+    fn a_secret_found_in_the_command_is_scrubbed_from_the_targets() {
+        let host = HostContext::unknown();
+        let mut r = Record::new(Event::Command, &host, "a".into(), 1)
+            .with_command("htpasswd -b /etc/web.htpasswd alice Tulip-Gravel-77")
+            .with_invocations(vec![InvocationRecord {
+                program: "htpasswd".into(),
+                targets: vec![
+                    "/etc/web.htpasswd".into(),
+                    "alice".into(),
+                    "Tulip-Gravel-77".into(),
+                ],
+                ..InvocationRecord::default()
+            }]);
+        redact_record(&mut r, &[]);
+        let line = serde_json::to_string(&r).unwrap_or_default();
+        assert!(!line.contains("Tulip-Gravel-77"), "{line}");
+        assert_eq!(
+            r.invocations[0].targets,
+            ["/etc/web.htpasswd", "alice", "***"]
+        );
+        assert_eq!(r.redactions, ["argument"]);
+        assert!(r.redacted);
+    }
+
+    #[test]
+    fn an_unredacted_record_says_nothing() {
+        let host = HostContext::unknown();
+        let mut r = Record::new(Event::Command, &host, "a".into(), 1).with_command("ls -la /srv");
+        redact_record(&mut r, &[]);
+        assert!(!r.redacted);
+        assert!(r.redactions.is_empty());
+        let line = serde_json::to_string(&r).unwrap_or_default();
+        assert!(!line.contains("redact"), "{line}");
     }
 }

@@ -147,6 +147,10 @@ pub struct InvocationRecord {
     /// `read-only`); kind names only, never the statement text.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sql: Vec<String>,
+    /// The Ansible module it runs (`python3 …/AnsiballZ_shell.py`): its name and arguments, those
+    /// named as secrets (and all of a `no_log` task's) not kept, the rest redacted like the command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ansible: Option<crate::shell::ansible::Module>,
 }
 
 impl InvocationRecord {
@@ -163,6 +167,7 @@ impl InvocationRecord {
                 .collect(),
             via: inv.via.clone(),
             sql: inv.statements.iter().map(|s| s.kind.clone()).collect(),
+            ansible: inv.ansible.clone(),
         }
     }
 }
@@ -251,6 +256,10 @@ pub struct Record {
     /// The preconditions checked before the decision (`[[rule.require]]`) and what was found.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preconditions: Vec<PreconditionRecord>,
+    /// The kinds of secret redacted from this record (`option`, `stdin`, `url`, `sql` …, see
+    /// [`crate::audit::redact::kind`]), sorted, each once. Never the secrets themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redactions: Vec<String>,
     /// Set when something was redacted from `command`, `reason`, `invocations` or `preconditions`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redacted: bool,
@@ -295,6 +304,7 @@ impl Record {
             offset: None,
             detail: None,
             preconditions: Vec::new(),
+            redactions: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),
@@ -353,6 +363,7 @@ impl Record {
             offset: None,
             detail: Some(detail),
             preconditions: Vec::new(),
+            redactions: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),

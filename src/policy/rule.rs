@@ -621,13 +621,14 @@ fn compile_matcher(
     }
     if validate == Validate::Now {
         check_flag_names(raw, file, text, diags);
+        check_subcommands(raw, file, text, diags);
     }
     Matcher {
         program: raw.program.clone(),
         subcommand: raw
             .subcommand
             .iter()
-            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .map(|s| s.get_ref().split_whitespace().map(str::to_string).collect())
             .collect(),
         flags: raw
             .flags
@@ -668,7 +669,7 @@ fn compile_matcher(
 /// A rule without programs, with a program pattern, or naming a program without an option table
 /// accepts any flag name.
 fn check_flag_names(raw: &RawMatch, file: &str, text: &str, diags: &mut Vec<Diagnostic>) {
-    use crate::shell::{rule_flag, rule_flag_names, RuleFlag};
+    use crate::clients::{rule_flag, rule_flag_names, RuleFlag};
     if raw.program.is_empty()
         || raw
             .program
@@ -727,6 +728,50 @@ fn check_flag_names(raw: &RawMatch, file: &str, text: &str, diags: &mut Vec<Diag
                 Diagnostic::at(file, text, entry.span(), message)
                     .with_help(help)
                     .as_warning(),
+            );
+        }
+    }
+}
+
+/// First `subcommand` words that none of the rule's programs has, as warnings (`policy lint`
+/// makes them errors): `kubectl delte` never matches, so the rule would fail open. Only the first
+/// word is checked, and only when every program of the rule has a fixed set of subcommands
+/// (the tables in `crate::clients`); a pattern alternative (`*-instance`) passes.
+fn check_subcommands(raw: &RawMatch, file: &str, text: &str, diags: &mut Vec<Diagnostic>) {
+    use crate::clients::rule_subcommands;
+    if raw.program.iter().any(|p| super::glob::is_glob(p)) {
+        return;
+    }
+    let Some(tables) = raw
+        .program
+        .iter()
+        .map(|p| rule_subcommands(p))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return;
+    };
+    if tables.is_empty() {
+        return;
+    }
+    let known: std::collections::BTreeSet<&str> = tables.into_iter().flatten().collect();
+    let programs = raw.program.join(", ");
+    for entry in &raw.subcommand {
+        let Some(first) = entry.get_ref().split_whitespace().next() else {
+            continue;
+        };
+        for word in first.split('|') {
+            if word.is_empty() || super::glob::is_glob(word) || known.contains(word) {
+                continue;
+            }
+            diags.push(
+                Diagnostic::at(
+                    file,
+                    text,
+                    entry.span(),
+                    format!("`subcommand`: unknown subcommand `{word}` for {programs}"),
+                )
+                .with_help(did_you_mean(word, known.iter().copied()))
+                .as_warning(),
             );
         }
     }
@@ -877,6 +922,78 @@ mod flag_name_tests {
     fn a_flag_known_to_any_of_the_programs_passes() {
         let (_, d) = diags(r#"{ program = ["rm", "kubectl"], flags = ["namespace"] }"#);
         assert!(d.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn misspelt_subcommand_is_reported_with_position_and_suggestion() {
+        let (rules, d) = diags(r#"{ program = ["kubectl", "oc"], subcommand = ["delte ns"] }"#);
+        assert_eq!(rules, 1);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].warning);
+        assert_eq!((d[0].line, d[0].col), (5, 54));
+        assert_eq!(
+            d[0].message,
+            "`subcommand`: unknown subcommand `delte` for kubectl, oc"
+        );
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `delete`?"));
+        let (_, d) = diags(r#"{ program = ["terraform"], subcommand = ["destory|apply"] }"#);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `destroy`?"));
+        let (_, d) = diags(r#"{ program = ["systemctl"], subcommand = ["restrat"] }"#);
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `restart`?"));
+        let (_, d) = diags(r#"{ program = ["git"], subcommand = ["psuh"] }"#);
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `push`?"));
+    }
+
+    #[test]
+    fn known_subcommands_patterns_and_open_programs_pass() {
+        for m in [
+            r#"{ program = ["kubectl"], subcommand = ["delete ns|namespace", "adm drain"] }"#,
+            r#"{ program = ["git"], subcommand = ["stash clear|drop", "push"] }"#,
+            r#"{ program = ["docker", "docker-compose"], subcommand = ["down", "compose * down"] }"#,
+            r#"{ program = ["helm"], subcommand = ["uninstall|delete|del|un"] }"#,
+            r#"{ program = ["aws"], subcommand = ["* delete-*"] }"#,
+            r#"{ program = ["kubectl", "mytool"], subcommand = ["frobnicate"] }"#,
+            r#"{ program = ["kube*"], subcommand = ["frobnicate"] }"#,
+            r#"{ subcommand = ["frobnicate"] }"#,
+        ] {
+            let (_, d) = diags(m);
+            assert!(d.is_empty(), "{m}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn lint_rejects_unknown_subcommands_and_sql_kinds_at_their_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("20-site.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "{}{}",
+                pack(r#"{ program = ["helm"], subcommand = ["unistall"] }"#),
+                pack(r#"{ program = ["psql"], sql = ["drop-databse"] }"#).replace("t.one", "t.two"),
+            ),
+        )
+        .unwrap();
+        let lint = lint_files(std::slice::from_ref(&file));
+        let shown: Vec<String> = lint.iter().map(ToString::to_string).collect();
+        assert_eq!(lint.len(), 2, "{shown:?}");
+        assert!(lint.iter().all(|d| !d.warning), "{shown:?}");
+        let name = file.display().to_string();
+        assert!(
+            shown[0].contains(&format!("{name}:5:"))
+                && shown[0].contains("unknown subcommand `unistall` for helm")
+                && shown[0].contains("did you mean `uninstall`?"),
+            "{}",
+            shown[0]
+        );
+        assert!(
+            shown[1].contains(&format!("{name}:10:"))
+                && shown[1].contains("unknown statement kind `drop-databse`")
+                && shown[1].contains("did you mean `drop-database`?"),
+            "{}",
+            shown[1]
+        );
     }
 
     #[test]

@@ -866,6 +866,7 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
         stdin_file,
         dynamic_operands: acc.dynamic,
         statements,
+        ansible: None,
         text: cmd.text.clone(),
     };
     out.invocations.push(inv);
