@@ -10,6 +10,9 @@ use serde::Serialize;
 pub const UNPARSEABLE: &str = "prodguard.unparseable";
 /// Rule id of the synthetic match for a wrapper whose payload cannot be known.
 pub const UNKNOWN_PAYLOAD: &str = "prodguard.unknown-payload";
+/// Rule id of the synthetic match recording that the real shell rejects the line too: it runs
+/// nothing, so it is let through for the shell to print its own syntax error.
+pub const SHELL_REJECTS: &str = "prodguard.shell-rejects";
 /// Rule id of the synthetic match refusing a command aimed at another host than the one the
 /// engineer declared with `prodguard intent`.
 pub const WRONG_HOST: &str = "prodguard.wrong-host";
@@ -75,7 +78,7 @@ pub fn decide_with(
     }
     if policy.strict {
         for m in &mut matches {
-            if m.action < Action::Confirm {
+            if m.action < Action::Confirm && m.rule != SHELL_REJECTS {
                 m.action = Action::Confirm;
                 m.why = Some(format!(
                     "{} (raised to confirm: the site policy failed to load, the strict fallback is in force)",
@@ -245,6 +248,22 @@ fn remote_context(host: &HostContext, name: &str) -> HostContext {
 }
 
 fn problem_match(p: &Problem, analysis: &Analysis) -> Match {
+    if let Problem::ShellRejects { shell, message } = p {
+        return Match {
+            rule: SHELL_REJECTS.to_string(),
+            severity: Severity::Info,
+            action: Action::Allow,
+            confirm: None,
+            approvers: None,
+            message: format!("{shell} rejects this line too ({message}): nothing of it runs"),
+            why: Some("The shell prints its own syntax error; asking would only teach typing the hostname.".to_string()),
+            instead: None,
+            invocation: 0,
+            target: None,
+            preconditions: Vec::new(),
+            raised_from: None,
+        };
+    }
     let (rule, message, why) = match p {
         Problem::Unparseable { reason } => (
             UNPARSEABLE,
@@ -256,6 +275,7 @@ fn problem_match(p: &Problem, analysis: &Analysis) -> Match {
             format!("what `{program}` will run cannot be known before it runs ({reason})"),
             "Commands built at run time bypass every rule; confirm that this one is what you mean.",
         ),
+        Problem::ShellRejects { .. } => (SHELL_REJECTS, String::new(), ""),
     };
     let invocation = match p {
         Problem::UnknownPayload { program, .. } => analysis
@@ -263,7 +283,7 @@ fn problem_match(p: &Problem, analysis: &Analysis) -> Match {
             .iter()
             .position(|i: &Invocation| &i.program == program)
             .unwrap_or(0),
-        Problem::Unparseable { .. } => 0,
+        Problem::Unparseable { .. } | Problem::ShellRejects { .. } => 0,
     };
     Match {
         rule: rule.to_string(),
@@ -376,8 +396,122 @@ mod tests {
 
     #[test]
     fn unparseable_is_at_least_confirm() {
-        let v = verdict("rm -rf /tmp/x 'unclosed", &host("db1", "db-primary"), None);
+        let v = verdict(
+            "rm -rf /tmp/x 'unclosed\nls",
+            &host("db1", "db-primary"),
+            None,
+        );
         assert!(v.action >= Action::Confirm);
         assert!(v.matches.iter().any(|m| m.rule == UNPARSEABLE));
+    }
+
+    #[test]
+    fn a_line_bash_rejects_runs_nothing_and_is_let_through() {
+        let db1 = host("db1", "db-primary");
+        for text in ["ls -la &;", "grep 'foo /etc/hosts", "find . -name \"*.log"] {
+            let v = verdict(text, &db1, None);
+            assert_eq!(v.action, Action::Allow, "{text}: {:?}", v.matches);
+            assert!(v.matches.iter().any(|m| m.rule == SHELL_REJECTS), "{text}");
+        }
+        // What it names is still judged: the rest of an unclosed line may follow.
+        let v = verdict("rm -rf /var/lib/postgresql/15/main 'x", &db1, None);
+        assert!(v.action >= Action::Confirm);
+    }
+
+    const DATA: &str = "/var/lib/postgresql/15/main";
+
+    /// Rewrites bash runs as `rm -rf DATA`: each must stop on a production primary.
+    #[test]
+    fn static_rewrites_of_a_destructive_command_are_stopped() {
+        let db1 = host("db1", "db-primary");
+        let rewrites = [
+            format!("rm${{IFS}}-rf${{IFS}}{DATA}"),
+            format!("A='-rf {DATA}'; rm $A"),
+            format!("IFS=,; c=rm,-rf,{DATA}; $c"),
+            format!("{{rm,-rf,{DATA}}}"),
+            format!("a=(rm -rf {DATA}); \"${{a[@]}}\""),
+            format!("a=(rm -rf); a+=({DATA}); ${{a[*]}}"),
+            format!("$'\\x72\\x6d' -rf {DATA}"),
+            format!("$(echo rm) -rf {DATA}"),
+            format!("`printf rm` -rf {DATA}"),
+            format!("$(printf '%s' r m | tr -d ' ') -rf {DATA}"),
+            format!("rm -rf $(echo {DATA})"),
+            format!("rm -rf \"$(printf '%s' {DATA})\""),
+            format!("eval 'rm -rf {DATA}'"),
+            format!("eval \"$(echo rm -rf {DATA})\""),
+            format!("alias r='rm -rf'\nr {DATA}"),
+            format!("f() {{ rm -rf \"$1\"; }}; f {DATA}"),
+            format!("function g {{ rm -rf \"$@\"; }}; g {DATA}"),
+            format!("echo {DATA} | xargs rm -rf"),
+            format!("printf '%s\\n' {DATA} | xargs -I{{}} rm -rf {{}}"),
+            format!("/bin/r? -rf {DATA}"),
+            format!("/usr/bin/rm* -rf {DATA}"),
+            format!("bash -c \"bash -c 'rm -rf {DATA}'\""),
+            format!("sh -c 'eval \"rm -rf {DATA}\"'"),
+            format!("( rm -rf {DATA} )"),
+            format!("{{ rm -rf {DATA}; }}"),
+            format!("X=$(cat /etc/cmd); $X -rf {DATA}"),
+            format!("\"$@\" -rf {DATA}"),
+            format!("p=xrm; ${{p#x}} -rf {DATA}"),
+            format!("p=RM; ${{p,,}} -rf {DATA}"),
+            format!("p=rmzz; ${{p%%z*}} -rf {DATA}"),
+            format!("p=; ${{p:-rm}} -rf {DATA}"),
+            format!("printf -v p '\\x72\\x6d'; \"$p\" -rf {DATA}"),
+            format!("bash -c '\"$@\"' _ rm -rf {DATA}"),
+            format!("printf '%s\\0' -rf {DATA} | xargs -0 rm"),
+            format!("declare -a a=(rm -rf {DATA}); \"${{a[0]}}\" \"${{a[@]:1}}\""),
+        ];
+        for text in &rewrites {
+            if text.starts_with("/bin/r?") && !std::path::Path::new("/bin/rm").exists() {
+                continue;
+            }
+            if text.contains("| tr") {
+                // `tr` is not evaluated: the program stays unknown, and an unknown program is
+                // every program.
+            }
+            let v = verdict(text, &db1, None);
+            assert!(v.action >= Action::Confirm, "{text}: {:?}", v.matches);
+            assert!(
+                v.matches
+                    .iter()
+                    .any(|m| m.rule != UNPARSEABLE && m.rule != UNKNOWN_PAYLOAD),
+                "{text}: stopped only as unreadable: {:?}",
+                v.matches
+            );
+        }
+    }
+
+    /// The same rewrites of ordinary commands pass.
+    #[test]
+    fn static_rewrites_of_an_ordinary_command_pass() {
+        let db1 = host("db1", "db-primary");
+        for text in [
+            "ls${IFS}-la${IFS}/tmp",
+            "A='-la /tmp'; ls $A",
+            "{ls,-la,/tmp}",
+            "a=(ls -la /tmp); \"${a[@]}\"",
+            "$(echo ls) -la /tmp",
+            "`printf ls` -la",
+            "eval 'ls -la /tmp'",
+            "eval \"echo 'a b'\"",
+            "alias ll='ls -la'; ll /tmp",
+            "f() { ls -la \"$1\"; }; f /tmp",
+            "echo /tmp | xargs ls -la",
+            "/bin/l? -la /tmp",
+            "bash -c \"bash -c 'ls -la /tmp'\"",
+            "( cd /tmp && ls )",
+            "{ uptime; df -h; }",
+            "echo \"$(date)\"",
+            "touch /tmp/a{1,2,3}",
+            "p=xls; ${p#x} -la /tmp",
+            "p=LS; ${p,,} -la /tmp",
+            "printf -v p '\\x6c\\x73'; \"$p\" -la /tmp",
+            "bash -c '\"$@\"' _ ls -la /tmp",
+            "printf '%s\\0' -c 'SELECT 1' | xargs -0 psql",
+            "declare -a a=(ls -la /tmp); \"${a[0]}\" \"${a[@]:1}\"",
+        ] {
+            let v = verdict(text, &db1, None);
+            assert!(v.action <= Action::Warn, "{text}: {:?}", v.matches);
+        }
     }
 }

@@ -29,7 +29,7 @@ fn corpus() -> Vec<String> {
     lines
 }
 
-const SHELL_CHARS: &str = "$(){}[]`'\"\\;|&<>~*?#= \n\t-!%+,.:/";
+const SHELL_CHARS: &str = "$(){}[]`'\"\\;|&<>~*?#= \n\t-!%+,.:/€é😀";
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
@@ -45,10 +45,10 @@ proptest! {
     }
 
     #[test]
-    fn shellish_strings(v in proptest::collection::vec(0..SHELL_CHARS.len() + 6, 0..120)) {
-        let words = ["rm", "bash -c ", "ssh h ", "sudo", "$(", "<<E\n"];
+    fn shellish_strings(v in proptest::collection::vec(0..SHELL_CHARS.len() + 17, 0..120)) {
+        let words = ["rm", "bash -c ", "ssh h ", "sudo", "$(", "<<E\n", "$((", "perl -i", "case x in ", "a=(", "${a[@]}", "IFS=", "alias a=", "f() { ", "| xargs ", "eval ", "{a,b}"];
         let s: String = v.iter().map(|&i| match SHELL_CHARS.as_bytes().get(i) {
-            Some(c) => (*c as char).to_string(),
+            Some(_) => SHELL_CHARS.get(i..).and_then(|r| r.chars().next()).map(String::from).unwrap_or_default(),
             None => words[i - SHELL_CHARS.len()].to_owned(),
         }).collect();
         let _ = analyze(&s, &ctx());
@@ -62,7 +62,7 @@ proptest! {
         let lines = corpus();
         let mut s: Vec<char> = pick.get(&lines).chars().collect();
         for (at, c, op) in edits {
-            let c = SHELL_CHARS.as_bytes()[c] as char;
+            let Some(c) = SHELL_CHARS.get(c..).and_then(|r| r.chars().next()) else { continue };
             let i = if s.is_empty() { 0 } else { at.index(s.len()) };
             match op {
                 0 => s.insert(i, c),

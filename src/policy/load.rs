@@ -585,9 +585,35 @@ impl PolicySet {
         (out, diags)
     }
 
-    /// Every rule that matches `inv` on `host`.
+    /// Every rule in force, through the same cache as [`PolicySet::rules_for`]: the rules a
+    /// program that is not known before it runs could meet.
+    pub fn rules_for_any(&self) -> Vec<Arc<Rule>> {
+        let mut out = Vec::new();
+        if self.embedded {
+            for (p, pack) in embedded::PACKS.iter().enumerate() {
+                for r in 0..pack.rules.len() {
+                    if let Some(rule) = self.embedded_rule((p, r)) {
+                        if !self.disabled.contains(&rule.id) && !self.overridden.contains(&rule.id)
+                        {
+                            out.push(rule);
+                        }
+                    }
+                }
+            }
+        }
+        out.extend(self.external.iter().cloned());
+        out
+    }
+
+    /// Every rule that matches `inv` on `host`. A program not known before it runs is every
+    /// program: every rule is tried (see `Rule::matches_in`).
     pub fn evaluate(&self, inv: &Invocation, index: usize, host: &HostContext) -> Vec<Match> {
-        self.rules_for(&inv.program)
+        let rules = if inv.program_unknown {
+            self.rules_for_any()
+        } else {
+            self.rules_for(&inv.program)
+        };
+        rules
             .iter()
             .filter(|r| r.applies(host, &self.freezes))
             .filter_map(|r| r.matches_in(inv, index, host, &self.freezes))

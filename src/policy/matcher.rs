@@ -132,7 +132,7 @@ impl Rule {
             return None;
         }
         if !m.program.is_empty() && !m.program.iter().any(|p| name_matches(p, &inv.program)) {
-            return None;
+            return self.matches_any_program(inv, index, host, freezes);
         }
         if !m.subcommand.is_empty()
             && !m
@@ -321,6 +321,35 @@ impl Rule {
             target,
             preconditions: Vec::new(),
             raised_from: None,
+        })
+    }
+}
+
+impl Rule {
+    /// A program not known before it runs (`$X -rf /data`, `$(cat cmd) …`) is every program:
+    /// its words are read as each program the rule names would read them, and a match is asked
+    /// about, not denied: it could be what the rule forbids, it is not known to be.
+    fn matches_any_program(
+        &self,
+        inv: &Invocation,
+        index: usize,
+        host: &HostContext,
+        freezes: &[Freeze],
+    ) -> Option<Match> {
+        if !inv.program_unknown {
+            return None;
+        }
+        self.m.program.iter().find_map(|p| {
+            let as_p = inv.as_program(p);
+            let mut hit = self.matches_in(&as_p, index, host, freezes)?;
+            if hit.action > Action::Confirm {
+                hit.action = Action::Confirm;
+                hit.approvers = None;
+            }
+            hit.message.push_str(
+                " (the program is not known before the command runs: it could be this one)",
+            );
+            Some(hit)
         })
     }
 }

@@ -5,16 +5,52 @@ use super::{Analysis, Context, Problem};
 ///
 /// The text is parsed with brush-parser inside bounds (length, nesting) and `catch_unwind`;
 /// text it rejects is reported as `Problem::Unparseable` and scanned with a crude token
-/// scanner so the invocations that looked dangerous can still be named.
+/// scanner so the invocations that looked dangerous can still be named. The whole analysis
+/// has a work bound and a time bound, and runs inside `catch_unwind` too: a panic anywhere in
+/// it, were one left, is an unparseable line (fail closed) that says so, not a crash.
 pub fn analyze(text: &str, ctx: &Context) -> Analysis {
+    let caught = std::panic::catch_unwind(|| analyze_unguarded(text, ctx));
+    caught.unwrap_or_else(|_| Analysis {
+        invocations: Vec::new(),
+        problems: vec![Problem::Unparseable {
+            reason: "the analysis failed on this text (internal error; fail closed)".to_owned(),
+        }],
+    })
+}
+
+fn analyze_unguarded(text: &str, ctx: &Context) -> Analysis {
     let mut state = State {
         cwd: Some(ctx.cwd.clone()),
         home: ctx.home.clone(),
         vars: initial_vars(ctx),
         stdin_unknown: ctx.stdin_unknown,
+        ..State::default()
     };
-    let mut out = Out::default();
+    let shell = ctx
+        .env
+        .iter()
+        .find(|(k, _)| k == "PRODGUARD_SHELL")
+        .map_or("bash", |(_, v)| v.as_str());
+    let mut out = Out {
+        deadline: std::time::Instant::now().checked_add(walk::MAX_TIME),
+        shell: shell.to_owned(),
+        ..Out::default()
+    };
     walk::analyze_text(text, &mut state, &Frame::default(), &mut out);
+    // Functions and aliases defined but not used on the line: a later line may use them, so
+    // what they would run is judged now, as written.
+    let defined = std::mem::take(&mut out.defined);
+    for d in defined {
+        if out.used.contains(&d.name) {
+            continue;
+        }
+        let mut st = d.state;
+        let frame = Frame {
+            depth: d.frame.depth + 1,
+            ..d.frame
+        };
+        walk::analyze_text(&d.body, &mut st, &frame, &mut out);
+    }
     ansible_modules(&mut out, ctx);
     Analysis {
         invocations: out.invocations,
@@ -74,6 +110,7 @@ fn ansible_modules(out: &mut Out, ctx: &Context) {
                         home: ctx.home.clone(),
                         vars: initial_vars(ctx),
                         stdin_unknown: false,
+                        ..State::default()
                     };
                     walk::analyze_text(&command, &mut state, &frame, out);
                 }

@@ -49,6 +49,10 @@ pub struct Invocation {
     pub program: String,
     /// The program word as written (`/bin/rm`, `\rm`, `busybox rm`).
     pub program_word: String,
+    /// The program word is not known before the command runs (`$X`, `$(cat f)`): it could be
+    /// any program, and policy matches it as every one (`Invocation::as_program`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub program_unknown: bool,
     /// Arguments after quote removal, as the program would receive them. Words that are not
     /// statically known (`$VAR`, `$(cmd)`, globs) keep their source text.
     pub args: Vec<String>,
@@ -99,6 +103,23 @@ pub struct Invocation {
     pub text: String,
 }
 
+impl Invocation {
+    /// This invocation read as if its program were `program`: flags, options and operands as
+    /// that program parses its arguments. Every operand stays a target (the program was not
+    /// known, so any operand could name a file it changes).
+    pub fn as_program(&self, program: &str) -> Invocation {
+        let parsed = flags::parse(program, &self.args);
+        Invocation {
+            program: program.to_owned(),
+            program_unknown: false,
+            flags: parsed.flags,
+            options: parsed.options,
+            operands: parsed.operands,
+            ..self.clone()
+        }
+    }
+}
+
 /// A file operand, resolved.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "kind", content = "path", rename_all = "kebab-case")]
@@ -129,14 +150,21 @@ pub enum Problem {
     Unparseable { reason: String },
     /// A wrapper's payload cannot be known (`bash -c "$CMD"`, `eval "$x"`, `ssh host "$C"`).
     UnknownPayload { program: String, reason: String },
+    /// The parser rejected the line and so does the real shell it is meant for (`bash -n`):
+    /// nothing of it runs, the shell prints its own error. Not a reason to ask; recorded so the
+    /// record says why the line was let through. What the token scanner found in it is still
+    /// judged (a line typed at a prompt may be the start of a longer command).
+    ShellRejects { shell: String, message: String },
 }
 
 mod analyze;
 pub mod ansible;
 mod flags;
 mod interp;
+mod output;
 mod paths;
 mod scan;
+mod syntax;
 mod walk;
 mod word;
 mod wrappers;

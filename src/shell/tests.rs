@@ -200,7 +200,7 @@ fn heredoc_feeds_stdin_and_following_commands_are_seen() {
         Some("DROP DATABASE prod")
     );
     let a = an("echo 'FLUSHALL' | redis-cli -h cache1");
-    assert_eq!(one(&a, "redis-cli").stdin.as_deref(), Some("FLUSHALL"));
+    assert_eq!(one(&a, "redis-cli").stdin.as_deref(), Some("FLUSHALL\n"));
     let a = an("psql < /tmp/dump.sql");
     assert_eq!(one(&a, "psql").stdin_file.as_deref(), Some("/tmp/dump.sql"));
     let a = an("cat <<EOF\n$(rm -rf /h)\nEOF");
@@ -352,13 +352,32 @@ fn control_structures_are_walked() {
 
 #[test]
 fn unparseable_text_is_scanned() {
-    let a = an("rm -rf /x 'unclosed");
+    // Several lines: those before the error would run, so it stays unreadable.
+    let a = an("rm -rf /x 'unclosed\nls");
     assert!(matches!(a.problems[..], [Problem::Unparseable { .. }]));
     let rm = one(&a, "rm");
     assert_eq!(rm.targets[0], path("/x"));
     let a = an("echo $(rm -rf /y");
     assert!(!a.problems.is_empty());
     one(&a, "rm");
+}
+
+#[test]
+fn a_line_bash_rejects_is_said_so_and_still_scanned() {
+    for text in ["echo a &;", "grep 'foo bar /etc/hosts", "ls )"] {
+        let a = an(text);
+        assert!(
+            matches!(&a.problems[..], [Problem::ShellRejects { shell, .. }] if shell == "bash"),
+            "{text}: {:?}",
+            a.problems
+        );
+    }
+    // What follows an unclosed quote is judged as commands too: typed at a prompt, the line
+    // continues, and the rest of the command is checked alone.
+    let a = an("echo 'x; rm -rf /y");
+    assert_eq!(one(&a, "rm").targets, [path("/y")]);
+    let a = an("rm -rf /x 'unclosed");
+    assert_eq!(one(&a, "rm").targets[0], path("/x"));
 }
 
 #[test]
@@ -516,6 +535,127 @@ fn a_shell_with_dash_s_reads_its_commands_from_the_pipe_even_with_operands() {
     // A script operand without -s: stdin is data for the script, not commands.
     let a = analyze("cat data.txt | bash ./process.sh", &ctx());
     assert!(a.problems.is_empty(), "{:?}", a.problems);
+}
+
+#[test]
+fn nesting_inside_quotes_is_text_not_nesting() {
+    let json = format!(
+        "psql -c \"SELECT '{}{}'::json\"",
+        "[".repeat(60),
+        "]".repeat(60)
+    );
+    let a = an(&json);
+    assert!(a.problems.is_empty(), "{:?}", a.problems);
+    assert_eq!(one(&a, "psql").statements.len(), 1);
+    let body = format!("echo '{}'", "if ( { case ".repeat(30));
+    assert!(an(&body).problems.is_empty());
+    // Real nesting still counts, also inside double quotes.
+    let deep = format!("echo \"{}x{}\"", "$(".repeat(60), ")".repeat(60));
+    assert!(matches!(
+        an(&deep).problems[..],
+        [Problem::Unparseable { .. }]
+    ));
+}
+
+#[test]
+fn unclosed_case_repeated_finishes_fail_closed() {
+    for text in [
+        "case x in a) ".repeat(24),
+        "case x in ".repeat(24),
+        format!("{}true", "case x in a) ".repeat(24)),
+    ] {
+        let t = std::time::Instant::now();
+        let a = an(&text);
+        assert!(t.elapsed() < std::time::Duration::from_secs(2), "{text}");
+        assert!(!a.problems.is_empty(), "{text}");
+    }
+}
+
+#[test]
+fn multibyte_text_never_panics() {
+    for text in [
+        "perl -i€ -e 'print'",
+        "perl -pi€ -e 's/a/b/' f",
+        "python3 -€c 'x'",
+        "echo $((€",
+        "echo $((€))",
+        "echo \"$((€\"",
+        "cat <<E\n$((€\nE",
+        "cat <<E\n$((€",
+        "x=$((1+€)); echo ${x:-$((€}",
+        "{é,ü}",
+        "a=(€ ü); \"${a[@]}\"",
+    ] {
+        let _ = an(text);
+    }
+    let a = an("perl -i€ -e 'system(\"rm -rf /x\")'");
+    assert_eq!(one(&a, "rm").targets, [path("/x")]);
+}
+
+#[test]
+fn every_analysis_has_a_work_bound() {
+    // Each function calls the one before twice: 2^30 calls if walked naively.
+    let mut text = String::from("f0() { rm -rf /w; }; ");
+    for k in 1..=30 {
+        text.push_str(&format!("f{k}() {{ f{0}; f{0}; }}; ", k - 1));
+    }
+    text.push_str("f30");
+    let t = std::time::Instant::now();
+    let a = an(&text);
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    assert!(
+        a.problems
+            .iter()
+            .any(|p| matches!(p, Problem::Unparseable { reason } if reason.contains("bound"))),
+        "{:?}",
+        a.problems
+    );
+}
+
+#[test]
+fn words_split_and_expand_as_bash_does() {
+    let a = an("A='-rf /x'; rm $A \"$A\"");
+    let rm = one(&a, "rm");
+    assert_eq!(rm.args, ["-rf", "/x", "-rf /x"]);
+    let a = an("IFS=:; P=/a:/b; rm -rf $P");
+    assert_eq!(one(&a, "rm").targets, [path("/a"), path("/b")]);
+    let a = an("E=; rm -rf $E /y");
+    assert_eq!(one(&a, "rm").args, ["-rf", "/y"]);
+    let a = an("rm -rf /d/{a,b{1..2}}");
+    assert_eq!(
+        one(&a, "rm").targets,
+        [path("/d/a"), path("/d/b1"), path("/d/b2")]
+    );
+    // Quoted braces and `find … {} \;` stay as written.
+    let a = an("echo '{a,b}' {}");
+    assert_eq!(one(&a, "echo").args, ["{a,b}", "{}"]);
+    let a = an("a=(x 'y z'); b=(\"${a[@]}\"); printf '%s\\n' \"${b[@]}\" ${#a[@]} ${a[1]}");
+    assert_eq!(one(&a, "printf").args, ["%s\\n", "x", "y z", "2", "y", "z"]);
+}
+
+#[test]
+fn impure_substitutions_stay_unknown() {
+    let a = an("$(cat /etc/cmd) -rf /x");
+    let inv = &a.invocations[0];
+    assert!(inv.program_unknown);
+    assert_eq!(inv.targets, [path("/x")]);
+    let a = an("rm -rf \"$(date +%F)\"");
+    assert!(matches!(one(&a, "rm").targets[..], [Target::Unknown(_)]));
+    let a = an("$(echo rm) -rf /x");
+    assert!(!one(&a, "rm").program_unknown);
+}
+
+#[test]
+fn functions_and_aliases_never_called_are_judged_as_written() {
+    let a = an("cleanup() { rm -rf /srv/data; }");
+    assert_eq!(one(&a, "rm").targets, [path("/srv/data")]);
+    let a = an("alias ls='rm -rf /srv/data'");
+    assert_eq!(one(&a, "rm").targets, [path("/srv/data")]);
+    // Called: judged with the arguments, once.
+    let a = an("f() { rm -rf \"$1\"; }; f /a; f /b");
+    let rms: Vec<_> = a.invocations.iter().filter(|i| i.program == "rm").collect();
+    assert_eq!(rms.len(), 2);
+    assert_eq!(rms[1].targets, [path("/b")]);
 }
 
 #[test]

@@ -1,9 +1,11 @@
 //! Parsing with safeguards, and the walk over brush-parser's tree down to simple commands.
 
-use brush_parser::ast;
+use brush_parser::ast::{self, SourceLocation};
 
+use super::output;
 use super::paths;
 use super::scan;
+use super::syntax;
 use super::word::{self, Scope, Word};
 use super::wrappers::{self, RawCmd};
 use super::{Invocation, Problem, Redirect, Target};
@@ -15,6 +17,15 @@ pub(crate) const MAX_LEN: usize = 16 * 1024;
 pub(crate) const MAX_NESTING: usize = 40;
 /// Deepest recursion through `$( )`, `bash -c`, `ssh host '…'`, `eval`, … .
 pub(crate) const MAX_DEPTH: usize = 12;
+/// Most texts and simple commands one analysis looks at (aliases, functions and `eval` can
+/// multiply them); beyond it the analysis stops, fail closed.
+pub(crate) const MAX_WORK: usize = 4096;
+/// Longest one analysis may take, whatever the text; beyond it the analysis stops, fail closed.
+pub(crate) const MAX_TIME: std::time::Duration = std::time::Duration::from_millis(250);
+/// Deepest nesting of command substitutions evaluated for their output (`$(echo $(echo rm))`).
+const MAX_SUBST_DEPTH: usize = 4;
+/// Most program paths a glob in the program position is expanded to.
+const MAX_GLOB_MATCHES: usize = 256;
 
 /// Where the shell stands while walking a line: what `cd` and `X=…` did so far.
 #[derive(Debug, Clone, Default)]
@@ -23,6 +34,12 @@ pub(crate) struct State {
     pub home: Option<String>,
     /// Variables assigned so far; `None` = assigned a value that is not known.
     pub vars: Vec<(String, Option<String>)>,
+    /// Arrays assigned so far (`a=(…)`); `None` = elements not known.
+    pub arrays: Vec<(String, Option<Vec<String>>)>,
+    /// Aliases defined so far: name and replacement text.
+    pub aliases: Vec<(String, String)>,
+    /// Functions defined so far: name and body text.
+    pub functions: Vec<(String, String)>,
     /// The line's own stdin is data the guard cannot see ([`super::Context::stdin_unknown`]).
     pub stdin_unknown: bool,
 }
@@ -31,10 +48,64 @@ impl State {
     pub(crate) fn scope(&self) -> Scope<'_> {
         Scope {
             vars: &self.vars,
+            arrays: &self.arrays,
             home: self.home.as_deref(),
             cwd: self.cwd.as_deref(),
+            subst: Some(static_output),
+            depth: 0,
         }
     }
+}
+
+/// The output of a command substitution body, when it is a pipeline of `echo`, `printf` and
+/// `cat` with known words (`$(echo rm)`, `` `printf '%s' rm` ``). Anything else is impure, or
+/// not worth knowing: `None`.
+pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
+    if scope.depth >= MAX_SUBST_DEPTH || body.len() > 4096 || precheck(body).is_err() {
+        return None;
+    }
+    let program = std::panic::catch_unwind(|| {
+        brush_parser::Parser::new(body.as_bytes(), &parser_options()).parse_program()
+    })
+    .ok()?
+    .ok()?;
+    let [command] = program.complete_commands.as_slice() else {
+        return None;
+    };
+    let [item] = command.0.as_slice() else {
+        return None;
+    };
+    if !item.0.additional.is_empty() || matches!(item.1, ast::SeparatorOperator::Async) {
+        return None;
+    }
+    let inner = Scope {
+        depth: scope.depth + 1,
+        ..*scope
+    };
+    let mut text: Option<String> = None;
+    for cmd in &item.0.first.seq {
+        let ast::Command::Simple(sc) = cmd else {
+            return None;
+        };
+        if sc.prefix.is_some() {
+            return None;
+        }
+        let mut words = Vec::new();
+        if let Some(w) = &sc.word_or_name {
+            words.extend(word::fields(&w.value, &inner));
+        }
+        for item in sc.suffix.iter().flat_map(|s| &s.0) {
+            match item {
+                ast::CommandPrefixOrSuffixItem::Word(w)
+                | ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
+                    words.extend(word::fields(&w.value, &inner));
+                }
+                _ => return None,
+            }
+        }
+        text = Some(output::stdout(&words, text.as_deref())?);
+    }
+    text
 }
 
 /// How the commands being walked are reached: through which wrappers, on which host, as whom.
@@ -51,6 +122,28 @@ pub(crate) struct Frame {
 pub(crate) struct Out {
     pub invocations: Vec<Invocation>,
     pub problems: Vec<Problem>,
+    /// Functions and aliases defined, with the state and frame of their definition: those never
+    /// used on the line are analysed as written at the end (a later line may use them).
+    pub defined: Vec<Definition>,
+    /// Names of the functions and aliases used on the line.
+    pub used: Vec<String>,
+    /// Texts and simple commands looked at so far.
+    pub work: usize,
+    /// When the analysis must stop.
+    pub deadline: Option<std::time::Instant>,
+    /// The bound that stopped the analysis, once one did.
+    pub exhausted: bool,
+    /// The shell the line is meant for (`bash`, `zsh`), asked about lines the parser rejects.
+    pub shell: String,
+}
+
+/// A function or alias defined on the line.
+#[derive(Debug)]
+pub(crate) struct Definition {
+    pub name: String,
+    pub body: String,
+    pub state: State,
+    pub frame: Frame,
 }
 
 impl Out {
@@ -59,10 +152,39 @@ impl Out {
             self.problems.push(p);
         }
     }
+
+    /// Counts one unit of work; false (and a problem, once) when a bound is reached.
+    pub(crate) fn spend(&mut self) -> bool {
+        if self.exhausted {
+            return false;
+        }
+        self.work += 1;
+        let late = self
+            .deadline
+            .is_some_and(|d| self.work.is_multiple_of(16) && std::time::Instant::now() > d);
+        if self.work > MAX_WORK || late {
+            self.exhausted = true;
+            self.problem(Problem::Unparseable {
+                reason: if late {
+                    format!(
+                        "analysis stopped at its time bound ({} ms)",
+                        MAX_TIME.as_millis()
+                    )
+                } else {
+                    format!("analysis stopped at its work bound ({MAX_WORK} commands)")
+                },
+            });
+            return false;
+        }
+        true
+    }
 }
 
 /// Analyses `text` as a shell script in `state`, reached through `frame`.
 pub(crate) fn analyze_text(text: &str, state: &mut State, frame: &Frame, out: &mut Out) {
+    if !out.spend() {
+        return;
+    }
     if frame.depth > MAX_DEPTH {
         out.problem(Problem::Unparseable {
             reason: format!("commands nested more than {MAX_DEPTH} levels deep"),
@@ -86,6 +208,35 @@ pub(crate) fn analyze_text(text: &str, state: &mut State, frame: &Frame, out: &m
             }
         }
         Ok(Err(e)) => {
+            // A whole single line the real shell rejects too runs nothing. (In a text of several
+            // lines, those before the error run: that stays unreadable.)
+            if frame.depth == 0 && !text.trim_end().contains('\n') && !out.shell.is_empty() {
+                if let syntax::Answer::Rejects(message) = syntax::ask(text, &out.shell) {
+                    out.problem(Problem::ShellRejects {
+                        shell: out.shell.clone(),
+                        message,
+                    });
+                    fallback(text, state, frame, out);
+                    // Typed at a prompt, an unclosed quote continues on the next line, which is
+                    // then checked alone: what follows the quote is judged as commands too.
+                    let unquoted = text.replace(['\'', '"'], " ");
+                    if unquoted != text {
+                        let before = out.invocations.len();
+                        fallback(&unquoted, state, frame, out);
+                        let fresh = out.invocations.split_off(before);
+                        for inv in fresh {
+                            if !out
+                                .invocations
+                                .iter()
+                                .any(|i| i.args == inv.args && i.program == inv.program)
+                            {
+                                out.invocations.push(inv);
+                            }
+                        }
+                    }
+                    return;
+                }
+            }
             out.problem(Problem::Unparseable {
                 reason: format!("not valid shell syntax: {e}"),
             });
@@ -105,6 +256,10 @@ fn parser_options() -> brush_parser::ParserOptions {
 }
 
 /// Bounds checked before parsing: length, nesting depth, and an fd number brush 0.4.0 panics on.
+///
+/// Nesting is counted as the shell reads it: brackets and keywords inside single quotes, inside
+/// double quotes (except `$( )`, `${ }` and backticks there) and after a backslash are text, not
+/// nesting, so a quoted JSON literal or a PL/pgSQL body is no deeper than the line around it.
 fn precheck(text: &str) -> Result<(), String> {
     if text.len() > MAX_LEN {
         return Err(format!(
@@ -112,52 +267,162 @@ fn precheck(text: &str) -> Result<(), String> {
             text.len()
         ));
     }
+    let n = nesting(text)?;
+    if n.depth > MAX_NESTING {
+        return Err(format!("command nests more than {MAX_NESTING} levels deep"));
+    }
+    if n.case_depth > MAX_CASE_NESTING {
+        return Err(format!(
+            "case statements nest more than {MAX_CASE_NESTING} levels deep"
+        ));
+    }
+    Ok(())
+}
+
+/// Deepest nesting of `case` statements (open ones included) handed to the parser: brush
+/// backtracks over each and its time grows about 1.9× per level (12 levels: 0.1 s in a debug
+/// build; 24 unclosed ones did not finish). Scripts nest a few.
+pub(crate) const MAX_CASE_NESTING: usize = 6;
+
+/// What [`nesting`] found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Nesting {
+    /// Deepest real nesting.
+    pub depth: usize,
+    /// Deepest nesting of `case` statements.
+    pub case_depth: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Paren,
+    Brace,
+    Bracket,
+    Backtick,
+    Keyword,
+    Case,
+    Double,
+}
+
+/// The real nesting of `text`, skipping quoted text and comments. An fd number too large for
+/// brush 0.4.0 (`echo 99999999999>x`, which panics there) is an error.
+pub(crate) fn nesting(text: &str) -> Result<Nesting, String> {
     let b = text.as_bytes();
-    let mut depth = 0usize;
+    let mut stack: Vec<Level> = Vec::new();
     let mut max = 0usize;
+    let mut max_case = 0usize;
     let mut digits = 0usize;
     let mut word_start = true;
-    for (i, &c) in b.iter().enumerate() {
-        match c {
-            b'(' | b'{' | b'[' | b'`' => depth += 1,
-            b')' | b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        if word_start && c.is_ascii_alphabetic() {
-            let rest = &b[i..];
-            let kw = |k: &[u8]| {
-                rest.starts_with(k)
-                    && rest
-                        .get(k.len())
-                        .is_none_or(|n| !n.is_ascii_alphanumeric() && *n != b'_')
-            };
-            if kw(b"if")
-                || kw(b"while")
-                || kw(b"until")
-                || kw(b"for")
-                || kw(b"case")
-                || kw(b"select")
-            {
-                depth += 1;
-            } else if kw(b"fi") || kw(b"done") || kw(b"esac") {
-                depth = depth.saturating_sub(1);
-            }
-        }
-        max = max.max(depth);
+    let mut i = 0;
+    let depth = |stack: &[Level]| stack.iter().filter(|l| **l != Level::Double).count();
+    while i < b.len() {
+        let c = b[i];
+        let in_double = stack.last() == Some(&Level::Double);
         if c.is_ascii_digit() {
             digits += 1;
         } else {
-            if digits >= 10 && matches!(c, b'<' | b'>') {
+            if digits >= 10 && matches!(c, b'<' | b'>') && !in_double {
                 return Err("file descriptor number out of range".to_owned());
             }
             digits = 0;
         }
+        let was_start = word_start;
         word_start = !(c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.');
+        if in_double {
+            match c {
+                b'\\' => i += 1,
+                b'"' => {
+                    stack.pop();
+                }
+                b'`' => stack.push(Level::Backtick),
+                b'$' if matches!(b.get(i + 1), Some(b'(')) => {
+                    stack.push(Level::Paren);
+                    i += 1;
+                }
+                b'$' if matches!(b.get(i + 1), Some(b'{')) => {
+                    stack.push(Level::Brace);
+                    i += 1;
+                }
+                _ => {}
+            }
+            max = max.max(depth(&stack));
+            i += 1;
+            continue;
+        }
+        match c {
+            b'\\' => {
+                i += 2;
+                word_start = false;
+                continue;
+            }
+            b'\'' => {
+                // `$'…'` honours backslash escapes; plain single quotes do not.
+                let ansi = i > 0 && b[i - 1] == b'$';
+                let mut j = i + 1;
+                while j < b.len() && b[j] != b'\'' {
+                    if ansi && b[j] == b'\\' {
+                        j += 1;
+                    }
+                    j += 1;
+                }
+                i = j + 1;
+                word_start = false;
+                continue;
+            }
+            b'"' => stack.push(Level::Double),
+            b'#' if was_start => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                word_start = true;
+                continue;
+            }
+            b'(' => stack.push(Level::Paren),
+            b'{' => stack.push(Level::Brace),
+            b'[' => stack.push(Level::Bracket),
+            b'`' if stack.last() == Some(&Level::Backtick) => {
+                stack.pop();
+            }
+            b'`' => stack.push(Level::Backtick),
+            b')' | b'}' | b']' => {
+                let want = match c {
+                    b')' => Level::Paren,
+                    b'}' => Level::Brace,
+                    _ => Level::Bracket,
+                };
+                if stack.last() == Some(&want) {
+                    stack.pop();
+                }
+            }
+            c if was_start && c.is_ascii_alphabetic() => {
+                let rest = &b[i..];
+                let kw = |k: &[u8]| {
+                    rest.starts_with(k)
+                        && rest
+                            .get(k.len())
+                            .is_none_or(|n| !n.is_ascii_alphanumeric() && *n != b'_')
+                };
+                if kw(b"case") {
+                    stack.push(Level::Case);
+                    let cases = stack.iter().filter(|l| **l == Level::Case).count();
+                    max_case = max_case.max(cases);
+                } else if kw(b"if") || kw(b"while") || kw(b"until") || kw(b"for") || kw(b"select") {
+                    stack.push(Level::Keyword);
+                } else if (kw(b"fi") || kw(b"done")) && stack.last() == Some(&Level::Keyword)
+                    || kw(b"esac") && stack.last() == Some(&Level::Case)
+                {
+                    stack.pop();
+                }
+            }
+            _ => {}
+        }
+        max = max.max(depth(&stack));
+        i += 1;
     }
-    if max > MAX_NESTING {
-        return Err(format!("command nests more than {MAX_NESTING} levels deep"));
-    }
-    Ok(())
+    Ok(Nesting {
+        depth: max,
+        case_depth: max_case,
+    })
 }
 
 /// Best-effort invocations from the token scanner, for text that could not be parsed.
@@ -308,8 +573,20 @@ impl<'s, 'o> Walker<'s, 'o> {
                     None
                 }
                 ast::Command::Function(f) => {
-                    let mut fstate = state.clone();
-                    self.compound(&f.body.0, &mut fstate);
+                    // Analysed where it is called, with its arguments; if it is not called on
+                    // this line, as written at the end.
+                    let body = self
+                        .slice(f.body.location().as_ref())
+                        .unwrap_or("")
+                        .to_owned();
+                    let name = f.fname.value.clone();
+                    self.out.defined.push(Definition {
+                        name: name.clone(),
+                        body: body.clone(),
+                        state: state.clone(),
+                        frame: self.frame.clone(),
+                    });
+                    state.functions.push((name, body));
                     None
                 }
                 ast::Command::ExtendedTest(t, _) => {
@@ -430,6 +707,12 @@ impl<'s, 'o> Walker<'s, 'o> {
             cmd.stdin = Some(text);
         }
         let _ = piped;
+        if !self.out.spend() {
+            return None;
+        }
+        if self.alias(sc, state) {
+            return None;
+        }
         let mut deferred: Deferred = Vec::new();
         let mut start = usize::MAX;
         let mut end = 0usize;
@@ -449,6 +732,14 @@ impl<'s, 'o> Walker<'s, 'o> {
                     ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
                         span(w.loc.as_ref());
                         if let Some((name, value)) = assignment_name(&w.value) {
+                            if value.starts_with('(') {
+                                let append = w.value[..w.value.len() - value.len()].ends_with("+=");
+                                let elems = array_elements(value, &assign_state.scope());
+                                assign_array(&mut assign_state, name, elems, append);
+                            } else if w.value[..w.value.len() - value.len()].contains('[') {
+                                // `a[1]=x`: one element changed; the array is no longer known.
+                                assign_array(&mut assign_state, name, None, false);
+                            }
                             let mut v = if value.starts_with('(') {
                                 Word {
                                     raw: value.to_owned(),
@@ -473,7 +764,7 @@ impl<'s, 'o> Walker<'s, 'o> {
         let scope_state = &assign_state;
         if let Some(w) = &sc.word_or_name {
             span(w.loc.as_ref());
-            words.push(word::expand(&w.value, &scope_state.scope()));
+            words.extend(word::fields(&w.value, &scope_state.scope()));
         }
         if let Some(suffix) = &sc.suffix {
             for item in &suffix.0 {
@@ -482,7 +773,7 @@ impl<'s, 'o> Walker<'s, 'o> {
                     ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w)
                     | ast::CommandPrefixOrSuffixItem::Word(w) => {
                         span(w.loc.as_ref());
-                        words.push(word::expand(&w.value, &scope_state.scope()));
+                        words.extend(word::fields(&w.value, &scope_state.scope()));
                     }
                     other => items.push(other),
                 }
@@ -529,13 +820,88 @@ impl<'s, 'o> Walker<'s, 'o> {
             String::new()
         };
         cmd.redirects.extend(self.outer_redirects.iter().cloned());
-        let stdout = static_stdout(&words, cmd.stdin.as_deref());
+        if let Some(first) = words.first() {
+            if first.glob && first.known {
+                let cwd = state.cwd.clone();
+                if let Some(paths) = glob_program(&first.value, cwd.as_deref()) {
+                    let raw = first.raw.clone();
+                    let expanded = paths.iter().map(|p| Word {
+                        raw: raw.clone(),
+                        ..Word::literal(p)
+                    });
+                    words.splice(0..1, expanded);
+                }
+            }
+        }
+        let stdout = output::stdout(&words, cmd.stdin.as_deref());
+        if words.first().is_some_and(|w| w.value == "alias") {
+            self.define_aliases(&words[1..], state);
+        }
+        // `printf -v NAME FORMAT ARGS…` assigns what it would print.
+        if let [p, v, name, rest @ ..] = &words[..] {
+            if p.value == "printf" && v.value == "-v" && name.known && !rest.is_empty() {
+                let mut argv = vec![Word::literal("printf")];
+                argv.extend(rest.iter().cloned());
+                let value = output::stdout(&argv, None);
+                state.vars.push((name.value.clone(), value));
+            }
+        }
+        // `declare -a a=(…)`, `local -a a=(…)`: an array.
+        if words
+            .first()
+            .is_some_and(|w| matches!(w.value.as_str(), "declare" | "typeset" | "local"))
+        {
+            for w in &words[1..] {
+                if let Some((name, value)) = assignment_name(&w.raw) {
+                    if value.starts_with('(') {
+                        let elems = array_elements(value, &state.scope());
+                        assign_array(state, name, elems, false);
+                    }
+                }
+            }
+        }
+        if let Some(body) = words.first().and_then(|w| function_body(w, state)) {
+            // A function defined earlier: its body runs with these words as `$1`, `$2`, ….
+            let name = words[0].value.clone();
+            self.out.used.push(name.clone());
+            let mut sub = assign_state.clone();
+            sub.functions.retain(|(n, _)| *n != name);
+            let args: Vec<&Word> = words[1..].iter().collect();
+            for (k, w) in args.iter().enumerate() {
+                sub.vars
+                    .push(((k + 1).to_string(), w.known.then(|| w.value.clone())));
+            }
+            let all: Option<Vec<String>> = args
+                .iter()
+                .map(|w| w.known.then(|| w.value.clone()))
+                .collect();
+            sub.arrays.push(("@".to_owned(), all));
+            for w in &mut words {
+                deferred.append(&mut w.subs);
+            }
+            let frame = Frame {
+                depth: self.frame.depth + 1,
+                ..self.frame.clone()
+            };
+            analyze_text(&body, &mut sub, &frame, self.out);
+            if !cmd.redirects.is_empty() {
+                self.out.invocations.push(Invocation {
+                    text: cmd.text.clone(),
+                    redirects: cmd.redirects,
+                    via: self.frame.via.clone(),
+                    ..Invocation::default()
+                });
+            }
+            self.nested(deferred, state);
+            return None;
+        }
         cmd.words = words;
         cmd.assigns = assigns;
         if cmd.words.is_empty() {
             // Only assignments (and redirections): they stay in effect for the rest of the line.
             *state = State {
                 vars: assign_state.vars,
+                arrays: assign_state.arrays,
                 ..std::mem::take(state)
             };
             if !cmd.redirects.is_empty() {
@@ -554,6 +920,74 @@ impl<'s, 'o> Walker<'s, 'o> {
         }
         self.nested(deferred, state);
         stdout
+    }
+
+    /// A simple command whose first word is an alias defined earlier on the line: analysed as
+    /// bash would read it, with the alias replaced by its text. True when it was one.
+    fn alias(&mut self, sc: &ast::SimpleCommand, state: &mut State) -> bool {
+        let Some(w) = &sc.word_or_name else {
+            return false;
+        };
+        if state.aliases.is_empty()
+            || !w
+                .value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.:+@%".contains(&b))
+        {
+            return false;
+        }
+        let Some(value) = state
+            .aliases
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == w.value)
+            .map(|(_, v)| v.clone())
+        else {
+            return false;
+        };
+        let (Some(whole), Some(name)) = (sc.location(), w.loc.as_ref()) else {
+            return false;
+        };
+        let (a, b) = (self.byte(whole.start.index), self.byte(whole.end.index));
+        let (na, nb) = (self.byte(name.start.index), self.byte(name.end.index));
+        let (Some(before), Some(after)) =
+            (self.src.get(a.min(na)..na), self.src.get(nb..b.max(nb)))
+        else {
+            return false;
+        };
+        let text = format!("{before}{value}{after}");
+        self.out.used.push(w.value.clone());
+        let mut sub = state.clone();
+        // bash does not expand an alias again inside its own replacement.
+        sub.aliases.retain(|(n, _)| *n != w.value);
+        let frame = Frame {
+            depth: self.frame.depth + 1,
+            ..self.frame.clone()
+        };
+        analyze_text(&text, &mut sub, &frame, self.out);
+        state.vars = sub.vars;
+        state.arrays = sub.arrays;
+        state.cwd = sub.cwd;
+        true
+    }
+
+    /// `alias name=value …`: each known definition applies to the rest of the line.
+    fn define_aliases(&mut self, args: &[Word], state: &mut State) {
+        for w in args {
+            let Some((name, value)) = w.value.split_once('=') else {
+                continue;
+            };
+            if !w.known || name.is_empty() {
+                continue;
+            }
+            self.out.defined.push(Definition {
+                name: name.to_owned(),
+                body: value.to_owned(),
+                state: state.clone(),
+                frame: self.frame.clone(),
+            });
+            state.aliases.push((name.to_owned(), value.to_owned()));
+        }
     }
 
     fn redirect(
@@ -637,6 +1071,117 @@ impl<'s, 'o> Walker<'s, 'o> {
     }
 }
 
+/// The body of the function `w` names, when one was defined earlier on the line.
+fn function_body(w: &Word, state: &State) -> Option<String> {
+    if !w.known || state.functions.is_empty() {
+        return None;
+    }
+    state
+        .functions
+        .iter()
+        .rev()
+        .find(|(n, _)| *n == w.value)
+        .map(|(_, b)| b.clone())
+}
+
+/// The elements of an array assignment value `(a b "c d")`, when all are known.
+fn array_elements(value: &str, scope: &Scope<'_>) -> Option<Vec<String>> {
+    let inner = value.strip_prefix('(')?.strip_suffix(')')?;
+    let mut out = Vec::new();
+    for raw in scan::scan(inner).into_iter().flatten() {
+        for w in word::fields(raw, scope) {
+            if !w.known {
+                return None;
+            }
+            out.push(w.value);
+        }
+    }
+    Some(out)
+}
+
+fn assign_array(state: &mut State, name: &str, elems: Option<Vec<String>>, append: bool) {
+    let elems = if append {
+        let old = state
+            .arrays
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_else(|| Some(Vec::new()));
+        old.zip(elems).map(|(mut a, b)| {
+            a.extend(b);
+            a
+        })
+    } else {
+        elems
+    };
+    state.arrays.push((name.to_owned(), elems));
+}
+
+/// The programs a glob in the program position expands to on this host now (`/bin/r?`,
+/// `/usr/bin/rm*`), sorted as bash sorts them; `None` when nothing matches (bash then runs the
+/// word as written) or the pattern is not a valid glob.
+fn glob_program(pattern: &str, cwd: Option<&str>) -> Option<Vec<String>> {
+    let absolute = pattern.starts_with('/');
+    let base = if absolute {
+        "/".to_owned()
+    } else {
+        cwd?.to_owned()
+    };
+    let mut found: Vec<String> = vec![String::new()];
+    let parts: Vec<&str> = pattern.split('/').filter(|p| !p.is_empty()).collect();
+    for (k, part) in parts.iter().enumerate() {
+        let last = k + 1 == parts.len();
+        let mut next = Vec::new();
+        for prefix in &found {
+            let join = |name: &str| {
+                if prefix.is_empty() && !absolute {
+                    name.to_owned()
+                } else {
+                    format!("{prefix}/{name}")
+                }
+            };
+            if !part.contains(['*', '?', '[']) {
+                next.push(join(part));
+                continue;
+            }
+            let matcher = globset::GlobBuilder::new(part)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .ok()?
+                .compile_matcher();
+            let dir = if prefix.is_empty() {
+                base.clone()
+            } else if absolute {
+                prefix.clone()
+            } else {
+                format!("{base}/{prefix}")
+            };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let Ok(name) = e.file_name().into_string() else {
+                    continue;
+                };
+                if name.starts_with('.') && !part.starts_with('.') {
+                    continue;
+                }
+                if matcher.is_match(&name) && (last || e.path().is_dir()) {
+                    next.push(join(&name));
+                    if next.len() > MAX_GLOB_MATCHES {
+                        return None;
+                    }
+                }
+            }
+        }
+        next.sort();
+        found = next;
+    }
+    (!found.is_empty() && found != [String::new()]).then_some(found)
+}
+
 /// A word that is one parameter expansion and nothing else: `$fd`, `${fd}`, `"${COPROC[1]}"`.
 fn is_lone_parameter(raw: &str) -> bool {
     let s = raw
@@ -677,32 +1222,4 @@ fn push_redirect(cmd: &mut RawCmd, fd: u32, w: &Word, cwd: Option<&str>, append:
         return;
     }
     cmd.redirects.push(Redirect { fd, target, append });
-}
-
-/// What `echo …`, `printf …` or `cat` (with a known stdin) writes, when statically known.
-fn static_stdout(words: &[Word], stdin: Option<&str>) -> Option<String> {
-    let (first, rest) = words.split_first()?;
-    if !words.iter().all(|w| w.known) {
-        return None;
-    }
-    match first.value.as_str() {
-        "echo" => {
-            let args: Vec<&str> = rest
-                .iter()
-                .map(|w| w.value.as_str())
-                .skip_while(|a| matches!(*a, "-n" | "-e" | "-E" | "-ne" | "-en"))
-                .collect();
-            Some(args.join(" "))
-        }
-        "printf" => {
-            let args: Vec<&str> = rest.iter().map(|w| w.value.as_str()).collect();
-            match args.as_slice() {
-                [fmt] => Some(fmt.replace("\\n", "\n")),
-                [_, more @ ..] => Some(more.join("\n")),
-                [] => None,
-            }
-        }
-        "cat" if rest.is_empty() => stdin.map(str::to_owned),
-        _ => None,
-    }
 }

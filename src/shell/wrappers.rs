@@ -293,11 +293,83 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                     ],
                 )
             };
-            let _ = o;
             let end = ws[k..]
                 .iter()
                 .position(|w| w.value.starts_with(":::"))
                 .map_or(ws.len(), |p| k + p);
+            // `echo /x | xargs rm -rf`: the input is known, so are the operands.
+            let delimiter = if has(&o, &["0", "null"]) {
+                Some('\0')
+            } else {
+                opt(&o, &["d", "delimiter"]).and_then(|d| {
+                    let mut c = d.chars();
+                    match (c.next(), c.next()) {
+                        (Some(x), None) => Some(x),
+                        (Some('\\'), Some('n')) => Some('\n'),
+                        (Some('\\'), Some('t')) => Some('\t'),
+                        _ => None,
+                    }
+                })
+            };
+            let odd_delimiter = delimiter.is_none() && has(&o, &["d", "delimiter"]);
+            if prog == "xargs"
+                && k < end
+                && !odd_delimiter
+                && !has(&o, &["a", "arg-file", "E", "e", "eof"])
+            {
+                if let Some(input) = cmd.stdin.as_deref() {
+                    let replace = opt(&o, &["I", "replace"])
+                        .map(str::to_owned)
+                        .or_else(|| has(&o, &["i"]).then(|| "{}".to_owned()));
+                    let base = &ws[k..end];
+                    let commands: Vec<Vec<Word>> = match &replace {
+                        Some(r) => input
+                            .lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .map(|line| {
+                                base.iter()
+                                    .map(|w| Word {
+                                        value: w.value.replace(r.as_str(), line),
+                                        ..w.clone()
+                                    })
+                                    .collect()
+                            })
+                            .collect(),
+                        None => {
+                            let mut c = base.to_vec();
+                            let items: Vec<String> = match delimiter {
+                                Some(d) => {
+                                    let mut v: Vec<String> =
+                                        input.split(d).map(str::to_owned).collect();
+                                    // A final delimiter ends the last item; it adds none.
+                                    if v.last()
+                                        .is_some_and(|l| l.is_empty() || (d != '\n' && l == "\n"))
+                                    {
+                                        v.pop();
+                                    }
+                                    v
+                                }
+                                None => xargs_items(input),
+                            };
+                            c.extend(items.iter().map(|i| Word::literal(i)));
+                            vec![c]
+                        }
+                    };
+                    acc.frame.via.push(prog.clone());
+                    for c in commands {
+                        let mut sub = Acc {
+                            frame: acc.frame.clone(),
+                            env: acc.env.clone(),
+                            dynamic: false,
+                            cwd: acc.cwd.clone(),
+                            brace_targets: None,
+                        };
+                        unwrap(&c, cmd, &mut sub, state, out, false);
+                    }
+                    return;
+                }
+            }
             acc.dynamic = true;
             if k < end {
                 acc.frame.via.push(prog.clone());
@@ -398,7 +470,26 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                 match ws.get(k) {
                     Some(w) if w.known => {
                         acc.frame.via.push(via);
-                        script(w.value.clone(), false, cmd, acc, state, out);
+                        // `bash -c '"$@"' _ ls -la`: the words after the string are $0, $1, ….
+                        let mut st = state.clone();
+                        let params = ws.get(k + 2..).unwrap_or(&[]);
+                        st.vars
+                            .retain(|(n, _)| !n.bytes().all(|b| b.is_ascii_digit()));
+                        st.arrays.retain(|(n, _)| n != "@");
+                        if let Some(zero) = ws.get(k + 1) {
+                            st.vars
+                                .push(("0".to_owned(), zero.known.then(|| zero.value.clone())));
+                        }
+                        for (i, p) in params.iter().enumerate() {
+                            st.vars
+                                .push(((i + 1).to_string(), p.known.then(|| p.value.clone())));
+                        }
+                        let all: Option<Vec<String>> = params
+                            .iter()
+                            .map(|p| p.known.then(|| p.value.clone()))
+                            .collect();
+                        st.arrays.push(("@".to_owned(), all));
+                        script(w.value.clone(), false, cmd, acc, &st, out);
                     }
                     Some(w) => unknown_payload(
                         &prog,
@@ -461,6 +552,40 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
     emit(ws, cmd, acc, state, out, top);
 }
 
+/// The items `xargs` reads from `input`: blank-separated, with its quotes and backslashes.
+fn xargs_items(input: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut cur = String::new();
+    let mut have = false;
+    let mut quote: Option<char> = None;
+    let mut chars = input.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                have = true;
+            }
+            (None, '\\') => {
+                cur.extend(chars.next());
+                have = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if have || !cur.is_empty() {
+                    items.push(std::mem::take(&mut cur));
+                    have = false;
+                }
+            }
+            (None, c) => cur.push(c),
+        }
+    }
+    if have || !cur.is_empty() {
+        items.push(cur);
+    }
+    items
+}
+
 /// `kubectl exec POD -- cmd`, `docker exec CONTAINER cmd`: the via label and the command index.
 fn container_exec(prog: &str, ws: &[Word]) -> Option<(String, usize)> {
     if prog == "kubectl" || prog == "oc" {
@@ -506,9 +631,7 @@ fn script(text: String, _keep: bool, cmd: &RawCmd, acc: &Acc, state: &State, out
     let _ = cmd;
     let mut sub = State {
         cwd: acc.cwd.clone().unwrap_or_else(|| state.cwd.clone()),
-        home: state.home.clone(),
-        vars: state.vars.clone(),
-        stdin_unknown: state.stdin_unknown,
+        ..state.clone()
     };
     sub.vars
         .extend(acc.env.iter().map(|(n, v)| (n.clone(), Some(v.clone()))));
@@ -644,8 +767,9 @@ fn interpreter(p: &str, ws: &[Word], cmd: &RawCmd, acc: &Acc, state: &State, out
         }
         // Clustered: `python3 -Bc 'code'`, `perl -ne '…'`.
         if v.starts_with('-') && !v.starts_with("--") && v.len() > 2 {
-            let last = &v[v.len() - 1..];
-            if code_flags.iter().any(|f| &f[1..] == last) {
+            // By character: `perl -i€ -e …` ends in a multi-byte one.
+            let last = v.chars().next_back().map(String::from).unwrap_or_default();
+            if code_flags.iter().any(|f| f[1..] == last) {
                 code = ws.get(k + 1);
                 break;
             }
@@ -704,11 +828,25 @@ fn interpreter(p: &str, ws: &[Word], cmd: &RawCmd, acc: &Acc, state: &State, out
 /// Pushes the invocation of `ws` (the real program), then applies `cd`/`export` to `state`.
 fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut Out, top: bool) {
     let Some(first) = ws.first() else { return };
-    let program = basename(&first.value).to_owned();
+    let program = if first.known {
+        basename(&first.value).to_owned()
+    } else {
+        first.value.clone()
+    };
     let args: Vec<String> = ws[1..].iter().map(|w| w.value.clone()).collect();
     let parsed = flags::parse(&program, &args);
     let cwd = acc.cwd.clone().unwrap_or_else(|| state.cwd.clone());
-    let mut targets = targets(&program, &parsed, &ws[1..], cwd.as_deref());
+    let program_unknown = !first.known;
+    let mut targets = if program_unknown {
+        // Any program: any operand could be a file it changes.
+        ws[1..]
+            .iter()
+            .filter(|w| !w.value.starts_with('-'))
+            .map(|w| paths::target(w, cwd.as_deref()))
+            .collect()
+    } else {
+        targets(&program, &parsed, &ws[1..], cwd.as_deref())
+    };
     if let Some(roots) = &acc.brace_targets {
         let mut out_targets = Vec::new();
         for t in targets {
@@ -737,6 +875,7 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
     let inv = Invocation {
         program: program.clone(),
         program_word: first.raw.clone(),
+        program_unknown,
         args,
         flags: parsed.flags,
         options: parsed.options,
