@@ -18,7 +18,7 @@ fn corpus() -> Vec<String> {
         "dangerous_agent_guard_tests.txt",
         "benign_agent_guard_tests.txt",
     ] {
-        let path = format!("{}/../shared/corpus/{f}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/tests/data/corpus/{f}", env!("CARGO_MANIFEST_DIR"));
         if let Ok(t) = std::fs::read_to_string(path) {
             lines.extend(t.lines().map(str::to_owned));
         }

@@ -1,5 +1,5 @@
 //! Redaction does not mangle ordinary commands: every line of the benign corpora
-//! (`../shared/corpus`: tldr-pages examples and a guard's allowed-command tests) is redacted, and
+//! (`tests/data/corpus`: tldr-pages examples and a guard's allowed-command tests) is redacted, and
 //! the lines that change are exactly those in `tests/golden/redact_corpus.txt` — each one
 //! reviewed as holding a secret (a password option, a credential URL, a token). A new rule
 //! that starts eating ordinary words shows up here as a diff; `PRODGUARD_BLESS=1` rewrites the
@@ -12,21 +12,16 @@ mod support;
 
 const FILES: &[&str] = &["benign_tldr_examples.txt", "benign_agent_guard_tests.txt"];
 
-/// The corpus directory: `../shared/corpus` next to the checkout (or one level further up).
+/// The corpus directory, `tests/data/corpus` (its README names sources and licences).
 fn corpus_dir() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        root.join("../shared/corpus"),
-        root.join("../../shared/corpus"),
-    ]
-    .into_iter()
-    .find(|d| d.join(FILES[0]).is_file())
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus");
+    dir.join(FILES[0]).is_file().then_some(dir)
 }
 
 #[test]
 fn benign_commands_are_not_mangled() {
     let Some(dir) = corpus_dir() else {
-        return support::skip("the benign corpus (../shared/corpus) is not there");
+        return support::skip("the benign corpus (tests/data/corpus) is not there");
     };
     let mut total = 0usize;
     let mut changed = String::new();
