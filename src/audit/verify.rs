@@ -456,8 +456,12 @@ impl Verifier {
 
     /// End-of-walk checks of the checkpoints and the copy.
     fn finish_checkpoints(&mut self) {
+        self.check_copy();
+        if self.failed() {
+            return;
+        }
         let (file, line, offset) = self.last_at.clone();
-        let signed = self.key.is_some() || self.copy.is_some();
+        let signed = self.key.is_some() || self.report.copy.is_some();
         if signed && self.report.checkpoints == 0 {
             let records = self.report.records;
             let key = self.report.key.clone().unwrap_or_default();
@@ -482,6 +486,10 @@ impl Verifier {
             }
             self.report.unanchored = self.since;
         }
+    }
+
+    /// Every checkpoint of the copy must be in the log.
+    fn check_copy(&mut self) {
         let Some(copy) = self.copy.take() else {
             return;
         };
