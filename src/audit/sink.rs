@@ -886,6 +886,51 @@ mod tests {
     }
 
     #[test]
+    fn two_signing_writers_keep_count_and_schedule() {
+        use crate::audit::checkpoint::{Settings, Signer};
+        use crate::audit::verify::{self, Input, Verifier};
+        let d = dir();
+        let p = d.path().join("audit.jsonl");
+        let seed = [3u8; 32];
+        let settings = Settings {
+            every: 4,
+            interval: std::time::Duration::from_secs(3600),
+        };
+        let host = HostContext::unknown();
+        let sink = || {
+            FileSink::open(&p)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .with_checkpoints(Checkpoints::new(Signer::from_seed(&seed), settings, &host))
+        };
+        let (a, b) = (sink(), sink());
+        let mut written = 0;
+        for i in 0..23 {
+            let s = if i % 3 == 0 { &b } else { &a };
+            let out = s
+                .append_records(&mut [rec("x"), rec("y")], false)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(out.lines.len(), 2);
+            written += out.checkpoints.len();
+            if i == 11 {
+                std::fs::rename(&p, d.path().join("audit.jsonl.1"))
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+        }
+        assert!(a.checkpoint("test").unwrap_or_default().is_some());
+        let key = Signer::from_seed(&seed).public().clone();
+        let ins = [
+            Input::Path(d.path().join("audit.jsonl.1")),
+            Input::Path(p.clone()),
+        ];
+        let r = verify::verify_with(Verifier::new().with_key(key), &ins)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.ok, "{:?}", r.failure);
+        assert_eq!(r.checkpoints as usize, written + 1);
+        assert!(r.unanchored == 0);
+        assert_eq!(r.records as usize, 46 + written + 1);
+    }
+
+    #[test]
     fn full_disk_is_a_sentence() {
         let s = FileSink::open(Path::new("/dev/full")).unwrap_or_else(|e| panic!("{e}"));
         let err = s.append(&mut rec("x")).err().map(|e| e.to_string());
