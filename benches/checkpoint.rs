@@ -53,7 +53,8 @@ fn write(p: &Path, host: &HostContext, n: u64, sync: bool, signer: Option<&[u8; 
     let recs: Vec<Record> = (0..n).map(|i| sample(host, i)).collect();
     let t = Instant::now();
     for mut r in recs {
-        sink.append_records(std::slice::from_mut(&mut r), sync)
+        let _ = sink
+            .append_records(std::slice::from_mut(&mut r), sync)
             .unwrap_or_else(|e| fatal("append", e));
     }
     n as f64 / t.elapsed().as_secs_f64()
