@@ -29,6 +29,7 @@ fn sample(host: &HostContext, i: u64) -> Record {
             targets: vec![],
             via: vec!["sudo".into()],
             sql: vec!["delete".into()],
+            ansible: None,
         }])
         .with_decision(
             Action::Confirm,

@@ -4,7 +4,8 @@
 //! - in-process analyse + decide over the command corpora: p50/p99/max µs;
 //! - whole process: `prodguard check 'ls -la'` against spawning `/bin/true`, and
 //!   `prodguard explain "psql -c 'DROP DATABASE x'"`; p50/p99 ms and the ratio;
-//! - peak resident memory of one `prodguard check`.
+//! - peak resident memory of one `prodguard check`;
+//! - discovery of this host's protected state (`host::state::discover`), in process.
 //!
 //! Corpora are read from `$PRODGUARD_CORPUS` or `../shared/corpus` (lines of commands).
 
@@ -156,6 +157,18 @@ fn whole_process() {
             ],
         ),
         (
+            "check rm -f (no hit)",
+            vec![
+                bin,
+                "--host-file",
+                &hf,
+                "--policy-dir",
+                &pd,
+                "check",
+                "rm -f /tmp/prodguard-bench-none",
+            ],
+        ),
+        (
             "check rm -rf data",
             vec![
                 bin,
@@ -195,6 +208,27 @@ fn whole_process() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+fn discovery() {
+    use prodguard::host::state::{discover, Roots};
+    let roots = Roots::system();
+    let mut times = Vec::with_capacity(200);
+    let mut found = discover(&roots);
+    for _ in 0..200 {
+        let t = Instant::now();
+        found = discover(&roots);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "discovery   protected state: {} paths, {} devices, {} servers  µs p50 {:>6.1}  p99 {:>6.1}",
+        found.entries.len(),
+        found.devices.len(),
+        found.services.len(),
+        percentile(&times, 0.5).as_secs_f64() * 1e6,
+        percentile(&times, 0.99).as_secs_f64() * 1e6,
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a filter word selects one part.
     let filter: Vec<String> = std::env::args()
@@ -207,5 +241,8 @@ fn main() {
     }
     if want("process") {
         whole_process();
+    }
+    if want("discovery") {
+        discovery();
     }
 }

@@ -28,6 +28,9 @@ _prodguard() {
             prodguard,check)
                 cmd="prodguard__subcmd__check"
                 ;;
+            prodguard,daemon)
+                cmd="prodguard__subcmd__daemon"
+                ;;
             prodguard,demo)
                 cmd="prodguard__subcmd__demo"
                 ;;
@@ -125,7 +128,7 @@ _prodguard() {
 
     case "${cmd}" in
         prodguard)
-            opts="-h -V --host-file --policy-dir --audit-file --break-glass --reason --help --version check explain policy demo init intent banner prompt report request requests approve deny audit sql status install generate sudo-check"
+            opts="-h -V --host-file --policy-dir --audit-file --break-glass --reason --help --version check explain policy demo init intent banner prompt report request requests approve deny audit sql status install daemon generate sudo-check"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -529,6 +532,40 @@ _prodguard() {
                 return 0
             fi
             case "${prev}" in
+                --host-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        prodguard__subcmd__daemon)
+            opts="-h --socket --state-dir --host-file --policy-dir --audit-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --host-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -48,6 +48,7 @@ complete -c prodguard -n "__fish_prodguard_needs_command" -a "audit" -d 'Verify,
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "sql" -d 'Run a database client (psql, redis-cli) checking every statement before the server sees it'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "status" -d 'Show the host context, the policy files in force, the audit sinks\' health and the setgid state'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "install" -d 'Print the steps that install prodguard on a host without the Debian package'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "daemon" -d 'Run the audit service, the one writer of the audit log (as root, started by systemd through prodguard.socket)'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "generate" -d 'Write the man page or the shell completions generated from this command line'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "sudo-check" -d 'Judge a command sudo is about to run (called by the sudo approval plugin, as root): exit 0 to approve, 1 to refuse (reason on stderr)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
@@ -276,6 +277,12 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l audit-fi
 complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l dry-run -d 'Print the installation steps as a shell script instead of running them (required: only the Debian package installs for real)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand install" -l sudo -d 'Print the /etc/sudo.conf line that enables the sudo approval plugin (nothing is changed)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand install" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand daemon" -l socket -d 'Listen on this socket instead of the one systemd passes [default: host.toml `[audit] socket`, else /run/prodguard/audit.sock]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand daemon" -l state-dir -d 'Directory of the service\'s state; the log is written there as audit.jsonl unless `--audit-file` or host.toml says otherwise [default: /var/lib/prodguard]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand daemon" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand daemon" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand daemon" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand daemon" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand generate" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F

@@ -226,6 +226,8 @@ fn wrong_host(
 fn remote_context(host: &HostContext, name: &str) -> HostContext {
     let mut ctx = host.clone();
     ctx.hostname = name.rsplit('@').next().unwrap_or(name).to_string();
+    // This host's discovered state says nothing about that one.
+    ctx.protected = crate::host::Protected::elsewhere();
     match host.fleet_host(&ctx.hostname) {
         Some(f) => {
             ctx.environment = f

@@ -440,3 +440,74 @@ fn two_approvers_are_two_different_people() {
         "{approvers}"
     );
 }
+
+#[test]
+fn a_secret_in_a_request_is_seen_only_by_the_requester() {
+    let Some((w, _lock)) = world("") else { return };
+    let secret = "DB_PASSWORD=Wq7spool1";
+    let (short, full) = w.request(secret);
+    // The spool: the request holds the redacted text and a digest; the exact command is in a
+    // file only the requester can read.
+    let mut exact_files = 0;
+    for entry in std::fs::read_dir(&w.site.spool).expect("spool").flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let meta = entry.metadata().expect("stat");
+        let bytes = std::fs::read(entry.path()).expect("read");
+        if name == format!("{full}.exact") {
+            exact_files += 1;
+            assert_eq!(meta.mode() & 0o777, 0o600, "{name}");
+            assert_eq!(meta.uid(), w.requester.uid, "{name}");
+        } else {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains("Wq7spool1"),
+                "{name} holds the secret"
+            );
+        }
+        if name == format!("{full}.request") {
+            let t = String::from_utf8_lossy(&bytes).into_owned();
+            assert!(t.contains("DB_PASSWORD=***"), "{t}");
+            assert!(t.contains("\"secret_digest\":\""), "{t}");
+        }
+    }
+    assert_eq!(exact_files, 1);
+    // `requests`: everyone else sees the redacted text, the requester the exact one.
+    for who in [&w.outsider, &w.approver] {
+        for a in [&["requests"][..], &["requests", "--json"][..]] {
+            let out = w.site.run(Some(who), "host.toml", &args(a));
+            let shown = text(&out.stdout);
+            assert!(shown.contains(&short), "{shown}");
+            assert!(!shown.contains("Wq7spool1"), "{} sees {shown}", who.name);
+            assert!(shown.contains("DB_PASSWORD=***"), "{shown}");
+        }
+    }
+    let mine = w
+        .site
+        .run(Some(&w.requester), "host.toml", &args(&["requests"]));
+    assert!(
+        text(&mine.stdout).contains("Wq7spool1"),
+        "{}",
+        text(&mine.stdout)
+    );
+    // The approver reads and approves the redacted command.
+    let (status, screen) = approve_on_pty(&w.site, Some(&w.approver), "host.toml", &short, "db1");
+    assert!(status.success(), "approve failed:\n{screen}");
+    assert!(!screen.contains("Wq7spool1"), "{screen}");
+    assert!(screen.contains("DB_PASSWORD=***"), "{screen}");
+    // The approval binds to the exact command: another secret behind the same mask does not run.
+    let other = w.run_bump("host.toml", "DB_PASSWORD=Wq7spool2");
+    assert_eq!(other.status.code(), Some(126), "{}", text(&other.stderr));
+    assert!(w.site.runs().is_empty());
+    let run = w.run_bump("host.toml", secret);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert_eq!(w.site.runs(), vec![secret]);
+    // Nothing with the secrets reached the audit log.
+    let log = std::fs::read_to_string(&w.site.audit).unwrap_or_default();
+    assert!(!log.contains("Wq7spool"), "{log}");
+    assert!(log.contains("\"redactions\":[\"assignment\"]"), "{log}");
+    let recs = w.site.records();
+    let requested = recs
+        .iter()
+        .find(|r| r["event"] == "approval" && r["outcome"] == "requested")
+        .expect("the requested record");
+    assert_eq!(requested["redacted"], true, "{requested}");
+}

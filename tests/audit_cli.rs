@@ -637,3 +637,91 @@ fn records_carry_identity_and_utc_time() {
     assert_eq!(v["prev"], "0".repeat(64));
     let _ = std::io::stderr().flush();
 }
+
+/// tests/data/secret-forms.txt: one command line per line, `⏎` for a newline.
+fn secret_forms() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/secret-forms.txt");
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("secret-forms.txt: {e}"))
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.replace('⏎', "\n"))
+        .collect()
+}
+
+#[test]
+fn secret_forms_checked_for_real_never_reach_the_file_or_syslog() {
+    // Every secret in the forms contains "wq7" (any case); nothing else does.
+    let forms = secret_forms();
+    assert!(forms.len() >= 100, "{} forms", forms.len());
+    let base = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let sock = base.path().join("log.sock");
+    let rx = std::os::unix::net::UnixDatagram::bind(&sock).unwrap_or_else(|err| panic!("{err}"));
+    let e = env_in(None, &format!("unix:{}", sock.display()));
+    let policies = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let mut leaks = Vec::new();
+    let mut records = 0;
+    for form in &forms {
+        let before = e.lines().len();
+        let o = Command::new(BIN)
+            .arg("--audit-file")
+            .arg(&e.log)
+            .arg("--host-file")
+            .arg(&e.host)
+            .arg("--policy-dir")
+            .arg(policies.path())
+            .args(["check", form])
+            .env_remove("PRODGUARD_SESSION")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|err| panic!("run check: {err}"));
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{form}: {:?} {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        // Every datagram this check sent.
+        let mut msgs = Vec::new();
+        rx.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .ok();
+        let mut buf = vec![0u8; 65536];
+        while let Ok(n) = rx.recv(&mut buf) {
+            msgs.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            rx.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+                .ok();
+        }
+        let lines = e.lines();
+        let new = &lines[before..];
+        assert!(!new.is_empty(), "{form}: no record written");
+        assert!(!msgs.is_empty(), "{form}: nothing sent to syslog");
+        records += new.len();
+        for text in new.iter().chain(msgs.iter()) {
+            if text.to_ascii_lowercase().contains("wq7") {
+                leaks.push(format!("{form}\n    {text}"));
+            }
+        }
+        let rec: serde_json::Value =
+            serde_json::from_str(&new[new.len() - 1]).unwrap_or_else(|err| panic!("{form}: {err}"));
+        assert_eq!(rec["redacted"], true, "{form}: {rec}");
+        assert!(
+            rec["redactions"].as_array().is_some_and(|k| !k.is_empty()),
+            "{form}: {rec}"
+        );
+        assert!(
+            rec["command"].as_str().is_some_and(|c| c.contains("***")),
+            "{form}: {rec}"
+        );
+    }
+    assert!(
+        leaks.is_empty(),
+        "{} leaks:\n{}",
+        leaks.len(),
+        leaks.join("\n")
+    );
+    let all = std::fs::read_to_string(&e.log).unwrap_or_default();
+    assert!(!all.to_ascii_lowercase().contains("wq7"));
+    assert!(records >= forms.len());
+    // The redacted records still chain and verify.
+    assert_eq!(e.run(&["verify"]).status.code(), Some(0));
+}

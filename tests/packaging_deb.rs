@@ -133,6 +133,16 @@ impl Drop for Restore {
     }
 }
 
+/// A service started by hand, stopped when the test ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn dpkg_knows() -> bool {
     run(Command::new("dpkg-query").args(["-W", PKG]))
         .status
@@ -258,14 +268,34 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     );
     assert_eq!(
         mode_owner("/var/log/prodguard"),
-        (0o2770, "root".into(), "prodguard".into()),
+        (0o2750, "root".into(), "adm".into()),
         "log dir"
     );
     assert_eq!(
         mode_owner("/var/log/prodguard/audit.jsonl"),
-        (0o660, "root".into(), "prodguard".into()),
+        (0o640, "root".into(), "adm".into()),
         "log file"
     );
+    // The audit service: through its unit where systemd runs, else started by hand.
+    let service = if Path::new("/run/systemd/system").exists() {
+        ok(Command::new("systemctl").args(["is-active", "prodguard.socket"]));
+        None
+    } else {
+        let child = Command::new(BIN)
+            .arg("daemon")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("prodguard daemon");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::os::unix::net::UnixStream::connect("/run/prodguard/audit.sock").is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the service did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Some(KillOnDrop(child))
+    };
     assert_eq!(
         mode_owner("/var/lib/prodguard/requests"),
         (0o1770, "root".into(), "prodguard".into()),
@@ -287,7 +317,7 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     assert!(!shipped.is_empty());
     ok(Command::new(BIN).args(["policy", "lint"]).args(&shipped));
 
-    // An unprivileged user's decision reaches the root-owned log through the setgid group.
+    // An unprivileged user's decision reaches the root-owned log through the audit service.
     if has("setpriv") {
         ok(Command::new("setpriv")
             .args([
@@ -312,7 +342,7 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status --json");
     assert_eq!(v["privilege"]["setgid_bit"], true, "{v}");
     assert_eq!(v["privilege"]["running_setgid"], true, "{v}");
-    assert_eq!(v["audit"]["file"]["state"], "ok", "{v}");
+    assert_eq!(v["audit"]["service"]["state"], "ok", "{v}");
 
     // Installing again (as an upgrade would) changes nothing.
     ok(Command::new("dpkg").arg("-i").arg(&deb));
@@ -323,6 +353,7 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     );
     assert_eq!(mode_owner(BIN).0, 0o2755, "binary mode after reinstall");
 
+    drop(service);
     // Purge: group, shell entry, override and spool go; the audit logs stay, out of reach.
     ok(Command::new("dpkg").args(["--purge", PKG]));
     assert!(!group_exists("prodguard"), "the group is still there");

@@ -66,6 +66,7 @@ cluster = "payments"
 fleet = ["db2.example.com"]
 [audit]
 syslog = "none"
+reader_group = "root"
 "#;
 
 #[test]
@@ -110,11 +111,13 @@ fn status_reports_host_policy_sinks_and_privilege() {
     assert_eq!(v["privilege"]["setgid_bit"], false);
     assert_eq!(v["privilege"]["running_setgid"], false);
 
-    // A test build is not installed setgid: that, and only that, needs attention.
+    // --audit-file: no service is used, and the binary needs no privilege; nothing to attend to.
+    assert_eq!(v["audit"]["service"]["state"], "missing", "{v}");
+    assert_eq!(v["audit"]["reader_group"]["state"], "ok", "{v}");
+    assert_eq!(v["audit"]["approvers_group"]["state"], "disabled", "{v}");
     let problems = v["problems"].as_array().expect("problems");
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].as_str().unwrap_or("").contains("setgid"));
-    assert_eq!(o.status.code(), Some(1));
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(o.status.code(), Some(0));
 
     let text = String::from_utf8_lossy(&site.status(&[]).stdout).into_owned();
     for want in [
@@ -123,7 +126,8 @@ fn status_reports_host_policy_sinks_and_privilege() {
         "fallback     no",
         "50-site.toml",
         &sha256_hex(&bytes),
-        "1 problem(s):",
+        "service",
+        "ok: nothing needs attention",
     ] {
         assert!(text.contains(want), "missing {want:?} in:\n{text}");
     }

@@ -229,7 +229,16 @@ fn the_question_shows_the_evidence_and_the_record_keeps_it() {
         2_100_000,
         Duration::from_secs(3 * 3600 + 9),
     );
-    let pty = openpty(None, None).expect("openpty");
+    let pty = openpty(
+        Some(&nix::pty::Winsize {
+            ws_row: 24,
+            ws_col: 80,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        }),
+        None,
+    )
+    .expect("openpty");
     let slave_fd = pty.slave.as_raw_fd();
     let mut cmd = s.command(&["check", "psql -c 'DROP DATABASE app'"]);
     cmd.stdin(Stdio::null())

@@ -66,7 +66,16 @@ impl PtyChild {
     /// Start the example with `args` on a fresh pty; `typeahead` is queued on the terminal
     /// before the child starts.
     fn spawn(args: &[&str], stdin: Stdin, typeahead: &[u8]) -> PtyChild {
-        let pty = openpty(None, None).expect("openpty");
+        let pty = openpty(
+            Some(&nix::pty::Winsize {
+                ws_row: 24,
+                ws_col: 80,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            }),
+            None,
+        )
+        .expect("openpty");
         cloexec(&pty.master);
         cloexec(&pty.slave);
         let initial = tcgetattr(pty.slave.as_fd()).expect("tcgetattr");

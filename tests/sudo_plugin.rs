@@ -365,7 +365,16 @@ struct Pty {
 
 impl Pty {
     fn spawn(mut cmd: Command) -> Pty {
-        let pty = nix::pty::openpty(None, None).expect("openpty");
+        let pty = nix::pty::openpty(
+            Some(&nix::pty::Winsize {
+                ws_row: 24,
+                ws_col: 80,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            }),
+            None,
+        )
+        .expect("openpty");
         for fd in [&pty.master, &pty.slave] {
             fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("cloexec");
         }
@@ -562,6 +571,35 @@ fn with_intercept_a_delete_started_by_python_inside_the_command_is_refused() {
         .unwrap_or_else(|| panic!("no record of rm in sudo -i: {all:#?}"));
     assert_eq!(refused["outcome"], "denied", "{refused:#}");
     assert_eq!(refused["user"], USER, "{refused:#}");
+    // Each module run is recorded with its name and arguments, and the task's command line is
+    // judged as reached through it.
+    let module = |name: &str, arg: &str, value: &str| {
+        all.iter()
+            .flat_map(|r| r["invocations"].as_array().into_iter().flatten())
+            .any(|i| i["ansible"]["name"] == name && i["ansible"]["args"][arg] == value)
+    };
+    assert!(
+        module("copy", "dest", "/srv/copied.txt"),
+        "no copy module recorded: {all:#?}"
+    );
+    assert!(
+        module("command", "_raw_params", "rm -rf /srv/data"),
+        "no command module recorded: {all:#?}"
+    );
+    assert!(
+        module("file", "state", "absent"),
+        "no file module recorded: {all:#?}"
+    );
+    let judged = all
+        .iter()
+        .flat_map(|r| r["invocations"].as_array().into_iter().flatten())
+        .find(|i| {
+            i["program"] == "rm"
+                && i["via"]
+                    .as_array()
+                    .is_some_and(|v| v.iter().any(|w| w == "ansible command"))
+        });
+    assert!(judged.is_some(), "the task's rm is not recorded: {all:#?}");
 }
 
 fn shell_quote(s: &str) -> String {
@@ -942,17 +980,23 @@ fn ansible_become_cannot_delete_the_data_directory_and_ordinary_tasks_still_work
         Some("hello\n")
     );
 
-    // The task: the module's /bin/sh -c 'rm -rf …' is refused through intercept. Its
-    // execve fails (EACCES), which is what the module reports; the guard's reason is on sudo's
-    // stderr, which Ansible shows with -vvv.
-    let (ok, out) = play("delete", "    - shell: rm -rf /srv/data\n", &["-vvv"]);
+    // The module file is read where sudo judges `/bin/sh -c '… python3 …/AnsiballZ_command.py'`:
+    // the task's own command line is refused before the module starts, the guard's reason in
+    // the task result (sudo's stderr), without -vvv.
+    let (ok, out) = play("delete", "    - shell: rm -rf /srv/data\n", &[]);
     assert!(!ok, "the delete task succeeded:\n{out}");
     assert!(rig.data_stays(), "the data directory was deleted:\n{out}");
-    assert!(out.contains("Permission denied"), "{out}");
     assert!(
         out.contains("fs.rm-data-dir"),
-        "the guard's reason is not in Ansible's -vvv output:\n{out}"
+        "the guard's reason is not in Ansible's output:\n{out}"
     );
+    let (ok, out) = play(
+        "absent",
+        "    - file: { path: /srv/data, state: absent }\n",
+        &[],
+    );
+    assert!(!ok, "the file: state=absent task succeeded:\n{out}");
+    assert!(rig.data_stays(), "the data directory was deleted:\n{out}");
     // `raw` runs the line itself under sudo: refused before it starts, the reason in the result.
     let (ok, out) = play("raw", "    - raw: rm -rf /srv/data\n", &[]);
     assert!(!ok, "the raw delete succeeded:\n{out}");
@@ -978,6 +1022,35 @@ fn ansible_become_cannot_delete_the_data_directory_and_ordinary_tasks_still_work
             panic!("no refusal recorded: {rm:#?}")
         });
     assert_eq!(refused["user"], USER, "{refused:#}");
+    // Each module run is recorded with its name and arguments, and the task's command line is
+    // judged as reached through it.
+    let module = |name: &str, arg: &str, value: &str| {
+        all.iter()
+            .flat_map(|r| r["invocations"].as_array().into_iter().flatten())
+            .any(|i| i["ansible"]["name"] == name && i["ansible"]["args"][arg] == value)
+    };
+    assert!(
+        module("copy", "dest", "/srv/copied.txt"),
+        "no copy module recorded: {all:#?}"
+    );
+    assert!(
+        module("command", "_raw_params", "rm -rf /srv/data"),
+        "no command module recorded: {all:#?}"
+    );
+    assert!(
+        module("file", "state", "absent"),
+        "no file module recorded: {all:#?}"
+    );
+    let judged = all
+        .iter()
+        .flat_map(|r| r["invocations"].as_array().into_iter().flatten())
+        .find(|i| {
+            i["program"] == "rm"
+                && i["via"]
+                    .as_array()
+                    .is_some_and(|v| v.iter().any(|w| w == "ansible command"))
+        });
+    assert!(judged.is_some(), "the task's rm is not recorded: {all:#?}");
 }
 
 #[test]

@@ -41,8 +41,14 @@ pub struct Request {
     pub user: String,
     /// The requesting user's uid.
     pub uid: u32,
-    /// The command line, exactly as it will be checked and run.
+    /// The command line, exactly as it will be checked and run; or, when it holds a secret,
+    /// the command line with the secrets replaced by `***` (then `secret_digest` is set).
     pub command: String,
+    /// Set when `command` had secrets removed: lowercase hex sha256 binding the request to the
+    /// exact command line, keyed with 256 random bits that only the requester can read (see
+    /// [`Exact`]). Absent from the canonical bytes otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub secret_digest: String,
     /// The working directory it runs in (relative paths resolve against it).
     pub cwd: String,
     /// Ids of the rules that asked for approval.
@@ -64,9 +70,43 @@ pub struct Subject<'a> {
     pub user: &'a str,
     pub uid: u32,
     pub command: &'a str,
+    /// The exact command line, when `command` is its redacted text.
+    pub exact: Option<&'a Exact>,
     pub cwd: &'a str,
     pub rules: Vec<String>,
     pub approvers: u32,
+}
+
+/// The exact command line of a request whose `command` is redacted, and the key of its digest.
+/// The spool keeps it in `<id>.exact`, mode 0600, owned by the requester: nobody else can read
+/// the secret, and without the key nobody can test guesses of it against the digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exact {
+    /// 256 random bits in hex.
+    pub key: String,
+    /// The command line as typed.
+    pub command: String,
+}
+
+impl Exact {
+    /// The exact `command` with a fresh key.
+    pub fn new(command: &str) -> Result<Exact, ApprovalError> {
+        Ok(Exact {
+            key: hex::encode(random_bytes(32)?),
+            command: command.to_string(),
+        })
+    }
+
+    /// sha256 over a label, the key and the command, in hex.
+    pub fn digest(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"prodguard-approval-exact\0");
+        h.update(self.key.as_bytes());
+        h.update(b"\0");
+        h.update(self.command.as_bytes());
+        hex::encode(h.finalize())
+    }
 }
 
 impl Request {
@@ -85,6 +125,7 @@ impl Request {
             user: s.user.to_string(),
             uid: s.uid,
             command: s.command.to_string(),
+            secret_digest: s.exact.map(Exact::digest).unwrap_or_default(),
             cwd: s.cwd.to_string(),
             rules,
             approvers: s.approvers.clamp(1, MAX_APPROVERS),
@@ -141,6 +182,15 @@ impl Request {
         if self.created > self.expires || self.created < 0 {
             return bad("created and expires are not times in order".into());
         }
+        if !self.secret_digest.is_empty()
+            && (self.secret_digest.len() != 64
+                || !self
+                    .secret_digest
+                    .bytes()
+                    .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')))
+        {
+            return bad("the secret digest is not 64 lowercase hex digits".into());
+        }
         if self.host.is_empty() || self.user.is_empty() || self.command.is_empty() {
             return bad("host, user and command must not be empty".into());
         }
@@ -169,6 +219,16 @@ impl Request {
         Request::parse(&bytes)
     }
 
+    /// Whether running `command` is what this request asked for: the same text, or, for a
+    /// request with secrets removed, the exact command its digest was made over (`exact`, read
+    /// from the spool by the requester).
+    pub fn binds_command(&self, command: &str, exact: Option<&Exact>) -> bool {
+        if self.secret_digest.is_empty() {
+            return self.command == command;
+        }
+        exact.is_some_and(|e| e.command == command && e.digest() == self.secret_digest)
+    }
+
     /// Whether it has expired at `now` (seconds since the epoch).
     pub fn is_expired(&self, now: i64) -> bool {
         now >= self.expires
@@ -189,13 +249,24 @@ impl Request {
             ),
             ("requested by", format!("{} (uid {})", self.user, self.uid)),
             ("command", self.command.clone()),
+        ]
+        .into_iter()
+        .chain((!self.secret_digest.is_empty()).then(|| {
+            (
+                "secrets",
+                "hidden (***); the approval binds to the exact command by its keyed digest"
+                    .to_string(),
+            )
+        }))
+        .chain([
             ("in directory", self.cwd.clone()),
             ("rules", self.rules.join(", ")),
             ("approvers needed", self.approvers.to_string()),
             ("created", utc(self.created)),
             ("expires", utc(self.expires)),
             ("nonce", self.nonce.clone()),
-        ]
+        ])
+        .collect()
     }
 }
 
@@ -257,6 +328,7 @@ mod tests {
                 user: "alice",
                 uid: 1001,
                 command: "rm -rf /var/lib/pg\n# \"quoted\" \u{1b}[2J",
+                exact: None,
                 cwd: "/home/alice",
                 rules: vec!["b.rule".into(), "a.rule".into(), "a.rule".into()],
                 approvers: 1,
@@ -301,6 +373,44 @@ mod tests {
         let mut bad = r;
         bad.nonce = "zz".into();
         assert!(Request::parse(&bad.canonical()).is_err());
+    }
+
+    #[test]
+    fn a_redacted_request_binds_to_the_exact_command_by_digest() {
+        let host = HostContext::unknown();
+        let exact = Exact::new("mysql -pTulip-77 -e 'drop database shop'").expect("exact");
+        let req = Request::new(
+            Subject {
+                host: &host,
+                user: "alice",
+                uid: 1001,
+                command: "mysql -p*** -e 'drop database shop'",
+                exact: Some(&exact),
+                cwd: "/home/alice",
+                rules: vec!["db.drop".into()],
+                approvers: 1,
+            },
+            1_795_457_045,
+            Duration::from_secs(900),
+        )
+        .expect("request");
+        let bytes = req.canonical();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("Tulip"), "{text}");
+        assert!(text.contains("\"secret_digest\":\""), "{text}");
+        assert_eq!(Request::parse(&bytes).expect("parse"), req);
+        assert!(req.binds_command(&exact.command, Some(&exact)));
+        // The redacted text alone, another secret, or a forged exact file do not bind.
+        assert!(!req.binds_command(&req.command, None));
+        assert!(!req.binds_command("mysql -pOther -e 'drop database shop'", Some(&exact)));
+        let forged = Exact {
+            key: exact.key.clone(),
+            command: "mysql -pOther -e 'drop database shop'".into(),
+        };
+        assert!(!req.binds_command(&forged.command, Some(&forged)));
+        assert!(req.describe().iter().any(|(l, _)| *l == "secrets"));
+        // A request without secrets has no digest member: its bytes are as before.
+        assert!(!String::from_utf8_lossy(&sample().canonical()).contains("secret_digest"));
     }
 
     #[test]

@@ -276,6 +276,15 @@ impl Spool {
     /// Read `name`: a regular file with one link, at most `max` bytes. Returns the bytes and the
     /// owner uid.
     fn read(&self, name: &str, max: u64) -> Result<(Vec<u8>, u32), ApprovalError> {
+        self.read_meta(name, max).map(|(b, m)| (b, m.uid()))
+    }
+
+    /// [`Spool::read`], returning the file's metadata.
+    fn read_meta(
+        &self,
+        name: &str,
+        max: u64,
+    ) -> Result<(Vec<u8>, std::fs::Metadata), ApprovalError> {
         let mut f =
             sys::open_read(&self.dir, name).map_err(|e| self.file_error("open", name, e))?;
         let meta = f.metadata().map_err(|e| self.file_error("stat", name, e))?;
@@ -300,7 +309,7 @@ impl Spool {
             .take(max + 1)
             .read_to_end(&mut buf)
             .map_err(|e| self.file_error("read", name, e))?;
-        Ok((buf, meta.uid()))
+        Ok((buf, meta))
     }
 
     /// Create `name` with `bytes`, mode 0644 whatever the umask, synced to disk.
@@ -320,6 +329,54 @@ impl Spool {
     /// File the request.
     pub fn submit(&self, req: &Request) -> Result<(), ApprovalError> {
         self.create(&format!("{}.request", req.id()), &req.canonical())
+    }
+
+    /// File a request whose command had secrets removed, with its exact command line readable
+    /// only by the requester (`<id>.exact`, mode 0600), written first: a request is never
+    /// visible without what it binds to.
+    pub fn submit_exact(&self, req: &Request, exact: &request::Exact) -> Result<(), ApprovalError> {
+        if req.secret_digest != exact.digest() {
+            return Err(ApprovalError::BadRequest(
+                "the exact command does not match the request's digest".into(),
+            ));
+        }
+        let name = format!("{}.exact", req.id());
+        // Serialising two strings cannot fail.
+        let bytes = serde_json::to_vec(exact).unwrap_or_default();
+        let mut f = sys::create_excl(&self.dir, &name, 0o600)
+            .map_err(|e| self.file_error("create", &name, e))?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .and_then(|()| f.write_all(&bytes))
+            .and_then(|()| f.sync_all())
+            .map_err(|e| self.file_error("write", &name, e))?;
+        self.submit(req)
+    }
+
+    /// The exact command line of a request with secrets removed, when this process may read
+    /// it: `<id>.exact` must be a regular file with one link, owned by the requester, readable
+    /// by nobody else, and match the request's digest. `None` for a request without secrets.
+    pub fn exact(&self, req: &Request) -> Result<Option<request::Exact>, ApprovalError> {
+        if req.secret_digest.is_empty() {
+            return Ok(None);
+        }
+        let name = format!("{}.exact", req.id());
+        let (bytes, meta) = self.read_meta(&name, request::MAX_BYTES as u64 + 256)?;
+        let bad = |why: String| Err(ApprovalError::BadRequest(format!("{name}: {why}")));
+        if meta.uid() != req.uid {
+            return bad(format!("owned by uid {}, not by the requester", meta.uid()));
+        }
+        let mode = meta.mode();
+        if mode & 0o077 != 0 {
+            return bad(format!("mode {:o} lets others read it", mode & 0o777));
+        }
+        let exact: request::Exact = match serde_json::from_slice(&bytes) {
+            Ok(e) => e,
+            Err(e) => return bad(format!("not an exact command ({e})")),
+        };
+        if exact.digest() != req.secret_digest {
+            return bad("does not match the request's digest".into());
+        }
+        Ok(Some(exact))
     }
 
     /// The request with this full id: it must hash to its name and be owned by its requester
@@ -623,6 +680,7 @@ mod tests {
                 user: "alice",
                 uid: 1001,
                 command: "true",
+                exact: None,
                 cwd: "/",
                 rules: vec![],
                 approvers: 1,

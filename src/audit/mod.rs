@@ -15,6 +15,7 @@ pub mod privilege;
 pub mod record;
 pub mod redact;
 pub mod search;
+pub mod service;
 pub mod sink;
 pub mod syslog;
 pub mod verify;
@@ -58,6 +59,10 @@ pub enum AuditError {
     NoSink(String),
     #[error("cannot drop the prodguard group: {0}")]
     Privilege(String),
+    #[error("the prodguard audit service at {} {reason}; start it with `{}`", socket.display(), service::START_HINT)]
+    Service { socket: PathBuf, reason: String },
+    #[error("the prodguard audit service refused the record: {0}")]
+    Refused(String),
 }
 
 impl AuditError {
@@ -102,11 +107,13 @@ impl Written {
     }
 }
 
-/// The open audit sinks. Open them while still privileged; [`record`] works after the drop.
+/// The open audit sinks: the audit service when it is installed (its socket exists), else the
+/// file and syslog written by this process. Open them once; [`record`] reports what failed.
 #[derive(Debug)]
 pub struct Sinks {
     file: Result<FileSink, AuditError>,
     syslog: Option<Result<SyslogSink, AuditError>>,
+    service: Option<service::ServiceSink>,
     redactions: Vec<regex::Regex>,
     /// Why the host key could not be used, when one is configured or present.
     key_error: Option<checkpoint::KeyError>,
@@ -125,6 +132,13 @@ pub fn audit_file_path(cli: Option<&Path>, host: &HostContext) -> PathBuf {
     }
 }
 
+/// The audit service's socket: host.toml's `[audit] socket`, else [`service::DEFAULT_SOCKET`].
+pub fn service_socket(host: &HostContext) -> PathBuf {
+    host.audit_socket
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(service::DEFAULT_SOCKET))
+}
+
 impl Sinks {
     /// Open the file sink at `file` and the syslog sink `syslog` (`None`: disabled). Never
     /// fails: a sink that cannot be opened is remembered, and each [`record`] reports it.
@@ -138,6 +152,7 @@ impl Sinks {
         Sinks {
             file: FileSink::open(file),
             syslog: syslog.map(|t| SyslogSink::connect(t, hostname)),
+            service: None,
             redactions,
             key_error: None,
         }
@@ -194,22 +209,58 @@ impl Sinks {
         any
     }
 
-    /// Open the sinks configured for this host: the file from [`audit_file_path`] and the
-    /// syslog target from host.toml's `[audit] syslog` (default `/dev/log`; `none` disables).
+    /// Send every record to the audit service at `socket`, which alone writes the log and
+    /// forwards it to syslog. Connects on first use.
+    pub fn service(socket: &Path, redactions: Vec<regex::Regex>) -> Sinks {
+        Sinks {
+            file: Err(AuditError::NoFile),
+            syslog: None,
+            service: Some(service::ServiceSink::new(socket)),
+            redactions,
+            key_error: None,
+        }
+    }
+
+    /// Open the sinks configured for this host. Without `--audit-file`, when the service's
+    /// socket ([`service_socket`]) exists, records go to the service. Otherwise this process
+    /// writes them: the file from [`audit_file_path`] and the syslog target from host.toml's
+    /// `[audit] syslog` (default `/dev/log`; `none` disables). A log this user may not open
+    /// while the service is not there is reported as the service being down.
     pub fn for_host(
         host: &HostContext,
         cli_audit_file: Option<&Path>,
         redactions: Vec<regex::Regex>,
     ) -> Sinks {
+        let socket = service_socket(host);
+        if cli_audit_file.is_none() && std::fs::symlink_metadata(&socket).is_ok() {
+            return Sinks::service(&socket, redactions);
+        }
         let file = audit_file_path(cli_audit_file, host);
-        let mut sinks = match SyslogTarget::parse(host.syslog.as_deref()) {
-            Ok(t) => Sinks::open(&file, t.as_ref(), &host.hostname, redactions),
-            Err(e) => Sinks {
-                file: FileSink::open(&file),
-                syslog: Some(Err(e)),
-                redactions,
-                key_error: None,
-            },
+        let opened = match FileSink::open(&file) {
+            Err(AuditError::Open { path, err })
+                if cli_audit_file.is_none()
+                    && matches!(err.raw_os_error(), Some(libc::EACCES | libc::EPERM)) =>
+            {
+                Err(AuditError::Service {
+                    socket,
+                    reason: format!(
+                        "does not exist (the service is not running), and this user may not write the audit log {} itself",
+                        path.display()
+                    ),
+                })
+            }
+            other => other,
+        };
+        let syslog = match SyslogTarget::parse(host.syslog.as_deref()) {
+            Ok(t) => t.map(|t| SyslogSink::connect(&t, &host.hostname)),
+            Err(e) => Some(Err(e)),
+        };
+        let mut sinks = Sinks {
+            file: opened,
+            syslog,
+            service: None,
+            redactions,
+            key_error: None,
         };
         match host_signer(host) {
             Some(Ok(signer)) => {
@@ -231,9 +282,44 @@ impl Sinks {
         self.syslog.as_ref().map(Result::as_ref)
     }
 
+    /// The audit service, when records go there.
+    pub fn service_sink(&self) -> Option<&service::ServiceSink> {
+        self.service.as_ref()
+    }
+
     /// The extra redaction patterns.
     pub fn redactions(&self) -> &[regex::Regex] {
         &self.redactions
+    }
+
+    /// Whether a record could be taken at all: the service accepts a connection (one attempt:
+    /// behind systemd's socket a restarting service queues connections rather than refusing
+    /// them, and callers ask this for commands that need no record too), or a local sink opened.
+    pub fn usable(&self) -> bool {
+        match &self.service {
+            Some(s) => s.ensure_connected(false).is_ok(),
+            None => self.file.is_ok() || self.syslog.as_ref().is_some_and(Result::is_ok),
+        }
+    }
+
+    /// Why no record can be taken, as sentences for a refusal.
+    pub fn problem(&self) -> String {
+        if let Some(s) = &self.service {
+            return match s.ensure_connected(false) {
+                Ok(()) => String::new(),
+                Err(e) => e.to_string(),
+            };
+        }
+        let mut why = Vec::new();
+        if let Err(e) = &self.file {
+            why.push(e.to_string());
+        }
+        match &self.syslog {
+            Some(Err(e)) => why.push(e.to_string()),
+            None => why.push("syslog is disabled".to_string()),
+            Some(Ok(_)) => {}
+        }
+        why.join("; ")
     }
 }
 
@@ -264,28 +350,88 @@ pub fn host_signer(host: &HostContext) -> Option<Result<Signer, checkpoint::KeyE
     }
 }
 
-/// Redact every free-text field of `rec` in place; sets `redacted` when something was removed.
+/// Redact every free-text field of `rec` in place; sets `redacted` and lists the kinds in
+/// `redactions` when something was removed.
+///
+/// The command text is redacted by meaning (see [`redact`]); the secret values found there are
+/// then scrubbed from every other field too (an operand recorded as a target, a wrapper's
+/// words, a precondition's evidence), so a secret the rules recognise in the command cannot
+/// reach the record another way.
 pub fn redact_record(rec: &mut Record, extra: &[regex::Regex]) {
+    let mut kinds: std::collections::BTreeSet<String> = rec.redactions.iter().cloned().collect();
+    let mut secrets = std::collections::BTreeSet::new();
     let mut changed = false;
     for field in [&mut rec.command, &mut rec.reason, &mut rec.ticket] {
         if let Some(text) = field.as_mut() {
-            let (out, c) = redact::redact_text(text, extra);
-            changed |= c;
-            *text = out;
+            let r = redact::redact(text, extra);
+            if r.text != *text {
+                changed = true;
+                *text = r.text;
+            }
+            kinds.extend(r.kinds.iter().map(|k| k.to_string()));
+            secrets.extend(r.secrets);
         }
     }
     for p in &mut rec.preconditions {
-        let (out, c) = redact::redact_text(&p.evidence, extra);
-        changed |= c;
-        p.evidence = out;
+        let r = redact::redact(&p.evidence, extra);
+        if r.text != p.evidence {
+            changed = true;
+            p.evidence = r.text;
+        }
+        kinds.extend(r.kinds.iter().map(|k| k.to_string()));
+        secrets.extend(r.secrets);
     }
     for inv in &mut rec.invocations {
-        let (targets, c) = redact::redact_argv(&inv.targets, extra);
-        changed |= c;
-        inv.targets = targets;
-        let (via, c) = redact::redact_argv(&inv.via, extra);
-        changed |= c;
-        inv.via = via;
+        for words in [&mut inv.targets, &mut inv.via] {
+            let (out, r) = redact::redact_words(words, extra);
+            if out != *words {
+                changed = true;
+                *words = out;
+            }
+            kinds.extend(r.kinds.iter().map(|k| k.to_string()));
+            secrets.extend(r.secrets);
+        }
+        for value in inv.ansible.iter_mut().flat_map(|m| m.args.values_mut()) {
+            let r = redact::redact(value, extra);
+            if r.text != *value {
+                changed = true;
+                *value = r.text;
+            }
+            kinds.extend(r.kinds.iter().map(|k| k.to_string()));
+            secrets.extend(r.secrets);
+        }
+    }
+    // What the command's rules found, wherever else it appears.
+    let mut scrubbed = false;
+    for inv in &mut rec.invocations {
+        for w in inv.targets.iter_mut().chain(inv.via.iter_mut()) {
+            if secrets.contains(w.as_str()) {
+                *w = redact::MASK.to_string();
+                scrubbed = true;
+            } else {
+                scrubbed |= redact::scrub(w, &secrets);
+            }
+        }
+    }
+    for p in &mut rec.preconditions {
+        scrubbed |= redact::scrub(&mut p.evidence, &secrets);
+    }
+    for value in rec
+        .invocations
+        .iter_mut()
+        .flat_map(|i| i.ansible.iter_mut())
+        .flat_map(|m| m.args.values_mut())
+    {
+        scrubbed |= redact::scrub(value, &secrets);
+    }
+    for field in [&mut rec.reason, &mut rec.ticket, &mut rec.detail] {
+        if let Some(text) = field.as_mut() {
+            scrubbed |= redact::scrub(text, &secrets);
+        }
+    }
+    changed |= scrubbed;
+    if changed {
+        rec.redactions = kinds.into_iter().collect();
     }
     if let Some(cmd) = rec.command.as_mut() {
         if cmd.len() > MAX_COMMAND_BYTES {
@@ -315,6 +461,17 @@ pub fn record(rec: Record, sinks: &Sinks) -> Result<Written, AuditError> {
 pub fn record_with(rec: Record, sinks: &Sinks, sync: bool) -> Result<Written, AuditError> {
     let mut rec = rec;
     redact_record(&mut rec, &sinks.redactions);
+    if let Some(service) = &sinks.service {
+        // The service writes the file and syslog; when it cannot be reached nothing else is
+        // tried: a copy this process wrote itself would carry an identity nobody checked.
+        let hash = service.append(&rec, sync)?;
+        return Ok(Written {
+            file_ok: true,
+            syslog_ok: false,
+            hash: Some(hash),
+            failures: Vec::new(),
+        });
+    }
     let mut written = Written::default();
 
     let mut checkpoints = Vec::new();
@@ -429,6 +586,11 @@ fn clone_error(e: &AuditError) -> AuditError {
         AuditError::NoFile => AuditError::NoFile,
         AuditError::NoSink(s) => AuditError::NoSink(s.clone()),
         AuditError::Privilege(s) => AuditError::Privilege(s.clone()),
+        AuditError::Service { socket, reason } => AuditError::Service {
+            socket: socket.clone(),
+            reason: reason.clone(),
+        },
+        AuditError::Refused(s) => AuditError::Refused(s.clone()),
     }
 }
 
@@ -462,5 +624,42 @@ mod tests {
         assert!(cmd.starts_with("PGPASSWORD=*** psql"));
         assert!(cmd.ends_with("more bytes not recorded]"));
         assert_eq!(r.reason.as_deref(), Some("token ***"));
+        assert_eq!(r.redactions, ["assignment", "token"]);
+    }
+
+    #[test]
+    fn a_secret_found_in_the_command_is_scrubbed_from_the_targets() {
+        let host = HostContext::unknown();
+        let mut r = Record::new(Event::Command, &host, "a".into(), 1)
+            .with_command("htpasswd -b /etc/web.htpasswd alice Tulip-Gravel-77")
+            .with_invocations(vec![InvocationRecord {
+                program: "htpasswd".into(),
+                targets: vec![
+                    "/etc/web.htpasswd".into(),
+                    "alice".into(),
+                    "Tulip-Gravel-77".into(),
+                ],
+                ..InvocationRecord::default()
+            }]);
+        redact_record(&mut r, &[]);
+        let line = serde_json::to_string(&r).unwrap_or_default();
+        assert!(!line.contains("Tulip-Gravel-77"), "{line}");
+        assert_eq!(
+            r.invocations[0].targets,
+            ["/etc/web.htpasswd", "alice", "***"]
+        );
+        assert_eq!(r.redactions, ["argument"]);
+        assert!(r.redacted);
+    }
+
+    #[test]
+    fn an_unredacted_record_says_nothing() {
+        let host = HostContext::unknown();
+        let mut r = Record::new(Event::Command, &host, "a".into(), 1).with_command("ls -la /srv");
+        redact_record(&mut r, &[]);
+        assert!(!r.redacted);
+        assert!(r.redactions.is_empty());
+        let line = serde_json::to_string(&r).unwrap_or_default();
+        assert!(!line.contains("redact"), "{line}");
     }
 }

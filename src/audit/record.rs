@@ -150,6 +150,10 @@ pub struct InvocationRecord {
     /// `read-only`); kind names only, never the statement text.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sql: Vec<String>,
+    /// The Ansible module it runs (`python3 …/AnsiballZ_shell.py`): its name and arguments, those
+    /// named as secrets (and all of a `no_log` task's) not kept, the rest redacted like the command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ansible: Option<crate::shell::ansible::Module>,
 }
 
 impl InvocationRecord {
@@ -166,6 +170,7 @@ impl InvocationRecord {
                 .collect(),
             via: inv.via.clone(),
             sql: inv.statements.iter().map(|s| s.kind.clone()).collect(),
+            ansible: inv.ansible.clone(),
         }
     }
 }
@@ -275,6 +280,14 @@ pub struct Record {
     /// The signed fields of a `checkpoint` record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<Checkpoint>,
+    /// The kinds of secret redacted from this record (`option`, `stdin`, `url`, `sql` …, see
+    /// [`crate::audit::redact::kind`]), sorted, each once. Never the secrets themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redactions: Vec<String>,
+    /// Identity fields the audit service could not confirm from the kernel and kept as the
+    /// client sent them (`session`, `login_user`, `ssh_client`, `tty`): context, not proof.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advisory: Vec<String>,
     /// Set when something was redacted from `command`, `reason`, `invocations` or `preconditions`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redacted: bool,
@@ -320,6 +333,8 @@ impl Record {
             detail: None,
             preconditions: Vec::new(),
             checkpoint: None,
+            redactions: Vec::new(),
+            advisory: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),
@@ -386,6 +401,8 @@ impl Record {
             detail: Some(detail),
             preconditions: Vec::new(),
             checkpoint: None,
+            redactions: Vec::new(),
+            advisory: Vec::new(),
             redacted: false,
             prev: String::new(),
             hash: String::new(),

@@ -229,6 +229,16 @@ impl FileSink {
         )))
     }
 
+    /// Wait for everything appended so far to reach the disk (`fdatasync`): the group commit
+    /// of a writer that appended several records with `sync = false`.
+    pub fn sync(&self) -> Result<(), AuditError> {
+        let file = self
+            .file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        file.file.sync_data().map_err(|e| self.write_err(e))
+    }
+
     /// Whether the path no longer names the open file.
     fn rotated(&self, f: &File) -> bool {
         match (f.metadata(), std::fs::symlink_metadata(&self.path)) {

@@ -1,22 +1,23 @@
 //! Second-person approval on the command line: `prodguard request`, `requests`, `approve`,
-//! `deny`, and the gate for a verdict of `approve` (find an approved request for this exact
-//! command and consume it, or file one and wait). Every step is an audit record whose `user` is
-//! the requester and whose `approver` is the second person.
+//! `deny`. The commands are judged by the guard, as `prodguard -- …` would judge them, and the
+//! steps (file, wait, approve, record) are the guard's ([`crate::guard::approval`]).
 
-use super::gate::GateResult;
-use super::{journal, load, report, shell_context, Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
-use crate::approval::request::Subject;
-use crate::approval::spool::{self, Rules};
-use crate::approval::{self, ssh, wait, ApprovalError, Request, Spool, Status};
-use crate::audit::{self, Event, Outcome, Record, Sinks};
-use crate::decide::{decide, Verdict};
+use super::{load, Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
+use crate::approval::spool;
+use crate::approval::wait;
+use crate::approval::{self, ssh, ApprovalError, Request, Spool, Status};
+use crate::audit::{self, Outcome, Sinks};
+use crate::guard::approval::{
+    approve_rules, approver_field, await_decision, binding_problem, file_request, how_to_approve,
+    my_uid, names, record_or_warn, record_step, rules, Decided,
+};
+use crate::guard::{Context, Guard};
 use crate::host::HostContext;
 use crate::policy::Action;
 use crate::prompt::{self, display_safe, Challenge, Question};
-use crate::shell::{analyze, Analysis};
 use clap::Args;
 use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Args)]
 pub struct RequestArgs {
@@ -82,493 +83,6 @@ pub struct DenyArgs {
     pub reason: String,
 }
 
-/// The approver rules of this host.
-fn rules(host: &HostContext) -> Rules<'_> {
-    Rules {
-        group: host.approvers_group.as_deref(),
-        allow_root: host.approvers_allow_root,
-        allowed_signers: host.allowed_signers.as_deref(),
-    }
-}
-
-fn expiry(host: &HostContext) -> Duration {
-    host.approval_expiry.unwrap_or(approval::DEFAULT_EXPIRY)
-}
-
-fn my_uid() -> u32 {
-    nix::unistd::getuid().as_raw()
-}
-
-/// Record one approval step. `user`/`uid` are the requester's; the writing process's identity
-/// is in `pid`, `tty`, `session` and `login_user`.
-fn record_step(
-    host: &HostContext,
-    sinks: &Sinks,
-    req: &Request,
-    outcome: Outcome,
-    approver: Option<String>,
-    reason: Option<String>,
-) -> Result<(), audit::AuditError> {
-    let mut rec = Record::new_for_current_process(Event::Approval, host)
-        .with_command(req.command.clone())
-        .with_decision(audit::Action::Approve, req.rules.clone(), outcome);
-    let writer = spool::user_name(my_uid());
-    rec.user = req.user.clone();
-    rec.uid = req.uid;
-    if writer != req.user && approver.as_deref() != Some(writer.as_str()) {
-        rec.login_user = Some(writer);
-    }
-    rec.cwd = Some(req.cwd.clone());
-    rec.approver = approver;
-    rec.reason = reason;
-    rec.detail = Some(format!("request {} {}", req.short_id(), req.id()));
-    journal::write(rec, sinks, true)
-}
-
-/// Record a step whose record is informative only: a failure is a warning.
-fn record_or_warn(
-    host: &HostContext,
-    sinks: &Sinks,
-    req: &Request,
-    outcome: Outcome,
-    approver: Option<String>,
-    reason: Option<String>,
-) {
-    if let Err(e) = record_step(host, sinks, req, outcome, approver, reason) {
-        eprintln!("prodguard: warning: {e}");
-    }
-}
-
-fn names(approvers: &[approval::Approver]) -> String {
-    approvers
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn approver_field(approvers: &[approval::Approver]) -> String {
-    approvers
-        .iter()
-        .map(|a| a.name.clone())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Why `req` does not bind to running `command` as `uid` in `cwd` on `host` for `rules`.
-fn binding_problem(
-    req: &Request,
-    host: &HostContext,
-    uid: u32,
-    command: &str,
-    cwd: &str,
-    rule_ids: &[String],
-) -> Option<String> {
-    let short = req.short_id();
-    if req.uid != uid {
-        return Some(format!(
-            "request {short} was made by uid {}, not by you (uid {uid})",
-            req.uid
-        ));
-    }
-    if req.command != command {
-        return Some(format!("request {short} is for another command"));
-    }
-    if req.host != host.hostname {
-        return Some(format!(
-            "request {short} was made for host {}; this is {}",
-            display_safe(&req.host),
-            display_safe(&host.hostname)
-        ));
-    }
-    if req.cwd != cwd {
-        return Some(format!(
-            "request {short} was made in {}; you are in {}",
-            display_safe(&req.cwd),
-            display_safe(cwd)
-        ));
-    }
-    if req.rules != rule_ids {
-        return Some(format!(
-            "request {short} was for rules {}; the policy now asks for {}",
-            req.rules.join(", "),
-            rule_ids.join(", ")
-        ));
-    }
-    None
-}
-
-/// The ids of the rules that ask for approval, sorted.
-fn approve_rules(verdict: &Verdict) -> Vec<String> {
-    let mut ids: Vec<String> = verdict
-        .matches
-        .iter()
-        .filter(|m| m.action == Action::Approve)
-        .map(|m| m.rule.clone())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
-fn how_to_approve(req: &Request) -> String {
-    let short = req.short_id();
-    format!(
-        "  request {short} ({})\n  expires {}; needs {} approver(s) other than you\n  \
-         on this host, an approver runs:  prodguard approve {short}\n  \
-         elsewhere: prodguard request --blob … prints it for `prodguard approve --blob - --sign KEY`\n",
-        req.id(),
-        approval::request::utc(req.expires),
-        req.approvers
-    )
-}
-
-/// File a new request for `command`, recording it.
-fn file_request(
-    spool: &Spool,
-    host: &HostContext,
-    sinks: &Sinks,
-    command: &str,
-    cwd: &str,
-    rule_ids: Vec<String>,
-    approvers: u32,
-) -> Result<Request, String> {
-    let uid = my_uid();
-    let user = spool::user_name(uid);
-    let req = Request::new(
-        Subject {
-            host,
-            user: &user,
-            uid,
-            command,
-            cwd,
-            rules: rule_ids,
-            approvers,
-        },
-        approval::now(),
-        expiry(host),
-    )
-    .map_err(|e| e.to_string())?;
-    // The record comes first: a request nobody could audit is not filed.
-    record_step(host, sinks, &req, Outcome::Requested, None, None)
-        .map_err(|e| format!("the request cannot be recorded, so it is not filed: {e}"))?;
-    spool.submit(&req).map_err(|e| e.to_string())?;
-    Ok(req)
-}
-
-/// How a wait for a decision ended.
-enum Decided {
-    Approved(Vec<approval::Approver>),
-    Denied(String),
-    Expired,
-    Used,
-    GaveUp(&'static str, String),
-}
-
-/// Wait on the terminal for `req` to be decided. `None` when there is no terminal.
-fn await_decision(
-    spool: &Spool,
-    req: &Request,
-    host: &HostContext,
-    sinks: &Sinks,
-) -> Option<Decided> {
-    let mut tty = prompt::DevTty::open().ok()?;
-    let rules = rules(host);
-    let _ = prompt::TtyIo::write_all(
-        &mut tty,
-        format!(
-            "{}  waiting for approval; Ctrl-C gives up; an approver's SSH signature can be pasted here\r\n",
-            how_to_approve(req).replace('\n', "\r\n")
-        )
-        .as_bytes(),
-    );
-    let left = u64::try_from(req.expires.saturating_sub(approval::now())).unwrap_or(0);
-    let deadline = Instant::now() + Duration::from_secs(left);
-    let short = req.short_id();
-    let mut check = || match spool.status(req, &rules, approval::now()) {
-        Ok(ev) => match ev.status {
-            Status::Pending { .. } => None,
-            Status::Approved { approvers } => Some(Decided::Approved(approvers)),
-            Status::Denied { by, reason } => Some(Decided::Denied(format!(
-                "request {short} was denied by {by}: {}",
-                display_safe(&reason)
-            ))),
-            Status::Expired => Some(Decided::Expired),
-            Status::Used => Some(Decided::Used),
-        },
-        Err(e) => Some(Decided::GaveUp("denied", e.to_string())),
-    };
-    let mut on_paste = |text: &str| -> Result<Option<Decided>, String> {
-        match spool::verify_signature(req, text, &rules) {
-            Ok(a) => {
-                let sig = ssh::extract_signature(text).unwrap_or_default();
-                spool
-                    .attach_signature(req, &sig)
-                    .map_err(|e| e.to_string())?;
-                record_or_warn(
-                    host,
-                    sinks,
-                    req,
-                    Outcome::Approved,
-                    Some(a.name.clone()),
-                    None,
-                );
-                Ok(None)
-            }
-            Err(why) => {
-                record_or_warn(host, sinks, req, Outcome::Refused, None, Some(why.clone()));
-                Err(format!("  signature refused: {why}"))
-            }
-        }
-    };
-    let line = |left: Duration| {
-        format!(
-            "  request {short}: waiting for approval, {} left ",
-            wait::mmss(left)
-        )
-    };
-    Some(
-        match wait::wait(&mut tty, deadline, &mut check, &mut on_paste, &line) {
-            wait::End::Done(d) => d,
-            wait::End::Aborted => Decided::GaveUp("aborted", "gave up waiting for approval".into()),
-            wait::End::TimedOut => Decided::Expired,
-            wait::End::Failed(e) => Decided::GaveUp("aborted", format!("terminal error: {e}")),
-        },
-    )
-}
-
-/// Consume an approved request and say who approved, for the decision record.
-fn consume(
-    spool: &Spool,
-    req: &Request,
-    approvers: &[approval::Approver],
-    host: &HostContext,
-    sinks: &Sinks,
-) -> Result<GateResult, String> {
-    spool.mark_used(req).map_err(|e| e.to_string())?;
-    record_or_warn(
-        host,
-        sinks,
-        req,
-        Outcome::Used,
-        Some(approver_field(approvers)),
-        None,
-    );
-    eprintln!(
-        "prodguard: request {} approved by {}",
-        req.short_id(),
-        names(approvers)
-    );
-    let mut r = GateResult::ran("approved");
-    r.approver = Some(approver_field(approvers));
-    Ok(r)
-}
-
-/// The gate for a verdict of `approve`: run on an approved request for exactly this command
-/// (once), or file a request and wait for it on the terminal.
-pub(crate) fn gate(
-    command: &str,
-    verdict: &Verdict,
-    host: &HostContext,
-    interactive: bool,
-    sinks: &Sinks,
-) -> GateResult {
-    let refuse = |outcome: &'static str, reason: String| {
-        eprint!("{}", report::refusal(command, verdict, host, &reason));
-        GateResult::refused(outcome, reason)
-    };
-    let spool = match Spool::open(&approval::spool_path(host)) {
-        Ok(s) => s,
-        Err(e) => {
-            return refuse(
-                "needs-approval",
-                format!("This needs a second person's approval, and {e}"),
-            )
-        }
-    };
-    let uid = my_uid();
-    let cwd = shell_context().cwd;
-    let rule_ids = approve_rules(verdict);
-    let rules = rules(host);
-    let now = approval::now();
-
-    let mut pending: Option<Request> = None;
-    let mut problems: Vec<String> = Vec::new();
-    let mut candidates: Vec<Request> = spool
-        .ids()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|id| spool.load(id).ok())
-        .filter(|r| r.uid == uid && r.command == command)
-        .collect();
-    candidates.sort_by_key(|r| std::cmp::Reverse(r.created));
-    for req in &candidates {
-        if let Some(p) = binding_problem(req, host, uid, command, &cwd, &rule_ids) {
-            problems.push(p);
-            continue;
-        }
-        let ev = match spool.status(req, &rules, now) {
-            Ok(ev) => ev,
-            Err(e) => {
-                problems.push(e.to_string());
-                continue;
-            }
-        };
-        for i in &ev.ignored {
-            eprintln!("prodguard: request {}: {i}", req.short_id());
-        }
-        let short = req.short_id();
-        match ev.status {
-            Status::Approved { approvers } => {
-                return match consume(&spool, req, &approvers, host, sinks) {
-                    Ok(r) => r,
-                    Err(e) => refuse("denied", e),
-                }
-            }
-            Status::Pending { .. } if pending.is_none() => pending = Some(req.clone()),
-            Status::Pending { .. } => {}
-            Status::Denied { by, reason } => problems.push(format!(
-                "request {short} was denied by {by}: {}",
-                display_safe(&reason)
-            )),
-            Status::Expired => problems.push(format!(
-                "request {short} expired at {}",
-                approval::request::utc(req.expires)
-            )),
-            Status::Used => problems.push(format!(
-                "request {short} was already used; an approval runs its command once"
-            )),
-        }
-    }
-    let tty_ok = interactive
-        && std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .is_ok();
-    if !tty_ok {
-        if let Some(req) = pending {
-            return refuse(
-                "needs-approval",
-                format!(
-                    "This is waiting for a second person's approval of request {} ({} left); run it again once approved.",
-                    req.short_id(),
-                    wait::mmss(Duration::from_secs(
-                        u64::try_from(req.expires.saturating_sub(now)).unwrap_or(0)
-                    ))
-                ),
-            );
-        }
-        if !problems.is_empty() {
-            return refuse(
-                "denied",
-                format!(
-                    "This needs a second person's approval: {}. Ask again: prodguard request -- {}",
-                    problems.join("; "),
-                    crate::shell::quote::quote(command)
-                ),
-            );
-        }
-        return match file_request(
-            &spool,
-            host,
-            sinks,
-            command,
-            &cwd,
-            rule_ids,
-            verdict.approvers.unwrap_or(1),
-        ) {
-            Ok(req) => {
-                eprint!(
-                    "{}",
-                    report::refusal(
-                        command,
-                        verdict,
-                        host,
-                        "This needs a second person's approval; a request was filed. Run it again once it is approved."
-                    )
-                );
-                eprint!("{}", how_to_approve(&req));
-                GateResult::refused(
-                    "needs-approval",
-                    format!(
-                        "a second person's approval is needed (request {} filed)",
-                        req.short_id()
-                    ),
-                )
-            }
-            Err(e) => refuse(
-                "needs-approval",
-                format!("This needs a second person's approval, and {e}"),
-            ),
-        };
-    }
-    for p in &problems {
-        eprintln!("prodguard: {p}");
-    }
-    let req = match pending {
-        Some(r) => r,
-        None => match file_request(
-            &spool,
-            host,
-            sinks,
-            command,
-            &cwd,
-            rule_ids,
-            verdict.approvers.unwrap_or(1),
-        ) {
-            Ok(r) => r,
-            Err(e) => {
-                return refuse(
-                    "needs-approval",
-                    format!("This needs a second person's approval, and {e}"),
-                )
-            }
-        },
-    };
-    eprint!(
-        "{}",
-        report::refusal(
-            command,
-            verdict,
-            host,
-            "This needs a second person's approval."
-        )
-    );
-    match await_decision(&spool, &req, host, sinks) {
-        Some(Decided::Approved(approvers)) => {
-            match consume(&spool, &req, &approvers, host, sinks) {
-                Ok(r) => r,
-                Err(e) => GateResult::refused("denied", e),
-            }
-        }
-        Some(Decided::Denied(why)) => {
-            eprintln!("prodguard: refused: {why}");
-            GateResult::refused("denied", why)
-        }
-        Some(Decided::Expired) => {
-            record_or_warn(host, sinks, &req, Outcome::Expired, None, None);
-            eprintln!(
-                "prodguard: request {} expired without approval",
-                req.short_id()
-            );
-            GateResult::refused("timed-out", format!("request {} expired", req.short_id()))
-        }
-        Some(Decided::Used) => GateResult::refused(
-            "denied",
-            format!("request {} was already used", req.short_id()),
-        ),
-        Some(Decided::GaveUp(outcome, why)) => {
-            eprintln!(
-                "prodguard: {why}; request {} stays filed until it expires",
-                req.short_id()
-            );
-            GateResult::refused(outcome, why)
-        }
-        None => GateResult::refused("no-terminal", "no terminal to wait on".into()),
-    }
-}
-
 /// The command line of `prodguard request`: one word as is, several quoted as `--` runs them.
 fn command_of(words: &[String]) -> String {
     match words {
@@ -604,19 +118,20 @@ fn open_spool(host: &HostContext) -> Result<Spool, u8> {
 
 /// `prodguard request`.
 pub fn run_request(global: &Global, args: &RequestArgs) -> u8 {
-    let (host, policy) = load(global);
-    let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
-    let spool = match open_spool(&host) {
+    let guard = super::guard(global);
+    let (host, sinks) = (guard.host(), guard.sinks());
+    let spool = match open_spool(host) {
         Ok(s) => s,
         Err(code) => return code,
     };
     if let Some(sig_arg) = &args.signature {
-        return attach(&spool, &host, &sinks, sig_arg, args.id.as_deref());
+        return attach(&spool, host, sinks, sig_arg, args.id.as_deref());
     }
     let command = command_of(&args.command);
-    let cwd = shell_context().cwd;
-    let analysis = analyze(&command, &shell_context());
-    let verdict = decide(&analysis, &policy, &host);
+    // The request is judged as the command will be when it runs: preconditions and intent
+    // included, so a rule raised to approval by an unmet precondition is filed here too.
+    let j = guard.judge(&command, &Context::here());
+    let (verdict, cwd) = (j.verdict(), j.cwd());
     if verdict.action != Action::Approve {
         eprintln!(
             "prodguard: this command does not need a second person's approval on {} (the policy says {}); nothing filed",
@@ -627,11 +142,11 @@ pub fn run_request(global: &Global, args: &RequestArgs) -> u8 {
     }
     let req = match file_request(
         &spool,
-        &host,
-        &sinks,
+        host,
+        sinks,
         &command,
-        &cwd,
-        approve_rules(&verdict),
+        cwd,
+        approve_rules(verdict),
         verdict.approvers.unwrap_or(1),
     ) {
         Ok(r) => r,
@@ -648,7 +163,7 @@ pub fn run_request(global: &Global, args: &RequestArgs) -> u8 {
     if args.no_wait {
         return EXIT_OK;
     }
-    match await_decision(&spool, &req, &host, &sinks) {
+    match await_decision(&spool, &req, host, sinks) {
         Some(Decided::Approved(a)) => {
             eprintln!(
                 "prodguard: request {} approved by {}; run it now: prodguard -- {}",
@@ -663,7 +178,7 @@ pub fn run_request(global: &Global, args: &RequestArgs) -> u8 {
             EXIT_REFUSED
         }
         Some(Decided::Expired) => {
-            record_or_warn(&host, &sinks, &req, Outcome::Expired, None, None);
+            record_or_warn(host, sinks, &req, Outcome::Expired, None, None);
             eprintln!(
                 "prodguard: request {} expired without approval",
                 req.short_id()
@@ -790,14 +305,28 @@ fn attach(spool: &Spool, host: &HostContext, sinks: &Sinks, sig_arg: &str, id: O
     EXIT_REFUSED
 }
 
+/// The command of `req` as `uid` may see it: the requester sees the exact command line (read
+/// from the spool file only they can read); everyone else the redacted text. A request filed
+/// before redaction existed is redacted for display too.
+fn shown_command(spool: &Spool, req: &Request, uid: u32) -> String {
+    if uid == req.uid {
+        if let Ok(Some(e)) = spool.exact(req) {
+            return e.command;
+        }
+    }
+    audit::redact::redact_text(&req.command, &[]).0
+}
+
 /// `prodguard requests`.
 pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
     let (host, _) = load(global);
-    let spool = match open_spool(&host) {
+    let host = &host;
+    let uid = my_uid();
+    let spool = match open_spool(host) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let rules = rules(&host);
+    let rules = rules(host);
     let now = approval::now();
     let mut shown = 0;
     let mut reqs: Vec<Request> = spool
@@ -823,11 +352,13 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
             Status::Denied { by, .. } => by.name.clone(),
             _ => String::new(),
         };
+        let command = shown_command(&spool, &req, uid);
         if args.json {
             let v = serde_json::json!({
                 "id": req.id(), "short": req.short_id(), "status": ev.status.label(),
                 "user": req.user, "uid": req.uid, "host": req.host, "cwd": req.cwd,
-                "command": req.command, "rules": req.rules, "approvers_needed": req.approvers,
+                "command": command, "redacted": command != req.command || !req.secret_digest.is_empty(),
+                "rules": req.rules, "approvers_needed": req.approvers,
                 "approvers": approvers, "created": req.created, "expires": req.expires,
             });
             println!("{v}");
@@ -841,7 +372,7 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
                 ev.status.label(),
                 display_safe(&req.user),
                 left,
-                display_safe(&req.command)
+                display_safe(&command)
             );
         }
     }
@@ -859,25 +390,23 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
 fn show_request(req: &Request) {
     let mut out = String::from("\nApproval request\n");
     for (label, value) in req.describe() {
+        // A request filed before redaction existed may still hold a secret.
+        let value = audit::redact::redact_text(&value, &[]).0;
         out.push_str(&format!("  {label:<17} {}\n", display_safe(&value)));
     }
     eprint!("{out}");
 }
 
 /// The question an approver answers: the request's command as parsed on this policy, on `host`.
-fn approver_question<'a>(
-    req: &'a Request,
-    host: &'a HostContext,
-    global: &Global,
-) -> (Question<'a>, Analysis) {
-    let (_, policy) = load(global);
-    let mut ctx = shell_context();
-    ctx.cwd = req.cwd.clone();
-    let analysis = analyze(&req.command, &ctx);
-    let verdict = decide(&analysis, &policy, host);
-    let mut q = super::gate::question(&req.command, &analysis, &verdict, host);
+/// The request's command is judged by the guard on this host, in the request's directory, so
+/// the approver sees what the requester would: every rule, and a precondition not met.
+fn approver_question<'a>(req: &'a Request, guard: &'a Guard) -> Question<'a> {
+    let mut ctx = Context::here();
+    ctx.shell.cwd = req.cwd.clone();
+    let j = guard.judge(&req.command, &ctx);
+    let mut q = crate::guard::gate::question(&req.command, j.analysis(), j.verdict(), guard.host());
     q.challenge = Challenge::Hostname;
-    (q, analysis)
+    q
 }
 
 /// `prodguard approve`.
@@ -888,9 +417,9 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
     let Some(typed) = args.id.as_deref() else {
         return EXIT_USAGE;
     };
-    let (host, _) = load(global);
-    let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
-    let spool = match open_spool(&host) {
+    let guard = super::guard(global);
+    let (host, sinks) = (guard.host(), guard.sinks());
+    let spool = match open_spool(host) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -903,11 +432,11 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
     };
     let me = my_uid();
     let my_name = spool::user_name(me);
-    let rules = rules(&host);
+    let rules = rules(host);
     let refuse = |why: String| {
         record_or_warn(
-            &host,
-            &sinks,
+            host,
+            sinks,
             &req,
             Outcome::Refused,
             Some(my_name.clone()),
@@ -956,13 +485,13 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
     if approver.how == spool::How::Root {
         eprintln!("  (you are approving as root; this is recorded as such)");
     }
-    let (q, _) = approver_question(&req, &host, global);
+    let q = approver_question(&req, &guard);
     if !approver_confirms(&q, "approved") {
         return EXIT_REFUSED;
     }
     if let Err(e) = record_step(
-        &host,
-        &sinks,
+        host,
+        sinks,
         &req,
         Outcome::Approved,
         Some(approver.name.clone()),
@@ -1032,7 +561,11 @@ fn approve_offline(global: &Global, blob: &str, key: Option<&std::path::Path>, d
     there.hostname = req.host.clone();
     there.environment = req.environment.clone();
     there.role = (!req.role.is_empty()).then(|| req.role.clone());
-    let (q, _) = approver_question(&req, &there, global);
+    // Judged on the request's host as far as it is known, under this host's policy; nothing
+    // declared here applies there.
+    let (_, policy) = load(global);
+    let guard = Guard::new(there, policy, crate::guard::Declared::default(), None);
+    let q = approver_question(&req, &guard);
     if !approver_confirms(&q, "signed") {
         return EXIT_REFUSED;
     }

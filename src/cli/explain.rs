@@ -1,10 +1,11 @@
 //! `prodguard explain` and `prodguard demo`: the decision trace, asking and recording nothing.
 
-use super::{load, report, shell_context, Global, EXIT_OK, EXIT_USAGE};
-use crate::decide::{decide_with, Verdict};
+use super::{load, Global, EXIT_OK, EXIT_USAGE};
+use crate::decide::Verdict;
+use crate::guard::{report, Context, Declared, Guard, Judgement};
 use crate::host::HostContext;
 use crate::policy::PolicySet;
-use crate::shell::{analyze, Analysis, Context};
+use crate::shell::Analysis;
 use clap::Args;
 use std::io::{BufRead, Write};
 
@@ -64,6 +65,18 @@ pub fn json(
     })
 }
 
+/// The JSON form of a judgement: [`json`], and the break-glass session that would waive it.
+fn judgement_json(j: &Judgement, policy: &PolicySet) -> serde_json::Value {
+    let mut v = json(j.command(), j.analysis(), j.verdict(), j.host(), policy);
+    if let (Some(g), Some(obj)) = (j.break_glass(), v.as_object_mut()) {
+        obj.insert(
+            "break_glass".to_string(),
+            serde_json::json!({ "reason": g.reason }),
+        );
+    }
+    v
+}
+
 pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
     let (mut host, policy) = load(global);
     if let Some(t) = &args.now {
@@ -103,8 +116,9 @@ pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
             "prodguard: warning: the site policy failed to load; the strict fallback is in force"
         );
     }
-    let ctx = shell_context();
-    let intent = super::intent::current();
+    let guard = Guard::new(host, policy, Declared::current(), None);
+    let (host, policy) = (guard.host(), guard.policy());
+    let ctx = Context::here();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.stdin {
@@ -114,8 +128,8 @@ pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
             if line.trim().is_empty() {
                 continue;
             }
-            let (a, v) = evaluate(&line, &ctx, &policy, &host, intent.as_deref());
-            if writeln!(out, "{}", json(&line, &a, &v, &host, &policy)).is_err() {
+            let j = guard.judge(&line, &ctx);
+            if writeln!(out, "{}", judgement_json(&j, policy)).is_err() {
                 return EXIT_OK; // broken pipe: the reader went away
             }
         }
@@ -126,31 +140,16 @@ pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
         eprintln!("prodguard: explain: empty command");
         return EXIT_USAGE;
     }
-    let (a, v) = evaluate(&command, &ctx, &policy, &host, intent.as_deref());
+    let j = guard.judge(&command, &ctx);
     let text = if args.json {
-        let mut s = serde_json::to_string_pretty(&json(&command, &a, &v, &host, &policy))
-            .unwrap_or_default();
+        let mut s = serde_json::to_string_pretty(&judgement_json(&j, policy)).unwrap_or_default();
         s.push('\n');
         s
     } else {
-        report::explain(&command, &a, &v, &host, &policy)
+        report::explain(&command, j.analysis(), j.verdict(), host, policy)
     };
     let _ = out.write_all(text.as_bytes());
     EXIT_OK
-}
-
-/// Analyse and decide.
-pub fn evaluate(
-    command: &str,
-    ctx: &Context,
-    policy: &PolicySet,
-    host: &HostContext,
-    intent: Option<&str>,
-) -> (Analysis, Verdict) {
-    let analysis = analyze(command, ctx);
-    let mut verdict = decide_with(&analysis, policy, host, intent);
-    crate::precondition::check(&mut verdict, &analysis, policy, host);
-    (analysis, verdict)
 }
 
 /// The host the demo pretends to be: the GitLab primary.
@@ -187,23 +186,33 @@ const DEMO: &[&str] = &[
 ];
 
 pub fn demo(args: &DemoArgs) -> u8 {
-    let host = demo_host();
-    let policy = PolicySet::embedded_only(true);
+    // The demo host, with nothing declared: the same for everyone who runs it.
+    let guard = Guard::new(
+        demo_host(),
+        PolicySet::embedded_only(true),
+        Declared::default(),
+        None,
+    );
+    let (host, policy) = (guard.host(), guard.policy());
     let ctx = Context {
-        cwd: "/root".into(),
-        home: Some("/root".into()),
-        env: Vec::new(),
-        stdin_unknown: false,
+        shell: crate::shell::Context {
+            cwd: "/root".into(),
+            home: Some("/root".into()),
+            env: Vec::new(),
+            stdin_unknown: false,
+        },
+        ..Context::here()
     };
     let mut out = String::new();
     out.push_str(&format!(
         "prodguard demo: the embedded default policy, as seen on {}\n\n",
-        report::host_line(&host)
+        report::host_line(host)
     ));
     for cmd in DEMO {
-        let (a, v) = evaluate(cmd, &ctx, &policy, &host, None);
+        let j = guard.judge(cmd, &ctx);
+        let v = j.verdict();
         if args.verbose {
-            out.push_str(&report::explain(cmd, &a, &v, &host, &policy));
+            out.push_str(&report::explain(cmd, j.analysis(), v, host, policy));
             out.push('\n');
             continue;
         }

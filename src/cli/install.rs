@@ -64,16 +64,17 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
     s.push_str("# Run as root. Every step is idempotent.\n");
     s.push_str("set -eu\n\n");
     s.push_str(
-        "# The group that alone may append to the audit log. Never make a person a member:\n\
-         # a member could write the log directly.\n\
+        "# The group that alone may write the approval spool. Never make a person a member:\n\
+         # a member could write the spool directly.\n\
          getent group prodguard >/dev/null || groupadd --system prodguard\n\n",
     );
     s.push_str(
-        "# Audit log directory: setgid, so every file created in it (by logrotate, by root)\n\
-         # belongs to the prodguard group; not world-readable, commands may be sensitive.\n\
-         install -d -o root -g prodguard -m 2770 /var/log/prodguard\n\
-         # The live log is created by root, so that no user ever owns it (an owner could chmod it).\n\
-         test -e /var/log/prodguard/audit.jsonl || install -o root -g prodguard -m 0660 /dev/null /var/log/prodguard/audit.jsonl\n\n",
+        "# Audit log: written only by the audit service (root), readable by the adm group (root\n\
+         # alone where there is none); setgid directory, so rotated files get the group too.\n\
+         reader=root; getent group adm >/dev/null && reader=adm\n\
+         install -d -o root -g \"$reader\" -m 2750 /var/log/prodguard\n\
+         test -e /var/log/prodguard/audit.jsonl || install -o root -g \"$reader\" -m 0640 /dev/null /var/log/prodguard/audit.jsonl\n\
+         chown root:\"$reader\" /var/log/prodguard/audit.jsonl && chmod 0640 /var/log/prodguard/audit.jsonl\n\n",
     );
     s.push_str(
         "# Spool of second-person approval requests: sticky, group-writable.\n\
@@ -93,8 +94,8 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
     s.push_str(LOGROTATE);
     s.push_str("EOF\n\n");
     s.push_str(
-        "# The binary: setgid prodguard, so it can append to the log; it drops the group before\n\
-         # running anything the user asked for.\n",
+        "# The binary: setgid prodguard, so it can write the approval spool; it drops the group\n\
+         # before running anything the user asked for.\n",
     );
     match source {
         Some(src) if src != bin => {
@@ -110,6 +111,15 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
     s.push_str(&format!(
         "\n# Allowed as a login shell (chsh, sshd). Enabling it for users is a separate step.\n\
          grep -qxF {b} /etc/shells || echo {b} >>/etc/shells\n"
+    ));
+    s.push_str(&format!(
+        "\n# The audit service, the only writer of the log. With systemd: install the units of\n\
+         # packaging/systemd into /etc/systemd/system first. Without: run `{bin} daemon` as root\n\
+         # from the init system, restarted when it stops.\n\
+         if [ -d /run/systemd/system ] && [ -e /etc/systemd/system/prodguard.socket ]; then\n\
+         \x20   systemctl daemon-reload && systemctl enable --now prodguard.socket\n\
+         fi\n",
+        bin = b
     ));
     s
 }

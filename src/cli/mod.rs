@@ -5,22 +5,18 @@ mod approval_cmd;
 pub mod audit;
 mod breakglass;
 mod check;
+mod daemon_cmd;
 mod explain;
-mod gate;
 mod generate;
 mod init;
 mod install;
 mod intent;
-mod journal;
-mod login;
 mod policy_cmd;
 pub mod replay;
-mod report;
 mod report_cmd;
 mod show;
 mod sql_cmd;
 mod status;
-mod stdin_script;
 mod sudo_check;
 mod sudo_setup;
 
@@ -78,6 +74,23 @@ pub struct Global {
 }
 
 impl Global {
+    /// The paths these options name.
+    pub fn paths(&self) -> crate::guard::Paths {
+        crate::guard::Paths {
+            host_file: self.host_file.clone(),
+            policy_dir: self.policy_dir.clone(),
+            audit_file: self.audit_file.clone(),
+        }
+    }
+
+    fn from_paths(p: crate::guard::Paths) -> Global {
+        Global {
+            host_file: p.host_file,
+            policy_dir: p.policy_dir,
+            audit_file: p.audit_file,
+        }
+    }
+
     /// A setgid run trusts only the system configuration: a user must not be able to point the
     /// guard at another host description, policy or audit log.
     fn sanitised(mut self) -> Self {
@@ -140,6 +153,9 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Print the steps that install prodguard on a host without the Debian package.
     Install(install::InstallArgs),
+    /// Run the audit service, the one writer of the audit log (as root, started by systemd
+    /// through prodguard.socket).
+    Daemon(daemon_cmd::DaemonArgs),
     /// Write the man page or the shell completions generated from this command line.
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -159,10 +175,10 @@ pub fn main() -> ExitCode {
     let rest: Vec<std::ffi::OsString> = args.collect();
     let env_command = std::env::var("SSH_ORIGINAL_COMMAND").ok();
     let stdin_tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
-    if let Some(entry) = login::entry(&argv0, &rest, env_command, stdin_tty) {
-        return ExitCode::from(login::run(
+    if let Some(entry) = crate::login::entry(&argv0, &rest, env_command, stdin_tty) {
+        return ExitCode::from(crate::login::run(
             entry,
-            login::with_install_paths(Global::default()),
+            &crate::login::with_install_paths(crate::guard::Paths::default()),
         ));
     }
     let cli = match Cli::try_parse() {
@@ -173,7 +189,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let global = login::with_install_paths(cli.global.sanitised());
+    let global = Global::from_paths(crate::login::with_install_paths(
+        cli.global.sanitised().paths(),
+    ));
     let cli = Cli { global, ..cli };
     let code = match cli.command {
         Some(Command::Check(args)) => check::run_check(&cli.global, &args),
@@ -192,6 +210,7 @@ pub fn main() -> ExitCode {
         Some(Command::Sql(args)) => sql_cmd::run(&cli.global, &args),
         Some(Command::Status(args)) => status::run(&cli.global, &args),
         Some(Command::Install(args)) => install::run(&args),
+        Some(Command::Daemon(args)) => daemon_cmd::run(&cli.global, &args),
         Some(Command::Generate(args)) => generate::run(&args),
         Some(Command::SudoCheck(args)) => sudo_check::run(&cli.global, &args),
         Some(Command::Audit(cmd)) => {
@@ -212,36 +231,17 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Load what every decision needs: host context and policy.
+/// Load host context and policy, for the subcommands that decide nothing.
 pub(crate) fn load(global: &Global) -> (crate::host::HostContext, crate::policy::PolicySet) {
-    let mut host = crate::host::HostContext::load(global.host_file.as_deref());
-    host.subject = crate::subject::Subject::current();
-    host.now = Some(jiff::Timestamp::now());
-    let policy = crate::policy::PolicySet::load(&crate::policy::LoadOptions {
-        policy_dir: global.policy_dir.clone(),
-        no_embedded: false,
-    });
-    (host, policy)
+    crate::guard::load_host_policy(&global.paths())
 }
 
-/// The analysis context of this process: working directory and home.
-pub(crate) fn shell_context() -> crate::shell::Context {
-    crate::shell::Context {
-        cwd: std::env::current_dir()
-            .ok()
-            .and_then(|p| p.to_str().map(str::to_string))
-            .unwrap_or_else(|| "/".to_string()),
-        home: std::env::var("HOME").ok().filter(|h| h.starts_with('/')),
-        env: std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .filter(|(k, _)| {
-                k.bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-            })
-            .collect(),
-        stdin_unknown: false,
-    }
+/// The guard, for the subcommands that judge commands.
+pub(crate) fn guard(global: &Global) -> crate::guard::Guard {
+    crate::guard::Guard::load(&global.paths())
 }
+
+pub(crate) use crate::guard::shell_context;
 
 #[cfg(test)]
 mod tests {

@@ -429,6 +429,8 @@ pub fn test_host(rule: &Rule) -> HostContext {
         .cloned()
         .collect();
     host.role = Some(pick(&roles, "test"));
+    // A fixed database primary, so that examples do not depend on the machine they run on.
+    host.protected = crate::host::Protected::example();
     host.fleet = vec![crate::host::FleetHost {
         name: "otherhost.example.com".into(),
         role: Some("db-replica".into()),

@@ -7,7 +7,8 @@
 //! not with the history. Each command is analysed once and decided by each policy; a
 //! `PolicySet` keeps its parsed rules, so one set per side is reused for the whole history.
 
-use crate::decide::{decide_with, Verdict};
+use crate::decide::Verdict;
+use crate::guard::rules_verdict;
 use crate::host::HostContext;
 use crate::policy::{Action, PolicySet};
 use crate::shell::{analyze, Context};
@@ -270,8 +271,8 @@ pub fn diff(
         host.now = e.now.or(base.now);
         host.subject = e.subject;
         let analysis = analyze(&e.command, &shell_ctx(e.cwd.as_deref(), None));
-        let a = decide_with(&analysis, old, &host, None);
-        let b = decide_with(&analysis, new, &host, None);
+        let a = rules_verdict(&analysis, old, &host);
+        let b = rules_verdict(&analysis, new, &host);
         let Some(change) = Change::between(a.action, b.action) else {
             continue;
         };
@@ -369,7 +370,7 @@ pub fn coverage(
         cov.commands += 1;
         let host = host_for(base, &e);
         let analysis = analyze(&e.command, &shell_ctx(e.cwd.as_deref(), None));
-        let v = decide_with(&analysis, policy, &host, None);
+        let v = rules_verdict(&analysis, policy, &host);
         let mut ids: Vec<&str> = v.matches.iter().map(|m| m.rule.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();

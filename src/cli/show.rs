@@ -22,26 +22,15 @@ pub struct PromptArgs {
     pub title: bool,
 }
 
-/// Warnings about policy loading worth a line in the banner (the host's own warnings are shown
-/// by the banner itself).
-pub fn banner_warnings(policy: &crate::policy::PolicySet) -> Vec<String> {
-    let mut w = Vec::new();
-    if policy.strict {
-        w.push(format!(
-            "the site policy failed to load ({} error{}): a strict fallback is in force; see `prodguard policy lint`",
-            policy.errors.len(),
-            if policy.errors.len() == 1 { "" } else { "s" }
-        ));
-        w.extend(policy.errors.iter().take(3).map(|e| e.headline()));
-    }
-    w.extend(policy.warnings.iter().take(3).map(|e| e.headline()));
-    w
-}
-
 pub fn banner(global: &Global) -> u8 {
     let (host, policy) = load(global);
     let colour = prompt::colour_enabled(std::io::stdout().is_terminal());
-    let text = prompt::render_banner(&host, &policy.digest, &banner_warnings(&policy), colour);
+    let text = prompt::render_banner(
+        &host,
+        &policy.digest,
+        &crate::guard::banner_warnings(&policy),
+        colour,
+    );
     let _ = std::io::stdout().write_all(text.as_bytes());
     EXIT_OK
 }

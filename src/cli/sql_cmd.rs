@@ -3,19 +3,17 @@
 //! (stdin not a terminal) that judges the whole input before the client gets the first byte.
 //!
 //! Each complete input is classified as the command line would be — the client's invocation with
-//! the input as its stdin payload — then `decide`, the gate and the journal act exactly as for
-//! `prodguard -- …`. Input that the policy lets through without a word is counted, not recorded
+//! the input as its stdin payload — then the guard judges, passes and records it exactly as for
+//! `prodguard -- …` (intent, preconditions and break-glass included). Input that the policy lets through without a word is counted, not recorded
 //! one by one; the session ends with one summary record carrying the counts.
 
-use super::gate::{self, Asking, GateResult};
-use super::{check, journal, load, report, shell_context, Global};
+use super::{check, shell_context, Global};
 use super::{EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED, EXIT_OK, EXIT_USAGE};
-use crate::audit::{self, Event, Outcome, Record, Sinks};
-use crate::decide::{decide, Verdict};
-use crate::host::HostContext;
-use crate::policy::{Action, PolicySet};
+use crate::audit::{self, Event, Outcome, Record};
+use crate::guard::{journal, Asking, Context, Guard, Judgement};
+use crate::policy::Action;
 use crate::session::{self, Client, Judge, Pause};
-use crate::shell::{analyze, Analysis, Invocation};
+use crate::shell::{Analysis, Invocation};
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
@@ -71,9 +69,7 @@ fn cap(text: &str) -> String {
 
 /// Judges input for one client session and keeps the session's counts.
 struct SqlJudge {
-    host: HostContext,
-    policy: PolicySet,
-    sinks: Sinks,
+    guard: Guard,
     /// The client's invocation as the command line analysed it; each input becomes its stdin.
     template: Invocation,
     cwd: String,
@@ -87,7 +83,7 @@ struct SqlJudge {
 }
 
 impl SqlJudge {
-    fn assess(&self, text: &str) -> (Analysis, Verdict) {
+    fn assess(&self, text: &str, detail: &str) -> Judgement {
         let mut inv = self.template.clone();
         inv.statements = crate::sql::classify(&crate::sql::ClientCall {
             program: &inv.program,
@@ -101,8 +97,12 @@ impl SqlJudge {
             invocations: vec![inv],
             problems: Vec::new(),
         };
-        let verdict = decide(&analysis, &self.policy, &self.host);
-        (analysis, verdict)
+        let ctx = Context {
+            session: Some(self.session.clone()),
+            detail: Some(detail.to_owned()),
+            ..Context::here()
+        };
+        self.guard.judge_analysis(&cap(text), analysis, &ctx)
     }
 
     fn count(&mut self, analysis: &Analysis) {
@@ -111,66 +111,14 @@ impl SqlJudge {
         }
     }
 
-    /// Act on a verdict that needs more than silence: warn, ask or refuse, and record it with
+    /// Act on a judgement that needs more than silence: warn, ask or refuse, and record it with
     /// the session's id. Returns whether the input may be sent.
-    fn gate(
-        &mut self,
-        text: &str,
-        analysis: &Analysis,
-        verdict: &Verdict,
-        asking: Asking,
-        detail: &str,
-    ) -> bool {
-        let command = cap(text);
-        let result = if !journal::may_run_unrecorded(verdict) && !journal::sinks_usable(&self.sinks)
-        {
-            let why = journal::sinks_problem(&self.sinks);
-            eprint!(
-                "{}",
-                report::refusal(
-                    &command,
-                    verdict,
-                    &self.host,
-                    &format!(
-                        "This needs a recorded decision and the audit log cannot be written: {why}"
-                    )
-                )
-            );
-            GateResult::refused("denied", format!("the audit log cannot be written: {why}"))
-        } else {
-            gate::pass(
-                &command,
-                analysis,
-                verdict,
-                &self.host,
-                asking.for_host(&self.host),
-                &self.sinks,
-            )
-        };
-        let mut rec = journal::decision_record(
-            &command,
-            analysis,
-            verdict,
-            &result,
-            &self.host,
-            &self.policy,
-        );
-        rec.session = self.session.clone();
-        rec.detail = Some(detail.to_owned());
-        let run = match journal::write(rec, &self.sinks, true) {
-            Ok(()) => result.run,
-            Err(e) if result.run && !journal::may_run_unrecorded(verdict) => {
-                eprintln!("prodguard: not sent: the decision could not be recorded, and this is not run unrecorded: {e}");
-                false
-            }
-            Err(e) => {
-                eprintln!("prodguard: warning: {e}");
-                result.run
-            }
-        };
+    fn gate(&mut self, j: &Judgement, asking: Asking) -> bool {
+        let decision = self.guard.pass(j, asking);
+        let run = self.guard.record(j, &decision).is_ok();
         if run {
             self.decided += 1;
-            self.count(analysis);
+            self.count(j.analysis());
         } else {
             self.refused += 1;
         }
@@ -202,15 +150,15 @@ impl SqlJudge {
         detail: String,
         exit: Option<(i32, std::time::Duration)>,
     ) {
-        let mut rec = Record::new_for_current_process(Event::Session, &self.host)
+        let mut rec = Record::new_for_current_process(Event::Session, self.guard.host())
             .with_command(command)
-            .with_policy_digest(self.policy.digest.clone());
+            .with_policy_digest(self.guard.policy().digest.clone());
         rec.session = self.session.clone();
         rec.detail = Some(detail);
         if let Some((status, took)) = exit {
             rec = rec.with_outcome(Outcome::Exit).with_exit(status, took);
         }
-        if let Err(e) = journal::write(rec, &self.sinks, true) {
+        if let Err(e) = journal::write(rec, self.guard.sinks(), true) {
             eprintln!("prodguard: warning: {e}");
         }
     }
@@ -218,17 +166,17 @@ impl SqlJudge {
 
 impl Judge for SqlJudge {
     fn judge(&mut self, text: &str, client: &Client, term: &mut dyn Pause) -> bool {
-        let (analysis, verdict) = self.assess(text);
-        if verdict.action == Action::Allow {
-            self.count(&analysis);
+        let detail = format!("{} session: {}", client.program, client.target);
+        let j = self.assess(text, &detail);
+        if j.action() == Action::Allow {
+            self.count(j.analysis());
             return true;
         }
         term.cooked();
-        let detail = format!("{} session: {}", client.program, client.target);
-        if verdict.action > Action::Warn {
+        if j.action() > Action::Warn {
             eprintln!("\nprodguard: {detail}");
         }
-        self.gate(text, &analysis, &verdict, Asking::default(), &detail)
+        self.gate(&j, Asking::default())
     }
 }
 
@@ -238,7 +186,7 @@ fn basename(p: &str) -> &str {
 
 pub fn run(global: &Global, args: &SqlArgs) -> u8 {
     if let Some(shell) = args.aliases {
-        let Some(bin) = super::init::current_bin() else {
+        let Some(bin) = crate::login::integration::current_bin() else {
             eprintln!("prodguard: sql: cannot tell where this binary is installed");
             return EXIT_USAGE;
         };
@@ -253,7 +201,7 @@ pub fn run(global: &Global, args: &SqlArgs) -> u8 {
     }
     let command = crate::shell::quote::join(argv);
     let ctx = shell_context();
-    let analysis = analyze(&command, &ctx);
+    let analysis = crate::shell::analyze(&command, &ctx);
     let program = basename(&argv[0]);
     let template = analysis
         .invocations
@@ -277,16 +225,13 @@ pub fn run(global: &Global, args: &SqlArgs) -> u8 {
         return EXIT_USAGE;
     };
     // Starting the client is a command like any other (a production host, another host).
-    if !check::guard(global, &command, Asking::default(), false, false).run {
+    let guard = super::guard(global);
+    if !check::guarded(&guard, &command, &Context::here(), Asking::default(), false).1 {
         return EXIT_EXEC_REFUSED;
     }
-    let (host, policy) = load(global);
-    let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
     let login_session = audit::record::session_id();
     let mut judge = SqlJudge {
-        host,
-        policy,
-        sinks,
+        guard,
         template,
         cwd: ctx.cwd.clone(),
         session: audit::record::new_session_id(),
@@ -353,13 +298,13 @@ fn piped(
         return EXIT_EXEC_REFUSED;
     }
     let text = String::from_utf8_lossy(&input);
-    let (analysis, verdict) = judge.assess(&text);
     let detail = format!("{} input: {}", client.program, client.target);
-    let send = if verdict.action == Action::Allow {
-        judge.count(&analysis);
+    let j = judge.assess(&text, &detail);
+    let send = if j.action() == Action::Allow {
+        judge.count(j.analysis());
         true
     } else {
-        judge.gate(&text, &analysis, &verdict, Asking::default(), &detail)
+        judge.gate(&j, Asking::default())
     };
     if !send {
         judge.record_session(

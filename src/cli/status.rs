@@ -1,5 +1,6 @@
-//! `prodguard status`: where this host stands — host context, the policy files in force with their
-//! sha256, whether the strict fallback is in force, the audit sinks' health and the setgid state.
+//! `prodguard status`: where this host stands — host context, the protected state found on it
+//! and why, the policy files in force with their sha256, whether the strict fallback is in force,
+//! the audit service and sinks' health, the reader and approver groups, and the binary's mode.
 //!
 //! Exit status 0 when nothing needs attention, 1 when something does (each problem is listed), so
 //! that fleet monitoring can run it as a check.
@@ -25,6 +26,8 @@ pub struct StatusArgs {
 pub struct Status {
     pub version: &'static str,
     pub host: HostStatus,
+    /// What `target = ["protected"]` protects on this host, and why.
+    pub protected: crate::host::state::Found,
     pub policy: PolicyStatus,
     pub audit: AuditStatus,
     pub privilege: PrivilegeStatus,
@@ -66,8 +69,14 @@ pub struct PolicyStatus {
 
 #[derive(Debug, Serialize)]
 pub struct AuditStatus {
+    /// The audit service: its socket answers (`ok`), is not installed (`missing`), or `error`.
+    pub service: SinkStatus,
     pub file: SinkStatus,
     pub syslog: SinkStatus,
+    /// The group that may read the log (`[audit] reader_group`).
+    pub reader_group: SinkStatus,
+    /// The group whose members may approve (`[approvers] group`).
+    pub approvers_group: SinkStatus,
     /// The published public key that checkpoints are signed with (`audit.pub` next to the log).
     pub key: SinkStatus,
 }
@@ -197,11 +206,32 @@ pub fn collect(global: &Global) -> Status {
             policy.errors.len()
         ));
     }
-    let file = file_sink(&audit::audit_file_path(global.audit_file.as_deref(), &host));
+    let service = service_sink(&host, global.audit_file.is_some());
+    if service.state == "error" {
+        problems.push(format!("audit service: {}", service.detail));
+    }
+    let via_service = service.state != "missing";
+    let (file, syslog) = if via_service {
+        let by = |target: String| SinkStatus {
+            target,
+            state: "service",
+            detail: "written by the audit service".to_string(),
+        };
+        let log = audit::audit_file_path(None, &host).display().to_string();
+        let syslog = host
+            .syslog
+            .clone()
+            .unwrap_or_else(|| "/dev/log".to_string());
+        (by(log), by(syslog))
+    } else {
+        (
+            file_sink(&audit::audit_file_path(global.audit_file.as_deref(), &host)),
+            syslog_sink(&host),
+        )
+    };
     if file.state == "error" {
         problems.push(format!("audit file: {}", file.detail));
     }
-    let syslog = syslog_sink(&host);
     if syslog.state == "error" {
         problems.push(format!("audit syslog: {}", syslog.detail));
     }
@@ -212,10 +242,30 @@ pub fn collect(global: &Global) -> Status {
     if key.state == "error" {
         problems.push(format!("audit key: {}", key.detail));
     }
+    let reader_group = group_status(
+        host.audit_reader_group
+            .as_deref()
+            .unwrap_or(crate::daemon::DEFAULT_READER_GROUP),
+        "may read the audit log",
+    );
+    if reader_group.state == "error" {
+        problems.push(format!("audit reader group: {}", reader_group.detail));
+    }
+    let approvers_group = match host.approvers_group.as_deref() {
+        Some(g) => group_status(g, "may approve requests"),
+        None => SinkStatus {
+            target: "-".to_string(),
+            state: "disabled",
+            detail: "host.toml names no [approvers] group".to_string(),
+        },
+    };
+    if approvers_group.state == "error" {
+        problems.push(format!("approvers group: {}", approvers_group.detail));
+    }
     let privilege = privilege();
-    if !privilege.setgid_bit {
+    if privilege.setgid_bit && via_service {
         problems.push(
-            "privilege: the binary is not installed setgid prodguard: audit records are written with each user's own permissions (see `prodguard install --dry-run`)".to_string(),
+            "privilege: the binary is installed setgid, which the audit service makes unnecessary: remove it (`dpkg-statoverride --remove /usr/bin/prodguard; chmod g-s /usr/bin/prodguard`)".to_string(),
         );
     }
     let sudo = super::sudo_setup::status(
@@ -229,8 +279,10 @@ pub fn collect(global: &Global) -> Status {
         ));
     }
 
+    let protected = host.protected.found().clone();
     Status {
         version: env!("CARGO_PKG_VERSION"),
+        protected,
         host: HostStatus {
             loaded: host.source.is_some(),
             file: host_file,
@@ -253,7 +305,14 @@ pub fn collect(global: &Global) -> Status {
                 .map(|d| d.to_string().trim_end().to_string())
                 .collect(),
         },
-        audit: AuditStatus { file, syslog, key },
+        audit: AuditStatus {
+            service,
+            file,
+            syslog,
+            reader_group,
+            approvers_group,
+            key,
+        },
         privilege,
         sudo,
         problems,
@@ -311,6 +370,69 @@ fn file_sink(path: &Path) -> SinkStatus {
             target,
             state: "error",
             detail: format!("cannot inspect it: {}", audit::reason(&e)),
+        },
+    }
+}
+
+/// The audit service: asked whether it is there (nothing is written). `missing` when its socket
+/// does not exist or `--audit-file` sends records elsewhere.
+fn service_sink(host: &HostContext, audit_file_given: bool) -> SinkStatus {
+    let socket = audit::service_socket(host);
+    let target = socket.display().to_string();
+    if audit_file_given {
+        return SinkStatus {
+            target,
+            state: "missing",
+            detail: "not used: --audit-file names the file this process writes".to_string(),
+        };
+    }
+    if std::fs::symlink_metadata(&socket).is_err() {
+        return SinkStatus {
+            target,
+            state: "missing",
+            detail: "not installed: this process writes the log itself".to_string(),
+        };
+    }
+    let ping = audit::service::ServiceSink::connected(&socket).and_then(|s| s.ping());
+    match ping {
+        Ok(r) if r.ok => SinkStatus {
+            target,
+            state: "ok",
+            detail: format!(
+                "answering (pid {}), writing {}",
+                r.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
+                r.log.unwrap_or_else(|| "?".into())
+            ),
+        },
+        Ok(r) => SinkStatus {
+            target,
+            state: "error",
+            detail: r.error.unwrap_or_else(|| "refused the ping".into()),
+        },
+        Err(e) => SinkStatus {
+            target,
+            state: "error",
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// Whether the group `name` exists, and who is in it.
+fn group_status(name: &str, what: &str) -> SinkStatus {
+    match nix::unistd::Group::from_name(name) {
+        Ok(Some(g)) => SinkStatus {
+            target: name.to_string(),
+            state: "ok",
+            detail: if g.mem.is_empty() {
+                format!("gid {}; no listed members {what}", g.gid)
+            } else {
+                format!("gid {}; {} {what}", g.gid, g.mem.join(", "))
+            },
+        },
+        _ => SinkStatus {
+            target: name.to_string(),
+            state: "error",
+            detail: format!("the group {name} does not exist"),
         },
     }
 }
@@ -397,6 +519,44 @@ fn print_text(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
         writeln!(out, "  warning      {w}")?;
     }
     writeln!(out)?;
+    let f = &s.protected;
+    writeln!(
+        out,
+        "protected    {} path(s), {} device(s), {} server(s)",
+        f.entries.len(),
+        f.devices.len(),
+        f.services.len()
+    )?;
+    for e in &f.entries {
+        let scope = match e.scope {
+            crate::host::state::Scope::Tree => "",
+            crate::host::state::Scope::Top => " (and its top directories)",
+        };
+        writeln!(out, "  {}{scope}  {}", e.path, e.why)?;
+    }
+    for d in &f.devices {
+        writeln!(out, "  {}  {}", d.name, d.why)?;
+    }
+    for v in &f.services {
+        let pids = if v.pids.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (pid {})",
+                v.pids
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        writeln!(out, "  server {}{pids}  {}", v.name, v.why)?;
+    }
+    writeln!(out, "  ignored      {}", f.ignore.join(", "))?;
+    for n in &f.notes {
+        writeln!(out, "  note         {n}")?;
+    }
+    writeln!(out)?;
     let p = &s.policy;
     writeln!(out, "policy       {}", p.dir.display())?;
     writeln!(out, "  digest       {}", p.digest)?;
@@ -417,8 +577,11 @@ fn print_text(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "audit")?;
     for (name, sink) in [
+        ("service", &s.audit.service),
         ("file", &s.audit.file),
         ("syslog", &s.audit.syslog),
+        ("readers", &s.audit.reader_group),
+        ("approvers", &s.audit.approvers_group),
         ("key", &s.audit.key),
     ] {
         writeln!(

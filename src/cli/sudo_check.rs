@@ -1,14 +1,12 @@
 //! `prodguard sudo-check [--user U --uid N --runas U --cwd DIR --tty PATH] -- ARGV…`: the
 //! checker the sudo approval plugin (`sudo-plugin/`) runs before sudo runs ARGV. It judges ARGV
-//! exactly as `prodguard -- ARGV` would (the same [`check::guard_via`] path), asks on the
+//! exactly as `prodguard -- ARGV` would (the guard's one path, with [`SudoFacts`]), asks on the
 //! terminal sudo was started from when the policy wants a human, and records the decision as the
 //! invoking user's, reached via sudo. Exit 0: approve; 1: refuse, the reason on stderr.
 
 use super::check;
-use super::gate::Asking;
 use super::{Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
-use crate::audit::Record;
-use crate::host::HostContext;
+use crate::guard::{Asking, Context, SudoFacts};
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -43,57 +41,6 @@ pub struct SudoCheckArgs {
     pub argv: Vec<String>,
 }
 
-/// What sudo said about the command and who asked for it.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct SudoFacts {
-    pub user: Option<String>,
-    pub uid: Option<u32>,
-    pub runas: Option<String>,
-    pub cwd: Option<String>,
-    pub tty: Option<String>,
-    /// No question may be asked (`sudo -n`).
-    pub no_ask: bool,
-}
-
-impl SudoFacts {
-    /// Analyse in the command's directory and judge the invoking user, not root.
-    pub(crate) fn adjust(&self, ctx: &mut crate::shell::Context, host: &mut HostContext) {
-        if let Some(cwd) = self.cwd.as_ref().filter(|c| c.starts_with('/')) {
-            ctx.cwd = cwd.clone();
-        }
-        // The user's shell expanded `~` before sudo saw the words; sudo's HOME is not theirs.
-        ctx.home = None;
-        if let Some(user) = &self.user {
-            let mut subject = crate::subject::Subject::for_user(user);
-            subject.uid = subject.uid.or(self.uid);
-            subject.interactive = Some(!self.no_ask && std::fs::File::open("/dev/tty").is_ok());
-            subject.origin = crate::subject::Origin::Unknown;
-            host.subject = subject;
-        }
-    }
-
-    /// The record names the invoking user, their terminal and directory, and the run-as user.
-    pub(crate) fn stamp(&self, rec: &mut Record) {
-        if let Some(user) = &self.user {
-            rec.user = user.clone();
-            if let Some(uid) = self.uid {
-                rec.uid = uid;
-            }
-            rec.login_user = rec.login_user.take().filter(|l| l != user);
-        }
-        if self.tty.is_some() {
-            rec.tty = self.tty.clone();
-        }
-        if self.cwd.is_some() {
-            rec.cwd = self.cwd.clone();
-        }
-        rec.detail = Some(format!(
-            "sudo: run as {}",
-            self.runas.as_deref().unwrap_or("root")
-        ));
-    }
-}
-
 pub fn run(global: &Global, args: &SudoCheckArgs) -> u8 {
     // Only root (sudo, through its plugin) may say that a command comes via sudo and whose it is.
     if !nix::unistd::geteuid().is_root() {
@@ -120,25 +67,23 @@ pub fn run(global: &Global, args: &SudoCheckArgs) -> u8 {
             .map(|s| std::time::Duration::from_secs(s.saturating_sub(10).max(1))),
         ..Asking::default()
     };
-    let guarded = check::guard_via(
-        global,
-        &command,
-        asking,
-        false,
-        args.stdin_unseen,
-        Some(&facts),
-    );
-    if !guarded.run {
+    let guard = super::guard(global);
+    let ctx = Context {
+        stdin_unseen: args.stdin_unseen,
+        sudo: Some(facts),
+        ..Context::here()
+    };
+    if !check::guarded(&guard, &command, &ctx, asking, false).1 {
         return EXIT_REFUSED;
     }
     // A root shell starts with the banner, as a login does: where you are, before you type.
     if !args.no_ask && starts_shell(&args.argv) && std::fs::File::open("/dev/tty").is_ok() {
-        let (host, policy) = super::load(global);
+        let (host, policy) = (guard.host(), guard.policy());
         let colour = crate::prompt::colour_enabled(true);
-        let warnings = super::show::banner_warnings(&policy);
+        let warnings = crate::guard::banner_warnings(policy);
         eprint!(
             "{}",
-            crate::prompt::render_banner(&host, &policy.digest, &warnings, colour)
+            crate::prompt::render_banner(host, &policy.digest, &warnings, colour)
         );
     }
     EXIT_OK

@@ -122,7 +122,7 @@ fn superset(b: &Matcher, a: &Matcher) -> bool {
     let globs =
         |x: &Option<super::rule::LazyGlobs>, y: &Option<super::rule::LazyGlobs>| match (x, y) {
             (None, _) => true,
-            (Some(x), Some(y)) => x.sources == y.sources,
+            (Some(x), Some(y)) => x.sources == y.sources && x.protected == y.protected,
             (Some(_), None) => false,
         };
     let sql = b.sql.is_empty() || (!a.sql.is_empty() && a.sql.iter().all(|s| b.sql.contains(s)));

@@ -122,7 +122,10 @@ impl Rule {
         if (m.redirect.is_some() || m.redirect_append.is_some()) && inv.redirects.is_empty() {
             return None;
         }
-        if m.target.is_some() && inv.targets.is_empty() && !inv.dynamic_operands {
+        let protected_names = m.target.as_ref().is_some_and(|g| g.protected)
+            && names_processes_or_volumes(&inv.program);
+        if m.target.is_some() && inv.targets.is_empty() && !inv.dynamic_operands && !protected_names
+        {
             return None;
         }
         if (!m.sql.is_empty() || !m.sql_function.is_empty()) && inv.statements.is_empty() {
@@ -164,26 +167,43 @@ impl Rule {
         }
         let mut target = None;
         let mut certainty = Certainty::Known;
+        // Why a target is protected state, when that is what matched.
+        let mut protected = None;
         if let Some(globs) = &m.target {
-            let set = globs.get()?;
-            let (t, c) = matching_target(inv, globs, set)?;
-            target = Some(t);
-            certainty = c;
+            if protected_names {
+                let (t, why) = protected_name(inv, host)?;
+                target = Some(t);
+                protected = Some(why);
+            } else {
+                let set = globs.get()?;
+                let (t, c, why) = matching_target(inv, globs, set, host)?;
+                target = Some(t);
+                certainty = c;
+                protected = why;
+            }
         }
         for (globs, append) in [(&m.redirect, false), (&m.redirect_append, true)] {
             let Some(globs) = globs else { continue };
             let set = globs.get()?;
-            let (hit, c) = inv
+            let (hit, c, why) = inv
                 .redirects
                 .iter()
                 .filter(|r| r.append == append)
                 .find_map(|r| match &r.target {
-                    Target::Path(p) if set.is_match(p) => Some((p.clone(), Certainty::Known)),
-                    Target::Unknown(s) => Some((s.clone(), Certainty::Unknown)),
+                    Target::Path(p) if set.is_match(p) => Some((p.clone(), Certainty::Known, None)),
+                    // Truncating protected state: a file that is there now.
+                    Target::Path(p) if globs.protected => host
+                        .protected
+                        .file(p)
+                        .map(|why| (p.clone(), Certainty::Known, Some(why))),
+                    Target::Unknown(s) => Some((s.clone(), Certainty::Unknown, None)),
                     _ => None,
                 })?;
             if c == Certainty::Unknown {
                 certainty = c;
+            }
+            if protected.is_none() {
+                protected = why;
             }
             target.get_or_insert(hit);
         }
@@ -250,6 +270,9 @@ impl Rule {
         };
         let mut message = render(&self.message, inv, host, target.as_deref());
         message.push_str(note);
+        if let Some(why) = &protected {
+            message.push_str(&format!(" (protected: {why})"));
+        }
         // An exemption names who, holds only on known facts, and says why; a freeze's
         // escalation still applies on top of it.
         let mut action = action;
@@ -328,22 +351,52 @@ enum Certainty {
 /// - The roots of `find … -exec rm {}` stand for what is strictly inside them.
 /// - An operand not known before run time (`$DIR/x`), or operands appended by `xargs`, could be
 ///   anything: they match, uncertainly.
+///
+/// With the class `protected`, a known path the host's protected state holds (or that holds
+/// some of it) matches too; the third value says why.
 fn matching_target(
     inv: &Invocation,
     globs: &LazyGlobs,
     set: &globset::GlobSet,
-) -> Option<(String, Certainty)> {
+    host: &HostContext,
+) -> Option<(String, Certainty, Option<String>)> {
     let from_find = inv.dynamic_operands && inv.via.last().is_some_and(|v| v == "find");
-    for t in &inv.targets {
+    // A path that is not there cannot be destroyed (a glob stands for what it expands to).
+    let protected = |p: &str| {
+        if globs.protected && (p.contains(['*', '?', '[']) || host.protected.holds(p)) {
+            host.protected.path(p)
+        } else {
+            None
+        }
+    };
+    // dd's targets are what it writes (`of=`), then what it reads: only the first count.
+    let written = if inv.program == "dd" {
+        inv.args.iter().filter(|a| a.starts_with("of=")).count()
+    } else {
+        inv.targets.len()
+    };
+    for (i, t) in inv.targets.iter().enumerate() {
+        let protected = |p: &str| if i < written { protected(p) } else { None };
         match t {
             Target::Path(p) if from_find => {
                 if inside_may_match(p, globs, set) {
-                    return Some((format!("{}/…", p.trim_end_matches('/')), Certainty::Known));
+                    return Some((
+                        format!("{}/…", p.trim_end_matches('/')),
+                        Certainty::Known,
+                        None,
+                    ));
+                }
+                if let Some(why) = protected(p) {
+                    return Some((
+                        format!("{}/…", p.trim_end_matches('/')),
+                        Certainty::Known,
+                        Some(why),
+                    ));
                 }
             }
             Target::Path(p) => {
                 if set.is_match(p) {
-                    return Some((p.clone(), Certainty::Known));
+                    return Some((p.clone(), Certainty::Known, None));
                 }
                 if let Some(dir) = glob_dir(p) {
                     // `DIR/*` empties DIR: as destructive as DIR itself.
@@ -351,19 +404,121 @@ fn matching_target(
                         .strip_prefix(dir)
                         .is_some_and(|rest| rest.trim_start_matches('/') == "*");
                     if (everything && set.is_match(dir)) || inside_may_match(dir, globs, set) {
-                        return Some((p.clone(), Certainty::Known));
+                        return Some((p.clone(), Certainty::Known, None));
                     }
                 }
+                if let Some(why) = protected(p) {
+                    return Some((p.clone(), Certainty::Known, Some(why)));
+                }
             }
-            Target::Unknown(s) => return Some((s.clone(), Certainty::Unknown)),
+            Target::Unknown(s) => return Some((s.clone(), Certainty::Unknown, None)),
         }
     }
     (inv.dynamic_operands && !from_find).then(|| {
         (
             "(operands supplied at run time)".to_string(),
             Certainty::Unknown,
+            None,
         )
     })
+}
+
+/// Programs whose operands name processes, units or volumes rather than files: with the class
+/// `protected`, they are judged by what they name (`kill 4242`, `pkill postgres`, `systemctl
+/// kill postgresql`, `vgremove vg0`).
+fn names_processes_or_volumes(program: &str) -> bool {
+    matches!(
+        program,
+        "kill"
+            | "pkill"
+            | "killall"
+            | "systemctl"
+            | "lvremove"
+            | "vgremove"
+            | "pvremove"
+            | "lvreduce"
+            | "vgreduce"
+            | "lvchange"
+            | "vgchange"
+            | "zpool"
+            | "zfs"
+    )
+}
+
+/// What protected process, unit or volume `inv` names, and why it is protected.
+fn protected_name(inv: &Invocation, host: &HostContext) -> Option<(String, String)> {
+    let state = &host.protected;
+    let hit = |what: &str, why: Option<String>| why.map(|w| (what.to_string(), w));
+    match inv.program.as_str() {
+        "kill" => inv.operands.iter().find_map(|op| {
+            if let Ok(pid) = op.parse::<u32>() {
+                return hit(op, state.pid(pid));
+            }
+            hit(op, process_word(op, host))
+        }),
+        "pkill" => inv
+            .operands
+            .first()
+            .and_then(|p| hit(p, state.process(p, true))),
+        "killall" => {
+            let regex = inv.flags.contains("regexp");
+            inv.operands
+                .iter()
+                .find_map(|p| hit(p, state.process(p, regex)))
+        }
+        "systemctl" => {
+            let (verb, units) = inv.operands.split_first()?;
+            if verb != "kill" {
+                return None;
+            }
+            units.iter().find_map(|u| hit(u, state.unit(u)))
+        }
+        "zpool" | "zfs" => inv
+            .operands
+            .iter()
+            .skip(1)
+            .find_map(|op| hit(op, state.device(op.split('@').next().unwrap_or(op)))),
+        _ => inv.operands.iter().find_map(|op| hit(op, state.device(op))),
+    }
+}
+
+/// A word that finds processes when it runs: `$(pidof postgres)`, `` `pgrep -f mysqld` ``,
+/// `$(cat /var/lib/postgresql/15/main/postmaster.pid)`. Why what it finds is protected.
+fn process_word(word: &str, host: &HostContext) -> Option<String> {
+    if !word.contains("$(") && !word.contains('`') {
+        return None;
+    }
+    let inner = word
+        .trim_start_matches("$(")
+        .trim_start_matches('`')
+        .trim_end_matches(')')
+        .trim_end_matches('`');
+    let words: Vec<&str> = inner
+        .split(|c: char| c.is_whitespace() || c == '|' || c == ';')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.trim_matches(|c| c == '\'' || c == '"'))
+        .collect();
+    let mut it = words.iter().peekable();
+    while let Some(w) = it.next() {
+        let finder = w.rsplit('/').next().unwrap_or(w);
+        if matches!(finder, "pidof" | "pgrep") {
+            let regex = finder == "pgrep";
+            for name in it.by_ref() {
+                if name.starts_with('-') {
+                    continue;
+                }
+                if let Some(why) = host.protected.process(name, regex) {
+                    return Some(why);
+                }
+                break;
+            }
+        } else if w.starts_with('/') && w.ends_with(".pid") {
+            if let Some(why) = host.protected.pid_file(w) {
+                return Some(why);
+            }
+        }
+    }
+    None
 }
 
 /// The directory a glob operand expands in: `/var/lib/*` → `/var/lib`, `/*` → `/`.

@@ -146,7 +146,7 @@ pub(crate) struct RawMatch {
     #[serde(default)]
     pub program: Vec<String>,
     #[serde(default)]
-    pub subcommand: Vec<String>,
+    pub subcommand: Vec<Spanned<String>>,
     #[serde(default)]
     pub flags: Vec<Spanned<String>>,
     #[serde(default)]

@@ -241,19 +241,41 @@ impl LazyRegex {
     }
 }
 
-/// A set of path globs compiled on first use. `**` crosses directories, `*` does not.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// Target classes a `target`, `redirect` or `redirect_append` list may name instead of a path
+/// pattern.
+pub const TARGET_CLASSES: &[&str] = &["protected"];
+
+/// A set of path globs compiled on first use. `**` crosses directories, `*` does not. With
+/// `protected`, a target the host's protected state holds matches too (`crate::host::state`).
+#[derive(Debug)]
 pub(crate) struct LazyGlobs {
     pub sources: Vec<String>,
-    #[serde(skip)]
+    /// The list names the class `protected`.
+    pub protected: bool,
     cell: OnceLock<Option<globset::GlobSet>>,
 }
 
+/// As written: the class first, then the patterns.
+impl Serialize for LazyGlobs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.sources.len() + usize::from(self.protected)))?;
+        if self.protected {
+            seq.serialize_element("protected")?;
+        }
+        for p in &self.sources {
+            seq.serialize_element(p)?;
+        }
+        seq.end()
+    }
+}
+
 impl LazyGlobs {
-    fn new(sources: Vec<String>) -> Self {
+    fn new(entries: Vec<String>) -> Self {
+        let protected = entries.iter().any(|e| e == "protected");
         LazyGlobs {
-            sources,
+            sources: entries.into_iter().filter(|e| e.starts_with('/')).collect(),
+            protected,
             cell: OnceLock::new(),
         }
     }
@@ -579,10 +601,23 @@ fn compile_matcher(
         }
         for s in list {
             let p = s.get_ref();
-            if validate == Validate::Skip {
+            if validate == Validate::Skip || TARGET_CLASSES.contains(&p.as_str()) {
                 continue;
             }
-            if !p.starts_with('/') {
+            if !p.starts_with('/') && !p.contains('/') && !p.contains('*') {
+                diags.push(
+                    Diagnostic::at(
+                        file,
+                        text,
+                        s.span(),
+                        format!("unknown target class `{p}`; a path pattern must be absolute"),
+                    )
+                    .with_help(
+                        did_you_mean(p, TARGET_CLASSES.iter().copied())
+                            .or_else(|| Some(format!("classes are {}", TARGET_CLASSES.join(", ")))),
+                    ),
+                );
+            } else if !p.starts_with('/') {
                 diags.push(Diagnostic::at(
                     file,
                     text,
@@ -621,13 +656,14 @@ fn compile_matcher(
     }
     if validate == Validate::Now {
         check_flag_names(raw, file, text, diags);
+        check_subcommands(raw, file, text, diags);
     }
     Matcher {
         program: raw.program.clone(),
         subcommand: raw
             .subcommand
             .iter()
-            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .map(|s| s.get_ref().split_whitespace().map(str::to_string).collect())
             .collect(),
         flags: raw
             .flags
@@ -668,7 +704,7 @@ fn compile_matcher(
 /// A rule without programs, with a program pattern, or naming a program without an option table
 /// accepts any flag name.
 fn check_flag_names(raw: &RawMatch, file: &str, text: &str, diags: &mut Vec<Diagnostic>) {
-    use crate::shell::{rule_flag, rule_flag_names, RuleFlag};
+    use crate::clients::{rule_flag, rule_flag_names, RuleFlag};
     if raw.program.is_empty()
         || raw
             .program
@@ -727,6 +763,50 @@ fn check_flag_names(raw: &RawMatch, file: &str, text: &str, diags: &mut Vec<Diag
                 Diagnostic::at(file, text, entry.span(), message)
                     .with_help(help)
                     .as_warning(),
+            );
+        }
+    }
+}
+
+/// First `subcommand` words that none of the rule's programs has, as warnings (`policy lint`
+/// makes them errors): `kubectl delte` never matches, so the rule would fail open. Only the first
+/// word is checked, and only when every program of the rule has a fixed set of subcommands
+/// (the tables in `crate::clients`); a pattern alternative (`*-instance`) passes.
+fn check_subcommands(raw: &RawMatch, file: &str, text: &str, diags: &mut Vec<Diagnostic>) {
+    use crate::clients::rule_subcommands;
+    if raw.program.iter().any(|p| super::glob::is_glob(p)) {
+        return;
+    }
+    let Some(tables) = raw
+        .program
+        .iter()
+        .map(|p| rule_subcommands(p))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return;
+    };
+    if tables.is_empty() {
+        return;
+    }
+    let known: std::collections::BTreeSet<&str> = tables.into_iter().flatten().collect();
+    let programs = raw.program.join(", ");
+    for entry in &raw.subcommand {
+        let Some(first) = entry.get_ref().split_whitespace().next() else {
+            continue;
+        };
+        for word in first.split('|') {
+            if word.is_empty() || super::glob::is_glob(word) || known.contains(word) {
+                continue;
+            }
+            diags.push(
+                Diagnostic::at(
+                    file,
+                    text,
+                    entry.span(),
+                    format!("`subcommand`: unknown subcommand `{word}` for {programs}"),
+                )
+                .with_help(did_you_mean(word, known.iter().copied()))
+                .as_warning(),
             );
         }
     }
@@ -880,6 +960,78 @@ mod flag_name_tests {
     }
 
     #[test]
+    fn misspelt_subcommand_is_reported_with_position_and_suggestion() {
+        let (rules, d) = diags(r#"{ program = ["kubectl", "oc"], subcommand = ["delte ns"] }"#);
+        assert_eq!(rules, 1);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(d[0].warning);
+        assert_eq!((d[0].line, d[0].col), (5, 54));
+        assert_eq!(
+            d[0].message,
+            "`subcommand`: unknown subcommand `delte` for kubectl, oc"
+        );
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `delete`?"));
+        let (_, d) = diags(r#"{ program = ["terraform"], subcommand = ["destory|apply"] }"#);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `destroy`?"));
+        let (_, d) = diags(r#"{ program = ["systemctl"], subcommand = ["restrat"] }"#);
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `restart`?"));
+        let (_, d) = diags(r#"{ program = ["git"], subcommand = ["psuh"] }"#);
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `push`?"));
+    }
+
+    #[test]
+    fn known_subcommands_patterns_and_open_programs_pass() {
+        for m in [
+            r#"{ program = ["kubectl"], subcommand = ["delete ns|namespace", "adm drain"] }"#,
+            r#"{ program = ["git"], subcommand = ["stash clear|drop", "push"] }"#,
+            r#"{ program = ["docker", "docker-compose"], subcommand = ["down", "compose * down"] }"#,
+            r#"{ program = ["helm"], subcommand = ["uninstall|delete|del|un"] }"#,
+            r#"{ program = ["aws"], subcommand = ["* delete-*"] }"#,
+            r#"{ program = ["kubectl", "mytool"], subcommand = ["frobnicate"] }"#,
+            r#"{ program = ["kube*"], subcommand = ["frobnicate"] }"#,
+            r#"{ subcommand = ["frobnicate"] }"#,
+        ] {
+            let (_, d) = diags(m);
+            assert!(d.is_empty(), "{m}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn lint_rejects_unknown_subcommands_and_sql_kinds_at_their_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("20-site.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "{}{}",
+                pack(r#"{ program = ["helm"], subcommand = ["unistall"] }"#),
+                pack(r#"{ program = ["psql"], sql = ["drop-databse"] }"#).replace("t.one", "t.two"),
+            ),
+        )
+        .unwrap();
+        let lint = lint_files(std::slice::from_ref(&file));
+        let shown: Vec<String> = lint.iter().map(ToString::to_string).collect();
+        assert_eq!(lint.len(), 2, "{shown:?}");
+        assert!(lint.iter().all(|d| !d.warning), "{shown:?}");
+        let name = file.display().to_string();
+        assert!(
+            shown[0].contains(&format!("{name}:5:"))
+                && shown[0].contains("unknown subcommand `unistall` for helm")
+                && shown[0].contains("did you mean `uninstall`?"),
+            "{}",
+            shown[0]
+        );
+        assert!(
+            shown[1].contains(&format!("{name}:10:"))
+                && shown[1].contains("unknown statement kind `drop-databse`")
+                && shown[1].contains("did you mean `drop-database`?"),
+            "{}",
+            shown[1]
+        );
+    }
+
+    #[test]
     fn loading_keeps_it_as_a_warning_and_lint_makes_it_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("10-site.toml");
@@ -900,5 +1052,93 @@ mod flag_name_tests {
         assert_eq!(lint.len(), 1);
         assert!(!lint[0].warning);
         assert!(lint[0].to_string().starts_with("error: "), "{}", lint[0]);
+    }
+}
+
+#[cfg(test)]
+mod target_class_tests {
+    use super::super::load::parse_pack;
+    use crate::host::{state, HostContext, Protected};
+    use crate::shell::{analyze, Context};
+
+    fn pack(matcher: &str) -> String {
+        format!("[[rule]]\nid = \"t.one\"\naction = \"deny\"\nmessage = \"m\"\nmatch = {matcher}\n")
+    }
+
+    #[test]
+    fn a_misspelt_class_is_an_error_with_a_suggestion() {
+        let (p, d) = parse_pack(
+            "t.toml",
+            "t",
+            &pack(r#"{ program = ["rm"], target = ["protectd"] }"#),
+        );
+        assert!(p.rules.is_empty());
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].message.contains("unknown target class `protectd`"),
+            "{}",
+            d[0].message
+        );
+        assert_eq!(d[0].help.as_deref(), Some("did you mean `protected`?"));
+        let (p, d) = parse_pack(
+            "t.toml",
+            "t",
+            &pack(r#"{ program = ["rm"], target = ["var/lib/*"] }"#),
+        );
+        assert!(p.rules.is_empty());
+        assert!(
+            d[0].message.contains("must be absolute"),
+            "{}",
+            d[0].message
+        );
+    }
+
+    #[test]
+    fn the_class_matches_what_discovery_found_and_patterns_still_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("var/lib/myapp")).unwrap();
+        std::fs::create_dir_all(dir.path().join("proc/self")).unwrap();
+        std::fs::write(dir.path().join("proc/self/mountinfo"), "").unwrap();
+        let (p, d) = parse_pack(
+            "t.toml",
+            "t",
+            &pack(r#"{ program = ["rm"], target = ["protected", "/tmp/keep/**"] }"#),
+        );
+        assert!(d.is_empty(), "{d:?}");
+        let rule = &p.rules[0];
+        let mut host = HostContext::unknown();
+        host.protected = Protected::discover(
+            state::Roots {
+                root: root.clone(),
+                proc: dir.path().join("proc"),
+                sys: dir.path().join("sys"),
+            },
+            Vec::new(),
+            Vec::new(),
+        );
+        let ctx = Context {
+            cwd: "/root".into(),
+            ..Context::default()
+        };
+        let hit = |cmd: &str| {
+            analyze(cmd, &ctx)
+                .invocations
+                .iter()
+                .enumerate()
+                .find_map(|(i, inv)| rule.matches(inv, i, &host))
+        };
+        let m = hit("rm -rf /var/lib/myapp").expect("discovered state");
+        assert!(
+            m.message.contains("protected: /var/lib/myapp"),
+            "{}",
+            m.message
+        );
+        assert!(hit("rm -rf /var/lib/gone").is_none(), "not there");
+        assert!(
+            hit("rm -rf /tmp/keep/x").is_some(),
+            "a pattern next to the class"
+        );
+        assert!(hit("rm -rf /tmp/other").is_none());
     }
 }

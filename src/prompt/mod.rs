@@ -190,7 +190,9 @@ pub fn ask(q: &Question<'_>, tty: &mut impl TtyIo) -> Outcome {
 }
 
 /// Ask `q` on the controlling terminal, `/dev/tty` (never stdin or stdout, which may be pipes).
-/// Without a controlling terminal the answer is [`Outcome::NoTerminal`]; the caller then prints
+/// Without a controlling terminal, or on one nobody is at ([`DevTty::unattended`]: a
+/// pseudo-terminal of no size, as `ssh -tt` makes for a script), the answer is
+/// [`Outcome::NoTerminal`] at once; the caller then prints
 /// [`render_refusal`].
 pub fn ask_on_dev_tty(q: &Question<'_>) -> Outcome {
     let mut tty = match DevTty::open() {
@@ -198,6 +200,11 @@ pub fn ask_on_dev_tty(q: &Question<'_>) -> Outcome {
         Err(e) if is_no_terminal(&e) => return Outcome::NoTerminal,
         Err(e) => return Outcome::TerminalError(format!("/dev/tty: {e}")),
     };
+    // `ssh -tt` from a script: a terminal nobody is at. Waiting for an answer would hold the
+    // script for the whole timeout and print the question into its output.
+    if tty.unattended() {
+        return Outcome::NoTerminal;
+    }
     ask(q, &mut tty)
 }
 

@@ -1,5 +1,5 @@
 //! The terminal: a small trait the question is asked through, and its one real implementation on
-//! `/dev/tty`. This is the only file of the prompt module with `unsafe` (two libc calls that nix
+//! `/dev/tty`. This is the only file of the prompt module with `unsafe` (three libc calls that nix
 //! does not wrap).
 //!
 //! Why not dialoguer: it reads from stdin/stdout through console's terminal detection, has no
@@ -64,6 +64,39 @@ const DEFERRED_SIGNALS: [Signal; 5] = [
     Signal::SIGTSTP,
 ];
 
+/// How long a pseudo-terminal without a size may take to get one before nobody is taken to be at
+/// it ([`DevTty::unattended`]).
+const SIZE_GRACE: Duration = Duration::from_millis(500);
+
+/// Rows and columns of the terminal `file`, when it says.
+fn window_size(file: &File) -> Option<(u16, u16)> {
+    use std::os::fd::AsRawFd;
+    let mut ws = std::mem::MaybeUninit::<libc::winsize>::zeroed();
+    // SAFETY: TIOCGWINSZ writes one `winsize` to the pointer, which points to writable memory of
+    // that size; the fd is open for as long as `file` is borrowed. The value is read only when
+    // the call reports success.
+    let rc = unsafe { libc::ioctl(file.as_raw_fd(), libc::TIOCGWINSZ, ws.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: the call succeeded, so the struct is initialised (it was zeroed before, too).
+    let ws = unsafe { ws.assume_init() };
+    Some((ws.ws_row, ws.ws_col))
+}
+
+/// Whether this process's controlling terminal is a pseudo-terminal (`/dev/pts/N`, major numbers
+/// 136–143), from `tty_nr` in `/proc/self/stat` (`/dev/tty` itself names no device).
+fn controlling_terminal_is_pty() -> bool {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return false;
+    };
+    let tty_nr = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(4))
+        .and_then(|n| n.parse::<u32>().ok());
+    tty_nr.is_some_and(|n| (136..=143).contains(&((n >> 8) & 0xfff)))
+}
+
 /// How often a blocked signal is looked for while waiting for input.
 const SIGNAL_CHECK: Duration = Duration::from_millis(100);
 
@@ -114,6 +147,27 @@ impl DevTty {
         termios::tcsetattr(tty.file.as_fd(), SetArg::TCSAFLUSH, &raw)?;
         tty.colour = colour_enabled(true);
         Ok(tty)
+    }
+
+    /// Whether nobody is at this terminal: a pseudo-terminal that has no size, and gets none within
+    /// [`SIZE_GRACE`]. That is what `ssh -tt` allocates when its own input is not a terminal (a
+    /// script, Ansible's `raw`, a CI job): it sends the size of no window, 0×0. A person's terminal
+    /// always has one, and a client that sizes it just after start (`docker exec -t`) does so within
+    /// the grace. A console or serial line, which may well have no size, is never taken for this.
+    pub fn unattended(&self) -> bool {
+        if !controlling_terminal_is_pty() {
+            return false;
+        }
+        let deadline = Instant::now() + SIZE_GRACE;
+        loop {
+            match window_size(&self.file) {
+                Some((0, 0)) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Some((0, 0)) => return true,
+                _ => return false,
+            }
+        }
     }
 
     /// Whether one of the deferred signals is pending.

@@ -1,7 +1,9 @@
 //! What the session knows about each interactive client: how to switch off its own line editor
 //! (so that every keystroke goes through prodguard's), how its input splits into statements,
-//! and where it is connected, from its arguments and environment.
+//! and where it is connected, from its arguments (read with the client's table in
+//! [`crate::clients`]) and environment.
 
+use crate::clients::{self, by_role, getopt, positionals, Role};
 use std::fmt;
 
 /// The clients a session can guard.
@@ -72,103 +74,6 @@ fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
-/// Value of option `short`/`long` in `args` (`-h x`, `-hx`, `--host x`, `--host=x`); the last
-/// one wins. `takes_value` lists every short option of the client that takes a value, so that
-/// a value is never read as an option.
-fn option(args: &[String], short: char, long: &str, takes_value: &str) -> Option<String> {
-    let mut found = None;
-    let mut k = 0;
-    while k < args.len() {
-        let a = &args[k];
-        k += 1;
-        if a == "--" {
-            break;
-        }
-        if let Some(body) = a.strip_prefix("--") {
-            match body.split_once('=') {
-                Some((n, v)) if n == long => found = Some(v.to_owned()),
-                None if body == long => {
-                    found = args.get(k).cloned();
-                    k += 1;
-                }
-                _ => {}
-            }
-            continue;
-        }
-        let Some(body) = a.strip_prefix('-') else {
-            continue;
-        };
-        for (i, c) in body.char_indices() {
-            if takes_value.contains(c) {
-                let rest = &body[i + c.len_utf8()..];
-                let v = if rest.is_empty() {
-                    k += 1;
-                    args.get(k - 1).cloned()
-                } else {
-                    Some(rest.to_owned())
-                };
-                if c == short {
-                    found = v;
-                }
-                break;
-            }
-        }
-    }
-    found
-}
-
-/// Arguments that are not options or option values.
-fn positionals(args: &[String], takes_value: &str, long_with_value: &[&str]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut k = 0;
-    while k < args.len() {
-        let a = &args[k];
-        k += 1;
-        if a == "--" {
-            out.extend(args[k..].iter().cloned());
-            break;
-        }
-        if let Some(body) = a.strip_prefix("--") {
-            if !body.contains('=') && long_with_value.contains(&body) {
-                k += 1;
-            }
-            continue;
-        }
-        if let Some(body) = a.strip_prefix('-').filter(|b| !b.is_empty()) {
-            for (i, c) in body.char_indices() {
-                if takes_value.contains(c) {
-                    if body[i + c.len_utf8()..].is_empty() {
-                        k += 1;
-                    }
-                    break;
-                }
-            }
-            continue;
-        }
-        out.push(a.clone());
-    }
-    out
-}
-
-const PSQL_VALUE: &str = "cdfhLoPpRFTUv";
-const PSQL_LONG_VALUE: &[&str] = &[
-    "command",
-    "dbname",
-    "file",
-    "host",
-    "log-file",
-    "output",
-    "port",
-    "pset",
-    "record-separator",
-    "field-separator",
-    "table-attr",
-    "username",
-    "set",
-    "variable",
-];
-const REDIS_VALUE: &str = "hpsaunridDt";
-
 /// Prepare `argv` (the user's client command) for a session, reading the connection target
 /// from its arguments and from `env` (the environment the client will see).
 pub fn prepare(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Client, String> {
@@ -186,16 +91,23 @@ pub fn prepare(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<
     let target = match fam {
         Family::Postgres => {
             full.extend(["-n".to_owned(), "-v".to_owned(), "PROMPT2=".to_owned()]);
-            let pos = positionals(args, PSQL_VALUE, PSQL_LONG_VALUE);
-            let user = option(args, 'U', "username", PSQL_VALUE)
-                .or_else(|| pos.get(1).cloned())
+            let items = getopt(args, &clients::PSQL);
+            let pos = positionals(&items);
+            let user = by_role(&items, Role::User)
+                .or(pos.get(1).copied())
+                .map(str::to_owned)
                 .or_else(|| env("PGUSER"))
                 .or_else(|| env("USER"));
             Target {
-                host: option(args, 'h', "host", PSQL_VALUE).or_else(|| env("PGHOST")),
-                port: option(args, 'p', "port", PSQL_VALUE).or_else(|| env("PGPORT")),
-                database: option(args, 'd', "dbname", PSQL_VALUE)
-                    .or_else(|| pos.first().cloned())
+                host: by_role(&items, Role::Host)
+                    .map(str::to_owned)
+                    .or_else(|| env("PGHOST")),
+                port: by_role(&items, Role::Port)
+                    .map(str::to_owned)
+                    .or_else(|| env("PGPORT")),
+                database: by_role(&items, Role::Database)
+                    .or(pos.first().copied())
+                    .map(str::to_owned)
                     .or_else(|| env("PGDATABASE"))
                     .or_else(|| user.clone()),
                 user,
@@ -203,12 +115,13 @@ pub fn prepare(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<
         }
         Family::Redis => {
             extra_env.push(("TERM".to_owned(), "dumb".to_owned()));
-            let socket = option(args, 's', "socket", REDIS_VALUE);
+            let items = getopt(args, &clients::REDIS);
+            let value = |role| by_role(&items, role).map(str::to_owned);
             Target {
-                host: socket.or_else(|| option(args, 'h', "host", REDIS_VALUE)),
-                port: option(args, 'p', "port", REDIS_VALUE),
-                database: Some(option(args, 'n', "db", REDIS_VALUE).unwrap_or_else(|| "0".into())),
-                user: option(args, 'u', "user", REDIS_VALUE),
+                host: value(Role::Socket).or_else(|| value(Role::Host)),
+                port: value(Role::Port),
+                database: Some(value(Role::Database).unwrap_or_else(|| "0".into())),
+                user: value(Role::User),
             }
         }
     };
@@ -307,6 +220,18 @@ mod tests {
         assert!(c.env.contains(&("TERM".into(), "dumb".into())));
         assert!(prepare(&v(&["bash"]), &|_| None).is_err());
         assert!(prepare(&[], &|_| None).is_err());
+    }
+
+    #[test]
+    fn redis_socket_is_the_target_host() {
+        let c = prepare(
+            &v(&["redis-cli", "-s", "/run/redis.sock", "--user", "ops"]),
+            &|_| None,
+        )
+        .unwrap();
+        assert_eq!(c.target.host.as_deref(), Some("/run/redis.sock"));
+        assert_eq!(c.target.user.as_deref(), Some("ops"));
+        assert_eq!(c.target.to_string(), "database 0 on /run/redis.sock as ops");
     }
 
     #[test]

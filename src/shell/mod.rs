@@ -91,6 +91,10 @@ pub struct Invocation {
     /// Statements of the payload this program hands to a data store, filled by `sql`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub statements: Vec<crate::sql::Statement>,
+    /// The Ansible module this runs (`python3 …/AnsiballZ_shell.py`), read from its file; what
+    /// the module will run joins the analysis after it (see [`ansible`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ansible: Option<ansible::Module>,
     /// The source text of this command, for display.
     pub text: String,
 }
@@ -128,8 +132,8 @@ pub enum Problem {
 }
 
 mod analyze;
+pub mod ansible;
 mod flags;
-pub(crate) use flags::{rule_flag, rule_flag_names, RuleFlag};
 mod interp;
 mod paths;
 mod scan;

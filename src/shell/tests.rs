@@ -517,3 +517,23 @@ fn a_shell_with_dash_s_reads_its_commands_from_the_pipe_even_with_operands() {
     let a = analyze("cat data.txt | bash ./process.sh", &ctx());
     assert!(a.problems.is_empty(), "{:?}", a.problems);
 }
+
+#[test]
+fn redis_socket_path_is_an_option_value_not_an_operand() {
+    let a = an("redis-cli -s /run/redis.sock FLUSHALL");
+    let r = one(&a, "redis-cli");
+    assert_eq!(r.operands, ["FLUSHALL"]);
+    assert!(r
+        .options
+        .contains(&("socket".to_owned(), "/run/redis.sock".to_owned())));
+    assert_eq!(
+        r.statements
+            .iter()
+            .map(|s| s.kind.as_str())
+            .collect::<Vec<_>>(),
+        ["flushall"]
+    );
+    // After the command every word is the command's, even one that looks like an option.
+    let a = an("redis-cli -n 2 SET counter -1");
+    assert_eq!(one(&a, "redis-cli").operands, ["SET", "counter", "-1"]);
+}

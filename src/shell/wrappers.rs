@@ -207,8 +207,32 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
             }
         }
         "nice" | "ionice" | "nohup" | "stdbuf" | "time" | "timeout" | "chroot" | "builtin"
-        | "exec" | "command" | "busybox" | "unbuffer" | "setsid" | "flock" | "chrt" | "taskset" => {
+        | "exec" | "command" | "busybox" | "unbuffer" | "setsid" | "flock" | "chrt" | "taskset"
+        | "pkexec" | "eatmydata" | "fakeroot" | "nocache" | "torsocks" | "systemd-run"
+        | "unshare" | "strace" | "ltrace" => {
             let (short, long): (&str, &[&str]) = match prog.as_str() {
+                "pkexec" => ("", &["user"]),
+                "systemd-run" => (
+                    "pEMHu",
+                    &[
+                        "unit",
+                        "property",
+                        "description",
+                        "slice",
+                        "uid",
+                        "gid",
+                        "working-directory",
+                        "setenv",
+                        "machine",
+                        "host",
+                        "nice",
+                        "on-active",
+                        "on-boot",
+                        "on-calendar",
+                    ],
+                ),
+                "unshare" => ("SGRw", &["setuid", "setgid", "root", "wd", "propagation"]),
+                "strace" | "ltrace" => ("oepPsuIEXa", &["output", "trace", "signal", "attach"]),
                 "nice" => ("n", &["adjustment"]),
                 "ionice" => ("cnpPu", &["class", "classdata", "pid", "pgid", "uid"]),
                 "stdbuf" => ("ioe", &["input", "output", "error"]),
@@ -727,6 +751,7 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
         stdin_file,
         dynamic_operands: acc.dynamic,
         statements,
+        ansible: None,
         text: cmd.text.clone(),
     };
     out.invocations.push(inv);
@@ -788,9 +813,8 @@ fn targets(program: &str, p: &flags::Parsed, args: &[Word], cwd: Option<&str>) -
     };
     match program {
         "rm" | "rmdir" | "shred" | "unlink" | "truncate" | "tee" | "wipefs" | "fdisk"
-        | "sfdisk" | "sgdisk" | "gdisk" | "cfdisk" | "mkswap" | "blkdiscard" | "srm" | "touch" => {
-            ops.into_iter().map(t).collect()
-        }
+        | "sfdisk" | "sgdisk" | "gdisk" | "cfdisk" | "mkswap" | "blkdiscard" | "srm" | "touch"
+        | "setfacl" | "wipe" => ops.into_iter().map(t).collect(),
         "parted" => ops.first().map(|w| t(w)).into_iter().collect(),
         "mv" => {
             let mut v: Vec<Target> = ops.into_iter().map(t).collect();

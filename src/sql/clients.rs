@@ -1,114 +1,17 @@
 //! Which text a SQL client sends, from its arguments, stdin and files.
 //!
-//! Option parsing is per client and deliberately small: it knows which options take a value
-//! (so that a value is never mistaken for a database name or a query) and treats every other
-//! option as a flag. Where a client reads no payload and has no stdin text, it is an interactive
+//! Options are read with the client's table in [`crate::clients`]: it knows which options take a
+//! value (so that a value is never mistaken for a database name or a query), which carry the
+//! payload and which name the database; every other option is a flag. Where a client reads no payload and has no stdin text, it is an interactive
 //! session and nothing is returned — unless its stdin is a pipe or file whose text cannot be known
 //! (`ClientCall::stdin_unknown`), which yields one `unknown` statement.
 
 use super::classify;
 use super::scan::Flavor;
 use super::{ClientCall, Statement, MAX_FILE};
+use crate::clients::{self, by_role, getopt, has, opt, positionals, Item, Role};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-
-/// One parsed command-line argument.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Arg<'a> {
-    /// An option by name without dashes (`c`, `command`), with its value if it takes one.
-    Opt(String, Option<&'a str>),
-    /// A non-option argument.
-    Pos(&'a str),
-}
-
-/// How a program's options look.
-#[derive(Default)]
-pub(crate) struct Spec<'s> {
-    /// Short options that take a value (attached `-cSQL` or the next argument).
-    pub short_val: &'s str,
-    /// Short options whose value is only ever attached (`mysql -pSECRET`).
-    pub short_attached: &'s str,
-    /// Long options that take a value (`--command SQL` or `--command=SQL`).
-    pub long_val: &'s [&'s str],
-    /// Single-dash long options (`sqlite3 -cmd`, `influx -execute`, `consul -recurse`).
-    pub single_dash_long: bool,
-    /// Options stop at the first non-option (`redis-cli GET -x` keeps `-x` as an argument).
-    pub stop_at_positional: bool,
-}
-
-/// Parse `args` by `spec`, in order.
-pub(crate) fn getopt<'a>(args: &'a [String], spec: &Spec<'_>) -> Vec<Arg<'a>> {
-    let mut out = Vec::new();
-    let mut it = args.iter().map(String::as_str);
-    let mut only_pos = false;
-    while let Some(a) = it.next() {
-        if only_pos || a == "-" || !a.starts_with('-') {
-            out.push(Arg::Pos(a));
-            if spec.stop_at_positional {
-                only_pos = true;
-            }
-            continue;
-        }
-        if a == "--" {
-            only_pos = true;
-            continue;
-        }
-        let long = a
-            .strip_prefix("--")
-            .or_else(|| spec.single_dash_long.then(|| &a[1..]));
-        if let Some(body) = long {
-            if let Some((name, value)) = body.split_once('=') {
-                out.push(Arg::Opt(name.to_owned(), Some(value)));
-            } else if spec.long_val.contains(&body) {
-                out.push(Arg::Opt(body.to_owned(), it.next()));
-            } else {
-                out.push(Arg::Opt(body.to_owned(), None));
-            }
-            continue;
-        }
-        // A cluster of short options: `-Xqc`, `-cSELECT 1`, `-uroot`, `-psecret`.
-        let body = &a[1..];
-        for (k, ch) in body.char_indices() {
-            let rest = &body[k + ch.len_utf8()..];
-            if spec.short_val.contains(ch) {
-                let value = if rest.is_empty() {
-                    it.next()
-                } else {
-                    Some(rest)
-                };
-                out.push(Arg::Opt(ch.to_string(), value));
-                break;
-            }
-            if spec.short_attached.contains(ch) {
-                out.push(Arg::Opt(ch.to_string(), (!rest.is_empty()).then_some(rest)));
-                break;
-            }
-            out.push(Arg::Opt(ch.to_string(), None));
-        }
-    }
-    out
-}
-
-pub(crate) fn opt<'a>(args: &[Arg<'a>], names: &[&str]) -> Option<&'a str> {
-    args.iter().rev().find_map(|a| match a {
-        Arg::Opt(n, v) if names.contains(&n.as_str()) => *v,
-        _ => None,
-    })
-}
-
-pub(crate) fn has(args: &[Arg<'_>], names: &[&str]) -> bool {
-    args.iter()
-        .any(|a| matches!(a, Arg::Opt(n, _) if names.contains(&n.as_str())))
-}
-
-pub(crate) fn positionals<'a>(args: &[Arg<'a>]) -> Vec<&'a str> {
-    args.iter()
-        .filter_map(|a| match a {
-            Arg::Pos(p) => Some(*p),
-            Arg::Opt(..) => None,
-        })
-        .collect()
-}
 
 /// `path` resolved against `cwd`.
 pub(crate) fn resolve(cwd: &str, path: &str) -> PathBuf {
@@ -241,39 +144,27 @@ pub(crate) fn sql_client(call: &ClientCall<'_>) -> Vec<Statement> {
 }
 
 fn psql(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        short_val: "cdfhLoPpRFTUv",
-        long_val: &[
-            "command",
-            "dbname",
-            "file",
-            "host",
-            "log-file",
-            "output",
-            "port",
-            "pset",
-            "record-separator",
-            "field-separator",
-            "table-attr",
-            "username",
-            "set",
-            "variable",
-        ],
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
+    let args = getopt(call.args, &clients::PSQL);
     let pos = positionals(&args);
-    let db = opt(&args, &["d", "dbname"]).or(pos.first().copied());
+    let db = by_role(&args, Role::Database).or(pos.first().copied());
     let mut sources = Vec::new();
     for a in &args {
         match a {
-            Arg::Opt(n, v) if n == "c" || n == "command" => match v {
+            Item::Opt {
+                role: Some(Role::Payload),
+                value,
+                ..
+            } => match value {
                 Some(v) => sources.push(Source::Text(v)),
                 None => sources.push(Source::Done(
                     Statement::new("unknown", None, "psql -c").with_note("-c without a command"),
                 )),
             },
-            Arg::Opt(n, v) if n == "f" || n == "file" => match v {
+            Item::Opt {
+                role: Some(Role::PayloadFile),
+                value,
+                ..
+            } => match value {
                 Some("-") => sources.extend(stdin_source(call)),
                 Some(f) => sources.push(Source::File(f)),
                 None => sources.push(Source::Done(
@@ -284,7 +175,7 @@ fn psql(call: &ClientCall<'_>) -> Vec<Statement> {
         }
     }
     if sources.is_empty() {
-        if has(&args, &["l", "list"]) {
+        if has(&args, &["list"]) {
             sources.push(Source::Done(Statement::new("read-only", None, "\\l")));
         } else if let Some(s) = stdin_source(call) {
             sources.push(s);
@@ -294,62 +185,19 @@ fn psql(call: &ClientCall<'_>) -> Vec<Statement> {
 }
 
 fn mysql(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        short_val: "eDhPSuO",
-        short_attached: "p",
-        long_val: &[
-            "execute",
-            "database",
-            "host",
-            "port",
-            "socket",
-            "user",
-            "default-character-set",
-            "defaults-file",
-            "defaults-extra-file",
-            "login-path",
-            "init-command",
-            "pager",
-            "tee",
-            "prompt",
-            "delimiter",
-            "plugin-dir",
-            "default-auth",
-            "ssl-ca",
-            "ssl-capath",
-            "ssl-cert",
-            "ssl-key",
-            "ssl-mode",
-            "ssl-cipher",
-            "tls-version",
-            "connect-timeout",
-            "max-allowed-packet",
-            "net-buffer-length",
-            "bind-address",
-            "protocol",
-            "character-sets-dir",
-            "load-data-local-dir",
-            "server-public-key-path",
-            "compression-algorithms",
-            "zstd-compression-level",
-            "histignore",
-            "local-infile",
-        ],
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
+    let args = getopt(call.args, &clients::MYSQL);
     let pos = positionals(&args);
-    let db = opt(&args, &["D", "database"]).or(pos.first().copied());
+    let db = by_role(&args, Role::Database).or(pos.first().copied());
     let mut sources = Vec::new();
     if let Some(init) = opt(&args, &["init-command"]) {
         sources.push(Source::Text(init));
     }
     let mut payload = false;
     for a in &args {
-        if let Arg::Opt(n, v) = a {
-            if n == "e" || n == "execute" {
+        if let Item::Opt { name, value, .. } = a {
+            if name == "execute" {
                 payload = true;
-                sources.push(match v {
+                sources.push(match value {
                     Some(v) => Source::Text(v),
                     None => Source::Done(
                         Statement::new("unknown", None, "mysql -e").with_note("-e without SQL"),
@@ -365,31 +213,7 @@ fn mysql(call: &ClientCall<'_>) -> Vec<Statement> {
 }
 
 fn mysqladmin(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        short_val: "hPSuOci",
-        short_attached: "pw",
-        long_val: &[
-            "host",
-            "port",
-            "socket",
-            "user",
-            "count",
-            "sleep",
-            "defaults-file",
-            "defaults-extra-file",
-            "login-path",
-            "default-character-set",
-            "connect-timeout",
-            "shutdown-timeout",
-            "ssl-ca",
-            "ssl-cert",
-            "ssl-key",
-            "ssl-mode",
-            "protocol",
-        ],
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
+    let args = getopt(call.args, &clients::MYSQLADMIN);
     let pos = positionals(&args);
     let mut out = Vec::new();
     let mut k = 0;
@@ -423,12 +247,7 @@ fn mysqladmin(call: &ClientCall<'_>) -> Vec<Statement> {
 }
 
 fn dropdb(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        short_val: "hpU",
-        long_val: &["host", "port", "username", "maintenance-db"],
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
+    let args = getopt(call.args, &clients::PG_ADMIN);
     let pos = positionals(&args);
     let target = pos.first().map(|s| (*s).to_owned());
     let text = format!("dropdb {}", call.args.join(" "));
@@ -436,7 +255,7 @@ fn dropdb(call: &ClientCall<'_>) -> Vec<Statement> {
 }
 
 fn pg_dropcluster(call: &ClientCall<'_>) -> Vec<Statement> {
-    let args = getopt(call.args, &Spec::default());
+    let args = getopt(call.args, clients::spec_for("pg_dropcluster"));
     let pos = positionals(&args);
     let target = match pos.as_slice() {
         [ver, name, ..] => Some(format!("{ver}/{name}")),
@@ -448,35 +267,10 @@ fn pg_dropcluster(call: &ClientCall<'_>) -> Vec<Statement> {
 }
 
 fn sqlite3(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        long_val: &[
-            "cmd",
-            "init",
-            "separator",
-            "nullvalue",
-            "newline",
-            "vfs",
-            "maxsize",
-            "mmap",
-            "heap",
-            "A",
-            "pagecache",
-            "lookaside",
-        ],
-        single_dash_long: true,
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
+    let args = getopt(call.args, &clients::SQLITE3);
     let pos = positionals(&args);
     let db = pos.first().copied();
-    let mut sources = Vec::new();
-    for a in &args {
-        match a {
-            Arg::Opt(n, Some(v)) if n == "cmd" => sources.push(Source::Text(v)),
-            Arg::Opt(n, Some(v)) if n == "init" => sources.push(Source::File(v)),
-            _ => {}
-        }
-    }
+    let mut sources = payload_sources(&args);
     if pos.len() > 1 {
         sources.extend(pos[1..].iter().map(|s| Source::Text(s)));
     } else {
@@ -486,74 +280,38 @@ fn sqlite3(call: &ClientCall<'_>) -> Vec<Statement> {
 }
 
 fn clickhouse(call: &ClientCall<'_>, argv: &[String]) -> Vec<Statement> {
-    let spec = Spec {
-        short_val: "qdhufcC",
-        long_val: &[
-            "query",
-            "database",
-            "host",
-            "port",
-            "user",
-            "password",
-            "format",
-            "config-file",
-            "config",
-            "queries-file",
-            "history_file",
-            "connection",
-            "output-format",
-            "input-format",
-            "structure",
-            "file",
-            "table",
-        ],
-        ..Spec::default()
-    };
-    let args = getopt(argv, &spec);
-    let db = opt(&args, &["d", "database"]);
-    let mut sources = Vec::new();
-    for a in &args {
-        match a {
-            Arg::Opt(n, Some(v)) if n == "q" || n == "query" => sources.push(Source::Text(v)),
-            Arg::Opt(n, Some(v)) if n == "queries-file" => sources.push(Source::File(v)),
-            _ => {}
-        }
-    }
+    let args = getopt(argv, &clients::CLICKHOUSE);
+    let db = by_role(&args, Role::Database);
+    let mut sources = payload_sources(&args);
     if sources.is_empty() {
         sources.extend(stdin_source(call));
     }
     sql_sources(call, Flavor::ClickHouse, sources, db)
 }
 
+/// The texts and files given in options that carry the payload, in order.
+pub(crate) fn payload_sources<'a>(args: &[Item<'a>]) -> Vec<Source<'a>> {
+    args.iter()
+        .filter_map(|a| match a {
+            Item::Opt {
+                role: Some(Role::Payload),
+                value: Some(v),
+                ..
+            } => Some(Source::Text(v)),
+            Item::Opt {
+                role: Some(Role::PayloadFile),
+                value: Some(v),
+                ..
+            } => Some(Source::File(v)),
+            _ => None,
+        })
+        .collect()
+}
+
 fn cqlsh(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        short_val: "efkup",
-        long_val: &[
-            "execute",
-            "file",
-            "keyspace",
-            "username",
-            "password",
-            "cqlversion",
-            "encoding",
-            "connect-timeout",
-            "request-timeout",
-            "cqlshrc",
-            "credentials",
-            "protocol-version",
-        ],
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
-    let db = opt(&args, &["k", "keyspace"]);
-    let mut sources = Vec::new();
-    for a in &args {
-        match a {
-            Arg::Opt(n, Some(v)) if n == "e" || n == "execute" => sources.push(Source::Text(v)),
-            Arg::Opt(n, Some(v)) if n == "f" || n == "file" => sources.push(Source::File(v)),
-            _ => {}
-        }
-    }
+    let args = getopt(call.args, &clients::CQLSH);
+    let db = by_role(&args, Role::Database);
+    let mut sources = payload_sources(&args);
     if sources.is_empty() {
         sources.extend(stdin_source(call));
     }
@@ -562,31 +320,12 @@ fn cqlsh(call: &ClientCall<'_>) -> Vec<Statement> {
 
 fn influx(call: &ClientCall<'_>) -> Vec<Statement> {
     // InfluxDB 2.x: `influx bucket delete --name X`, `influx delete --bucket X --predicate …`.
-    let v2 = Spec {
-        short_val: "nio",
-        long_val: &[
-            "name",
-            "id",
-            "org",
-            "org-id",
-            "bucket",
-            "bucket-id",
-            "start",
-            "stop",
-            "predicate",
-            "host",
-            "token",
-            "configs-path",
-            "active-config",
-        ],
-        ..Spec::default()
-    };
-    let args2 = getopt(call.args, &v2);
+    let args2 = getopt(call.args, &clients::INFLUX2);
     let pos2 = positionals(&args2);
     let text = format!("influx {}", call.args.join(" "));
     match pos2.as_slice() {
         ["bucket", "delete", ..] => {
-            let target = opt(&args2, &["n", "name", "i", "id"]).map(str::to_owned);
+            let target = opt(&args2, &["name", "id"]).map(str::to_owned);
             return vec![Statement::new("drop-database", target, &text)];
         }
         ["delete", ..] => {
@@ -600,26 +339,7 @@ fn influx(call: &ClientCall<'_>) -> Vec<Statement> {
         _ => {}
     }
     // InfluxDB 1.x: `influx -database db -execute 'InfluxQL'`.
-    let spec = Spec {
-        long_val: &[
-            "execute",
-            "database",
-            "host",
-            "port",
-            "username",
-            "password",
-            "format",
-            "precision",
-            "path",
-            "type",
-            "pps",
-            "consistency",
-            "unix-socket",
-        ],
-        single_dash_long: true,
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
+    let args = getopt(call.args, &clients::INFLUX1);
     let db = opt(&args, &["database"]);
     let mut sources: Vec<Source<'_>> = Vec::new();
     if let Some(q) = opt(&args, &["execute"]) {
@@ -632,65 +352,4 @@ fn influx(call: &ClientCall<'_>) -> Vec<Statement> {
         sources.extend(stdin_source(call));
     }
     sql_sources(call, Flavor::Generic, sources, db)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn a(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn getopt_clusters_and_values() {
-        let spec = Spec {
-            short_val: "c",
-            long_val: &["command"],
-            ..Spec::default()
-        };
-        let args = a(&[
-            "-Xqc",
-            "SELECT 1",
-            "--command=x",
-            "--command",
-            "y",
-            "db",
-            "--",
-            "-z",
-        ]);
-        let got = getopt(&args, &spec);
-        assert_eq!(
-            got,
-            vec![
-                Arg::Opt("X".into(), None),
-                Arg::Opt("q".into(), None),
-                Arg::Opt("c".into(), Some("SELECT 1")),
-                Arg::Opt("command".into(), Some("x")),
-                Arg::Opt("command".into(), Some("y")),
-                Arg::Pos("db"),
-                Arg::Pos("-z"),
-            ]
-        );
-    }
-
-    #[test]
-    fn attached_only_values() {
-        let spec = Spec {
-            short_val: "e",
-            short_attached: "p",
-            ..Spec::default()
-        };
-        let args = a(&["-psecret", "-p", "wordpress", "-eSELECT 1"]);
-        let got = getopt(&args, &spec);
-        assert_eq!(
-            got,
-            vec![
-                Arg::Opt("p".into(), Some("secret")),
-                Arg::Opt("p".into(), None),
-                Arg::Pos("wordpress"),
-                Arg::Opt("e".into(), Some("SELECT 1")),
-            ]
-        );
-    }
 }

@@ -4,8 +4,9 @@
 //! The same [`Statement`] is used with store kinds (see [`super::statement_kinds`]). Commands
 //! this module does not recognise are `write` (redis) or `unknown` (scripts), never `read-only`.
 
-use super::clients::{getopt, has, opt, positionals, run_sources, stdin_source, Arg, Source, Spec};
+use super::clients::{payload_sources, run_sources, stdin_source, Source};
 use super::{ClientCall, Statement};
+use crate::clients::{self, by_role, getopt, has, opt, positionals, Item, Role};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -234,36 +235,8 @@ fn redis_words(line: &str) -> Vec<String> {
 }
 
 pub(crate) fn redis(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        short_val: "hpsaunridDt",
-        long_val: &[
-            "user",
-            "pass",
-            "cacert",
-            "cacertdir",
-            "cert",
-            "key",
-            "sni",
-            "tls-ciphers",
-            "tls-ciphersuites",
-            "rdb",
-            "functions-rdb",
-            "pattern",
-            "quoted-pattern",
-            "count",
-            "eval",
-            "show-pushes",
-            "memkeys-samples",
-            "keystats-samples",
-            "pipe-timeout",
-            "cluster-only-masters",
-            "cluster-yes",
-        ],
-        stop_at_positional: true,
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
-    let db = opt(&args, &["n"]).map(str::to_owned);
+    let args = getopt(call.args, &clients::REDIS);
+    let db = by_role(&args, Role::Database).map(str::to_owned);
     let pos = positionals(&args);
     let mut out = Vec::new();
     if let Some(script) = opt(&args, &["eval"]) {
@@ -618,46 +591,14 @@ fn mongo_js(js: &str, out: &mut Vec<Statement>) {
 }
 
 pub(crate) fn mongo(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        short_val: "upf",
-        long_val: &[
-            "eval",
-            "file",
-            "host",
-            "port",
-            "username",
-            "password",
-            "authenticationDatabase",
-            "authenticationMechanism",
-            "tlsCertificateKeyFile",
-            "tlsCertificateKeyFilePassword",
-            "tlsCAFile",
-            "tlsCRLFile",
-            "apiVersion",
-            "gssapiServiceName",
-            "sspiHostnameCanonicalization",
-            "awsAccessKeyId",
-            "awsSecretAccessKey",
-            "awsSessionToken",
-            "keyVaultNamespace",
-            "kmsURL",
-            "retryWrites",
-            "json",
-            "sslPEMKeyFile",
-            "sslCAFile",
-        ],
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
-    let mut sources = Vec::new();
-    for a in &args {
-        match a {
-            Arg::Opt(n, Some(v)) if n == "eval" => sources.push(Source::Text(v)),
-            Arg::Opt(n, Some(v)) if n == "file" || n == "f" => sources.push(Source::File(v)),
-            Arg::Pos(p) if p.ends_with(".js") => sources.push(Source::File(p)),
-            _ => {}
-        }
-    }
+    let args = getopt(call.args, &clients::MONGO);
+    let mut sources = payload_sources(&args);
+    sources.extend(
+        positionals(&args)
+            .into_iter()
+            .filter(|p| p.ends_with(".js"))
+            .map(Source::File),
+    );
     let has_eval = has(&args, &["eval"]);
     if !has_eval && sources.is_empty() {
         sources.extend(stdin_source(call));
@@ -743,77 +684,23 @@ fn split_url(url: &str) -> (String, Option<u16>, String) {
 }
 
 pub(crate) fn curl(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        short_val: "XHdFuoxAebcTwmKEQrYyzCtU",
-        long_val: &[
-            "request",
-            "header",
-            "data",
-            "data-raw",
-            "data-binary",
-            "data-urlencode",
-            "json",
-            "form",
-            "user",
-            "output",
-            "proxy",
-            "user-agent",
-            "referer",
-            "cookie",
-            "cookie-jar",
-            "upload-file",
-            "write-out",
-            "max-time",
-            "connect-timeout",
-            "config",
-            "cert",
-            "key",
-            "cacert",
-            "capath",
-            "url",
-            "retry",
-            "retry-delay",
-            "retry-max-time",
-            "resolve",
-            "connect-to",
-            "interface",
-            "limit-rate",
-            "range",
-            "time-cond",
-            "aws-sigv4",
-            "oauth2-bearer",
-            "proxy-user",
-            "quote",
-            "unix-socket",
-            "cert-type",
-            "key-type",
-            "pass",
-            "max-redirs",
-            "dns-servers",
-            "expect100-timeout",
-            "variable",
-        ],
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
-    let explicit = opt(&args, &["X", "request"]).map(|m| m.to_ascii_uppercase());
+    let args = getopt(call.args, &clients::CURL);
+    let explicit = opt(&args, &["request"]).map(|m| m.to_ascii_uppercase());
     let has_data = has(
         &args,
         &[
-            "d",
             "data",
             "data-raw",
             "data-binary",
             "data-urlencode",
             "json",
-            "F",
             "form",
         ],
     );
     let method = explicit.clone().unwrap_or_else(|| {
-        if has(&args, &["T", "upload-file"]) {
+        if has(&args, &["upload-file"]) {
             "PUT".to_owned()
-        } else if has(&args, &["I", "head"]) {
+        } else if has(&args, &["head"]) {
             "HEAD".to_owned()
         } else if has_data {
             "POST".to_owned()
@@ -823,7 +710,11 @@ pub(crate) fn curl(call: &ClientCall<'_>) -> Vec<Statement> {
     });
     let mut urls: Vec<&str> = positionals(&args);
     urls.extend(args.iter().filter_map(|a| match a {
-        Arg::Opt(n, Some(v)) if n == "url" => Some(*v),
+        Item::Opt {
+            name,
+            value: Some(v),
+            ..
+        } if name == "url" => Some(*v),
         _ => None,
     }));
     let mut out = Vec::new();
@@ -908,28 +799,7 @@ pub(crate) fn curl(call: &ClientCall<'_>) -> Vec<Statement> {
 // etcdctl, consul kv
 
 pub(crate) fn etcdctl(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        short_val: "w",
-        long_val: &[
-            "endpoints",
-            "cacert",
-            "cert",
-            "key",
-            "user",
-            "password",
-            "dial-timeout",
-            "command-timeout",
-            "keepalive-time",
-            "keepalive-timeout",
-            "write-out",
-            "discovery-srv",
-            "discovery-srv-name",
-            "lease",
-            "prev-kv",
-        ],
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
+    let args = getopt(call.args, &clients::ETCDCTL);
     let pos = positionals(&args);
     let text = format!("etcdctl {}", call.args.join(" "));
     let text = text.trim();
@@ -967,30 +837,7 @@ pub(crate) fn etcdctl(call: &ClientCall<'_>) -> Vec<Statement> {
 }
 
 pub(crate) fn consul(call: &ClientCall<'_>) -> Vec<Statement> {
-    let spec = Spec {
-        long_val: &[
-            "http-addr",
-            "token",
-            "token-file",
-            "ca-file",
-            "ca-path",
-            "client-cert",
-            "client-key",
-            "tls-server-name",
-            "datacenter",
-            "namespace",
-            "partition",
-            "separator",
-            "modify-index",
-            "flags",
-            "session",
-            "acquire",
-            "release",
-        ],
-        single_dash_long: true,
-        ..Spec::default()
-    };
-    let args = getopt(call.args, &spec);
+    let args = getopt(call.args, &clients::CONSUL);
     let pos = positionals(&args);
     let text = format!("consul {}", call.args.join(" "));
     let text = text.trim();

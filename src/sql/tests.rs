@@ -537,6 +537,22 @@ fn oversized_or_deep_statements_are_not_parsed() {
 // --- stores -----------------------------------------------------------------------------------
 
 #[test]
+fn redis_socket_is_not_the_command() {
+    assert_eq!(
+        kinds_of("redis-cli", &["-s", "/run/redis.sock", "FLUSHALL"]),
+        ["flushall"]
+    );
+    let st = one(
+        "redis-cli",
+        &["-s", "/run/redis.sock", "-n", "3", "del", "k"],
+    );
+    assert_eq!(
+        (st.kind.as_str(), st.database.as_deref()),
+        ("del", Some("3"))
+    );
+}
+
+#[test]
 fn redis() {
     assert_eq!(kinds_of("redis-cli", &["FLUSHDB"]), ["flushdb"]);
     assert_eq!(

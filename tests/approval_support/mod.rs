@@ -308,7 +308,16 @@ impl PtyChild {
     /// Spawn `cmd` as the leader of a new session on a fresh pty (stdin and stderr on it,
     /// stdout piped).
     pub fn spawn(mut cmd: Command) -> PtyChild {
-        let pty = openpty(None, None).expect("openpty");
+        let pty = openpty(
+            Some(&nix::pty::Winsize {
+                ws_row: 24,
+                ws_col: 80,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            }),
+            None,
+        )
+        .expect("openpty");
         for fd in [&pty.master, &pty.slave] {
             fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("cloexec");
         }

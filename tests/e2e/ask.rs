@@ -253,3 +253,32 @@ fn typeahead_before_the_question_does_not_answer_it() {
     assert_eq!(f.stdout, "");
     assert!(f.screen.contains("no answer within 1 s"), "{}", f.screen);
 }
+
+/// `ssh -tt` from a script (Ansible's `raw`) makes a terminal of no size that nobody is at: the
+/// question is not asked there, the refusal comes at once with the no-terminal advice, and no
+/// colour escape reaches the script's output.
+#[test]
+fn a_terminal_of_no_size_is_nobody_at_it_and_refuses_at_once() {
+    let w = db1_asking();
+    let start = Instant::now();
+    let p = Pty::spawn_sized(
+        w.command(&["--", "sh", "-c", "echo ran; exit 5"]),
+        Stdin::Tty,
+        0,
+        0,
+    );
+    let f = p.finish();
+    let took = start.elapsed();
+    assert_eq!(f.status.code(), Some(126), "{}\n{}", f.screen, f.stderr);
+    assert_eq!(f.stdout, "", "the command must not have run");
+    assert!(
+        took < Duration::from_secs(20),
+        "waited {took:?} for an answer nobody can give"
+    );
+    assert!(!f.screen.contains("host name: "), "asked: {:?}", f.screen);
+    assert!(f.stderr.contains("no terminal"), "{}", f.stderr);
+    assert!(!f.stderr.contains('\x1b'), "colour escapes: {:?}", f.stderr);
+    let rec = last_record(&w);
+    assert_eq!(rec["action"], "confirm", "{rec}");
+    assert_ne!(rec["outcome"], "confirmed", "{rec}");
+}

@@ -5,6 +5,7 @@
 mod support;
 mod util;
 
+mod ansible_modules;
 mod ask;
 mod gitlab;
 mod golden;

@@ -440,3 +440,78 @@ fn drop_function_and_a_blocking_index_build_are_asked_and_a_window_select_runs()
     assert_eq!(rec["outcome"], "allowed", "{rec}");
     assert_eq!(rec["invocations"][0]["sql"][0], "read-only", "{rec}");
 }
+
+/// `explain --json CMD` in `w`: the verdict's action and the ids of its matches.
+fn judged(w: &World, cmd: &str) -> (String, Vec<String>, String) {
+    let o = w.run_detached(&["explain", "--json", cmd]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("explain --json {cmd}: {e}\n{}", show(&o)));
+    let rules = v["matches"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter_map(|m| m["rule"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let messages = v["matches"].to_string();
+    (
+        v["action"].as_str().unwrap_or("").to_string(),
+        rules,
+        messages,
+    )
+}
+
+#[test]
+fn a_running_clusters_data_directory_is_protected_where_it_is() {
+    let Some(pg) = server("a_running_clusters_data_directory_is_protected_where_it_is") else {
+        return;
+    };
+    // The cluster lives in a temp dir no rule names: only discovery can know it is state.
+    let data = pg.data().display().to_string();
+    let w = World::new(DB1);
+
+    let pid = std::fs::read_to_string(pg.data().join("postmaster.pid"))
+        .expect("postmaster.pid")
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let cases = [
+        (format!("rm -rf {data}/base"), "state.delete"),
+        (format!("sudo rm -rf {data}"), "state.delete"),
+        (format!("chown -R nobody {data}"), "state.owner-mode"),
+        (
+            format!("find {data} -name '*.old' -delete"),
+            "state.find-delete",
+        ),
+        (
+            format!("cat /dev/null > {data}/PG_VERSION"),
+            "state.truncate-redirect",
+        ),
+        (format!("mv {data} {data}.old"), "state.move"),
+        (format!("kill -9 {pid}"), "state.kill-server"),
+        (
+            format!("kill -9 $(head -1 {data}/postmaster.pid)"),
+            "state.kill-server",
+        ),
+    ];
+    for (cmd, rule) in &cases {
+        let (action, rules, messages) = judged(&w, cmd);
+        assert_eq!(action, "confirm", "{cmd}: {rules:?} {messages}");
+        assert!(rules.iter().any(|r| r == rule), "{cmd}: {rules:?}");
+        assert!(messages.contains("protected:"), "{cmd}: {messages}");
+    }
+    // Next to it, in the same temp dir, is ordinary.
+    let beside = pg.dir.path().join("scratch");
+    std::fs::create_dir_all(beside.join("x")).expect("scratch dir");
+    let (action, rules, _) = judged(&w, &format!("rm -rf {}/x", beside.display()));
+    assert_eq!(action, "allow", "{rules:?}");
+    // `status` names it and says why.
+    let o = w.run_detached(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("status --json");
+    let entries = v["protected"]["entries"].to_string();
+    assert!(entries.contains(&data), "{entries}");
+    assert!(entries.contains("running, pid"), "{entries}");
+}

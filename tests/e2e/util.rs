@@ -209,9 +209,21 @@ fn drain(mut r: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
 }
 
 impl Pty {
-    /// Start `cmd` on a fresh terminal.
-    pub fn spawn(mut cmd: Command, stdin: Stdin) -> Pty {
-        let pty = openpty(None, None).expect("openpty");
+    /// Start `cmd` on a fresh terminal of 24×80, as a person's would be.
+    pub fn spawn(cmd: Command, stdin: Stdin) -> Pty {
+        Pty::spawn_sized(cmd, stdin, 24, 80)
+    }
+
+    /// Start `cmd` on a fresh terminal of `rows`×`cols` (0×0: what `ssh -tt` makes for a
+    /// script).
+    pub fn spawn_sized(mut cmd: Command, stdin: Stdin, rows: u16, cols: u16) -> Pty {
+        let size = nix::pty::Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        let pty = openpty(Some(&size), None).expect("openpty");
         cloexec(&pty.master);
         cloexec(&pty.slave);
         let master = File::from(pty.master);

@@ -3,7 +3,7 @@
 //! `ssh host 'bash -s' < script`, which arrives at the login shell as `-c 'bash -s'`.
 //!
 //! When the guarded command is such an interpreter and the guard's own standard input is a pipe
-//! or a file nobody has seen ([`super::check::stdin_unseen`]), the guard reads it first (at most
+//! or a file nobody has seen ([`super::stdin_unseen`]), the guard reads it first (at most
 //! [`MAX_SCRIPT`] bytes), judges it, and then hands the same bytes on to the program through a
 //! pipe ([`hand_on`]):
 //!
@@ -31,7 +31,7 @@ pub enum Kind {
 }
 
 /// What the guard read from its standard input for the program, to judge and to hand on.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Feed {
     /// The bytes read, exactly as they came (one past [`MAX_SCRIPT`] when `rest`).
     pub bytes: Vec<u8>,

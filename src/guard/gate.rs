@@ -1,62 +1,12 @@
-//! Acting on a verdict: run, warn, ask the human, or refuse — and say which, for the record.
+//! Acting on a verdict: run, warn, ask the human, or refuse — and say which, as a [`Decision`].
 
-use super::report;
+use super::{report, Decision, Judgement};
 use crate::decide::Verdict;
 use crate::host::HostContext;
 use crate::policy::{Action, ConfirmKind};
-use crate::prompt::{self, Challenge, Evidence, Outcome, Question, Reason};
+use crate::prompt::{self, Challenge, Outcome, Question, Reason};
 use crate::shell::Analysis;
 use std::time::Duration;
-
-/// What happened at the gate.
-#[must_use = "a gate result says whether the command may run"]
-#[derive(Debug, Clone)]
-pub struct GateResult {
-    /// Whether the command may run.
-    pub run: bool,
-    /// One word for the audit record: allowed, warned, confirmed, denied, aborted, timed-out,
-    /// refused (wrong answer), no-terminal, needs-approval.
-    pub outcome: &'static str,
-    /// The challenge and whether it was passed, when one was asked.
-    pub evidence: Option<Evidence>,
-    /// Why it was refused, in words.
-    pub reason: Option<String>,
-    /// Who approved, for a command run on a second person's approval.
-    pub approver: Option<String>,
-}
-
-impl GateResult {
-    pub(crate) fn ran(outcome: &'static str) -> Self {
-        GateResult {
-            run: true,
-            outcome,
-            evidence: None,
-            reason: None,
-            approver: None,
-        }
-    }
-
-    /// Run, the policy's demand waived by a break-glass session.
-    pub(crate) fn break_glass(reason: String) -> Self {
-        GateResult {
-            run: true,
-            outcome: "break-glass",
-            evidence: None,
-            reason: Some(reason),
-            approver: None,
-        }
-    }
-
-    pub(crate) fn refused(outcome: &'static str, reason: String) -> Self {
-        GateResult {
-            run: false,
-            outcome,
-            evidence: None,
-            reason: Some(reason),
-            approver: None,
-        }
-    }
-}
 
 /// How the gate may reach a human.
 #[derive(Debug, Clone, Copy)]
@@ -139,24 +89,18 @@ pub fn question<'a>(
     q
 }
 
-/// Act on `verdict` for `command`: print what the human must know, ask when the policy says so,
-/// and for `approve` find or file a request for a second person's approval (recorded in `sinks`).
-pub fn pass(
-    command: &str,
-    analysis: &Analysis,
-    verdict: &Verdict,
-    host: &HostContext,
-    asking: Asking,
-    sinks: &crate::audit::Sinks,
-) -> GateResult {
+/// Act on the verdict of `j`: print what the human must know, ask when the policy says so, and
+/// for `approve` find or file a request for a second person's approval (recorded in `sinks`).
+pub fn pass(j: &Judgement, asking: Asking, sinks: &crate::audit::Sinks) -> Decision {
+    let (command, verdict, host) = (j.command(), j.verdict(), j.host());
     match verdict.action {
-        Action::Allow => GateResult::ran("allowed"),
+        Action::Allow => Decision::Allowed,
         Action::Warn => {
             eprint!("{}", report::warning(verdict, host));
-            GateResult::ran("warned")
+            Decision::Warned
         }
         Action::Confirm => {
-            let mut q = question(command, analysis, verdict, host);
+            let mut q = question(command, j.analysis(), verdict, host);
             q.timeout = asking.timeout;
             let outcome = if asking.interactive {
                 prompt::ask_on_dev_tty(&q)
@@ -164,49 +108,43 @@ pub fn pass(
                 Outcome::NoTerminal
             };
             match outcome {
-                Outcome::Confirmed { evidence } => GateResult {
-                    run: true,
-                    outcome: "confirmed",
-                    evidence: Some(evidence),
-                    reason: None,
-                    approver: None,
-                },
-                Outcome::Refused { reason, evidence } => GateResult {
-                    run: false,
-                    outcome: "refused",
-                    evidence: Some(evidence),
-                    reason: Some(reason),
-                    approver: None,
+                Outcome::Confirmed { evidence } => Decision::Confirmed { evidence },
+                Outcome::Refused { reason, evidence } => Decision::Refused {
+                    why: reason,
+                    evidence,
                 },
                 Outcome::NoTerminal => {
                     eprint!("{}", prompt::render_refusal(&q));
-                    GateResult::refused(
-                        "no-terminal",
-                        "a typed confirmation is needed and there is no terminal".into(),
-                    )
+                    Decision::NoTerminal {
+                        why: "a typed confirmation is needed and there is no terminal".into(),
+                    }
                 }
-                Outcome::Aborted => {
-                    GateResult::refused("aborted", "aborted at the question".into())
-                }
-                Outcome::Eof => {
-                    GateResult::refused("aborted", "end of input at the question".into())
-                }
-                Outcome::TimedOut => GateResult::refused("timed-out", "no answer in time".into()),
+                Outcome::Aborted => Decision::Aborted {
+                    why: "aborted at the question".into(),
+                },
+                Outcome::Eof => Decision::Aborted {
+                    why: "end of input at the question".into(),
+                },
+                Outcome::TimedOut => Decision::TimedOut {
+                    why: "no answer in time".into(),
+                },
                 Outcome::TerminalError(e) => {
                     eprintln!("prodguard: cannot ask on the terminal: {e}");
-                    GateResult::refused("aborted", format!("terminal error: {e}"))
+                    Decision::Aborted {
+                        why: format!("terminal error: {e}"),
+                    }
                 }
             }
         }
-        Action::Approve => {
-            super::approval_cmd::gate(command, verdict, host, asking.interactive, sinks)
-        }
+        Action::Approve => super::approval::gate(j, asking.interactive, sinks),
         Action::Deny => {
             eprint!(
                 "{}",
                 report::refusal(command, verdict, host, "This is denied by policy.")
             );
-            GateResult::refused("denied", "denied by policy".into())
+            Decision::Denied {
+                why: "denied by policy".into(),
+            }
         }
     }
 }

@@ -6,6 +6,10 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+pub mod state;
+
+pub use state::Protected;
+
 /// Default location of the host description.
 pub const DEFAULT_HOST_FILE: &str = "/etc/prodguard/host.toml";
 
@@ -46,6 +50,10 @@ pub struct HostContext {
     pub checkpoint_every: Option<u64>,
     /// A checkpoint at least this often (`[audit] checkpoint_interval`, e.g. `"5m"`).
     pub checkpoint_interval: Option<std::time::Duration>,
+    /// The audit service's socket (`[audit] socket`), when not the default.
+    pub audit_socket: Option<PathBuf>,
+    /// The group that may read the audit log (`[audit] reader_group`), when not the default.
+    pub audit_reader_group: Option<String>,
     /// The real shell to run (`shell`), `/bin/bash` by default.
     pub shell: PathBuf,
     /// How long a question waits for each answer (`[prompt] timeout_secs`), when set.
@@ -65,6 +73,10 @@ pub struct HostContext {
     /// The instant decisions are made at; `None` when unknown (every time window is then taken
     /// to be in force). The command line sets the real time.
     pub now: Option<jiff::Timestamp>,
+    /// What this host cannot lose (data directories, mounts, devices, database servers), found
+    /// on first use, with host.toml's `protect` and `ignore`.
+    #[serde(skip)]
+    pub protected: Protected,
 }
 
 /// A known host of the fleet.
@@ -95,6 +107,10 @@ struct RawHost {
     audit: Option<RawAudit>,
     prompt: Option<RawPrompt>,
     timezone: Option<String>,
+    #[serde(default)]
+    protect: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +144,8 @@ struct RawAudit {
     key: Option<PathBuf>,
     checkpoint_every: Option<u64>,
     checkpoint_interval: Option<String>,
+    socket: Option<PathBuf>,
+    reader_group: Option<String>,
 }
 
 /// The zone policy time windows are read in, resolved on first use: finding the system's zone
@@ -284,6 +302,8 @@ impl HostContext {
                 )),
                 None => {}
             }
+            ctx.audit_socket = a.socket;
+            ctx.audit_reader_group = a.reader_group.filter(|g| !g.trim().is_empty());
         }
         match raw.prompt.and_then(|p| p.timeout_secs) {
             Some(0) => ctx.warnings.push(
@@ -305,6 +325,22 @@ impl HostContext {
             }
             ctx.timezone = Some(name);
         }
+        let mut absolute = |list: Vec<String>, key: &str| -> Vec<String> {
+            list.into_iter()
+                .filter(|p| {
+                    let ok = p.starts_with('/');
+                    if !ok {
+                        ctx.warnings.push(format!(
+                            "host.toml: {key} entry {p:?} is not an absolute path; it is left out"
+                        ));
+                    }
+                    ok
+                })
+                .collect()
+        };
+        let protect = absolute(raw.protect, "protect");
+        let ignore = absolute(raw.ignore, "ignore");
+        ctx.protected = Protected::discover(state::Roots::system(), protect, ignore);
         ctx
     }
 
@@ -328,6 +364,8 @@ impl HostContext {
             audit_key: None,
             checkpoint_every: None,
             checkpoint_interval: None,
+            audit_socket: None,
+            audit_reader_group: None,
             shell: PathBuf::from("/bin/bash"),
             prompt_timeout: None,
             source: None,
@@ -336,6 +374,7 @@ impl HostContext {
             tz: LazyZone::system(),
             subject: crate::subject::Subject::unknown(),
             now: None,
+            protected: Protected::default(),
         }
     }
 

@@ -1,12 +1,10 @@
 //! Recording decisions: the bridge from a verdict and what happened at the gate to an audit
 //! record, and the rule that risky commands never run unrecorded.
 
-use super::gate::GateResult;
+use super::{Decision, Judgement};
 use crate::audit::{self, Event, InvocationRecord, Outcome, Record, Sinks};
 use crate::decide::Verdict;
-use crate::host::HostContext;
 use crate::policy::{Action, PolicySet};
-use crate::shell::Analysis;
 
 fn action(a: Action) -> audit::Action {
     match a {
@@ -18,28 +16,27 @@ fn action(a: Action) -> audit::Action {
     }
 }
 
-fn outcome(label: &str) -> Outcome {
-    match label {
-        "allowed" => Outcome::Allowed,
-        "warned" => Outcome::Warned,
-        "confirmed" => Outcome::Confirmed,
-        "approved" => Outcome::Approved,
-        "aborted" => Outcome::Aborted,
-        "timed-out" => Outcome::TimedOut,
-        "break-glass" => Outcome::BreakGlass,
-        _ => Outcome::Denied,
+/// The audit outcome of a decision. A wrong answer, a missing terminal and a missing approval
+/// are all `denied` in the record; the record's reason says which.
+fn outcome(d: &Decision) -> Outcome {
+    match d {
+        Decision::Allowed => Outcome::Allowed,
+        Decision::Warned => Outcome::Warned,
+        Decision::Confirmed { .. } => Outcome::Confirmed,
+        Decision::Approved { .. } => Outcome::Approved,
+        Decision::BreakGlass { .. } => Outcome::BreakGlass,
+        Decision::Aborted { .. } => Outcome::Aborted,
+        Decision::TimedOut { .. } => Outcome::TimedOut,
+        Decision::Denied { .. }
+        | Decision::Refused { .. }
+        | Decision::NoTerminal { .. }
+        | Decision::NeedsApproval { .. } => Outcome::Denied,
     }
 }
 
 /// The audit record of one decision.
-pub fn decision_record(
-    command: &str,
-    analysis: &Analysis,
-    verdict: &Verdict,
-    result: &GateResult,
-    host: &HostContext,
-    policy: &PolicySet,
-) -> Record {
+pub fn decision_record(j: &Judgement, decision: &Decision, policy: &PolicySet) -> Record {
+    let (command, analysis, verdict, host) = (j.command(), j.analysis(), j.verdict(), j.host());
     let mut rules: Vec<String> = verdict.matches.iter().map(|m| m.rule.clone()).collect();
     rules.dedup();
     let mut rec = Record::new_for_current_process(Event::Command, host)
@@ -51,7 +48,7 @@ pub fn decision_record(
                 .map(InvocationRecord::from_invocation)
                 .collect(),
         )
-        .with_decision(action(verdict.action), rules, outcome(result.outcome))
+        .with_decision(action(verdict.action), rules, outcome(decision))
         .with_policy_digest(policy.digest.clone());
     for m in &verdict.matches {
         for p in &m.preconditions {
@@ -66,14 +63,20 @@ pub fn decision_record(
             }
         }
     }
-    if let Some(e) = &result.evidence {
+    let evidence = match decision {
+        Decision::Confirmed { evidence } | Decision::Refused { evidence, .. } => Some(evidence),
+        _ => None,
+    };
+    if let Some(e) = evidence {
         rec = rec.with_challenge(e.challenge, e.passed);
         rec.ticket = e.ticket.clone();
         rec.reason = e.reason.clone();
     }
-    rec.approver = result.approver.clone();
-    if rec.reason.is_none() && (!result.run || result.outcome == "break-glass") {
-        rec.reason = result.reason.clone();
+    if let Decision::Approved { by } = decision {
+        rec.approver = Some(by.clone());
+    }
+    if rec.reason.is_none() {
+        rec.reason = decision.why().map(str::to_string);
     }
     rec
 }
@@ -84,23 +87,14 @@ pub fn may_run_unrecorded(verdict: &Verdict) -> bool {
     verdict.action <= Action::Warn
 }
 
-/// Whether the sinks could take a record at all (opened without error).
+/// Whether the sinks could take a record at all (opened without error; the service answers).
 pub fn sinks_usable(sinks: &Sinks) -> bool {
-    sinks.file().is_ok() || sinks.syslog().is_some_and(|s| s.is_ok())
+    sinks.usable()
 }
 
 /// Why no sink can take a record, for the refusal.
 pub fn sinks_problem(sinks: &Sinks) -> String {
-    let mut why = Vec::new();
-    if let Err(e) = sinks.file() {
-        why.push(e.to_string());
-    }
-    match sinks.syslog() {
-        Some(Err(e)) => why.push(e.to_string()),
-        None => why.push("syslog is disabled".to_string()),
-        Some(Ok(_)) => {}
-    }
-    why.join("; ")
+    sinks.problem()
 }
 
 /// Write `rec`. Records of commands that ran without a question are not flushed to disk one by

@@ -16,8 +16,9 @@
 //! used for this: whoever can set them (sshd `AcceptEnv`, `PermitUserEnvironment`, `su` without
 //! `-`, `sudo -E`) could point the guard at a weaker policy.
 
-use super::gate::Asking;
-use super::{check, init, load, show, Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED};
+pub mod integration;
+
+use crate::guard::{self, stdin_script, Asking, Context, Guard, Paths};
 use crate::host::HostContext;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -61,6 +62,11 @@ pub fn entry(
     }
 }
 
+/// Exit status when the guard refused to run the command.
+pub const EXIT_EXEC_REFUSED: u8 = 126;
+/// Exit status when the command could not be executed.
+pub const EXIT_EXEC_FAILED: u8 = 127;
+
 /// The install-local paths file, looked for in the directory of the running binary.
 pub const PATHS_FILE: &str = "prodguard-paths.toml";
 
@@ -72,11 +78,11 @@ struct RawPaths {
     audit_file: Option<PathBuf>,
 }
 
-/// Fill the paths `global` leaves unset from [`PATHS_FILE`] next to the running binary, when
+/// Fill the paths `paths` leaves unset from [`PATHS_FILE`] next to the running binary, when
 /// there is one and it can be trusted. A setgid install reads only the system configuration and
 /// ignores the file; a file that cannot be trusted or read is ignored with a warning, so the
 /// system defaults (`/etc/prodguard`) apply.
-pub(crate) fn with_install_paths(mut global: Global) -> Global {
+pub fn with_install_paths(mut global: Paths) -> Paths {
     let Some(file) = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|d| d.join(PATHS_FILE)))
@@ -171,11 +177,11 @@ fn interactive_or_stdin(stdin_tty: bool) -> Entry {
 }
 
 /// Run as a shell. Never returns on success (the real shell replaces this process).
-pub fn run(entry: Entry, global: Global) -> u8 {
+pub fn run(entry: Entry, global: &Paths) -> u8 {
     match entry {
-        Entry::Command(cmd) => run_command(&global, &cmd),
+        Entry::Command(cmd) => run_command(global, &cmd),
         Entry::Stdin => {
-            use super::stdin_script::{read_bounded, RawStdin, MAX_SCRIPT};
+            use stdin_script::{read_bounded, RawStdin, MAX_SCRIPT};
             let feed = match read_bounded(&mut RawStdin) {
                 Ok(feed) => feed,
                 Err(e) => {
@@ -192,14 +198,14 @@ pub fn run(entry: Entry, global: Global) -> u8 {
                 return EXIT_EXEC_REFUSED;
             }
             match String::from_utf8(feed.bytes) {
-                Ok(script) => run_command(&global, &script),
+                Ok(script) => run_command(global, &script),
                 Err(_) => {
                     eprintln!("prodguard: refused: the commands on standard input are not valid UTF-8; nothing was run");
                     EXIT_EXEC_REFUSED
                 }
             }
         }
-        Entry::Interactive => run_interactive(&global),
+        Entry::Interactive => run_interactive(global),
     }
 }
 
@@ -223,32 +229,35 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn run_command(global: &Global, cmd: &str) -> u8 {
+fn run_command(paths: &Paths, cmd: &str) -> u8 {
     ensure_session();
     let decided = std::panic::catch_unwind(|| {
         let interactive = std::fs::File::open("/dev/tty").is_ok();
-        let guarded = check::guard(
-            global,
-            cmd,
-            Asking {
-                interactive,
-                ..Asking::default()
-            },
-            false,
-            check::stdin_unseen(),
-        );
-        (guarded.run, real_shell(&guarded.host), guarded.stdin)
+        let guard = Guard::load(paths);
+        guard.warn_policy();
+        let ctx = Context {
+            stdin_unseen: guard::stdin_unseen(),
+            ..Context::here()
+        };
+        let asking = Asking {
+            interactive,
+            ..Asking::default()
+        };
+        let (j, ran) = guard.guard(cmd, &ctx, asking);
+        let shell = real_shell(j.host());
+        let stdin = j.stdin().cloned();
+        (ran.is_ok(), shell, stdin)
     });
     match decided {
         Ok((true, shell, stdin)) => {
-            if let Err(e) = check::drop_privileges() {
+            if let Err(e) = drop_privileges() {
                 eprintln!(
                     "prodguard: not running the command: cannot give up the audit group: {e}"
                 );
                 return EXIT_EXEC_REFUSED;
             }
             if let Some(feed) = &stdin {
-                if let Err(e) = super::stdin_script::hand_on(feed) {
+                if let Err(e) = stdin_script::hand_on(feed) {
                     eprintln!(
                         "prodguard: not running the command: cannot hand on its standard input: {e}"
                     );
@@ -271,8 +280,16 @@ fn run_command(global: &Global, cmd: &str) -> u8 {
     }
 }
 
+/// Give up the guard's privileges for good. Anything exec'd must not keep the audit group.
+pub fn drop_privileges() -> Result<(), std::io::Error> {
+    if crate::audit::privilege::is_setgid() {
+        crate::audit::privilege::drop_group_permanently().map_err(std::io::Error::other)?;
+    }
+    Ok(())
+}
+
 /// One session id for everything this login runs, exported for the processes after us.
-pub(crate) fn ensure_session() {
+pub fn ensure_session() {
     if std::env::var_os("PRODGUARD_SESSION").is_none() {
         // Still single-threaded here; the variable is for the processes we start.
         std::env::set_var("PRODGUARD_SESSION", crate::audit::record::new_session_id());
@@ -287,10 +304,10 @@ fn shell_name(shell: &Path) -> String {
         .to_string()
 }
 
-fn run_interactive(global: &Global) -> u8 {
+fn run_interactive(global: &Paths) -> u8 {
     ensure_session();
     let prepared = std::panic::catch_unwind(|| {
-        let (host, policy) = load(global);
+        let (host, policy) = guard::load_host_policy(global);
         let sinks = crate::audit::Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
         let rec =
             crate::audit::Record::new_for_current_process(crate::audit::Event::Session, &host)
@@ -299,9 +316,9 @@ fn run_interactive(global: &Global) -> u8 {
             eprintln!("prodguard: warning: this session cannot be recorded: {e}");
         }
         let colour = crate::prompt::colour_enabled(std::io::stdout().is_terminal());
-        let mut warnings = show::banner_warnings(&policy);
-        if let Some(reason) = super::breakglass::active() {
-            warnings.insert(0, super::breakglass::banner_line(&reason));
+        let mut warnings = guard::banner_warnings(&policy);
+        if let Some(grant) = guard::Declared::current().break_glass {
+            warnings.insert(0, guard::declared::banner_line(&grant));
         }
         let banner = crate::prompt::render_banner(&host, &policy.digest, &warnings, colour);
         let _ = std::io::stdout().write_all(banner.as_bytes());
@@ -319,7 +336,7 @@ fn run_interactive(global: &Global) -> u8 {
         .as_ref()
         .map(real_shell)
         .unwrap_or_else(|| PathBuf::from("/bin/bash"));
-    let bin = init::current_bin();
+    let bin = integration::current_bin();
     let name = shell_name(&shell);
     let err = match (host.is_some(), bin, name.as_str()) {
         (true, Some(bin), "bash") => exec_bash(&shell, &bin),
@@ -338,31 +355,8 @@ fn run_interactive(global: &Global) -> u8 {
     EXIT_EXEC_FAILED
 }
 
-/// The startup files a login bash would read, then the integration. Given to bash as its rcfile,
-/// so the integration comes after the user's prompt and aliases.
-///
-/// bash reads an rcfile only when it is not a login shell (a login bash reads the profile files
-/// and ignores `--rcfile`), so bash is started as an interactive non-login shell and this file
-/// does what a login would: `/etc/profile`, the first of the personal profile files, and
-/// `~/.bash_logout` on exit (`logout` is kept working as `exit`).
-fn bash_rcfile(bin: &str) -> String {
-    let mut s = String::from(
-        "# prodguard: the startup files of a login bash, then the guard's integration.\n\
-         __prodguard_logout() { [ -r ~/.bash_logout ] && . ~/.bash_logout; }\n\
-         trap __prodguard_logout EXIT\n\
-         logout() { exit \"$@\"; }\n\
-         [ -r /etc/profile ] && . /etc/profile\n\
-         for __pg_f in ~/.bash_profile ~/.bash_login ~/.profile; do\n\
-         \x20 if [ -r \"$__pg_f\" ]; then . \"$__pg_f\"; break; fi\n\
-         done\n\
-         unset __pg_f\n",
-    );
-    s.push_str(&init::script(init::Shell::Bash, bin));
-    s
-}
-
 fn exec_bash(shell: &Path, bin: &str) -> std::io::Error {
-    let rc = bash_rcfile(bin);
+    let rc = integration::bash_rcfile(bin);
     let (reader, mut writer) = match std::io::pipe() {
         Ok(p) => p,
         Err(e) => return e,
@@ -408,22 +402,7 @@ fn exec_zsh(shell: &Path, bin: &str) -> std::io::Error {
     }
     let user_dir =
         std::env::var_os("ZDOTDIR").unwrap_or_else(|| std::env::var_os("HOME").unwrap_or_default());
-    let user_dir = crate::shell::quote::quote(&user_dir.to_string_lossy());
-    let source =
-        |f: &str| format!("[[ -r {user_dir}/{f} ]] && ZDOTDIR={user_dir} source {user_dir}/{f}\n");
-    let private = crate::shell::quote::quote(&dir.to_string_lossy());
-    let files = [
-        (".zshenv", source(".zshenv")),
-        (".zprofile", source(".zprofile")),
-        (
-            ".zshrc",
-            format!(
-                "/bin/rm -f -- {private}/.zshenv {private}/.zprofile {private}/.zshrc 2>/dev/null; /bin/rmdir -- {private} 2>/dev/null\n{}ZDOTDIR={user_dir}\n{}",
-                source(".zshrc"),
-                init::script(init::Shell::Zsh, bin)
-            ),
-        ),
-    ];
+    let files = integration::zsh_files(&dir.to_string_lossy(), &user_dir.to_string_lossy(), bin);
     for (name, text) in files {
         if let Err(e) = write_private(&dir.join(name), &text) {
             return e;
@@ -436,36 +415,7 @@ fn exec_zsh(shell: &Path, bin: &str) -> std::io::Error {
         .exec()
 }
 
-/// Create `dir` mode 0700 owned by `uid`, or accept it only if it already is exactly that (not a
-/// symlink, not someone else's).
-pub(crate) fn private_dir(dir: &Path, uid: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => return Ok(()),
-        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
-        Err(_) => {}
-    }
-    let meta = std::fs::symlink_metadata(dir)?;
-    if !meta.is_dir() || meta.uid() != uid || meta.permissions().mode() & 0o077 != 0 {
-        return Err(std::io::Error::other(format!(
-            "{} exists but is not a private directory of this user",
-            dir.display()
-        )));
-    }
-    Ok(())
-}
-
-pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    f.write_all(text.as_bytes())
-}
+use guard::declared::{private_dir, write_private};
 
 #[cfg(test)]
 mod tests {
@@ -536,13 +486,5 @@ mod tests {
         let link = dir.path().join("link.toml");
         std::os::unix::fs::symlink(&file, &link).expect("symlink");
         assert!(read_install_paths(&link, uid).is_err());
-    }
-
-    #[test]
-    fn rcfile_reads_profile_then_integration() {
-        let rc = bash_rcfile("/usr/bin/prodguard");
-        let profile = rc.find("/etc/profile").unwrap_or(usize::MAX);
-        let bind = rc.find("bind -x").unwrap_or(0);
-        assert!(profile < bind);
     }
 }

@@ -1,0 +1,380 @@
+//! Accepting connections, one thread each, and the single writer thread (group commit).
+
+#![forbid(unsafe_code)]
+
+use super::peer::{self, Peer, Proc};
+use crate::audit::service::{Reply, Request, MAX_REQUEST_BYTES};
+use crate::audit::{self, Event, FileSink, Record, SyslogSink};
+use crate::host::HostContext;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a connection may stay silent (between or within requests) before it is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long writing a reply may take (a client that stopped reading loses its connection).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections served at once, in all and per uid; beyond that a caller is told so at once.
+pub const MAX_CONNECTIONS: usize = 512;
+/// See [`MAX_CONNECTIONS`].
+pub const MAX_PER_UID: usize = 64;
+
+/// Most records written by one group commit.
+const MAX_BATCH: usize = 1024;
+
+/// How often a syslog target that could not be reached is tried again.
+const SYSLOG_RETRY: Duration = Duration::from_secs(60);
+
+/// What the service needs to run.
+pub struct Service {
+    /// The log it writes.
+    pub log: PathBuf,
+    /// The open log.
+    pub sink: FileSink,
+    /// The syslog target, `None` when disabled.
+    pub syslog: Option<audit::SyslogTarget>,
+    /// This host, for the records' host fields.
+    pub host: HostContext,
+    /// Where `/proc` is (tests point it elsewhere).
+    pub proc: Proc,
+}
+
+/// One record waiting for the writer, and where to send the answer.
+struct Job {
+    rec: Record,
+    sync: bool,
+    reply: mpsc::SyncSender<Result<String, String>>,
+}
+
+struct Shared {
+    jobs: mpsc::SyncSender<Job>,
+    host: HostContext,
+    proc: Proc,
+    log: String,
+    counts: Mutex<(usize, HashMap<u32, usize>)>,
+}
+
+/// Serve `listener` until the process is stopped. Returns only when accepting fails for good.
+pub fn run(listener: UnixListener, service: Service) -> std::io::Result<()> {
+    let (tx, rx) = mpsc::sync_channel::<Job>(MAX_BATCH * 4);
+    let Service {
+        log,
+        sink,
+        syslog,
+        host,
+        proc,
+    } = service;
+    let hostname = host.hostname.clone();
+    std::thread::Builder::new()
+        .name("writer".into())
+        .spawn(move || writer(&rx, &sink, syslog.as_ref(), &hostname))?;
+    let shared = Arc::new(Shared {
+        jobs: tx,
+        host,
+        proc,
+        log: log.display().to_string(),
+        counts: Mutex::new((0, HashMap::new())),
+    });
+    let mut failures = 0u32;
+    for conn in listener.incoming() {
+        match conn {
+            Ok(stream) => {
+                failures = 0;
+                let shared = Arc::clone(&shared);
+                let spawned = std::thread::Builder::new()
+                    .name("conn".into())
+                    .spawn(move || serve(stream, &shared));
+                if let Err(e) = spawned {
+                    eprintln!("prodguard daemon: cannot start a connection thread: {e}");
+                }
+            }
+            // EMFILE and friends: back off instead of spinning, give up only when it persists.
+            Err(e) => {
+                failures += 1;
+                if failures > 1000 {
+                    return Err(e);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Counts a connection against the caps while it lives.
+struct Slot<'a> {
+    shared: &'a Shared,
+    uid: u32,
+}
+
+impl<'a> Slot<'a> {
+    fn take(shared: &'a Shared, uid: u32) -> Option<Slot<'a>> {
+        let mut c = shared
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mine = c.1.get(&uid).copied().unwrap_or(0);
+        if c.0 >= MAX_CONNECTIONS || mine >= MAX_PER_UID {
+            return None;
+        }
+        c.0 += 1;
+        c.1.insert(uid, mine + 1);
+        Some(Slot { shared, uid })
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut c = self
+            .shared
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        c.0 = c.0.saturating_sub(1);
+        if let Some(n) = c.1.get_mut(&self.uid) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                c.1.remove(&self.uid);
+            }
+        }
+    }
+}
+
+fn reply_err(text: impl Into<String>) -> Reply {
+    Reply {
+        ok: false,
+        error: Some(text.into()),
+        ..Reply::default()
+    }
+}
+
+fn send(stream: &mut UnixStream, reply: &Reply) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(reply).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    stream.write_all(&line)
+}
+
+/// One connection: requests in, replies out, until the client closes, goes silent for
+/// [`IDLE_TIMEOUT`], or sends something that is not a request.
+fn serve(stream: UnixStream, shared: &Shared) {
+    let Ok(peer) = peer::credentials(&stream) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let Ok(mut out) = stream.try_clone() else {
+        return;
+    };
+    let Some(_slot) = Slot::take(shared, peer.uid) else {
+        let _ = send(
+            &mut out,
+            &reply_err(format!(
+                "too many connections (at most {MAX_CONNECTIONS}, {MAX_PER_UID} per user); try again"
+            )),
+        );
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    let mut ssh: Option<Option<String>> = None;
+    loop {
+        let mut line = Vec::with_capacity(1024);
+        let limit = u64::try_from(MAX_REQUEST_BYTES).unwrap_or(u64::MAX) + 1;
+        match reader.by_ref().take(limit).read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if line.last() != Some(&b'\n') {
+            if line.len() > MAX_REQUEST_BYTES {
+                let _ = send(
+                    &mut out,
+                    &reply_err(format!(
+                        "the request is longer than {MAX_REQUEST_BYTES} bytes"
+                    )),
+                );
+            }
+            return;
+        }
+        let reply = match serde_json::from_slice::<Request>(&line) {
+            Ok(Request::Ping) => Reply {
+                ok: true,
+                log: Some(shared.log.clone()),
+                pid: Some(std::process::id()),
+                ..Reply::default()
+            },
+            Ok(Request::Append { sync, record }) => append(shared, &peer, &mut ssh, *record, sync),
+            Err(e) => {
+                let _ = send(&mut out, &reply_err(format!("not a request: {e}")));
+                return;
+            }
+        };
+        if send(&mut out, &reply).is_err() {
+            return;
+        }
+    }
+}
+
+/// Event kinds only the service itself writes.
+fn service_only(event: Event) -> bool {
+    matches!(event, Event::TornTail | Event::SinkFailure)
+}
+
+fn append(
+    shared: &Shared,
+    peer: &Peer,
+    ssh: &mut Option<Option<String>>,
+    mut rec: Record,
+    sync: bool,
+) -> Reply {
+    if service_only(rec.event) {
+        return reply_err(format!(
+            "{} records are written by the audit service only",
+            serde_json::to_string(&rec.event).unwrap_or_default()
+        ));
+    }
+    let mut facts = shared.proc.facts(peer.pid);
+    // The session's sshd does not change under a connection: look it up once.
+    match ssh {
+        Some(known) => facts.ssh_client = known.clone(),
+        None => *ssh = Some(facts.ssh_client.clone()),
+    }
+    peer::stamp(&mut rec, peer, &facts);
+    rec.time = audit::record::format_rfc3339_millis(std::time::SystemTime::now());
+    rec.host = shared.host.hostname.clone();
+    rec.environment = shared.host.environment.clone();
+    rec.role = shared.host.role.clone();
+    audit::redact_record(&mut rec, &[]);
+    let (tx, rx) = mpsc::sync_channel(1);
+    if shared
+        .jobs
+        .send(Job {
+            rec,
+            sync,
+            reply: tx,
+        })
+        .is_err()
+    {
+        return reply_err("the audit writer has stopped");
+    }
+    match rx.recv() {
+        Ok(Ok(hash)) => Reply {
+            ok: true,
+            hash: Some(hash),
+            ..Reply::default()
+        },
+        Ok(Err(e)) => reply_err(e),
+        Err(_) => reply_err("the audit writer has stopped"),
+    }
+}
+
+/// The writer thread: take everything that is waiting, write it, one `fdatasync` for the lot
+/// when any of it asked to be durable, answer, then forward to syslog.
+fn writer(
+    rx: &mpsc::Receiver<Job>,
+    sink: &FileSink,
+    target: Option<&audit::SyslogTarget>,
+    hostname: &str,
+) {
+    let mut syslog = Syslog::new(target, hostname);
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut lines: Vec<Result<Vec<u8>, String>> = Vec::with_capacity(batch.len());
+        let mut need_sync = false;
+        for job in &mut batch {
+            match sink.append_with(&mut job.rec, false) {
+                Ok(line) => {
+                    need_sync |= job.sync;
+                    lines.push(Ok(line));
+                }
+                Err(e) => lines.push(Err(e.to_string())),
+            }
+        }
+        let synced = if need_sync {
+            sink.sync().map_err(|e| e.to_string())
+        } else {
+            Ok(())
+        };
+        for (job, line) in batch.iter().zip(&lines) {
+            let answer = match (line, &synced) {
+                (Err(e), _) => Err(e.clone()),
+                (Ok(_), Err(e)) if job.sync => Err(e.clone()),
+                (Ok(_), _) => Ok(job.rec.hash.clone()),
+            };
+            let _ = job.reply.send(answer);
+        }
+        for (job, line) in batch.iter().zip(&lines) {
+            if let Ok(line) = line {
+                syslog.forward(&job.rec, line, sink);
+            }
+        }
+    }
+}
+
+/// The syslog copy: reconnected now and then when it fails; a failure is noted in the log once,
+/// not once per record.
+struct Syslog<'a> {
+    target: Option<&'a audit::SyslogTarget>,
+    hostname: &'a str,
+    sink: Option<SyslogSink>,
+    failing: bool,
+    last_try: Option<Instant>,
+}
+
+impl<'a> Syslog<'a> {
+    fn new(target: Option<&'a audit::SyslogTarget>, hostname: &'a str) -> Syslog<'a> {
+        Syslog {
+            target,
+            hostname,
+            sink: None,
+            failing: false,
+            last_try: None,
+        }
+    }
+
+    fn forward(&mut self, rec: &Record, line: &[u8], file: &FileSink) {
+        let Some(target) = self.target else { return };
+        if self.sink.is_none() {
+            if self.last_try.is_some_and(|t| t.elapsed() < SYSLOG_RETRY) {
+                return;
+            }
+            self.last_try = Some(Instant::now());
+            match SyslogSink::connect(target, self.hostname) {
+                Ok(s) => self.sink = Some(s),
+                Err(e) => return self.failed(rec, &e, file),
+            }
+        }
+        let text =
+            std::str::from_utf8(line.strip_suffix(b"\n").unwrap_or(line)).unwrap_or_default();
+        let sent = match &self.sink {
+            Some(s) => s.send(rec, text),
+            None => return,
+        };
+        match sent {
+            Ok(()) => self.failing = false,
+            Err(e) => {
+                self.sink = None;
+                self.last_try = Some(Instant::now());
+                self.failed(rec, &e, file);
+            }
+        }
+    }
+
+    fn failed(&mut self, rec: &Record, e: &audit::AuditError, file: &FileSink) {
+        if !self.failing {
+            self.failing = true;
+            let mut note = rec.note(Event::SinkFailure, e.to_string());
+            let _ = file.append(&mut note);
+        }
+    }
+}

@@ -1,0 +1,542 @@
+//! The gate for a verdict of `approve`: run on an approved request for exactly this command
+//! (once), or file a request and wait for it on the terminal. Every step is an audit record whose
+//! `user` is the requester and whose `approver` is the second person. The commands that manage
+//! requests (`prodguard request`, `requests`, `approve`, `deny`) use the same steps.
+
+use super::{journal, report, Decision, Judgement};
+use crate::approval::request::Subject;
+use crate::approval::spool::{self, Rules};
+use crate::approval::{self, ssh, wait, Request, Spool, Status};
+use crate::audit::{self, Event, Outcome, Record, Sinks};
+use crate::decide::Verdict;
+use crate::host::HostContext;
+use crate::policy::Action;
+use crate::prompt::{self, display_safe};
+use std::time::{Duration, Instant};
+
+/// The approver rules of this host.
+pub fn rules(host: &HostContext) -> Rules<'_> {
+    Rules {
+        group: host.approvers_group.as_deref(),
+        allow_root: host.approvers_allow_root,
+        allowed_signers: host.allowed_signers.as_deref(),
+    }
+}
+
+pub fn expiry(host: &HostContext) -> Duration {
+    host.approval_expiry.unwrap_or(approval::DEFAULT_EXPIRY)
+}
+
+pub fn my_uid() -> u32 {
+    nix::unistd::getuid().as_raw()
+}
+
+/// Record one approval step. `user`/`uid` are the requester's; the writing process's identity
+/// is in `pid`, `tty`, `session` and `login_user`.
+pub fn record_step(
+    host: &HostContext,
+    sinks: &Sinks,
+    req: &Request,
+    outcome: Outcome,
+    approver: Option<String>,
+    reason: Option<String>,
+) -> Result<(), audit::AuditError> {
+    let mut rec = Record::new_for_current_process(Event::Approval, host)
+        .with_command(req.command.clone())
+        .with_decision(audit::Action::Approve, req.rules.clone(), outcome);
+    let writer = spool::user_name(my_uid());
+    rec.user = req.user.clone();
+    rec.uid = req.uid;
+    if writer != req.user && approver.as_deref() != Some(writer.as_str()) {
+        rec.login_user = Some(writer);
+    }
+    rec.cwd = Some(req.cwd.clone());
+    rec.approver = approver;
+    rec.reason = reason;
+    rec.detail = Some(format!("request {} {}", req.short_id(), req.id()));
+    // The request's command was filed with its secrets already removed.
+    rec.redacted |= !req.secret_digest.is_empty();
+    journal::write(rec, sinks, true)
+}
+
+/// Record a step whose record is informative only: a failure is a warning.
+pub fn record_or_warn(
+    host: &HostContext,
+    sinks: &Sinks,
+    req: &Request,
+    outcome: Outcome,
+    approver: Option<String>,
+    reason: Option<String>,
+) {
+    if let Err(e) = record_step(host, sinks, req, outcome, approver, reason) {
+        eprintln!("prodguard: warning: {e}");
+    }
+}
+
+pub fn names(approvers: &[approval::Approver]) -> String {
+    approvers
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn approver_field(approvers: &[approval::Approver]) -> String {
+    approvers
+        .iter()
+        .map(|a| a.name.clone())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Why `req` does not bind to running `command` as `uid` in `cwd` on `host` for `rules`.
+pub fn binding_problem(
+    req: &Request,
+    host: &HostContext,
+    uid: u32,
+    command: &str,
+    cwd: &str,
+    rule_ids: &[String],
+) -> Option<String> {
+    let short = req.short_id();
+    if req.uid != uid {
+        return Some(format!(
+            "request {short} was made by uid {}, not by you (uid {uid})",
+            req.uid
+        ));
+    }
+    // A request with secrets removed is matched by its digest before it gets here.
+    if req.secret_digest.is_empty() && req.command != command {
+        return Some(format!("request {short} is for another command"));
+    }
+    if req.host != host.hostname {
+        return Some(format!(
+            "request {short} was made for host {}; this is {}",
+            display_safe(&req.host),
+            display_safe(&host.hostname)
+        ));
+    }
+    if req.cwd != cwd {
+        return Some(format!(
+            "request {short} was made in {}; you are in {}",
+            display_safe(&req.cwd),
+            display_safe(cwd)
+        ));
+    }
+    if req.rules != rule_ids {
+        return Some(format!(
+            "request {short} was for rules {}; the policy now asks for {}",
+            req.rules.join(", "),
+            rule_ids.join(", ")
+        ));
+    }
+    None
+}
+
+/// The ids of the rules that ask for approval, sorted.
+pub fn approve_rules(verdict: &Verdict) -> Vec<String> {
+    let mut ids: Vec<String> = verdict
+        .matches
+        .iter()
+        .filter(|m| m.action == Action::Approve)
+        .map(|m| m.rule.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+pub fn how_to_approve(req: &Request) -> String {
+    let short = req.short_id();
+    format!(
+        "  request {short} ({})\n  expires {}; needs {} approver(s) other than you\n  \
+         on this host, an approver runs:  prodguard approve {short}\n  \
+         elsewhere: prodguard request --blob … prints it for `prodguard approve --blob - --sign KEY`\n",
+        req.id(),
+        approval::request::utc(req.expires),
+        req.approvers
+    )
+}
+
+/// File a new request for `command`, recording it.
+pub fn file_request(
+    spool: &Spool,
+    host: &HostContext,
+    sinks: &Sinks,
+    command: &str,
+    cwd: &str,
+    rule_ids: Vec<String>,
+    approvers: u32,
+) -> Result<Request, String> {
+    let uid = my_uid();
+    let user = spool::user_name(uid);
+    // A command holding a secret is filed redacted, bound to its exact text by a keyed digest;
+    // the exact text stays readable only by the requester (docs/approval.md).
+    let redacted = audit::redact::redact(command, sinks.redactions());
+    let exact = if redacted.text != command {
+        Some(approval::request::Exact::new(command).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let req = Request::new(
+        Subject {
+            host,
+            user: &user,
+            uid,
+            command: &redacted.text,
+            exact: exact.as_ref(),
+            cwd,
+            rules: rule_ids,
+            approvers,
+        },
+        approval::now(),
+        expiry(host),
+    )
+    .map_err(|e| e.to_string())?;
+    // The record comes first: a request nobody could audit is not filed.
+    record_step(host, sinks, &req, Outcome::Requested, None, None)
+        .map_err(|e| format!("the request cannot be recorded, so it is not filed: {e}"))?;
+    match &exact {
+        Some(e) => spool.submit_exact(&req, e),
+        None => spool.submit(&req),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(req)
+}
+
+/// How a wait for a decision gave up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GaveUp {
+    /// Ctrl-C, or the terminal failed.
+    Aborted,
+    /// The spool could not say.
+    Denied,
+}
+
+/// How a wait for a decision ended.
+pub enum Decided {
+    Approved(Vec<approval::Approver>),
+    Denied(String),
+    Expired,
+    Used,
+    /// The requester gave up waiting, or the wait failed.
+    GaveUp(GaveUp, String),
+}
+
+/// Wait on the terminal for `req` to be decided. `None` when there is no terminal.
+pub fn await_decision(
+    spool: &Spool,
+    req: &Request,
+    host: &HostContext,
+    sinks: &Sinks,
+) -> Option<Decided> {
+    let mut tty = prompt::DevTty::open().ok()?;
+    let rules = rules(host);
+    let _ = prompt::TtyIo::write_all(
+        &mut tty,
+        format!(
+            "{}  waiting for approval; Ctrl-C gives up; an approver's SSH signature can be pasted here\r\n",
+            how_to_approve(req).replace('\n', "\r\n")
+        )
+        .as_bytes(),
+    );
+    let left = u64::try_from(req.expires.saturating_sub(approval::now())).unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(left);
+    let short = req.short_id();
+    let mut check = || match spool.status(req, &rules, approval::now()) {
+        Ok(ev) => match ev.status {
+            Status::Pending { .. } => None,
+            Status::Approved { approvers } => Some(Decided::Approved(approvers)),
+            Status::Denied { by, reason } => Some(Decided::Denied(format!(
+                "request {short} was denied by {by}: {}",
+                display_safe(&reason)
+            ))),
+            Status::Expired => Some(Decided::Expired),
+            Status::Used => Some(Decided::Used),
+        },
+        Err(e) => Some(Decided::GaveUp(GaveUp::Denied, e.to_string())),
+    };
+    let mut on_paste = |text: &str| -> Result<Option<Decided>, String> {
+        match spool::verify_signature(req, text, &rules) {
+            Ok(a) => {
+                let sig = ssh::extract_signature(text).unwrap_or_default();
+                spool
+                    .attach_signature(req, &sig)
+                    .map_err(|e| e.to_string())?;
+                record_or_warn(
+                    host,
+                    sinks,
+                    req,
+                    Outcome::Approved,
+                    Some(a.name.clone()),
+                    None,
+                );
+                Ok(None)
+            }
+            Err(why) => {
+                record_or_warn(host, sinks, req, Outcome::Refused, None, Some(why.clone()));
+                Err(format!("  signature refused: {why}"))
+            }
+        }
+    };
+    let line = |left: Duration| {
+        format!(
+            "  request {short}: waiting for approval, {} left ",
+            wait::mmss(left)
+        )
+    };
+    Some(
+        match wait::wait(&mut tty, deadline, &mut check, &mut on_paste, &line) {
+            wait::End::Done(d) => d,
+            wait::End::Aborted => {
+                Decided::GaveUp(GaveUp::Aborted, "gave up waiting for approval".into())
+            }
+            wait::End::TimedOut => Decided::Expired,
+            wait::End::Failed(e) => {
+                Decided::GaveUp(GaveUp::Aborted, format!("terminal error: {e}"))
+            }
+        },
+    )
+}
+
+/// Consume an approved request and say who approved, for the decision record.
+fn consume(
+    spool: &Spool,
+    req: &Request,
+    approvers: &[approval::Approver],
+    host: &HostContext,
+    sinks: &Sinks,
+) -> Result<Decision, String> {
+    spool.mark_used(req).map_err(|e| e.to_string())?;
+    record_or_warn(
+        host,
+        sinks,
+        req,
+        Outcome::Used,
+        Some(approver_field(approvers)),
+        None,
+    );
+    eprintln!(
+        "prodguard: request {} approved by {}",
+        req.short_id(),
+        names(approvers)
+    );
+    Ok(Decision::Approved {
+        by: approver_field(approvers),
+    })
+}
+
+/// The gate for a verdict of `approve`: run on an approved request for exactly this command
+/// (once), or file a request and wait for it on the terminal.
+pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
+    let (command, verdict, host) = (j.command(), j.verdict(), j.host());
+    let refuse = |outcome: fn(String) -> Decision, reason: String| {
+        eprint!("{}", report::refusal(command, verdict, host, &reason));
+        outcome(reason)
+    };
+    let spool = match Spool::open(&approval::spool_path(host)) {
+        Ok(s) => s,
+        Err(e) => {
+            return refuse(
+                needs_approval,
+                format!("This needs a second person's approval, and {e}"),
+            )
+        }
+    };
+    let uid = my_uid();
+    let cwd = j.cwd().to_string();
+    let rule_ids = approve_rules(verdict);
+    let rules = rules(host);
+    let now = approval::now();
+
+    let mut pending: Option<Request> = None;
+    let mut problems: Vec<String> = Vec::new();
+    let mut candidates: Vec<Request> = spool
+        .ids()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|id| spool.load(id).ok())
+        .filter(|r| {
+            r.uid == uid && r.binds_command(command, spool.exact(r).ok().flatten().as_ref())
+        })
+        .collect();
+    candidates.sort_by_key(|r| std::cmp::Reverse(r.created));
+    for req in &candidates {
+        if let Some(p) = binding_problem(req, host, uid, command, &cwd, &rule_ids) {
+            problems.push(p);
+            continue;
+        }
+        let ev = match spool.status(req, &rules, now) {
+            Ok(ev) => ev,
+            Err(e) => {
+                problems.push(e.to_string());
+                continue;
+            }
+        };
+        for i in &ev.ignored {
+            eprintln!("prodguard: request {}: {i}", req.short_id());
+        }
+        let short = req.short_id();
+        match ev.status {
+            Status::Approved { approvers } => {
+                return match consume(&spool, req, &approvers, host, sinks) {
+                    Ok(r) => r,
+                    Err(e) => refuse(denied, e),
+                }
+            }
+            Status::Pending { .. } if pending.is_none() => pending = Some(req.clone()),
+            Status::Pending { .. } => {}
+            Status::Denied { by, reason } => problems.push(format!(
+                "request {short} was denied by {by}: {}",
+                display_safe(&reason)
+            )),
+            Status::Expired => problems.push(format!(
+                "request {short} expired at {}",
+                approval::request::utc(req.expires)
+            )),
+            Status::Used => problems.push(format!(
+                "request {short} was already used; an approval runs its command once"
+            )),
+        }
+    }
+    let tty_ok = interactive
+        && std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok();
+    if !tty_ok {
+        if let Some(req) = pending {
+            return refuse(
+                needs_approval,
+                format!(
+                    "This is waiting for a second person's approval of request {} ({} left); run it again once approved.",
+                    req.short_id(),
+                    wait::mmss(Duration::from_secs(
+                        u64::try_from(req.expires.saturating_sub(now)).unwrap_or(0)
+                    ))
+                ),
+            );
+        }
+        if !problems.is_empty() {
+            return refuse(
+                denied,
+                format!(
+                    "This needs a second person's approval: {}. Ask again: prodguard request -- {}",
+                    problems.join("; "),
+                    crate::shell::quote::quote(command)
+                ),
+            );
+        }
+        return match file_request(
+            &spool,
+            host,
+            sinks,
+            command,
+            &cwd,
+            rule_ids,
+            verdict.approvers.unwrap_or(1),
+        ) {
+            Ok(req) => {
+                eprint!(
+                    "{}",
+                    report::refusal(
+                        command,
+                        verdict,
+                        host,
+                        "This needs a second person's approval; a request was filed. Run it again once it is approved."
+                    )
+                );
+                eprint!("{}", how_to_approve(&req));
+                Decision::NeedsApproval {
+                    why: format!(
+                        "a second person's approval is needed (request {} filed)",
+                        req.short_id()
+                    ),
+                }
+            }
+            Err(e) => refuse(
+                needs_approval,
+                format!("This needs a second person's approval, and {e}"),
+            ),
+        };
+    }
+    for p in &problems {
+        eprintln!("prodguard: {p}");
+    }
+    let req = match pending {
+        Some(r) => r,
+        None => match file_request(
+            &spool,
+            host,
+            sinks,
+            command,
+            &cwd,
+            rule_ids,
+            verdict.approvers.unwrap_or(1),
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                return refuse(
+                    needs_approval,
+                    format!("This needs a second person's approval, and {e}"),
+                )
+            }
+        },
+    };
+    eprint!(
+        "{}",
+        report::refusal(
+            command,
+            verdict,
+            host,
+            "This needs a second person's approval."
+        )
+    );
+    match await_decision(&spool, &req, host, sinks) {
+        Some(Decided::Approved(approvers)) => {
+            match consume(&spool, &req, &approvers, host, sinks) {
+                Ok(r) => r,
+                Err(why) => Decision::Denied { why },
+            }
+        }
+        Some(Decided::Denied(why)) => {
+            eprintln!("prodguard: refused: {why}");
+            Decision::Denied { why }
+        }
+        Some(Decided::Expired) => {
+            record_or_warn(host, sinks, &req, Outcome::Expired, None, None);
+            eprintln!(
+                "prodguard: request {} expired without approval",
+                req.short_id()
+            );
+            Decision::TimedOut {
+                why: format!("request {} expired", req.short_id()),
+            }
+        }
+        Some(Decided::Used) => Decision::Denied {
+            why: format!("request {} was already used", req.short_id()),
+        },
+        Some(Decided::GaveUp(outcome, why)) => {
+            eprintln!(
+                "prodguard: {why}; request {} stays filed until it expires",
+                req.short_id()
+            );
+            match outcome {
+                GaveUp::Aborted => Decision::Aborted { why },
+                GaveUp::Denied => Decision::Denied { why },
+            }
+        }
+        None => Decision::NoTerminal {
+            why: "no terminal to wait on".into(),
+        },
+    }
+}
+
+fn needs_approval(why: String) -> Decision {
+    Decision::NeedsApproval { why }
+}
+
+fn denied(why: String) -> Decision {
+    Decision::Denied { why }
+}
