@@ -82,6 +82,9 @@ _prodguard() {
             prodguard__subcmd__audit,exec-test)
                 cmd="prodguard__subcmd__audit__subcmd__exec__subcmd__test"
                 ;;
+            prodguard__subcmd__audit,keygen)
+                cmd="prodguard__subcmd__audit__subcmd__keygen"
+                ;;
             prodguard__subcmd__audit,search)
                 cmd="prodguard__subcmd__audit__subcmd__search"
                 ;;
@@ -189,7 +192,7 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__audit)
-            opts="-h --host-file --policy-dir --audit-file --help verify search stats tail append-test exec-test"
+            opts="-h --host-file --policy-dir --audit-file --help verify keygen search stats tail append-test exec-test"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -253,6 +256,32 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__audit__subcmd__exec__subcmd__test)
+            opts="-h --host-file --policy-dir --audit-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --policy-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audit-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        prodguard__subcmd__audit__subcmd__keygen)
             opts="-h --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -437,12 +466,20 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__audit__subcmd__verify)
-            opts="-h --json --host-file --policy-dir --audit-file --help"
+            opts="-h --json --key --checkpoints --show-key --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --checkpoints)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --host-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

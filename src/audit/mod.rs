@@ -10,6 +10,7 @@
 //! `man/prodguard-audit.5`; `docs/audit.md` explains the design choices.
 
 pub mod chain;
+pub mod checkpoint;
 pub mod privilege;
 pub mod record;
 pub mod redact;
@@ -19,8 +20,9 @@ pub mod sink;
 pub mod syslog;
 pub mod verify;
 
+pub use checkpoint::{Checkpoints, PublicKey, Signer};
 pub use record::{Action, Challenge, Event, InvocationRecord, Outcome, PreconditionRecord, Record};
-pub use sink::FileSink;
+pub use sink::{Appended, FileSink};
 pub use syslog::{SyslogSink, SyslogTarget};
 
 use crate::host::HostContext;
@@ -113,6 +115,8 @@ pub struct Sinks {
     syslog: Option<Result<SyslogSink, AuditError>>,
     service: Option<service::ServiceSink>,
     redactions: Vec<regex::Regex>,
+    /// Why the host key could not be used, when one is configured or present.
+    key_error: Option<checkpoint::KeyError>,
 }
 
 /// The audit file to use: `--audit-file` unless running setgid (then it is ignored, so a user
@@ -150,7 +154,59 @@ impl Sinks {
             syslog: syslog.map(|t| SyslogSink::connect(t, hostname)),
             service: None,
             redactions,
+            key_error: None,
         }
+    }
+
+    /// Sign checkpoints into the file with `cps` (see [`FileSink::with_checkpoints`]); also
+    /// publishes the public key next to the log. Does nothing when the file sink failed to
+    /// open. A key that cannot be published is kept as [`Sinks::key_error`].
+    pub fn set_checkpoints(&mut self, cps: Checkpoints) {
+        let pub_path = self
+            .file
+            .as_ref()
+            .map(|f| checkpoint::published_key_path(f.path()))
+            .ok();
+        if let Some(p) = pub_path {
+            if let Err(e) = cps.signer.publish(&p) {
+                self.key_error = Some(e);
+            }
+        }
+        if let Ok(f) = std::mem::replace(&mut self.file, Err(AuditError::NoFile)) {
+            self.file = Ok(f.with_checkpoints(cps));
+        }
+    }
+
+    /// Why the configured host key is not in use (unreadable, unsafe mode, cannot publish).
+    pub fn key_error(&self) -> Option<&checkpoint::KeyError> {
+        self.key_error.as_ref()
+    }
+
+    /// Write a checkpoint now (a starting service, a timer) to the file and syslog; `why` goes
+    /// into its `detail`. `Ok(false)` when the file sink does not sign.
+    pub fn checkpoint(&self, why: &str) -> Result<bool, AuditError> {
+        let f = self.file.as_ref().map_err(clone_error)?;
+        let cp = f.checkpoint(why)?;
+        Ok(self.forward_checkpoints(cp.into_iter()))
+    }
+
+    /// [`FileSink::checkpoint_if_due`] on the file, forwarded to syslog.
+    pub fn checkpoint_if_due(&self) -> Result<bool, AuditError> {
+        let f = self.file.as_ref().map_err(clone_error)?;
+        let cp = f.checkpoint_if_due()?;
+        Ok(self.forward_checkpoints(cp.into_iter()))
+    }
+
+    /// Send checkpoint lines to syslog; whether there were any.
+    fn forward_checkpoints(&self, cps: impl Iterator<Item = (Record, Vec<u8>)>) -> bool {
+        let mut any = false;
+        for (rec, line) in cps {
+            any = true;
+            if let Some(Ok(s)) = &self.syslog {
+                let _ = s.send(&rec, trim_newline(&line));
+            }
+        }
+        any
     }
 
     /// Send every record to the audit service at `socket`, which alone writes the log and
@@ -161,6 +217,7 @@ impl Sinks {
             syslog: None,
             service: Some(service::ServiceSink::new(socket)),
             redactions,
+            key_error: None,
         }
     }
 
@@ -198,12 +255,21 @@ impl Sinks {
             Ok(t) => t.map(|t| SyslogSink::connect(&t, &host.hostname)),
             Err(e) => Some(Err(e)),
         };
-        Sinks {
+        let mut sinks = Sinks {
             file: opened,
             syslog,
             service: None,
             redactions,
+            key_error: None,
+        };
+        match host_signer(host) {
+            Some(Ok(signer)) => {
+                sinks.set_checkpoints(Checkpoints::new(signer, checkpoint_settings(host), host))
+            }
+            Some(Err(e)) => sinks.key_error = Some(e),
+            None => {}
         }
+        sinks
     }
 
     /// The file sink, or why it could not be opened.
@@ -254,6 +320,33 @@ impl Sinks {
             Some(Ok(_)) => {}
         }
         why.join("; ")
+    }
+}
+
+/// The host key file: host.toml `[audit] key`, else [`checkpoint::DEFAULT_KEY_FILE`].
+pub fn key_file_path(host: &HostContext) -> PathBuf {
+    host.audit_key
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(checkpoint::DEFAULT_KEY_FILE))
+}
+
+/// The checkpoint schedule host.toml sets (`checkpoint_every`, `checkpoint_interval`).
+pub fn checkpoint_settings(host: &HostContext) -> checkpoint::Settings {
+    let d = checkpoint::Settings::default();
+    checkpoint::Settings {
+        every: host.checkpoint_every.unwrap_or(d.every),
+        interval: host.checkpoint_interval.unwrap_or(d.interval),
+    }
+}
+
+/// The host key this process may sign with: `None` when none is configured and the default
+/// file does not exist; an error when the key exists but this process may not use it (not
+/// its own, open to others, unreadable). Never creates a key: that is the writer's
+/// ([`Signer::load_or_create`], `prodguard audit keygen`).
+pub fn host_signer(host: &HostContext) -> Option<Result<Signer, checkpoint::KeyError>> {
+    match Signer::load(&key_file_path(host)) {
+        Err(e) if e.is_not_found() && host.audit_key.is_none() => None,
+        other => Some(other),
     }
 }
 
@@ -381,12 +474,14 @@ pub fn record_with(rec: Record, sinks: &Sinks, sync: bool) -> Result<Written, Au
     }
     let mut written = Written::default();
 
+    let mut checkpoints = Vec::new();
     let file_line = match &sinks.file {
-        Ok(f) => match f.append_with(&mut rec, sync) {
-            Ok(line) => {
+        Ok(f) => match f.append_records(std::slice::from_mut(&mut rec), sync) {
+            Ok(mut a) => {
                 written.file_ok = true;
                 written.hash = Some(rec.hash.clone());
-                Some(line)
+                checkpoints = a.checkpoints;
+                a.lines.pop()
             }
             Err(e) => {
                 written.failures.push(e);
@@ -408,6 +503,10 @@ pub fn record_with(rec: Record, sinks: &Sinks, sync: bool) -> Result<Written, Au
                     let note = failure_note(&rec, file_error);
                     let _ = send_sealed(s, note);
                 }
+                // The heads first, in file order, so the remote copy holds every checkpoint.
+                for (cp, line) in checkpoints.drain(..) {
+                    let _ = s.send(&cp, trim_newline(&line));
+                }
                 let sent = match file_line {
                     Some(ref line) => s.send(&rec, trim_newline(line)),
                     None => send_sealed(s, rec.clone()),
@@ -422,7 +521,7 @@ pub fn record_with(rec: Record, sinks: &Sinks, sync: bool) -> Result<Written, Au
         if written.file_ok && !written.syslog_ok {
             if let (Ok(f), Some(e)) = (&sinks.file, written.failures.last()) {
                 let mut note = failure_note(&rec, e);
-                let _ = f.append(&mut note);
+                let _ = f.append_records(std::slice::from_mut(&mut note), true);
             }
         }
     }

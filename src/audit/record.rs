@@ -29,6 +29,9 @@ pub enum Event {
     SinkFailure,
     /// Written by the hidden test subcommands of `prodguard audit`, never by a real decision.
     Test,
+    /// A signed statement of the chain's length and head, written by the writer that holds the
+    /// host key (see [`crate::audit::checkpoint`]); `checkpoint` holds the signed fields.
+    Checkpoint,
 }
 
 /// The policy's verdict.
@@ -172,6 +175,24 @@ impl InvocationRecord {
     }
 }
 
+/// The signed part of a `checkpoint` record: the chain had `records` records ending with
+/// `head` at the record's `time`, signed by the host key `key` (see
+/// [`crate::audit::checkpoint`] for the signed bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Records in the chain before this one, from the chain's first record (`prev` = zeros).
+    pub records: u64,
+    /// Hash of the record just before this one (the checkpoint's own `prev`); 64 zeros at the
+    /// start of a chain.
+    pub head: String,
+    /// The writer writes a checkpoint at least every this many records.
+    pub every: u64,
+    /// Key id: the first 16 hex digits of sha256 of the ed25519 public key.
+    pub key: String,
+    /// ed25519 signature, base64 (standard, padded).
+    pub sig: String,
+}
+
 /// One audit record. Build it with [`Record::new_for_current_process`] and the `with_*`
 /// methods, then hand it to [`crate::audit::record`], which redacts, chains and writes it.
 ///
@@ -256,6 +277,9 @@ pub struct Record {
     /// The preconditions checked before the decision (`[[rule.require]]`) and what was found.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub preconditions: Vec<PreconditionRecord>,
+    /// The signed fields of a `checkpoint` record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
     /// The kinds of secret redacted from this record (`option`, `stdin`, `url`, `sql` …, see
     /// [`crate::audit::redact::kind`]), sorted, each once. Never the secrets themselves.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -308,6 +332,7 @@ impl Record {
             offset: None,
             detail: None,
             preconditions: Vec::new(),
+            checkpoint: None,
             redactions: Vec::new(),
             advisory: Vec::new(),
             redacted: false,
@@ -333,6 +358,13 @@ impl Record {
             .ok()
             .map(|p| p.to_string_lossy().into_owned());
         r
+    }
+
+    /// A record about the writing process itself (a `checkpoint`): the effective user, this
+    /// pid, no session, terminal or client, for the host `host`.
+    pub fn new_for_writer(event: Event, host: &HostContext) -> Record {
+        let uid = nix::unistd::geteuid().as_raw();
+        Record::new(event, host, user_name(uid), uid)
     }
 
     /// A note about `self`'s process (`torn-tail`, `sink-failure`): same identity, time now,
@@ -368,6 +400,7 @@ impl Record {
             offset: None,
             detail: Some(detail),
             preconditions: Vec::new(),
+            checkpoint: None,
             redactions: Vec::new(),
             advisory: Vec::new(),
             redacted: false,

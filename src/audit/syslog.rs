@@ -183,11 +183,13 @@ fn resolve(addr: &str) -> std::io::Result<std::net::SocketAddr> {
         .ok_or_else(|| std::io::Error::other("the name resolves to no address"))
 }
 
-/// Severity of a record: failures and refusals are warnings, break-glass is critical.
+/// Severity of a record: failures and refusals are warnings, break-glass is critical,
+/// checkpoints are notices (so a SIEM filter can keep them apart).
 pub fn severity(rec: &Record) -> Severity {
     match (rec.event, rec.outcome) {
         (_, Some(Outcome::BreakGlass)) => Severity::LOG_CRIT,
         (Event::TornTail | Event::SinkFailure, _) => Severity::LOG_WARNING,
+        (Event::Checkpoint, _) => Severity::LOG_NOTICE,
         (_, Some(Outcome::Denied | Outcome::Refused)) => Severity::LOG_WARNING,
         (_, Some(Outcome::Allowed | Outcome::Exit)) | (_, None) => Severity::LOG_INFO,
         _ => Severity::LOG_NOTICE,

@@ -5,7 +5,9 @@
 
 use crate::audit::search::{self, Filter, Scanned, Stats, View};
 use crate::audit::verify::{self, Input, Report};
-use crate::audit::{self, privilege, sink, Event, Outcome, Record, Sinks};
+use crate::audit::{
+    self, checkpoint, privilege, sink, Event, Outcome, PublicKey, Record, Signer, Sinks,
+};
 use crate::host::HostContext;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -65,7 +67,21 @@ pub enum AuditCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// The host's public key to check checkpoints against. Default: the audit.pub
+        /// published next to the log (give the copy kept off the host to trust it).
+        #[arg(long, value_name = "FILE")]
+        key: Option<PathBuf>,
+        /// The SIEM's copy of the checkpoint lines (syslog lines or JSON lines; other lines
+        /// are skipped): every checkpoint in it must be in the log.
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+        /// Print the public key checkpoints are checked against, and exit.
+        #[arg(long)]
+        show_key: bool,
     },
+    /// Create the host key that signs checkpoints (if there is none) and publish its public
+    /// half next to the log; prints the public key. Run as the log's writer (root).
+    Keygen,
     /// Print the records that match every given criterion.
     Search {
         #[command(flatten)]
@@ -129,7 +145,24 @@ pub fn run(cmd: AuditCommand, opts: &AuditOptions) -> ExitCode {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let result = match cmd {
-        AuditCommand::Verify { files, json } => cmd_verify(&mut out, opts, &files, json),
+        AuditCommand::Verify {
+            files,
+            json,
+            key,
+            checkpoints,
+            show_key,
+        } => cmd_verify(
+            &mut out,
+            opts,
+            &files,
+            &VerifyKeys {
+                json,
+                key,
+                checkpoints,
+                show_key,
+            },
+        ),
+        AuditCommand::Keygen => cmd_keygen(&mut out, opts),
         AuditCommand::Search {
             filter,
             json,
@@ -214,9 +247,71 @@ fn inputs(opts: &AuditOptions, files: &[PathBuf]) -> Vec<Input> {
     }
 }
 
-fn cmd_verify(out: &mut impl Write, opts: &AuditOptions, files: &[PathBuf], json: bool) -> Res {
+/// `verify`'s options beyond the files.
+struct VerifyKeys {
+    json: bool,
+    key: Option<PathBuf>,
+    checkpoints: Option<PathBuf>,
+    show_key: bool,
+}
+
+/// The public key to check checkpoints with, and where it came from: `--key`, else the key
+/// published next to the log (the configured one, or the last file given). `None` when
+/// neither exists.
+fn verify_key(
+    opts: &AuditOptions,
+    files: &[PathBuf],
+    given: Option<&Path>,
+) -> Result<Option<(PublicKey, PathBuf)>, Failure> {
+    let msg = |e: checkpoint::KeyError| Failure::Message(e.to_string());
+    if let Some(p) = given {
+        return PublicKey::load(p)
+            .map(|k| Some((k, p.to_path_buf())))
+            .map_err(msg);
+    }
+    let log = match files.last() {
+        Some(f) if f.as_path() != Path::new("-") => f.clone(),
+        Some(_) => return Ok(None),
+        None => audit::audit_file_path(opts.audit_file.as_deref(), &opts.host),
+    };
+    let p = checkpoint::published_key_path(&log);
+    match PublicKey::load(&p) {
+        Ok(k) => Ok(Some((k, p))),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(msg(e)),
+    }
+}
+
+fn cmd_verify(out: &mut impl Write, opts: &AuditOptions, files: &[PathBuf], k: &VerifyKeys) -> Res {
+    let key = verify_key(opts, files, k.key.as_deref())?;
+    if k.show_key {
+        let Some((key, from)) = key else {
+            return Err(Failure::Message(
+                "no public key: none was given with --key and none is published next to the log"
+                    .into(),
+            ));
+        };
+        write!(out, "{}", key.to_line())?;
+        writeln!(out, "key id {} (from {})", key.id(), from.display())?;
+        return Ok(0);
+    }
+    let mut v = verify::Verifier::new();
+    if let Some(copy) = &k.checkpoints {
+        let Some((key, _)) = &key else {
+            return Err(Failure::Message(
+                "--checkpoints needs the host's public key: give --key FILE".into(),
+            ));
+        };
+        let c = verify::CheckpointCopy::load(&Input::from_arg(copy), key)
+            .map_err(|e| Failure::Message(e.to_string()))?;
+        v = v.with_copy(c);
+    }
+    if let Some((key, _)) = key {
+        v = v.with_key(key);
+    }
     let ins = inputs(opts, files);
-    let report = verify::verify(&ins).map_err(|e| Failure::Message(e.to_string()))?;
+    let report = verify::verify_with(v, &ins).map_err(|e| Failure::Message(e.to_string()))?;
+    let json = k.json;
     if json {
         serde_json::to_writer(&mut *out, &report).map_err(|e| Failure::Message(e.to_string()))?;
         writeln!(out)?;
@@ -242,13 +337,50 @@ fn print_verify(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
                     .as_deref()
                     .map(|h| format!(", last hash {h}"))
                     .unwrap_or_default()
-            )
+            )?;
         }
         Some(f) => {
             writeln!(out, "FAILED: {}:{}: {}", f.file, f.line, f.message)?;
-            writeln!(out, "{} records verified before it", r.records)
+            writeln!(out, "{} records verified before it", r.records)?;
         }
     }
+    if let Some(key) = &r.key {
+        match &r.last_checkpoint {
+            Some(c) => writeln!(
+                out,
+                "checkpoints: {} signed by key {key}, the last at record {} ({}), {} records after it",
+                r.checkpoints, c.records, c.time, r.unanchored
+            )?,
+            None => writeln!(out, "checkpoints: none verified (key {key})")?,
+        }
+    }
+    if let Some(c) = &r.copy {
+        writeln!(
+            out,
+            "checkpoint copy {}: {} of {} checkpoints found in the log",
+            c.file, c.found, c.checkpoints
+        )?;
+    }
+    Ok(())
+}
+
+fn cmd_keygen(out: &mut impl Write, opts: &AuditOptions) -> Res {
+    let path = audit::key_file_path(&opts.host);
+    let signer = Signer::load_or_create(&path).map_err(|e| Failure::Message(e.to_string()))?;
+    let log = audit::audit_file_path(opts.audit_file.as_deref(), &opts.host);
+    let published = checkpoint::published_key_path(&log);
+    signer
+        .publish(&published)
+        .map_err(|e| Failure::Message(e.to_string()))?;
+    write!(out, "{}", signer.public().to_line())?;
+    writeln!(
+        out,
+        "key id {}: secret key {}, public key {}",
+        signer.public().id(),
+        path.display(),
+        published.display()
+    )?;
+    Ok(0)
 }
 
 fn build_filter(f: &FilterArgs) -> Result<Filter, Failure> {

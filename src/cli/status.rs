@@ -77,6 +77,57 @@ pub struct AuditStatus {
     pub reader_group: SinkStatus,
     /// The group whose members may approve (`[approvers] group`).
     pub approvers_group: SinkStatus,
+    /// The published public key that checkpoints are signed with (`audit.pub` next to the log).
+    pub key: SinkStatus,
+}
+
+/// The checkpoint key as published next to the log, and whether this process could sign.
+fn key_status(host: &crate::host::HostContext, log: &Path) -> SinkStatus {
+    let published = audit::checkpoint::published_key_path(log);
+    let target = published.display().to_string();
+    let settings = audit::checkpoint_settings(host);
+    let secret = audit::key_file_path(host);
+    match audit::PublicKey::load(&published) {
+        Ok(k) => {
+            let signer = match audit::host_signer(host) {
+                Some(Ok(s)) if s.public() == &k => "this process can sign".to_string(),
+                Some(Ok(_)) => {
+                    return SinkStatus {
+                        target,
+                        state: "error",
+                        detail: format!(
+                            "the secret key {} is not the one published (key id {}): run `prodguard audit keygen` as the writer to publish it",
+                            secret.display(),
+                            k.id()
+                        ),
+                    }
+                }
+                Some(Err(e)) => format!("this process cannot sign ({e})"),
+                None => format!("no secret key at {} here", secret.display()),
+            };
+            SinkStatus {
+                target,
+                state: "ok",
+                detail: format!(
+                    "ed25519 key id {} ({}); a checkpoint every {} records or {} s; {signer}",
+                    k.id(),
+                    k.base64(),
+                    settings.every,
+                    settings.interval.as_secs()
+                ),
+            }
+        }
+        Err(e) if e.is_not_found() => SinkStatus {
+            target,
+            state: "missing",
+            detail: "no key published: the log has no signed checkpoints (`prodguard audit keygen` as root makes one)".to_string(),
+        },
+        Err(e) => SinkStatus {
+            target,
+            state: "error",
+            detail: e.to_string(),
+        },
+    }
 }
 
 /// One audit sink.
@@ -184,6 +235,13 @@ pub fn collect(global: &Global) -> Status {
     if syslog.state == "error" {
         problems.push(format!("audit syslog: {}", syslog.detail));
     }
+    let key = key_status(
+        &host,
+        &audit::audit_file_path(global.audit_file.as_deref(), &host),
+    );
+    if key.state == "error" {
+        problems.push(format!("audit key: {}", key.detail));
+    }
     let reader_group = group_status(
         host.audit_reader_group
             .as_deref()
@@ -253,6 +311,7 @@ pub fn collect(global: &Global) -> Status {
             syslog,
             reader_group,
             approvers_group,
+            key,
         },
         privilege,
         sudo,
@@ -523,6 +582,7 @@ fn print_text(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
         ("syslog", &s.audit.syslog),
         ("readers", &s.audit.reader_group),
         ("approvers", &s.audit.approvers_group),
+        ("key", &s.audit.key),
     ] {
         writeln!(
             out,

@@ -44,6 +44,12 @@ pub struct HostContext {
     pub audit_file: Option<PathBuf>,
     /// Syslog settings (`[audit] syslog`).
     pub syslog: Option<String>,
+    /// The key that signs audit checkpoints (`[audit] key`), when not the default.
+    pub audit_key: Option<PathBuf>,
+    /// A checkpoint at least every this many records (`[audit] checkpoint_every`).
+    pub checkpoint_every: Option<u64>,
+    /// A checkpoint at least this often (`[audit] checkpoint_interval`, e.g. `"5m"`).
+    pub checkpoint_interval: Option<std::time::Duration>,
     /// The audit service's socket (`[audit] socket`), when not the default.
     pub audit_socket: Option<PathBuf>,
     /// The group that may read the audit log (`[audit] reader_group`), when not the default.
@@ -135,6 +141,9 @@ struct RawPrompt {
 struct RawAudit {
     file: Option<PathBuf>,
     syslog: Option<String>,
+    key: Option<PathBuf>,
+    checkpoint_every: Option<u64>,
+    checkpoint_interval: Option<String>,
     socket: Option<PathBuf>,
     reader_group: Option<String>,
 }
@@ -277,6 +286,22 @@ impl HostContext {
         if let Some(a) = raw.audit {
             ctx.audit_file = a.file;
             ctx.syslog = a.syslog;
+            ctx.audit_key = a.key;
+            match a.checkpoint_every {
+                Some(0) => ctx.warnings.push(
+                    "host.toml: [audit] checkpoint_every = 0 is not a schedule; using the default"
+                        .to_string(),
+                ),
+                n => ctx.checkpoint_every = n,
+            }
+            match a.checkpoint_interval.as_deref().map(parse_duration) {
+                Some(Some(d)) if !d.is_zero() => ctx.checkpoint_interval = Some(d),
+                Some(_) => ctx.warnings.push(format!(
+                    "host.toml: [audit] checkpoint_interval {:?} is not a duration like \"90s\", \"5m\" or \"1h\"; using the default",
+                    a.checkpoint_interval.unwrap_or_default()
+                )),
+                None => {}
+            }
             ctx.audit_socket = a.socket;
             ctx.audit_reader_group = a.reader_group.filter(|g| !g.trim().is_empty());
         }
@@ -336,6 +361,9 @@ impl HostContext {
             approval_expiry: None,
             audit_file: None,
             syslog: None,
+            audit_key: None,
+            checkpoint_every: None,
+            checkpoint_interval: None,
             audit_socket: None,
             audit_reader_group: None,
             shell: PathBuf::from("/bin/bash"),
