@@ -234,40 +234,9 @@ const BIN_DIRS: &[&str] = &["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/
 /// Techniques that do not meet the bar today, with today's figures: destructive variants
 /// stopped (%) and ordinary variants falsely stopped (%). The test fails when a figure gets
 /// worse, and when the technique meets the bar (then its line goes).
-/// Measured 2026-12-02 (before the static evaluation of issue 18).
-const KNOWN_GAPS: &[(&str, f64, f64)] = &[
-    ("plain", 95.3, 0.0),
-    ("quoting", 95.3, 0.0),
-    ("program from $( )", 0.0, 0.0),
-    ("program from backticks", 0.0, 0.0),
-    ("arrays", 9.6, 2.4),
-    ("brace expansion", 0.6, 0.0),
-    ("IFS", 0.0, 0.0),
-    ("several words in a variable", 9.2, 0.0),
-    ("alias, then use", 0.0, 0.0),
-    ("function, then call", 57.0, 2.3),
-    ("glob in the program path", 34.8, 0.0),
-    ("printf escapes", 0.0, 0.0),
-    ("eval of a string", 95.2, 0.0),
-    ("xargs with known input", 64.2, 13.0),
-    ("bash -c, nested quoting", 76.3, 0.0),
-    ("groups", 95.3, 0.0),
-    ("env wrapper", 95.7, 0.0),
-    ("sudo wrapper", 95.3, 0.0),
-    ("nohup, background", 95.3, 0.0),
-    ("command, exec, time", 95.3, 0.0),
-    ("nice, timeout, setsid, ionice", 95.3, 0.0),
-    ("; && || | chains", 95.3, 0.0),
-    ("if, for, while, case", 95.3, 0.0),
-    ("redirections around it", 95.3, 0.0),
-    ("heredoc, here-string to a shell", 95.3, 0.0),
-    ("line continuation", 95.3, 0.0),
-    ("$'…'", 95.3, 0.0),
-    ("program in a variable", 95.3, 0.0),
-    ("parameter expansion", 23.8, 0.0),
-    ("absolute path", 96.3, 0.0),
-    ("base64 into a shell", 75.0, 75.0),
-];
+/// Empty since the static evaluation of the shell analyser and the state pack: every decidable
+/// technique meets the bar.
+const KNOWN_GAPS: &[(&str, f64, f64)] = &[];
 
 /// A figure may move by this much (in percentage points) before it counts as worse: the
 /// recorded figures are rounded to one decimal.

@@ -571,35 +571,6 @@ fn with_intercept_a_delete_started_by_python_inside_the_command_is_refused() {
         .unwrap_or_else(|| panic!("no record of rm in sudo -i: {all:#?}"));
     assert_eq!(refused["outcome"], "denied", "{refused:#}");
     assert_eq!(refused["user"], USER, "{refused:#}");
-    // Each module run is recorded with its name and arguments, and the task's command line is
-    // judged as reached through it.
-    let module = |name: &str, arg: &str, value: &str| {
-        all.iter()
-            .flat_map(|r| r["invocations"].as_array().into_iter().flatten())
-            .any(|i| i["ansible"]["name"] == name && i["ansible"]["args"][arg] == value)
-    };
-    assert!(
-        module("copy", "dest", "/srv/copied.txt"),
-        "no copy module recorded: {all:#?}"
-    );
-    assert!(
-        module("command", "_raw_params", "rm -rf /srv/data"),
-        "no command module recorded: {all:#?}"
-    );
-    assert!(
-        module("file", "state", "absent"),
-        "no file module recorded: {all:#?}"
-    );
-    let judged = all
-        .iter()
-        .flat_map(|r| r["invocations"].as_array().into_iter().flatten())
-        .find(|i| {
-            i["program"] == "rm"
-                && i["via"]
-                    .as_array()
-                    .is_some_and(|v| v.iter().any(|w| w == "ansible command"))
-        });
-    assert!(judged.is_some(), "the task's rm is not recorded: {all:#?}");
 }
 
 fn shell_quote(s: &str) -> String {

@@ -60,6 +60,31 @@ fn serve(global: &Global, args: &DaemonArgs) -> Result<(), daemon::DaemonError> 
         );
     }
     let sink = daemon::prepare_log(&log, gid)?;
+    // The service alone holds the host key: it signs the checkpoints that anchor the chain
+    // outside the file. A key it cannot use is a loud warning, never a service that will not
+    // start (every login depends on it).
+    let key = match (&host.audit_key, &args.state_dir) {
+        (None, Some(d)) => d.join("audit.key"),
+        _ => audit::key_file_path(&host),
+    };
+    let sink = match audit::checkpoint::Signer::load_or_create(&key) {
+        Ok(signer) => {
+            if let Err(e) = signer.publish(&audit::checkpoint::published_key_path(&log)) {
+                eprintln!("prodguard daemon: warning: {e}");
+            }
+            sink.with_checkpoints(audit::checkpoint::Checkpoints::new(
+                signer,
+                audit::checkpoint_settings(&host),
+                &host,
+            ))
+        }
+        Err(e) => {
+            eprintln!(
+                "prodguard daemon: warning: no checkpoints will be signed, so a cut tail of the log cannot be detected: {e}"
+            );
+            sink
+        }
+    };
     let syslog = SyslogTarget::parse(host.syslog.as_deref())?;
     let listener = match activation::from_systemd() {
         Some(l) => l,

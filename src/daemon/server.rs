@@ -274,6 +274,9 @@ fn append(
 
 /// The writer thread: take everything that is waiting, write it, one `fdatasync` for the lot
 /// when any of it asked to be durable, answer, then forward to syslog.
+/// How often the writer looks whether a checkpoint is due while nothing is written.
+const CHECKPOINT_POLL: Duration = Duration::from_secs(30);
+
 fn writer(
     rx: &mpsc::Receiver<Job>,
     sink: &FileSink,
@@ -281,7 +284,24 @@ fn writer(
     hostname: &str,
 ) {
     let mut syslog = Syslog::new(target, hostname);
-    while let Ok(first) = rx.recv() {
+    // A signed checkpoint when the service starts, and whenever the interval has passed with
+    // nothing written; the sink adds the ones every N records itself.
+    let mut checkpoint = |made: Result<Option<(Record, Vec<u8>)>, audit::AuditError>,
+                          syslog: &mut Syslog<'_>| match made {
+        Ok(Some((rec, line))) => syslog.forward(&rec, &line, sink),
+        Ok(None) => {}
+        Err(e) => eprintln!("prodguard daemon: warning: checkpoint: {e}"),
+    };
+    checkpoint(sink.checkpoint("service start"), &mut syslog);
+    loop {
+        let first = match rx.recv_timeout(CHECKPOINT_POLL) {
+            Ok(j) => j,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                checkpoint(sink.checkpoint_if_due(), &mut syslog);
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -290,12 +310,14 @@ fn writer(
             }
         }
         let mut lines: Vec<Result<Vec<u8>, String>> = Vec::with_capacity(batch.len());
+        let mut signed = Vec::new();
         let mut need_sync = false;
         for job in &mut batch {
-            match sink.append_with(&mut job.rec, false) {
-                Ok(line) => {
+            match sink.append_records(std::slice::from_mut(&mut job.rec), false) {
+                Ok(mut appended) => {
                     need_sync |= job.sync;
-                    lines.push(Ok(line));
+                    lines.push(Ok(appended.lines.pop().unwrap_or_default()));
+                    signed.append(&mut appended.checkpoints);
                 }
                 Err(e) => lines.push(Err(e.to_string())),
             }
@@ -317,6 +339,9 @@ fn writer(
             if let Ok(line) = line {
                 syslog.forward(&job.rec, line, sink);
             }
+        }
+        for (rec, line) in &signed {
+            syslog.forward(rec, line, sink);
         }
     }
 }

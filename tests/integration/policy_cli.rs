@@ -90,7 +90,7 @@ fn site_pack_overrides_and_disables_embedded_rules() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("50-site.toml"),
-        "disable = [\"fs.rm-data-dir\"]\n\n[[rule]]\nid = \"fs.rm-root\"\naction = \"warn\"\nmatch = { program = [\"rm\"], flags = [\"recursive\"], target = [\"/\"] }\nmessage = \"softened\"\ntests.match = [\"rm -rf /\"]\n",
+        "disable = [\"fs.rm-data-dir\", \"state.delete\"]\n\n[[rule]]\nid = \"fs.rm-root\"\naction = \"warn\"\nmatch = { program = [\"rm\"], flags = [\"recursive\"], target = [\"/\"] }\nmessage = \"softened\"\ntests.match = [\"rm -rf /\"]\n",
     )
     .unwrap();
     let h = host(PRODUCTION_DB1_NO_SYSLOG);
