@@ -286,8 +286,8 @@ fn writer(
     let mut syslog = Syslog::new(target, hostname);
     // A signed checkpoint when the service starts, and whenever the interval has passed with
     // nothing written; the sink adds the ones every N records itself.
-    let mut checkpoint = |made: Result<Option<(Record, Vec<u8>)>, audit::AuditError>,
-                          syslog: &mut Syslog<'_>| match made {
+    let checkpoint = |made: Result<Option<(Record, Vec<u8>)>, audit::AuditError>,
+                      syslog: &mut Syslog<'_>| match made {
         Ok(Some((rec, line))) => syslog.forward(&rec, &line, sink),
         Ok(None) => {}
         Err(e) => eprintln!("prodguard daemon: warning: checkpoint: {e}"),
