@@ -332,6 +332,13 @@ fn run_interactive(global: &Paths) -> u8 {
             None
         }
     };
+    // The shell must not start with the audit group of a setgid install: bash would start in
+    // privileged mode and read no startup file (no integration), and a shell that keeps the group
+    // could write the spool. Failing to drop it still starts a shell (never lock anyone out),
+    // but says so.
+    if let Err(e) = drop_privileges() {
+        eprintln!("prodguard: warning: cannot give up the audit group ({e}); starting your shell anyway");
+    }
     let shell = host
         .as_ref()
         .map(real_shell)
