@@ -337,7 +337,9 @@ fn run_interactive(global: &Paths) -> u8 {
     // could write the spool. Failing to drop it still starts a shell (never lock anyone out),
     // but says so.
     if let Err(e) = drop_privileges() {
-        eprintln!("prodguard: warning: cannot give up the audit group ({e}); starting your shell anyway");
+        eprintln!(
+            "prodguard: warning: cannot give up the audit group ({e}); starting your shell anyway"
+        );
     }
     let shell = host
         .as_ref()
