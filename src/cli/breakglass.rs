@@ -2,7 +2,8 @@
 //! warnings. It asks for a reason, has the guard record it ([`crate::guard::declared`]), and
 //! starts a login shell whose banner says so.
 
-use super::{Global, EXIT_REFUSED, EXIT_USAGE};
+use super::error::{Error as CliError, Status};
+use super::Global;
 use crate::guard::{declared, Error};
 use std::io::{BufRead, Write};
 
@@ -25,21 +26,19 @@ fn ask_reason() -> Option<String> {
 }
 
 /// Start a break-glass session. Returns only on failure.
-pub fn run(global: &Global, reason: Option<String>) -> u8 {
-    let Some(reason) = reason.or_else(ask_reason) else {
-        eprintln!("prodguard: break-glass needs a reason: --reason TEXT, or run it at a terminal");
-        return EXIT_USAGE;
-    };
+pub fn run(global: &Global, reason: Option<String>) -> Status {
+    let reason = reason.or_else(ask_reason).ok_or_else(|| {
+        CliError::Usage("break-glass needs a reason: --reason TEXT, or run it at a terminal".into())
+    })?;
     crate::login::ensure_session();
     match declared::start_break_glass(&super::guard(global), &reason) {
-        Ok(_) => crate::login::run(crate::login::Entry::Interactive, &global.paths()),
-        Err(Error::Usage(why)) => {
-            eprintln!("prodguard: {why}");
-            EXIT_USAGE
-        }
-        Err(e) => {
-            eprintln!("prodguard: break-glass refused: it cannot be recorded: {e}");
-            EXIT_REFUSED
-        }
+        Ok(_) => Ok(crate::login::run(
+            crate::login::Entry::Interactive,
+            &global.paths(),
+        )),
+        Err(Error::Usage(why)) => Err(CliError::Usage(why)),
+        Err(e) => Err(CliError::Refused(format!(
+            "break-glass refused: it cannot be recorded: {e}"
+        ))),
     }
 }

@@ -1,7 +1,8 @@
 //! `prodguard check CMD` (the hook entry) and `prodguard -- PROGRAM ARGS…` (command prefix):
 //! both go the guard's one path (judge, pass, record) and differ only in what they do after.
 
-use super::{Global, EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED, EXIT_OK, EXIT_REFUSED};
+use super::error::{Error, Status};
+use super::{Global, EXIT_EXEC_REFUSED, EXIT_OK, EXIT_REFUSED};
 use crate::audit;
 use crate::guard::{stdin_script, stdin_unseen, Asking, Context, Guard, Judgement};
 use clap::Args;
@@ -49,7 +50,7 @@ pub(crate) fn guarded(
     (j, ran)
 }
 
-pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
+pub fn run_check(global: &Global, args: &CheckArgs) -> Status {
     let command = args.command.join(" ");
     let asking = Asking {
         interactive: !args.no_ask,
@@ -58,14 +59,16 @@ pub fn run_check(global: &Global, args: &CheckArgs) -> u8 {
     // The checked command runs in the caller's shell, on the caller's stdin, which this process
     // does not share.
     let guard = super::guard(global);
-    if guarded(&guard, &command, &Context::here(), asking, args.json).1 {
-        EXIT_OK
-    } else {
-        EXIT_REFUSED
-    }
+    Ok(
+        if guarded(&guard, &command, &Context::here(), asking, args.json).1 {
+            EXIT_OK
+        } else {
+            EXIT_REFUSED
+        },
+    )
 }
 
-pub fn run_exec(global: &Global, argv: &[String]) -> u8 {
+pub fn run_exec(global: &Global, argv: &[String]) -> Status {
     let command = crate::shell::quote::join(argv);
     let guard = super::guard(global);
     let ctx = Context {
@@ -74,27 +77,29 @@ pub fn run_exec(global: &Global, argv: &[String]) -> u8 {
     };
     let (j, ran) = guarded(&guard, &command, &ctx, Asking::default(), false);
     if !ran {
-        return EXIT_EXEC_REFUSED;
+        return Ok(EXIT_EXEC_REFUSED);
     }
-    exec(argv, j.stdin())
+    Err(exec(argv, j.stdin()))
 }
 
 /// Replace this process with `argv`, exactly as given, its standard input `stdin` when the guard
-/// read it. Returns only on failure.
-fn exec(argv: &[String], stdin: Option<&stdin_script::Feed>) -> u8 {
+/// read it. Returns only on failure, with what failed.
+fn exec(argv: &[String], stdin: Option<&stdin_script::Feed>) -> Error {
     use std::os::unix::process::CommandExt;
     let Some((program, args)) = argv.split_first() else {
-        return EXIT_EXEC_FAILED;
+        return Error::Usage("no program to run".into());
     };
     let setgid = audit::privilege::is_setgid();
     if let Err(e) = crate::login::drop_privileges() {
-        eprintln!("prodguard: not running {program}: cannot give up the audit group: {e}");
-        return EXIT_EXEC_REFUSED;
+        return Error::NotRun(format!(
+            "not running {program}: cannot give up the audit group: {e}"
+        ));
     }
     if let Some(feed) = stdin {
         if let Err(e) = stdin_script::hand_on(feed) {
-            eprintln!("prodguard: not running {program}: cannot hand on its standard input: {e}");
-            return EXIT_EXEC_FAILED;
+            return Error::NotRun(format!(
+                "not running {program}: cannot hand on its standard input: {e}"
+            ));
         }
     }
     let mut cmd = std::process::Command::new(program);
@@ -103,7 +108,8 @@ fn exec(argv: &[String], stdin: Option<&stdin_script::Feed>) -> u8 {
         cmd.env_clear()
             .envs(audit::privilege::sanitized_env(std::env::vars_os(), true));
     }
-    let err = cmd.exec();
-    eprintln!("prodguard: cannot run {program}: {err}");
-    EXIT_EXEC_FAILED
+    Error::Exec {
+        program: program.clone(),
+        source: cmd.exec(),
+    }
 }

@@ -1,6 +1,7 @@
 //! `prodguard daemon`: run the audit service (see [`crate::daemon`]).
 
-use super::{Global, EXIT_USAGE};
+use super::error::Status;
+use super::Global;
 use crate::audit::{self, SyslogTarget};
 use crate::daemon::{self, activation, server};
 use crate::host::HostContext;
@@ -19,14 +20,9 @@ pub struct DaemonArgs {
     pub state_dir: Option<PathBuf>,
 }
 
-pub fn run(global: &Global, args: &DaemonArgs) -> u8 {
-    match serve(global, args) {
-        Ok(()) => super::EXIT_OK,
-        Err(e) => {
-            eprintln!("prodguard daemon: {e}");
-            EXIT_USAGE
-        }
-    }
+pub fn run(global: &Global, args: &DaemonArgs) -> Status {
+    serve(global, args)?;
+    Ok(super::EXIT_OK)
 }
 
 fn serve(global: &Global, args: &DaemonArgs) -> Result<(), daemon::DaemonError> {

@@ -1,6 +1,7 @@
 //! `prodguard explain` and `prodguard demo`: the decision trace, asking and recording nothing.
 
-use super::{load, Global, EXIT_OK, EXIT_USAGE};
+use super::error::{Error, Status};
+use super::{load, Global, EXIT_OK};
 use crate::decide::Verdict;
 use crate::guard::{report, Context, Declared, Guard, Judgement};
 use crate::host::HostContext;
@@ -77,14 +78,15 @@ fn judgement_json(j: &Judgement, policy: &PolicySet) -> serde_json::Value {
     v
 }
 
-pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
+pub fn run(global: &Global, args: &ExplainArgs) -> Status {
     let (mut host, policy) = load(global);
     if let Some(t) = &args.now {
         match t.parse::<jiff::Timestamp>() {
             Ok(ts) => host.now = Some(ts),
             Err(e) => {
-                eprintln!("prodguard: explain: --now {t}: {e} (write RFC 3339: 2026-12-24T15:00:00+01:00)");
-                return EXIT_USAGE;
+                return Err(Error::Usage(format!(
+                    "explain: --now {t}: {e} (write RFC 3339: 2026-12-24T15:00:00+01:00)"
+                )))
             }
         }
     }
@@ -102,8 +104,9 @@ pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
             match crate::subject::parse_addr(a) {
                 Some(ip) => crate::subject::Origin::Ssh(ip),
                 None => {
-                    eprintln!("prodguard: explain: --ssh-from {a}: not an IP address or `local`");
-                    return EXIT_USAGE;
+                    return Err(Error::Usage(format!(
+                        "explain: --ssh-from {a}: not an IP address or `local`"
+                    )))
                 }
             }
         };
@@ -129,16 +132,14 @@ pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
                 continue;
             }
             let j = guard.judge(&line, &ctx);
-            if writeln!(out, "{}", judgement_json(&j, policy)).is_err() {
-                return EXIT_OK; // broken pipe: the reader went away
-            }
+            writeln!(out, "{}", judgement_json(&j, policy))
+                .map_err(Error::io("cannot write the verdicts"))?;
         }
-        return EXIT_OK;
+        return Ok(EXIT_OK);
     }
     let command = args.command.join(" ");
     if command.trim().is_empty() {
-        eprintln!("prodguard: explain: empty command");
-        return EXIT_USAGE;
+        return Err(Error::Usage("explain: empty command".into()));
     }
     let j = guard.judge(&command, &ctx);
     let text = if args.json {
@@ -148,8 +149,9 @@ pub fn run(global: &Global, args: &ExplainArgs) -> u8 {
     } else {
         report::explain(&command, j.analysis(), j.verdict(), host, policy)
     };
-    let _ = out.write_all(text.as_bytes());
-    EXIT_OK
+    out.write_all(text.as_bytes())
+        .map_err(Error::io("cannot write the explanation"))?;
+    Ok(EXIT_OK)
 }
 
 /// The host the demo pretends to be: the GitLab primary.
@@ -185,7 +187,7 @@ const DEMO: &[&str] = &[
     "bash -c \"$CLEANUP_CMD\"",
 ];
 
-pub fn demo(args: &DemoArgs) -> u8 {
+pub fn demo(args: &DemoArgs) -> Status {
     // The demo host, with nothing declared: the same for everyone who runs it.
     let guard = Guard::new(
         demo_host(),
@@ -225,6 +227,8 @@ pub fn demo(args: &DemoArgs) -> u8 {
         }
     }
     out.push_str("\nSee the whole trace of one:  prodguard explain 'sudo rm -rf /var/lib/postgresql/15/main'\n");
-    let _ = std::io::stdout().write_all(out.as_bytes());
-    EXIT_OK
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(Error::io("cannot write the demo"))?;
+    Ok(EXIT_OK)
 }

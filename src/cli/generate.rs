@@ -7,7 +7,8 @@
 //! examples, see also). The test `tests/packaging_man.rs` regenerates both into a temp dir and
 //! fails when the committed files differ: run `scripts/regenerate` after changing the CLI.
 
-use super::{Cli, EXIT_OK, EXIT_USAGE};
+use super::error::{Error, Status};
+use super::{Cli, EXIT_OK};
 use clap::{Args, CommandFactory, ValueEnum};
 use clap_complete::Shell;
 use std::path::{Path, PathBuf};
@@ -41,23 +42,19 @@ pub struct GenerateArgs {
     pub dir: PathBuf,
 }
 
-pub fn run(args: &GenerateArgs) -> u8 {
+pub fn run(args: &GenerateArgs) -> Status {
     let written = match args.what {
         What::Man => write_man(&args.dir).map(|p| vec![p]),
         What::Completions => write_completions(&args.dir),
     };
-    match written {
-        Ok(paths) => {
-            for p in paths {
-                println!("{}", p.display());
-            }
-            EXIT_OK
-        }
-        Err(e) => {
-            eprintln!("prodguard: cannot write into {}: {e}", args.dir.display());
-            EXIT_USAGE
-        }
+    let paths = written.map_err(Error::io(format!(
+        "cannot write into {}",
+        args.dir.display()
+    )))?;
+    for p in paths {
+        println!("{}", p.display());
     }
+    Ok(EXIT_OK)
 }
 
 fn write_man(dir: &Path) -> std::io::Result<PathBuf> {

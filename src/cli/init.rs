@@ -1,6 +1,7 @@
 //! `prodguard init bash|zsh`: print the shell integration, with this binary's path filled in.
 
-use super::{EXIT_OK, EXIT_USAGE};
+use super::error::{Error, Status};
+use super::EXIT_OK;
 use crate::login::integration;
 use clap::{Args, ValueEnum};
 use std::io::Write;
@@ -17,15 +18,15 @@ pub struct InitArgs {
     pub shell: Shell,
 }
 
-pub fn run(args: &InitArgs) -> u8 {
-    let Some(bin) = integration::current_bin() else {
-        eprintln!("prodguard: init: cannot tell where this binary is installed");
-        return EXIT_USAGE;
-    };
+pub fn run(args: &InitArgs) -> Status {
+    let bin = integration::current_bin()
+        .ok_or_else(|| Error::Usage("init: cannot tell where this binary is installed".into()))?;
     let shell = match args.shell {
         Shell::Bash => integration::Shell::Bash,
         Shell::Zsh => integration::Shell::Zsh,
     };
-    let _ = std::io::stdout().write_all(integration::script(shell, &bin).as_bytes());
-    EXIT_OK
+    std::io::stdout()
+        .write_all(integration::script(shell, &bin).as_bytes())
+        .map_err(Error::io("cannot write the integration"))?;
+    Ok(EXIT_OK)
 }

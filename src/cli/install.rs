@@ -4,7 +4,8 @@
 //! The layout (group, directories, modes) is the one `packaging/debian/postinst` creates; the test
 //! `tests/packaging_install.rs` checks that both name the same paths with the same modes.
 
-use super::{EXIT_OK, EXIT_USAGE};
+use super::error::{Error, Status};
+use super::EXIT_OK;
 use crate::shell::quote::quote;
 use clap::Args;
 use std::io::Write;
@@ -29,30 +30,24 @@ pub struct InstallArgs {
     pub bin: PathBuf,
 }
 
-pub fn run(args: &InstallArgs) -> u8 {
+pub fn run(args: &InstallArgs) -> Status {
     if args.sudo {
         print!("{}", super::sudo_setup::instructions());
-        return EXIT_OK;
+        return Ok(EXIT_OK);
     }
     if !args.dry_run {
-        eprintln!(
-            "prodguard: install only prints its steps: run `prodguard install --dry-run`, review the script, then run it as root (or install the Debian package)"
-        );
-        return EXIT_USAGE;
+        return Err(Error::Usage(
+            "install only prints its steps: run `prodguard install --dry-run`, review the script, then run it as root (or install the Debian package)".into(),
+        ));
     }
     let source = std::env::current_exe()
         .ok()
         .and_then(|p| p.to_str().map(str::to_string));
     let script = script(&args.bin.display().to_string(), source.as_deref());
     let mut out = std::io::stdout().lock();
-    match out.write_all(script.as_bytes()) {
-        Ok(()) => EXIT_OK,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
-        Err(e) => {
-            eprintln!("prodguard: cannot write the script: {e}");
-            EXIT_USAGE
-        }
-    }
+    out.write_all(script.as_bytes())
+        .map_err(Error::io("cannot write the script"))?;
+    Ok(EXIT_OK)
 }
 
 /// The installation script for a binary at `bin`, copied from `source` when that is elsewhere.

@@ -2,7 +2,8 @@
 //! that needs a confirmation and acts on another host is then refused outright. The declaration
 //! is kept and read by [`crate::guard::declared`].
 
-use super::{Global, EXIT_OK, EXIT_USAGE};
+use super::error::{Error, Status};
+use super::{Global, EXIT_OK};
 use crate::guard::declared;
 use clap::Args;
 
@@ -18,31 +19,26 @@ pub struct IntentArgs {
     pub clear: bool,
 }
 
-pub fn run(global: &Global, args: &IntentArgs) -> u8 {
+pub fn run(global: &Global, args: &IntentArgs) -> Status {
     let Some(declared_host) = args.host.as_deref().filter(|_| !args.clear) else {
         if !args.clear {
             match declared::intent() {
                 Some(h) => println!("declared intent: {h}"),
                 None => println!("no intent declared in this session"),
             }
-            return EXIT_OK;
+            return Ok(EXIT_OK);
         }
-        if let Err(e) = declared::clear_intent() {
-            eprintln!("prodguard: intent: {e}");
-            return EXIT_USAGE;
-        }
+        declared::clear_intent().map_err(|e| Error::Usage(format!("intent: {e}")))?;
         println!("intent cleared");
         declared::record_declaration(
             &super::guard(global),
             "intent cleared".to_string(),
             args.reason.clone(),
         );
-        return EXIT_OK;
+        return Ok(EXIT_OK);
     };
-    if let Err(e) = declared::declare_intent(declared_host, args.reason.as_deref()) {
-        eprintln!("prodguard: intent: {e}");
-        return EXIT_USAGE;
-    }
+    declared::declare_intent(declared_host, args.reason.as_deref())
+        .map_err(|e| Error::Usage(format!("intent: {e}")))?;
     let guard = super::guard(global);
     if guard.host().is_this_host(declared_host) {
         println!("declared intent: {declared_host} (this host)");
@@ -57,5 +53,5 @@ pub fn run(global: &Global, args: &IntentArgs) -> u8 {
         format!("intent {declared_host}"),
         args.reason.clone(),
     );
-    EXIT_OK
+    Ok(EXIT_OK)
 }

@@ -6,6 +6,7 @@ pub mod audit;
 mod breakglass;
 mod check;
 mod daemon_cmd;
+mod error;
 mod explain;
 mod generate;
 mod init;
@@ -21,6 +22,7 @@ mod sudo_check;
 mod sudo_setup;
 
 use clap::{Args, Parser, Subcommand};
+use error::{Error, Status};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -193,7 +195,11 @@ pub fn main() -> ExitCode {
         cli.global.sanitised().paths(),
     ));
     let cli = Cli { global, ..cli };
-    let code = match cli.command {
+    let name = match cli.command {
+        Some(Command::Daemon(_)) => "prodguard daemon",
+        _ => "prodguard",
+    };
+    let status: Status = match cli.command {
         Some(Command::Check(args)) => check::run_check(&cli.global, &args),
         Some(Command::Explain(args)) => explain::run(&cli.global, &args),
         Some(Command::Policy(cmd)) => policy_cmd::run(&cli.global, &cmd),
@@ -202,11 +208,11 @@ pub fn main() -> ExitCode {
         Some(Command::Intent(args)) => intent::run(&cli.global, &args),
         Some(Command::Banner) => show::banner(&cli.global),
         Some(Command::Prompt(args)) => show::prompt(&cli.global, &args),
-        Some(Command::Report(args)) => report_cmd::run(&cli.global, &args),
-        Some(Command::Request(args)) => approval_cmd::run_request(&cli.global, &args),
-        Some(Command::Requests(args)) => approval_cmd::run_requests(&cli.global, &args),
-        Some(Command::Approve(args)) => approval_cmd::run_approve(&cli.global, &args),
-        Some(Command::Deny(args)) => approval_cmd::run_deny(&cli.global, &args),
+        Some(Command::Report(args)) => Ok(report_cmd::run(&cli.global, &args)),
+        Some(Command::Request(args)) => Ok(approval_cmd::run_request(&cli.global, &args)),
+        Some(Command::Requests(args)) => Ok(approval_cmd::run_requests(&cli.global, &args)),
+        Some(Command::Approve(args)) => Ok(approval_cmd::run_approve(&cli.global, &args)),
+        Some(Command::Deny(args)) => Ok(approval_cmd::run_deny(&cli.global, &args)),
         Some(Command::Sql(args)) => sql_cmd::run(&cli.global, &args),
         Some(Command::Status(args)) => status::run(&cli.global, &args),
         Some(Command::Install(args)) => install::run(&args),
@@ -223,12 +229,9 @@ pub fn main() -> ExitCode {
         }
         None if cli.break_glass => breakglass::run(&cli.global, cli.reason.clone()),
         None if !cli.exec.is_empty() => check::run_exec(&cli.global, &cli.exec),
-        None => {
-            eprintln!("prodguard: nothing to do; see `prodguard --help`");
-            EXIT_USAGE
-        }
+        None => Err(Error::Usage("nothing to do; see `prodguard --help`".into())),
     };
-    ExitCode::from(code)
+    ExitCode::from(error::report(name, status))
 }
 
 /// Load host context and policy, for the subcommands that decide nothing.

@@ -1,7 +1,8 @@
 //! `prodguard policy lint|test|show|replay|diff|coverage|fmt|schema`: for policy authors.
 
+use super::error::{Error, Status};
 use super::replay;
-use super::{Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
+use super::{Global, EXIT_OK, EXIT_REFUSED};
 use crate::host::HostContext;
 use crate::policy::{
     lint_files, lint_rules, site_pack_files, LoadOptions, PolicySet, Rule, DEFAULT_POLICY_DIR,
@@ -107,10 +108,10 @@ pub struct HistoryArgs {
     user: Option<String>,
 }
 
-pub fn run(global: &Global, cmd: &PolicyCommand) -> u8 {
+pub fn run(global: &Global, cmd: &PolicyCommand) -> Status {
     match cmd {
-        PolicyCommand::Lint { files } => lint(global, files),
-        PolicyCommand::Test { rule, verbose } => test(global, rule.as_deref(), *verbose),
+        PolicyCommand::Lint { files } => Ok(lint(global, files)),
+        PolicyCommand::Test { rule, verbose } => Ok(test(global, rule.as_deref(), *verbose)),
         PolicyCommand::Show { json, id } => show(global, *json, id.as_deref()),
         PolicyCommand::Replay {
             audit,
@@ -148,7 +149,7 @@ pub fn run(global: &Global, cmd: &PolicyCommand) -> u8 {
                 "{}",
                 serde_json::to_string_pretty(&crate::policy::schema::schema()).unwrap_or_default()
             );
-            EXIT_OK
+            Ok(EXIT_OK)
         }
     }
 }
@@ -156,7 +157,7 @@ pub fn run(global: &Global, cmd: &PolicyCommand) -> u8 {
 /// One stream over every history file, a newline between files.
 fn open_history(
     args: &HistoryArgs,
-) -> Result<replay::Reader<std::io::BufReader<Box<dyn std::io::Read>>>, String> {
+) -> Result<replay::Reader<std::io::BufReader<Box<dyn std::io::Read>>>, Error> {
     let (paths, source) = match &args.commands {
         Some(p) => (vec![p.clone()], replay::Source::Commands),
         None => (args.audit.clone(), replay::Source::Audit),
@@ -166,15 +167,17 @@ fn open_history(
         let r: Box<dyn std::io::Read> = if p.as_os_str() == "-" {
             Box::new(std::io::stdin())
         } else {
-            Box::new(std::fs::File::open(&p).map_err(|e| format!("{}: {e}", p.display()))?)
+            Box::new(std::fs::File::open(&p).map_err(Error::io(p.display().to_string()))?)
         };
         stream = Box::new(stream.chain(&b"\n"[..]).chain(r));
     }
     let mut reader = replay::Reader::new(std::io::BufReader::new(stream), source);
     reader.now = Some(match &args.now {
-        Some(t) => t
-            .parse::<jiff::Timestamp>()
-            .map_err(|e| format!("--now {t}: {e} (write RFC 3339: 2026-12-24T15:00:00+01:00)"))?,
+        Some(t) => t.parse::<jiff::Timestamp>().map_err(|e| {
+            Error::Usage(format!(
+                "--now {t}: {e} (write RFC 3339: 2026-12-24T15:00:00+01:00)"
+            ))
+        })?,
         None => jiff::Timestamp::now(),
     });
     if let Some(u) = &args.user {
@@ -183,7 +186,7 @@ fn open_history(
     Ok(reader)
 }
 
-fn load_dir(dir: &Path) -> Result<PolicySet, u8> {
+fn load_dir(dir: &Path) -> Result<PolicySet, Error> {
     let set = PolicySet::load(&LoadOptions {
         policy_dir: Some(dir.to_path_buf()),
         no_embedded: false,
@@ -192,27 +195,17 @@ fn load_dir(dir: &Path) -> Result<PolicySet, u8> {
         for e in &set.errors {
             eprint!("{e}");
         }
-        eprintln!(
-            "prodguard: the policy in {} does not load; fix it first (`prodguard policy lint`)",
+        return Err(Error::Usage(format!(
+            "the policy in {} does not load; fix it first (`prodguard policy lint`)",
             dir.display()
-        );
-        return Err(EXIT_USAGE);
+        )));
     }
     Ok(set)
 }
 
-fn diff(global: &Global, old: &Path, new: &Path, history: &HistoryArgs, json: bool) -> u8 {
-    let (old, new) = match (load_dir(old), load_dir(new)) {
-        (Ok(o), Ok(n)) => (o, n),
-        (Err(c), _) | (_, Err(c)) => return c,
-    };
-    let mut reader = match open_history(history) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_USAGE;
-        }
-    };
+fn diff(global: &Global, old: &Path, new: &Path, history: &HistoryArgs, json: bool) -> Status {
+    let (old, new) = (load_dir(old)?, load_dir(new)?);
+    let mut reader = open_history(history)?;
     let host = HostContext::load(global.host_file.as_deref());
     let mut report = replay::diff(&mut reader, &old, &new, &host);
     report.skipped = reader.skipped;
@@ -221,25 +214,23 @@ fn diff(global: &Global, old: &Path, new: &Path, history: &HistoryArgs, json: bo
     } else {
         report.render()
     };
-    let _ = std::io::stdout().write_all(text.as_bytes());
-    EXIT_OK
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(Error::io("cannot write the report"))?;
+    Ok(EXIT_OK)
 }
 
-fn coverage(global: &Global, history: &HistoryArgs, json: bool) -> u8 {
+fn coverage(global: &Global, history: &HistoryArgs, json: bool) -> Status {
     let policy = load(global);
     if policy.strict {
         for e in &policy.errors {
             eprint!("{e}");
         }
-        return EXIT_USAGE;
+        return Err(Error::Usage(
+            "the policy does not load; fix it first (`prodguard policy lint`)".into(),
+        ));
     }
-    let mut reader = match open_history(history) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_USAGE;
-        }
-    };
+    let mut reader = open_history(history)?;
     let host = HostContext::load(global.host_file.as_deref());
     let mut cov = replay::coverage(&mut reader, &policy, &host);
     cov.skipped = reader.skipped;
@@ -267,15 +258,17 @@ fn coverage(global: &Global, history: &HistoryArgs, json: bool) -> u8 {
             ));
         }
     }
-    let _ = std::io::stdout().write_all(out.as_bytes());
-    if cov.untested.is_empty() {
+    std::io::stdout()
+        .write_all(out.as_bytes())
+        .map_err(Error::io("cannot write the coverage"))?;
+    Ok(if cov.untested.is_empty() {
         EXIT_OK
     } else {
         EXIT_REFUSED
-    }
+    })
 }
 
-fn fmt(global: &Global, files: &[PathBuf], check: bool) -> u8 {
+fn fmt(global: &Global, files: &[PathBuf], check: bool) -> Status {
     let files = if files.is_empty() {
         let dir = global
             .policy_dir
@@ -285,7 +278,10 @@ fn fmt(global: &Global, files: &[PathBuf], check: bool) -> u8 {
             Ok(f) => f,
             Err(d) => {
                 eprint!("{d}");
-                return EXIT_USAGE;
+                return Err(Error::Usage(format!(
+                    "cannot list the packs in {}",
+                    dir.display()
+                )));
             }
         }
     } else {
@@ -293,38 +289,25 @@ fn fmt(global: &Global, files: &[PathBuf], check: bool) -> u8 {
     };
     let mut unformatted = 0;
     for f in &files {
-        let text = match std::fs::read_to_string(f) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("prodguard: {}: {e}", f.display());
-                return EXIT_USAGE;
-            }
-        };
-        let formatted = match crate::policy::fmt::format(&text) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("prodguard: {}: {e}", f.display());
-                return EXIT_USAGE;
-            }
-        };
+        let text = std::fs::read_to_string(f).map_err(Error::io(f.display().to_string()))?;
+        let formatted = crate::policy::fmt::format(&text)
+            .map_err(|e| Error::Usage(format!("{}: {e}", f.display())))?;
         if formatted == text {
             continue;
         }
         unformatted += 1;
         if check {
             println!("{}: not in the canonical layout", f.display());
-        } else if let Err(e) = std::fs::write(f, formatted) {
-            eprintln!("prodguard: {}: {e}", f.display());
-            return EXIT_USAGE;
         } else {
+            std::fs::write(f, formatted).map_err(Error::io(f.display().to_string()))?;
             println!("formatted {}", f.display());
         }
     }
-    if check && unformatted > 0 {
+    Ok(if check && unformatted > 0 {
         EXIT_REFUSED
     } else {
         EXIT_OK
-    }
+    })
 }
 
 fn load(global: &Global) -> PolicySet {
@@ -514,7 +497,7 @@ fn test(global: &Global, prefix: Option<&str>, verbose: bool) -> u8 {
     }
 }
 
-fn show(global: &Global, json: bool, id: Option<&str>) -> u8 {
+fn show(global: &Global, json: bool, id: Option<&str>) -> Status {
     let policy = load(global);
     let (rules, _) = policy.all_rules();
     let rules: Vec<_> = rules
@@ -523,8 +506,7 @@ fn show(global: &Global, json: bool, id: Option<&str>) -> u8 {
         .collect();
     if let Some(i) = id {
         if rules.is_empty() {
-            eprintln!("prodguard: policy show: no rule `{i}`");
-            return EXIT_USAGE;
+            return Err(Error::Usage(format!("policy show: no rule `{i}`")));
         }
     }
     let stdout = std::io::stdout();
@@ -536,7 +518,7 @@ fn show(global: &Global, json: bool, id: Option<&str>) -> u8 {
             "{}",
             serde_json::to_string_pretty(&v).unwrap_or_default()
         );
-        return EXIT_OK;
+        return Ok(EXIT_OK);
     }
     let _ = writeln!(
         out,
@@ -562,5 +544,5 @@ fn show(global: &Global, json: bool, id: Option<&str>) -> u8 {
             r.message
         );
     }
-    EXIT_OK
+    Ok(EXIT_OK)
 }

@@ -1,5 +1,6 @@
 //! `prodguard banner` and `prodguard prompt`: where am I, for the login and the shell prompt.
 
+use super::error::{Error, Status};
 use super::{load, Global, EXIT_OK};
 use crate::prompt::{self, Shell};
 use clap::{Args, ValueEnum};
@@ -22,7 +23,7 @@ pub struct PromptArgs {
     pub title: bool,
 }
 
-pub fn banner(global: &Global) -> u8 {
+pub fn banner(global: &Global) -> Status {
     let (host, policy) = load(global);
     let colour = prompt::colour_enabled(std::io::stdout().is_terminal());
     let text = prompt::render_banner(
@@ -31,11 +32,13 @@ pub fn banner(global: &Global) -> u8 {
         &crate::guard::banner_warnings(&policy),
         colour,
     );
-    let _ = std::io::stdout().write_all(text.as_bytes());
-    EXIT_OK
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(Error::io("cannot write"))?;
+    Ok(EXIT_OK)
 }
 
-pub fn prompt(global: &Global, args: &PromptArgs) -> u8 {
+pub fn prompt(global: &Global, args: &PromptArgs) -> Status {
     let host = crate::host::HostContext::load(global.host_file.as_deref());
     let text = if args.title {
         prompt::render_title(&host)
@@ -50,6 +53,8 @@ pub fn prompt(global: &Global, args: &PromptArgs) -> u8 {
         };
         prompt::render_prompt_segment(&host, shell, colour)
     };
-    let _ = std::io::stdout().write_all(text.as_bytes());
-    EXIT_OK
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(Error::io("cannot write"))?;
+    Ok(EXIT_OK)
 }

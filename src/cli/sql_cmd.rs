@@ -7,8 +7,9 @@
 //! `prodguard -- …` (intent, preconditions and break-glass included). Input that the policy lets through without a word is counted, not recorded
 //! one by one; the session ends with one summary record carrying the counts.
 
+use super::error::{Error, Status};
 use super::{check, shell_context, Global};
-use super::{EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED, EXIT_OK, EXIT_USAGE};
+use super::{EXIT_EXEC_FAILED, EXIT_EXEC_REFUSED, EXIT_OK};
 use crate::audit::{self, Event, Outcome, Record};
 use crate::guard::{journal, Asking, Context, Guard, Judgement};
 use crate::policy::Action;
@@ -184,20 +185,22 @@ fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
-pub fn run(global: &Global, args: &SqlArgs) -> u8 {
+pub fn run(global: &Global, args: &SqlArgs) -> Status {
     if let Some(shell) = args.aliases {
-        let Some(bin) = crate::login::integration::current_bin() else {
-            eprintln!("prodguard: sql: cannot tell where this binary is installed");
-            return EXIT_USAGE;
-        };
+        let bin = crate::login::integration::current_bin().ok_or_else(|| {
+            Error::Usage("sql: cannot tell where this binary is installed".into())
+        })?;
         let _ = shell; // the functions are the same in bash and zsh
-        let _ = std::io::stdout().write_all(aliases(&bin).as_bytes());
-        return EXIT_OK;
+        std::io::stdout()
+            .write_all(aliases(&bin).as_bytes())
+            .map_err(Error::io("cannot write the functions"))?;
+        return Ok(EXIT_OK);
     }
     let argv = &args.command;
     if argv.is_empty() {
-        eprintln!("prodguard: sql: usage: prodguard sql -- CLIENT [ARGS]...");
-        return EXIT_USAGE;
+        return Err(Error::Usage(
+            "sql: usage: prodguard sql -- CLIENT [ARGS]...".into(),
+        ));
     }
     let command = crate::shell::quote::join(argv);
     let ctx = shell_context();
@@ -213,21 +216,14 @@ pub fn run(global: &Global, args: &SqlArgs) -> u8 {
     if template.as_ref().is_some_and(|t| !t.statements.is_empty()) {
         return check::run_exec(global, argv);
     }
-    let mut client = match session::prepare(argv, &|k| std::env::var(k).ok()) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("prodguard: sql: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let Some(template) = template else {
-        eprintln!("prodguard: sql: cannot read the command {command}");
-        return EXIT_USAGE;
-    };
+    let mut client = session::prepare(argv, &|k| std::env::var(k).ok())
+        .map_err(|e| Error::Usage(format!("sql: {e}")))?;
+    let template =
+        template.ok_or_else(|| Error::Usage(format!("sql: cannot read the command {command}")))?;
     // Starting the client is a command like any other (a production host, another host).
     let guard = super::guard(global);
     if !check::guarded(&guard, &command, &Context::here(), Asking::default(), false).1 {
-        return EXIT_EXEC_REFUSED;
+        return Ok(EXIT_EXEC_REFUSED);
     }
     let login_session = audit::record::session_id();
     let mut judge = SqlJudge {
@@ -271,7 +267,7 @@ pub fn run(global: &Global, args: &SqlArgs) -> u8 {
         ),
         Some((status, started.elapsed())),
     );
-    code
+    Ok(code)
 }
 
 /// Stdin is not a terminal: read it all, judge it as one payload, and hand it to the client only
@@ -283,19 +279,17 @@ fn piped(
     command: &str,
     env: Option<&[(std::ffi::OsString, std::ffi::OsString)]>,
     started: Instant,
-) -> u8 {
+) -> Status {
     let mut input = Vec::new();
-    if let Err(e) = std::io::stdin()
+    std::io::stdin()
         .lock()
         .take(MAX_PIPED + 1)
         .read_to_end(&mut input)
-    {
-        eprintln!("prodguard: sql: cannot read stdin: {e}");
-        return EXIT_EXEC_FAILED;
-    }
+        .map_err(|e| Error::NotRun(format!("sql: cannot read stdin: {e}")))?;
     if input.len() as u64 > MAX_PIPED {
-        eprintln!("prodguard: refused: the input is larger than {MAX_PIPED} bytes; split it, or run the client on a file");
-        return EXIT_EXEC_REFUSED;
+        return Err(Error::NotRun(format!(
+            "refused: the input is larger than {MAX_PIPED} bytes; split it, or run the client on a file"
+        )));
     }
     let text = String::from_utf8_lossy(&input);
     let detail = format!("{} input: {}", client.program, client.target);
@@ -315,16 +309,13 @@ fn piped(
             ),
             None,
         );
-        return EXIT_EXEC_REFUSED;
+        return Ok(EXIT_EXEC_REFUSED);
     }
     // The user's own command: the options that switch line editing off matter only on a pty.
-    let mut child = match session::spawn_piped(argv, env) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("prodguard: cannot run {}: {e}", argv[0]);
-            return EXIT_EXEC_FAILED;
-        }
-    };
+    let mut child = session::spawn_piped(argv, env).map_err(|source| Error::Exec {
+        program: argv[0].clone(),
+        source,
+    })?;
     if let Some(mut stdin) = child.stdin.take() {
         // A client that exits early closes the pipe; its exit status says why.
         let _ = stdin.write_all(&input);
@@ -346,7 +337,7 @@ fn piped(
         format!("sql input: {}; {}", client.target, judge.summary()),
         Some((status, started.elapsed())),
     );
-    u8::try_from(status).unwrap_or(EXIT_EXEC_FAILED)
+    Ok(u8::try_from(status).unwrap_or(EXIT_EXEC_FAILED))
 }
 
 #[cfg(test)]

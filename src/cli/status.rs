@@ -5,6 +5,7 @@
 //! Exit status 0 when nothing needs attention, 1 when something does (each problem is listed), so
 //! that fleet monitoring can run it as a check.
 
+use super::error::{self, Error};
 use super::{Global, EXIT_OK, EXIT_REFUSED};
 use crate::audit::{self, FileSink, SyslogSink, SyslogTarget};
 use crate::host::{HostContext, DEFAULT_HOST_FILE};
@@ -157,7 +158,7 @@ pub struct PrivilegeStatus {
     pub effective_group: String,
 }
 
-pub fn run(global: &Global, args: &StatusArgs) -> u8 {
+pub fn run(global: &Global, args: &StatusArgs) -> error::Status {
     let status = collect(global);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -168,16 +169,12 @@ pub fn run(global: &Global, args: &StatusArgs) -> u8 {
     } else {
         print_text(&mut out, &status)
     };
-    if let Err(e) = written {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("prodguard: cannot write the status: {e}");
-        }
-    }
-    if status.problems.is_empty() {
+    written.map_err(Error::io("cannot write the status"))?;
+    Ok(if status.problems.is_empty() {
         EXIT_OK
     } else {
         EXIT_REFUSED
-    }
+    })
 }
 
 /// Gather the status of this host, as this process sees it.

@@ -5,7 +5,8 @@
 //! invoking user's, reached via sudo. Exit 0: approve; 1: refuse, the reason on stderr.
 
 use super::check;
-use super::{Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
+use super::error::{Error, Status};
+use super::{Global, EXIT_OK, EXIT_REFUSED};
 use crate::guard::{Asking, Context, SudoFacts};
 use clap::Args;
 
@@ -41,13 +42,12 @@ pub struct SudoCheckArgs {
     pub argv: Vec<String>,
 }
 
-pub fn run(global: &Global, args: &SudoCheckArgs) -> u8 {
+pub fn run(global: &Global, args: &SudoCheckArgs) -> Status {
     // Only root (sudo, through its plugin) may say that a command comes via sudo and whose it is.
     if !nix::unistd::geteuid().is_root() {
-        eprintln!(
-            "prodguard: sudo-check is run by sudo's approval plugin, as root; see docs/sudo.md"
-        );
-        return EXIT_USAGE;
+        return Err(Error::Usage(
+            "sudo-check is run by sudo's approval plugin, as root; see docs/sudo.md".into(),
+        ));
     }
     let facts = SudoFacts {
         user: args.user.clone(),
@@ -74,7 +74,7 @@ pub fn run(global: &Global, args: &SudoCheckArgs) -> u8 {
         ..Context::here()
     };
     if !check::guarded(&guard, &command, &ctx, asking, false).1 {
-        return EXIT_REFUSED;
+        return Ok(EXIT_REFUSED);
     }
     // A root shell starts with the banner, as a login does: where you are, before you type.
     if !args.no_ask && starts_shell(&args.argv) && std::fs::File::open("/dev/tty").is_ok() {
@@ -86,7 +86,7 @@ pub fn run(global: &Global, args: &SudoCheckArgs) -> u8 {
             crate::prompt::render_banner(host, &policy.digest, &warnings, colour)
         );
     }
-    EXIT_OK
+    Ok(EXIT_OK)
 }
 
 /// Whether `argv` starts an interactive shell: `sudo -i` (`-bash`), `sudo -s`, `sudo bash`,

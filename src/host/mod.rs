@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub mod state;
+pub mod trust;
 
 pub use state::Protected;
 
@@ -183,6 +184,20 @@ impl HostContext {
     /// Load from `path`, or from [`DEFAULT_HOST_FILE`] when `None`. Never fails.
     pub fn load(path: Option<&Path>) -> HostContext {
         let path = path.unwrap_or_else(|| Path::new(DEFAULT_HOST_FILE));
+        // A host description another user may edit is not one: trust is checked before reading.
+        match trust::check(path, nix::unistd::geteuid().as_raw()) {
+            Err(trust::Untrusted::Inspect { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                let mut ctx = Self::unknown();
+                ctx.warnings.push(format!(
+                    "ignoring {}: {e}: environment unknown, treated as production",
+                    path.display()
+                ));
+                return ctx;
+            }
+            Ok(()) => {}
+        }
         match std::fs::read_to_string(path) {
             Ok(text) => Self::from_toml(&text, Some(path)),
             Err(e) => {
@@ -578,6 +593,31 @@ timeout_secs = 2
         assert_eq!(ctx.environment, "unknown");
         assert!(
             ctx.warnings[0].contains("environmnet"),
+            "{}",
+            ctx.warnings[0]
+        );
+    }
+
+    #[test]
+    fn a_host_file_others_may_write_is_ignored() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("host.toml");
+        std::fs::write(&file, "environment = \"staging\"\n").expect("write");
+        let chmod = |m: u32| {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(m)).expect("chmod")
+        };
+        chmod(0o644);
+        assert_eq!(HostContext::load(Some(&file)).environment, "staging");
+        chmod(0o666);
+        let ctx = HostContext::load(Some(&file));
+        assert_eq!(
+            ctx.environment, "unknown",
+            "a world-writable host.toml was believed"
+        );
+        assert!(
+            ctx.warnings[0].contains("writable by no one else")
+                && ctx.warnings[0].contains("treated as production"),
             "{}",
             ctx.warnings[0]
         );

@@ -115,7 +115,7 @@ pub fn with_install_paths(mut global: Paths) -> Paths {
 }
 
 fn read_install_paths(file: &Path, uid: u32) -> Result<RawPaths, String> {
-    trusted(file, uid)?;
+    crate::host::trust::check(file, uid).map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read it: {e}"))?;
     let paths: RawPaths = toml::from_str(&text).map_err(|e| e.message().to_string())?;
     for p in [&paths.host_file, &paths.policy_dir, &paths.audit_file]
@@ -127,41 +127,6 @@ fn read_install_paths(file: &Path, uid: u32) -> Result<RawPaths, String> {
         }
     }
     Ok(paths)
-}
-
-/// Whether `file` is as trustworthy as the binary it sits next to: a regular file, and it and
-/// every directory above it owned by root or by `uid` and writable by no one else (a root-owned
-/// directory with the sticky bit, such as `/tmp`, may be world-writable: no one else can replace
-/// what is in it). The rule of OpenSSH's `StrictModes`.
-fn trusted(file: &Path, uid: u32) -> Result<(), String> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::symlink_metadata(file).map_err(|e| format!("cannot inspect it: {e}"))?;
-    if !meta.file_type().is_file() {
-        return Err("it is not a regular file".into());
-    }
-    let owner_ok = |m: &std::fs::Metadata| m.uid() == 0 || m.uid() == uid;
-    if !owner_ok(&meta) || meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "it must be owned by root (or you) and writable by no one else (owner {}, mode {:o})",
-            meta.uid(),
-            meta.mode() & 0o7777
-        ));
-    }
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        let m = std::fs::metadata(d).map_err(|e| format!("cannot inspect {}: {e}", d.display()))?;
-        let sticky_root = m.uid() == 0 && m.mode() & 0o1000 != 0;
-        if !owner_ok(&m) || (m.mode() & 0o022 != 0 && !sticky_root) {
-            return Err(format!(
-                "{} must be owned by root (or you) and writable by no one else (owner {}, mode {:o})",
-                d.display(),
-                m.uid(),
-                m.mode() & 0o7777
-            ));
-        }
-        dir = d.parent();
-    }
-    Ok(())
 }
 
 /// A session without a command is interactive only on a terminal. `ssh host < script` also

@@ -33,10 +33,8 @@ const RULE_ORDER: &[&str] = &[
 ];
 
 /// Format a pack's text. Errors when it is not TOML.
-pub fn format(text: &str) -> Result<String, String> {
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| e.to_string())?;
+pub fn format(text: &str) -> Result<String, toml_edit::TomlError> {
+    let mut doc: DocumentMut = text.parse()?;
     let root = doc.as_table_mut();
     for (_, item) in root.iter_mut() {
         match item {

@@ -175,22 +175,26 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Site pack files must not be writable by anyone but root: a guard whose policy any user can edit
-/// guards nothing. Only enforced when running as root-owned install (the file owner is root).
+/// Site pack files are held to the rule of [`crate::host::trust`]: a guard whose policy another
+/// user can edit guards nothing. Checked on the file that was opened and on its directories.
 fn check_permissions(path: &Path, meta: &std::fs::Metadata) -> Option<Diagnostic> {
     use std::os::unix::fs::MetadataExt;
-    let mode = meta.mode();
-    if mode & 0o002 != 0 {
-        return Some(Diagnostic::file(
-            &path.display().to_string(),
-            format!(
-                "refusing a world-writable policy file (mode {:o}); run `chmod o-w {}`",
-                mode & 0o7777,
-                path.display()
-            ),
-        ));
-    }
-    None
+    let uid = nix::unistd::geteuid().as_raw();
+    let open = meta.mode() & 0o022 != 0 || (meta.uid() != 0 && meta.uid() != uid);
+    let why = if open {
+        Some(format!(
+            "refusing a policy file writable by others (owner uid {}, mode {:o}); as root: chown root {} && chmod go-w {}",
+            meta.uid(),
+            meta.mode() & 0o7777,
+            path.display(),
+            path.display()
+        ))
+    } else {
+        crate::host::trust::check(path, uid)
+            .err()
+            .map(|e| format!("refusing a policy file in an unsafe place: {e}"))
+    };
+    why.map(|why| Diagnostic::file(&path.display().to_string(), why))
 }
 
 /// A parsed site pack.
@@ -708,6 +712,34 @@ mod tests {
         });
         rx.recv_timeout(limit)
             .expect("loading the policy directory did not finish: it blocked")
+    }
+
+    #[test]
+    fn a_pack_others_may_write_falls_back_to_strict() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let pack = dir.path().join("10-site.toml");
+        std::fs::write(&pack, RULE).unwrap();
+        let chmod = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        chmod(&pack, 0o644);
+        assert!(!load_dir(dir.path()).strict);
+        for (file_mode, dir_mode) in [(0o664, 0o755), (0o646, 0o755), (0o644, 0o775)] {
+            chmod(&pack, file_mode);
+            chmod(dir.path(), dir_mode);
+            let set = load_dir(dir.path());
+            assert!(
+                set.strict,
+                "file {file_mode:o} in dir {dir_mode:o} was loaded"
+            );
+            assert!(
+                set.errors[0].message.contains("refusing a policy file"),
+                "{}",
+                set.errors[0].message
+            );
+        }
+        chmod(dir.path(), 0o755);
     }
 
     #[test]

@@ -74,17 +74,27 @@ fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
+/// Why a command cannot become a guarded session.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    #[error("no client command given")]
+    NoCommand,
+    #[error("{0} is not an interactive client prodguard can guard statement by statement (psql, redis-cli, valkey-cli, keydb-cli); run it as `prodguard -- {0} …`")]
+    NotAClient(String),
+}
+
 /// Prepare `argv` (the user's client command) for a session, reading the connection target
 /// from its arguments and from `env` (the environment the client will see).
-pub fn prepare(argv: &[String], env: &dyn Fn(&str) -> Option<String>) -> Result<Client, String> {
+pub fn prepare(
+    argv: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Client, PrepareError> {
     let Some((first, args)) = argv.split_first() else {
-        return Err("no client command given".into());
+        return Err(PrepareError::NoCommand);
     };
     let program = basename(first).to_owned();
     let Some(fam) = family(&program) else {
-        return Err(format!(
-            "{program} is not an interactive client prodguard can guard statement by statement (psql, redis-cli, valkey-cli, keydb-cli); run it as `prodguard -- {program} …`"
-        ));
+        return Err(PrepareError::NotAClient(program));
     };
     let mut full = vec![first.clone()];
     let mut extra_env = Vec::new();

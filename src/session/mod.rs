@@ -22,7 +22,7 @@ pub mod client;
 pub mod editor;
 mod pty;
 
-pub use client::{prepare, Client, Family, Target};
+pub use client::{prepare, Client, Family, PrepareError, Target};
 pub use pty::{run, spawn_piped, SessionEnd, MAX_LINE};
 
 /// Lets a judge put the user's terminal back in its normal modes before it prints or asks.
