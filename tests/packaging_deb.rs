@@ -317,6 +317,23 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     assert!(!shipped.is_empty());
     ok(Command::new(BIN).args(["policy", "lint"]).args(&shipped));
 
+    // The shipped binary has none of the test-only subcommands (feature `test-hooks`).
+    for hook in [
+        &["audit", "append-test", "--count", "1"][..],
+        &["audit", "exec-test", "--", "true"][..],
+    ] {
+        let o = run(Command::new(BIN).args(hook));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{hook:?} is in the shipped binary: {err}"
+        );
+        assert!(err.contains("unrecognized subcommand"), "{hook:?}: {err}");
+    }
+    let o = run(Command::new(BIN).args(["report", "--status", "0", "--command", "x"]));
+    assert_eq!(o.status.code(), Some(2), "report takes command text");
+
     // An unprivileged user's decision reaches the root-owned log through the audit service.
     if has("setpriv") {
         ok(Command::new("setpriv")

@@ -5,9 +5,7 @@
 
 use crate::audit::search::{self, Filter, Scanned, Stats, View};
 use crate::audit::verify::{self, Input, Report};
-use crate::audit::{
-    self, checkpoint, privilege, sink, Event, Outcome, PublicKey, Record, Signer, Sinks,
-};
+use crate::audit::{self, checkpoint, sink, PublicKey, Signer};
 use crate::host::HostContext;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -117,6 +115,7 @@ pub enum AuditCommand {
         file: Option<PathBuf>,
     },
     /// Test hook: append COUNT records of event `test`.
+    #[cfg(feature = "test-hooks")]
     #[command(hide = true)]
     AppendTest {
         #[arg(long, default_value_t = 1)]
@@ -133,6 +132,7 @@ pub enum AuditCommand {
         tear_after: Option<usize>,
     },
     /// Test hook: open the sinks, record the command, drop the group, exec the command.
+    #[cfg(feature = "test-hooks")]
     #[command(hide = true)]
     ExecTest {
         #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
@@ -179,13 +179,15 @@ pub fn run(cmd: AuditCommand, opts: &AuditOptions) -> ExitCode {
             json,
             file,
         } => cmd_tail(&mut out, opts, follow, lines, json, file.as_deref()),
+        #[cfg(feature = "test-hooks")]
         AuditCommand::AppendTest {
             count,
             command,
             print_hashes,
             tear_after,
-        } => cmd_append_test(&mut out, opts, count, command, print_hashes, tear_after),
-        AuditCommand::ExecTest { argv } => cmd_exec_test(opts, &argv),
+        } => super::test_hooks::append(&mut out, opts, count, command, print_hashes, tear_after),
+        #[cfg(feature = "test-hooks")]
+        AuditCommand::ExecTest { argv } => super::test_hooks::exec(opts, &argv),
     };
     let flushed = out.flush();
     match (result, flushed) {
@@ -206,7 +208,7 @@ pub fn run(cmd: AuditCommand, opts: &AuditOptions) -> ExitCode {
     }
 }
 
-enum Failure {
+pub(super) enum Failure {
     /// stdout was closed: stop quietly.
     Pipe,
     /// A whole-sentence error for stderr (exit 2).
@@ -226,7 +228,7 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-type Res = Result<u8, Failure>;
+pub(super) type Res = Result<u8, Failure>;
 
 /// The configured log and its uncompressed rotations, oldest first.
 fn default_inputs(opts: &AuditOptions) -> Vec<Input> {
@@ -625,110 +627,4 @@ fn print_human_dyn(out: &mut dyn Write, v: &View<'_>) -> std::io::Result<()> {
     let mut buf = Vec::new();
     print_human(&mut buf, v)?;
     out.write_all(&buf)
-}
-
-fn sinks(opts: &AuditOptions) -> Sinks {
-    Sinks::for_host(
-        &opts.host,
-        opts.audit_file.as_deref(),
-        opts.redactions.clone(),
-    )
-}
-
-fn cmd_append_test(
-    out: &mut impl Write,
-    opts: &AuditOptions,
-    count: u64,
-    command: Option<String>,
-    print_hashes: bool,
-    tear_after: Option<usize>,
-) -> Res {
-    if tear_after.is_some() && privilege::is_setgid() {
-        return Err(Failure::Message(
-            "--tear-after is refused in a setgid process".into(),
-        ));
-    }
-    let sinks = sinks(opts);
-    for i in 0..count {
-        let cmd = command
-            .clone()
-            .unwrap_or_else(|| format!("append-test record {i}"));
-        let rec = Record::new_for_current_process(Event::Test, &opts.host)
-            .with_command(cmd)
-            .with_outcome(Outcome::Allowed);
-        if i + 1 == count {
-            if let Some(n) = tear_after {
-                return tear(&sinks, rec, n).map(|()| 0);
-            }
-        }
-        match audit::record(rec, &sinks) {
-            Ok(w) => {
-                for f in &w.failures {
-                    eprintln!("prodguard: {f}");
-                }
-                if print_hashes {
-                    if let Some(h) = &w.hash {
-                        writeln!(out, "{h}")?;
-                        out.flush()?;
-                    }
-                }
-            }
-            Err(e) => return Err(Failure::Message(e.to_string())),
-        }
-    }
-    Ok(0)
-}
-
-/// Write the first `n` bytes of `rec`'s line under the lock, then die by SIGKILL.
-fn tear(sinks: &Sinks, mut rec: Record, n: usize) -> Result<(), Failure> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let path = sinks
-        .file()
-        .map_err(|e| Failure::Message(e.to_string()))?
-        .path()
-        .to_path_buf();
-    audit::redact_record(&mut rec, &[]);
-    let line = audit::chain::seal(&mut rec, audit::chain::ZERO_HASH)
-        .map_err(|e| Failure::Message(e.to_string()))?;
-    let f = std::fs::OpenOptions::new()
-        .append(true)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(&path)
-        .map_err(|e| Failure::Message(e.to_string()))?;
-    let mut locked = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
-        .map_err(|(_, e)| Failure::Message(e.desc().to_string()))?;
-    locked
-        .write_all(&line[..n.min(line.len().saturating_sub(1))])
-        .map_err(|e| Failure::Message(e.to_string()))?;
-    let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
-    Err(Failure::Message("SIGKILL did not kill the process".into()))
-}
-
-fn cmd_exec_test(opts: &AuditOptions, argv: &[String]) -> Res {
-    use std::os::unix::process::CommandExt;
-    let was_setgid = privilege::is_setgid();
-    let sinks = sinks(opts);
-    let rec = Record::new_for_current_process(Event::Test, &opts.host)
-        .with_command(argv.join(" "))
-        .with_outcome(Outcome::Allowed);
-    match audit::record(rec, &sinks) {
-        Ok(w) => {
-            for f in &w.failures {
-                eprintln!("prodguard: {f}");
-            }
-        }
-        Err(e) => return Err(Failure::Message(format!("{e}; not running {}", argv[0]))),
-    }
-    privilege::drop_group_permanently().map_err(|e| Failure::Message(e.to_string()))?;
-    let env = privilege::sanitized_env(std::env::vars_os(), was_setgid);
-    let err = std::process::Command::new(&argv[0])
-        .args(&argv[1..])
-        .env_clear()
-        .envs(env)
-        .exec();
-    Err(Failure::Message(format!(
-        "cannot run {}: {}",
-        argv[0],
-        audit::reason(&err)
-    )))
 }

@@ -20,6 +20,8 @@ mod sql_cmd;
 mod status;
 mod sudo_check;
 mod sudo_setup;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 
 use clap::{Args, Parser, Subcommand};
 use error::{Error, Status};

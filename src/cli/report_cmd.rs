@@ -1,4 +1,8 @@
 //! `prodguard report`: the shell integration reports how a command it let through ended.
+//!
+//! Only the exit status and the duration: the record carries no command text (the decision
+//! record written by `check` has it), so this cannot be used to put made-up commands in the log,
+//! and the audit service stamps the caller's identity from the kernel.
 
 use super::{load, Global, EXIT_OK};
 use crate::audit::{self, Event, Outcome, Record, Sinks};
@@ -16,9 +20,6 @@ pub struct ReportArgs {
     /// When it ended.
     #[arg(long)]
     pub ended: Option<String>,
-    /// The command line (recorded redacted).
-    #[arg(long)]
-    pub command: Option<String>,
 }
 
 /// Seconds in `$EPOCHREALTIME` form; a locale may use a comma.
@@ -39,13 +40,10 @@ pub fn run(global: &Global, args: &ReportArgs) -> u8 {
         (Some(a), Some(b)) if b >= a => Duration::from_secs_f64(b - a),
         _ => Duration::ZERO,
     };
-    let mut rec = Record::new_for_current_process(Event::Command, &host)
+    let rec = Record::new_for_current_process(Event::Command, &host)
         .with_outcome(Outcome::Exit)
         .with_exit(args.status, duration)
         .with_policy_digest(policy.digest.clone());
-    if let Some(c) = &args.command {
-        rec = rec.with_command(c.clone());
-    }
     let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
     if let Err(e) = audit::record_with(rec, &sinks, false) {
         eprintln!("prodguard: report: {e}");
