@@ -377,7 +377,7 @@ enum Certainty {
 /// - A glob operand (`/var/lib/*`) matches when a pattern matches it as written, or could match
 ///   something strictly inside the directory it expands in; `DIR/*` also matches what matches
 ///   DIR, since it empties it.
-/// - The roots of `find … -exec rm {}` stand for what is strictly inside them.
+/// - The roots of `find … -exec rm {}` and `find … | xargs rm` stand for what is inside them.
 /// - An operand not known before run time (`$DIR/x`), or operands appended by `xargs`, could be
 ///   anything: they match, uncertainly.
 ///
@@ -389,7 +389,9 @@ fn matching_target(
     set: &globset::GlobSet,
     host: &HostContext,
 ) -> Option<(String, Certainty, Option<String>)> {
-    let from_find = inv.dynamic_operands && inv.via.last().is_some_and(|v| v == "find");
+    // Operands supplied at run time that are paths under known roots (`find ROOT -exec rm {}`,
+    // `find ROOT | xargs rm`): each root stands for what lies under it.
+    let from_find = inv.dynamic_operands && !inv.runtime_roots.is_empty();
     // A path that is not there cannot be destroyed (a glob stands for what it expands to).
     let protected = |p: &str| {
         if globs.protected && (p.contains(['*', '?', '[']) || host.protected.holds(p)) {
@@ -407,7 +409,7 @@ fn matching_target(
     for (i, t) in inv.targets.iter().enumerate() {
         let protected = |p: &str| if i < written { protected(p) } else { None };
         match t {
-            Target::Path(p) if from_find => {
+            Target::Path(p) if from_find && inv.runtime_roots.contains(t) => {
                 if inside_may_match(p, globs, set) {
                     return Some((
                         format!("{}/…", p.trim_end_matches('/')),

@@ -92,6 +92,12 @@ pub struct Invocation {
     /// More operands are appended at run time (`xargs`, `find -exec … {}`, `parallel`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dynamic_operands: bool,
+    /// What the operands supplied at run time are known to be: paths under these roots, the
+    /// search roots of the `find` that produces them (`find ROOT -exec rm {} \;`, `find ROOT |
+    /// xargs rm`). Each stands in [`Invocation::targets`] for what lies under it. Empty when the
+    /// run-time operands could be anything.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub runtime_roots: Vec<Target>,
     /// Statements of the payload this program hands to a data store, filled by `sql`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub statements: Vec<crate::sql::Statement>,

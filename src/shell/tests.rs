@@ -105,6 +105,65 @@ fn xargs_gives_dynamic_operands() {
 }
 
 #[test]
+fn paths_found_by_find_stand_for_runtime_operands() {
+    let unknown = |s: &str| Target::Unknown(s.to_owned());
+    // Piped to xargs, through filters of whole lines, NUL-separated or not.
+    for line in [
+        "find . -name '*.o' | xargs rm -f",
+        "find . -name '*.o' -print0 | xargs -0 rm -f",
+        "find . -type f | grep -v keep | sort -u | head -n 20 | xargs rm",
+        "find -name '*.o' | xargs -I % rm %",
+        "find ./ -name \"$1\" | xargs rm",
+    ] {
+        let a = an(line);
+        let rm = one(&a, "rm");
+        assert!(rm.dynamic_operands, "{line}");
+        assert_eq!(rm.runtime_roots, [path("/home/me/work")], "{line}");
+        assert_eq!(rm.targets, [path("/home/me/work")], "{line}");
+    }
+    let a = an("find /var/lib/postgresql -name '*.old' | xargs rm -rf");
+    assert_eq!(one(&a, "rm").targets, [path("/var/lib/postgresql")]);
+    // `-exec`: `{}`, `./{}` and names made from it stand for the paths found; a name made under
+    // another directory stands for what lies under that one.
+    let a = an("find /tmp/x -exec mv {} {}.bak \\;");
+    assert_eq!(one(&a, "mv").targets, [path("/tmp/x")]);
+    let a = an("find . -name x -execdir rm /var/lib/postgresql/{} \\;");
+    let rm = one(&a, "rm");
+    assert_eq!(rm.targets, [path("/var/lib/postgresql")]);
+    assert_eq!(
+        rm.runtime_roots,
+        [path("/home/me/work"), path("/var/lib/postgresql")]
+    );
+    let a = an("find . -exec sudo rm {} +");
+    assert_eq!(one(&a, "rm").runtime_roots, [path("/home/me/work")]);
+    // Not only path names, or names read elsewhere: not known.
+    for line in [
+        "find . -printf '%f\\n' | xargs rm",
+        "find . -exec cat {} \\; | xargs rm",
+        "find . | sed s/a/b/ | xargs rm",
+        "find . | grep -o x | xargs rm",
+        "find . | head -c 20 | xargs rm",
+        "find . | xargs -a list rm",
+        "find . $ACTION | xargs rm",
+        "find . > /tmp/l | xargs rm",
+        "find . | sudo -D /var/lib/postgresql xargs rm",
+    ] {
+        let a = an(line);
+        let rm = one(&a, "rm");
+        assert!(
+            rm.runtime_roots
+                .iter()
+                .all(|t| matches!(t, Target::Unknown(_))),
+            "{line}: {:?}",
+            rm.runtime_roots
+        );
+    }
+    // A root not known before it runs stays unknown.
+    let a = an("find \"$DIR\" -mtime +7 | xargs rm");
+    assert_eq!(one(&a, "rm").targets, [unknown("\"$DIR\"")]);
+}
+
+#[test]
 fn shell_strings_and_eval_are_parsed() {
     let a = an("bash -c \"rm -rf /\"");
     let rm = one(&a, "rm");

@@ -108,6 +108,17 @@ pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
     text
 }
 
+/// What one command of a pipeline writes into the pipe, as far as it is known.
+#[derive(Debug, Clone)]
+enum Piped {
+    /// Nothing is known of it.
+    Unknown,
+    /// This text (`echo /x |`).
+    Text(String),
+    /// Path names under known roots (`find ROOT … |`, and `grep`, `sort`, `head` of them).
+    Found(wrappers::Found),
+}
+
 /// How the commands being walked are reached: through which wrappers, on which host, as whom.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Frame {
@@ -551,12 +562,11 @@ impl<'s, 'o> Walker<'s, 'o> {
                 .to_owned(),
             );
         }
-        let mut upstream: Option<String> = None;
-        let piped = p.seq.len() > 1;
+        let mut upstream = Piped::Unknown;
         for (i, cmd) in p.seq.iter().enumerate() {
-            let input = if i > 0 { Some(upstream.take()) } else { None };
+            let input = (i > 0).then(|| std::mem::replace(&mut upstream, Piped::Unknown));
             upstream = match cmd {
-                ast::Command::Simple(sc) => self.simple(sc, state, input, piped),
+                ast::Command::Simple(sc) => self.simple(sc, state, input),
                 ast::Command::Compound(c, redirects) => {
                     let saved = self.outer_redirects.len();
                     let mut deferred = Vec::new();
@@ -570,7 +580,7 @@ impl<'s, 'o> Walker<'s, 'o> {
                     self.compound(c, state);
                     self.outer_redirects.truncate(saved);
                     self.nested(deferred, state);
-                    None
+                    Piped::Unknown
                 }
                 ast::Command::Function(f) => {
                     // Analysed where it is called, with its arguments; if it is not called on
@@ -587,13 +597,13 @@ impl<'s, 'o> Walker<'s, 'o> {
                         frame: self.frame.clone(),
                     });
                     state.functions.push((name, body));
-                    None
+                    Piped::Unknown
                 }
                 ast::Command::ExtendedTest(t, _) => {
                     let mut deferred = Vec::new();
                     self.test_expr(&t.expr, state, &mut deferred);
                     self.nested(deferred, state);
-                    None
+                    Piped::Unknown
                 }
             };
         }
@@ -691,27 +701,28 @@ impl<'s, 'o> Walker<'s, 'o> {
         None
     }
 
-    /// One simple command. Returns what it statically writes to stdout (for `echo … |`).
+    /// One simple command, `input` what the pipe into it carries. Returns what is known of what
+    /// it writes to stdout (for `echo … |`, `find … |`).
     fn simple(
         &mut self,
         sc: &ast::SimpleCommand,
         state: &mut State,
-        input: Option<Option<String>>,
-        piped: bool,
-    ) -> Option<String> {
+        input: Option<Piped>,
+    ) -> Piped {
         let mut cmd = RawCmd {
             piped_stdin: input.is_some(),
             ..RawCmd::default()
         };
-        if let Some(Some(text)) = input {
-            cmd.stdin = Some(text);
+        match input {
+            Some(Piped::Text(text)) => cmd.stdin = Some(text),
+            Some(Piped::Found(found)) => cmd.stdin_found = Some(found),
+            Some(Piped::Unknown) | None => {}
         }
-        let _ = piped;
         if !self.out.spend() {
-            return None;
+            return Piped::Unknown;
         }
         if self.alias(sc, state) {
-            return None;
+            return Piped::Unknown;
         }
         let mut deferred: Deferred = Vec::new();
         let mut start = usize::MAX;
@@ -833,7 +844,11 @@ impl<'s, 'o> Walker<'s, 'o> {
                 }
             }
         }
-        let stdout = output::stdout(&words, cmd.stdin.as_deref());
+        let stdout = match output::stdout(&words, cmd.stdin.as_deref()) {
+            Some(text) => Piped::Text(text),
+            None => wrappers::found_output(&words, &cmd, state.cwd.as_deref())
+                .map_or(Piped::Unknown, Piped::Found),
+        };
         if words.first().is_some_and(|w| w.value == "alias") {
             self.define_aliases(&words[1..], state);
         }
@@ -893,7 +908,7 @@ impl<'s, 'o> Walker<'s, 'o> {
                 });
             }
             self.nested(deferred, state);
-            return None;
+            return Piped::Unknown;
         }
         cmd.words = words;
         cmd.assigns = assigns;

@@ -21,6 +21,8 @@ pub(crate) struct RawCmd {
     pub stdin_file: Option<String>,
     /// Stdin comes from a pipe (known or not).
     pub piped_stdin: bool,
+    /// The pipe into stdin carries path names found under known roots (`find ROOT … |`).
+    pub stdin_found: Option<Found>,
     pub text: String,
 }
 
@@ -31,9 +33,32 @@ struct Acc {
     dynamic: bool,
     /// Working directory override (`env -C`, `sudo -D`, inside a container: unknown).
     cwd: Option<Option<String>>,
-    /// Targets for `{}` in a `find -exec` command: the search roots.
-    brace_targets: Option<Vec<Target>>,
+    /// What the operands supplied at run time are paths under, when that is known.
+    runtime: Option<Runtime>,
 }
+
+/// Path names found under known roots: what `find ROOT …` writes, what its `{}` stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// The search roots, resolved.
+    pub roots: Vec<Target>,
+    /// The working directory relative roots (`find .`) were resolved in: the names found are
+    /// relative to it. `None` when every root is absolute.
+    pub relative_to: Option<Option<String>>,
+}
+
+/// Operands supplied at run time that are paths under known roots: `{}` in `find ROOT -exec …`,
+/// what `find ROOT … | xargs …` appends.
+#[derive(Debug, Clone)]
+struct Runtime {
+    found: Found,
+    /// The word that stands for one path (`{}`, `xargs -I %`); `None` when the paths are
+    /// appended after the words (`xargs rm`).
+    placeholder: Option<String>,
+}
+
+/// Stands for one path found, while finding which operands are targets.
+const FOUND: &str = "\u{1}found";
 
 /// Builds the invocations of `cmd` into `out`, updating `state` for `cd` and `export`.
 pub(crate) fn build(cmd: RawCmd, state: &mut State, frame: &Frame, out: &mut Out) {
@@ -47,7 +72,7 @@ pub(crate) fn build(cmd: RawCmd, state: &mut State, frame: &Frame, out: &mut Out
         env,
         dynamic: false,
         cwd: None,
-        brace_targets: None,
+        runtime: None,
     };
     let words = cmd.words.clone();
     unwrap(&words, &cmd, &mut acc, state, out, true);
@@ -363,7 +388,7 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                             env: acc.env.clone(),
                             dynamic: false,
                             cwd: acc.cwd.clone(),
-                            brace_targets: None,
+                            runtime: None,
                         };
                         unwrap(&c, cmd, &mut sub, state, out, false);
                     }
@@ -371,6 +396,22 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                 }
             }
             acc.dynamic = true;
+            // `find ROOT … | xargs rm`: what it appends are paths under ROOT.
+            if let Some(found) = &cmd.stdin_found {
+                if cmd.stdin.is_none()
+                    && acc.runtime.is_none()
+                    && !odd_delimiter
+                    && !has(&o, &["a", "arg-file"])
+                {
+                    let placeholder = opt(&o, &["I", "replace"])
+                        .map(str::to_owned)
+                        .or_else(|| has(&o, &["i", "replace"]).then(|| "{}".to_owned()));
+                    acc.runtime = Some(Runtime {
+                        found: found.clone(),
+                        placeholder,
+                    });
+                }
+            }
             if k < end {
                 acc.frame.via.push(prog.clone());
                 unwrap(&ws[k..end], cmd, acc, state, out, false);
@@ -672,8 +713,9 @@ fn ssh(ws: &[Word], _cmd: &RawCmd, acc: &Acc, out: &mut Out) {
     walk::analyze_text(&join(rest), &mut remote, &frame, out);
 }
 
-fn find(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut Out, top: bool) {
-    let cwd = acc.cwd.clone().unwrap_or_else(|| state.cwd.clone());
+/// The search roots of `find` (`ws`, program first), resolved in `cwd`, and the index of the
+/// first word after them.
+fn find_roots(ws: &[Word], cwd: Option<&str>) -> (Found, usize) {
     let mut i = 1;
     while let Some(w) = ws.get(i) {
         match w.value.as_str() {
@@ -690,15 +732,182 @@ fn find(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
         }
         i += 1;
     }
-    let root_words = &ws[roots_start..i.min(ws.len())];
-    let roots: Vec<Target> = if root_words.is_empty() {
-        vec![paths::target(&Word::literal("."), cwd.as_deref())]
-    } else {
-        root_words
-            .iter()
-            .map(|w| paths::target(w, cwd.as_deref()))
-            .collect()
+    let dot = [Word::literal(".")];
+    let root_words = match &ws[roots_start..i.min(ws.len())] {
+        [] => &dot[..],
+        words => words,
     };
+    let relative = root_words.iter().any(|w| !w.value.starts_with('/'));
+    let found = Found {
+        roots: root_words.iter().map(|w| paths::target(w, cwd)).collect(),
+        relative_to: relative.then(|| cwd.map(str::to_owned)),
+    };
+    (found, i.min(ws.len()))
+}
+
+/// Programs that write some of the lines they read, unchanged, when given these words
+/// (`grep -v '\.keep$'`, `sort -u`, `head -n 20`): path names piped through them are still
+/// path names found. Anything that could cut, join or prefix lines, or read files, is not one.
+fn keeps_lines(ws: &[Word]) -> bool {
+    let Some((first, rest)) = ws.split_first() else {
+        return false;
+    };
+    if !first.known || !ws.iter().all(|w| w.known) {
+        return false;
+    }
+    let args: Vec<&str> = rest.iter().map(|w| w.value.as_str()).collect();
+    match first.value.as_str() {
+        "grep" | "egrep" | "fgrep" => {
+            // Filtering options only; the pattern, or `-e`/`-f` ones; no file operands.
+            let mut given = false;
+            let mut operands = 0;
+            let mut k = 0;
+            while let Some(a) = args.get(k) {
+                match *a {
+                    "-e" | "--regexp" | "-f" | "--file" => {
+                        given = true;
+                        k += 1;
+                    }
+                    a if a.starts_with("--regexp=") || a.starts_with("--file=") => given = true,
+                    "--invert-match" | "--ignore-case" | "--word-regexp" | "--line-regexp"
+                    | "--extended-regexp" | "--fixed-strings" | "--basic-regexp"
+                    | "--perl-regexp" | "--null-data" | "--no-messages" => {}
+                    a if a.starts_with('-') && a.len() > 1 && !a.starts_with("--") => {
+                        if !a[1..].bytes().all(|b| b"viwxEFGPzs".contains(&b)) {
+                            return false;
+                        }
+                    }
+                    a if a.starts_with('-') && a.len() > 1 => return false,
+                    _ => operands += 1,
+                }
+                k += 1;
+            }
+            operands == usize::from(!given)
+        }
+        "sort" => args.iter().all(|a| {
+            a.starts_with('-')
+                && !a.starts_with("-o")
+                && !a.starts_with("--output")
+                && !a.starts_with("--files0-from")
+        }),
+        "uniq" => args.iter().all(|a| {
+            matches!(
+                *a,
+                "-u" | "-d"
+                    | "-i"
+                    | "-z"
+                    | "--unique"
+                    | "--repeated"
+                    | "--ignore-case"
+                    | "--zero-terminated"
+            )
+        }),
+        "head" | "tail" => {
+            let mut k = 0;
+            while let Some(a) = args.get(k) {
+                match *a {
+                    "-n" | "--lines" => k += 1,
+                    a if a.starts_with("--lines=") || a == "-z" || a == "--zero-terminated" => {}
+                    a if a.starts_with("-n") && a.len() > 2 => {}
+                    // `head -5`, `tail -20`
+                    a if a.len() > 1
+                        && a[1..].bytes().all(|b| b.is_ascii_digit())
+                        && a.starts_with('-') => {}
+                    _ => return false,
+                }
+                k += 1;
+            }
+            true
+        }
+        "tac" | "shuf" => args.is_empty(),
+        // Line ends to NULs and back: the names stay whole.
+        "tr" => {
+            let sep = |a: &str| matches!(a, "\\n" | "\\0" | "\\000" | "\\012");
+            matches!(args[..], [a, b] if sep(a) && sep(b))
+        }
+        _ => false,
+    }
+}
+
+/// What `ws` (a simple command, program first) writes into a pipe, when that is path names
+/// found under known roots: a `find` that only prints them (`-print`, `-print0`, the default),
+/// or a filter of such names (`keeps_lines`). `None` when it could write anything else.
+pub(crate) fn found_output(ws: &[Word], cmd: &RawCmd, cwd: Option<&str>) -> Option<Found> {
+    let first = ws.first()?;
+    if cmd.redirects.iter().any(|r| r.fd == 1) {
+        return None;
+    }
+    if first.known && basename(&first.value) == "find" && cmd.assigns.is_empty() {
+        let (found, after) = find_roots(ws, cwd);
+        // A word not known before it runs is only a test's value (`-name "$1"`): it could be
+        // an action otherwise.
+        let prints_other = ws.iter().enumerate().skip(after).any(|(k, w)| {
+            (!w.known && (!ws[k - 1].known || !ws[k - 1].value.starts_with('-')))
+                || matches!(
+                    w.value.as_str(),
+                    "-exec"
+                        | "-execdir"
+                        | "-ok"
+                        | "-okdir"
+                        | "-printf"
+                        | "-fprintf"
+                        | "-ls"
+                        | "-fls"
+                )
+        });
+        return (!prints_other).then_some(found);
+    }
+    if first.known && basename(&first.value) == "ls" && cmd.assigns.is_empty() {
+        return ls_output(ws, cwd);
+    }
+    let found = cmd.stdin_found.clone()?;
+    keeps_lines(ws).then_some(found)
+}
+
+/// `ls` with options that only choose, order or mark names (`-t`, `-1`, `-d`, `-p`) and
+/// relative operands that stay below the working directory (`*.log`, `build/`): it writes names
+/// relative to the working directory, each a path under it.
+fn ls_output(ws: &[Word], cwd: Option<&str>) -> Option<Found> {
+    let mut options_done = false;
+    for w in &ws[1..] {
+        if !w.known {
+            return None;
+        }
+        let v = w.value.as_str();
+        if !options_done && v == "--" {
+            options_done = true;
+        } else if !options_done && v.starts_with('-') && v.len() > 1 {
+            let ok = match v.strip_prefix("--") {
+                Some(long) => matches!(
+                    long,
+                    "all"
+                        | "almost-all"
+                        | "directory"
+                        | "reverse"
+                        | "quote-name"
+                        | "literal"
+                        | "indicator-style=slash"
+                        | "group-directories-first"
+                ),
+                None => v[1..].bytes().all(|b| b"1aAdprtQSXUcuvfFCxN".contains(&b)),
+            };
+            if !ok {
+                return None;
+            }
+        } else if v.starts_with('/') || v.starts_with('~') || v.split('/').any(|c| c == "..") {
+            return None;
+        }
+    }
+    Some(Found {
+        roots: vec![paths::target(&Word::literal("."), cwd)],
+        relative_to: Some(cwd.map(str::to_owned)),
+    })
+}
+
+fn find(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut Out, top: bool) {
+    let cwd = acc.cwd.clone().unwrap_or_else(|| state.cwd.clone());
+    let (found, mut i) = find_roots(ws, cwd.as_deref());
+    let roots = found.roots.clone();
     // Split out -exec … ; segments.
     let mut kept: Vec<Word> = ws[..i.min(ws.len())].to_vec();
     let mut execs: Vec<(String, &[Word])> = Vec::new();
@@ -736,7 +945,10 @@ fn find(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
             env: acc.env.clone(),
             dynamic: true,
             cwd: acc.cwd.clone(),
-            brace_targets: Some(roots.clone()),
+            runtime: Some(Runtime {
+                found: found.clone(),
+                placeholder: Some("{}".to_owned()),
+            }),
         };
         sub.frame.via.push("find".to_owned());
         let inner = RawCmd {
@@ -797,7 +1009,7 @@ fn interpreter(p: &str, ws: &[Word], cmd: &RawCmd, acc: &Acc, state: &State, out
             env: acc.env.clone(),
             dynamic: false,
             cwd: acc.cwd.clone(),
-            brace_targets: None,
+            runtime: None,
         };
         sub.frame.via.push(via.clone());
         match action {
@@ -837,27 +1049,72 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
     let parsed = flags::parse(&program, &args);
     let cwd = acc.cwd.clone().unwrap_or_else(|| state.cwd.clone());
     let program_unknown = !first.known;
-    let mut targets = if program_unknown {
-        // Any program: any operand could be a file it changes.
-        ws[1..]
-            .iter()
-            .filter(|w| !w.value.starts_with('-'))
-            .map(|w| paths::target(w, cwd.as_deref()))
-            .collect()
-    } else {
-        targets(&program, &parsed, &ws[1..], cwd.as_deref())
+    let file_targets = |words: &[Word], parsed: &flags::Parsed| -> Vec<Target> {
+        if program_unknown {
+            // Any program: any operand could be a file it changes.
+            words
+                .iter()
+                .filter(|w| !w.value.starts_with('-'))
+                .map(|w| paths::target(w, cwd.as_deref()))
+                .collect()
+        } else {
+            targets(&program, parsed, words, cwd.as_deref())
+        }
     };
-    if let Some(roots) = &acc.brace_targets {
-        let mut out_targets = Vec::new();
-        for t in targets {
+    let mut targets = file_targets(&ws[1..], &parsed);
+    let mut runtime_roots: Vec<Target> = Vec::new();
+    if let Some(rt) = &acc.runtime {
+        // Each path found stands in as FOUND: `{}`, `./{}` and `{}.bak` name it (or a name
+        // next to it); `xargs rm` appends it.
+        let ph = rt.placeholder.as_deref();
+        let starts = |v: &str, ph: &str| {
+            v.starts_with(ph) || v.strip_prefix("./").is_some_and(|r| r.starts_with(ph))
+        };
+        let mut words: Vec<Word> = ws[1..]
+            .iter()
+            .map(|w| match ph {
+                Some(ph) if w.known && starts(&w.value, ph) => Word::literal(FOUND),
+                _ => w.clone(),
+            })
+            .collect();
+        if ph.is_none() {
+            words.push(Word::literal(FOUND));
+        }
+        let values: Vec<String> = words.iter().map(|w| w.value.clone()).collect();
+        // Names found relative to another directory than this one's: not known here.
+        let roots = match &rt.found.relative_to {
+            Some(dir) if *dir != cwd => vec![Target::Unknown(
+                "(paths found relative to another directory)".to_owned(),
+            )],
+            _ => rt.found.roots.clone(),
+        };
+        let found = file_targets(&words, &flags::parse(&program, &values));
+        targets = Vec::with_capacity(found.len());
+        runtime_roots.clone_from(&roots);
+        let mut placed = false;
+        for t in found {
             match &t {
-                Target::Path(p) if p.ends_with("/{}") || p == "{}" => {
-                    out_targets.extend(roots.iter().cloned());
+                Target::Path(p) | Target::Unknown(p) if p.ends_with(FOUND) => {
+                    if !placed {
+                        targets.extend(roots.iter().cloned());
+                        placed = true;
+                    }
                 }
-                _ => out_targets.push(t),
+                // `/srv/{}` (with `-execdir`, `xargs -I %`): a name made under that directory.
+                Target::Path(p) if ph.is_some_and(|ph| p.contains(ph)) => {
+                    let at = ph.map_or(0, |ph| p.find(ph).unwrap_or(0));
+                    let dir = &p[..p[..at].rfind('/').unwrap_or(0)];
+                    let dir = Target::Path(if dir.is_empty() {
+                        "/".to_owned()
+                    } else {
+                        dir.to_owned()
+                    });
+                    runtime_roots.push(dir.clone());
+                    targets.push(dir);
+                }
+                _ => targets.push(t),
             }
         }
-        targets = out_targets;
     }
     let stdin_file = cmd.stdin_file.clone();
     let statements = crate::sql::classify(&crate::sql::ClientCall {
@@ -889,6 +1146,7 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
         stdin: cmd.stdin.clone(),
         stdin_file,
         dynamic_operands: acc.dynamic,
+        runtime_roots,
         statements,
         ansible: None,
         text: cmd.text.clone(),
