@@ -4,7 +4,7 @@ use super::common::{self, HOST_SHORT};
 use super::pty::Pty;
 use super::sshd::{self, Host, Sftp};
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 #[test]
 fn commands_are_decided_before_they_run() {
