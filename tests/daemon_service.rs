@@ -497,3 +497,50 @@ fn an_unprivileged_user_can_neither_read_nor_write_the_log_nor_forge_identity() 
     let (ok, report) = svc.verify();
     assert!(ok, "{report}");
 }
+
+/// An edit of host.toml on a running host (`dpkg -i`, then the environment and role written) is
+/// in the next record the service stamps, as it is in the next decision, without a restart.
+#[test]
+fn the_service_stamps_records_with_host_toml_as_it_is_now() {
+    let svc = Service::new("staging");
+    let out = svc
+        .client(1, "before the edit")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let host = std::fs::read_to_string(svc.host_file()).unwrap_or_else(|e| panic!("{e}"));
+    let edited = host.replace(
+        "environment = \"staging\"\n",
+        "environment = \"production\"\nrole = \"db-primary\"\n",
+    );
+    assert_ne!(host, edited);
+    std::fs::write(svc.host_file(), edited).unwrap_or_else(|e| panic!("{e}"));
+    let out = svc
+        .client(1, "after the edit")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = svc.lines();
+    let find = |cmd: &str| {
+        lines
+            .iter()
+            .find(|l| l["command"] == cmd)
+            .unwrap_or_else(|| panic!("no record of {cmd:?}: {lines:#?}"))
+            .clone()
+    };
+    let before = find("before the edit");
+    assert_eq!(before["environment"], "staging", "{before:#}");
+    let after = find("after the edit");
+    assert_eq!(after["environment"], "production", "{after:#}");
+    assert_eq!(after["role"], "db-primary", "{after:#}");
+    let (ok, report) = svc.verify();
+    assert!(ok, "{report}");
+}

@@ -8,189 +8,24 @@
 //! leaves the machine as it found it, on failure too. Under `CI=true` it fails instead of
 //! skipping.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
+#[path = "support/deb.rs"]
+mod deb;
 mod support;
 
-const PKG: &str = "prodguard";
-const BIN: &str = "/usr/bin/prodguard";
-const CREATED: &[&str] = &[
-    "/usr/bin/prodguard",
-    "/etc/prodguard",
-    "/var/log/prodguard",
-    "/var/lib/prodguard",
-    "/usr/share/prodguard",
-    "/usr/lib/prodguard",
-    "/etc/logrotate.d/prodguard",
-];
-
-fn run(cmd: &mut Command) -> Output {
-    let o = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    o
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let desc = format!("{cmd:?}");
-    let o = run(cmd);
-    assert!(
-        o.status.success(),
-        "{desc} failed ({}):\n{}{}",
-        o.status,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn has(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn group_exists(name: &str) -> bool {
-    run(Command::new("getent").args(["group", name]))
-        .status
-        .success()
-}
-
-fn installed() -> bool {
-    let o = run(Command::new("dpkg-query").args(["-W", "-f", "${Status}", PKG]));
-    String::from_utf8_lossy(&o.stdout).contains("installed")
-}
-
-fn shells() -> String {
-    std::fs::read_to_string("/etc/shells").unwrap_or_default()
-}
-
-/// Why the test cannot run here, if it cannot.
-fn skip_reason() -> Option<String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Some("installing a package needs root".into());
-    }
-    for tool in [
-        "dpkg",
-        "dpkg-deb",
-        "dpkg-statoverride",
-        "getent",
-        "groupadd",
-    ] {
-        if !has(tool) {
-            return Some(format!("{tool} is not installed (not a Debian system?)"));
-        }
-    }
-    if !has("cargo-deb") {
-        return Some("cargo-deb is not installed (cargo install cargo-deb --locked)".into());
-    }
-    if installed() {
-        return Some("a prodguard package is already installed on this machine".into());
-    }
-    if group_exists("prodguard") {
-        return Some("the prodguard group already exists on this machine".into());
-    }
-    if let Some(p) = CREATED.iter().find(|p| Path::new(p).exists()) {
-        return Some(format!("{p} already exists on this machine"));
-    }
-    if shells().lines().any(|l| l.trim() == BIN) {
-        return Some(format!("/etc/shells already lists {BIN}"));
-    }
-    None
-}
-
-/// Puts the machine back as it was, whatever happened: purge, then remove what purge keeps on
-/// purpose (the audit logs) because this test created them, and restore /etc/shells.
-struct Restore {
-    shells: String,
-}
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        if installed() || dpkg_knows() {
-            let _ = run(Command::new("dpkg").args(["--purge", PKG]));
-        }
-        let _ = std::fs::remove_dir_all("/var/log/prodguard");
-        for p in CREATED {
-            let path = Path::new(p);
-            if path.is_dir() {
-                let _ = std::fs::remove_dir_all(path);
-            } else if path.exists() {
-                let _ = std::fs::remove_file(path);
-            }
-        }
-        if group_exists("prodguard") {
-            let _ = run(Command::new("groupdel").arg("prodguard"));
-        }
-        if shells() != self.shells {
-            let _ = std::fs::write("/etc/shells", &self.shells);
-        }
-    }
-}
-
-/// A service started by hand, stopped when the test ends.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn dpkg_knows() -> bool {
-    run(Command::new("dpkg-query").args(["-W", PKG]))
-        .status
-        .success()
-}
-
-fn mode_owner(path: &str) -> (u32, String, String) {
-    let m = std::fs::metadata(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let user = nix::unistd::User::from_uid(m.uid().into())
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_else(|| m.uid().to_string());
-    let group = nix::unistd::Group::from_gid(m.gid().into())
-        .ok()
-        .flatten()
-        .map(|g| g.name)
-        .unwrap_or_else(|| m.gid().to_string());
-    (m.mode() & 0o7777, user, group)
-}
-
-fn build_deb(out: &Path) -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    // cargo deb builds the prodguard package only; the sudo plugin is an asset of it.
-    ok(Command::new(&cargo)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "prodguard-sudo-approval",
-        ]));
-    ok(Command::new(cargo)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["deb", "--locked", "--output"])
-        .arg(out));
-    std::fs::read_dir(out)
-        .expect("output dir")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "deb"))
-        .expect("a .deb")
-}
+use deb::{build_deb, mode_owner, ok, run, shells, skip_reason, BIN, PKG};
 
 #[test]
 #[ignore = "builds a release .deb and installs it on this machine; run by scripts/test as root"]
 fn deb_installs_sets_up_and_purges_cleanly() {
+    if let Some(why) = skip_reason() {
+        support::skip(&why);
+        return;
+    }
+    // Another test installing the package (tests/installed) waits until this one has purged.
+    let _lock = deb::lock();
     if let Some(why) = skip_reason() {
         support::skip(&why);
         return;
@@ -247,9 +82,9 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     );
 
     // Install it for real.
-    let restore = Restore { shells: shells() };
+    let restore = deb::Restore::before_install();
     ok(Command::new("dpkg").arg("-i").arg(&deb));
-    assert!(group_exists("prodguard"), "no prodguard group");
+    assert!(deb::group_exists("prodguard"), "no prodguard group");
     assert_eq!(
         mode_owner(BIN),
         (0o2755, "root".into(), "prodguard".into()),
@@ -277,25 +112,7 @@ fn deb_installs_sets_up_and_purges_cleanly() {
         "log file"
     );
     // The audit service: through its unit where systemd runs, else started by hand.
-    let service = if Path::new("/run/systemd/system").exists() {
-        ok(Command::new("systemctl").args(["is-active", "prodguard.socket"]));
-        None
-    } else {
-        let child = Command::new(BIN)
-            .arg("daemon")
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("prodguard daemon");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::os::unix::net::UnixStream::connect("/run/prodguard/audit.sock").is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the service did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        Some(KillOnDrop(child))
-    };
+    let service = deb::start_service();
     assert_eq!(
         mode_owner("/var/lib/prodguard/requests"),
         (0o1770, "root".into(), "prodguard".into()),
@@ -335,7 +152,7 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     assert_eq!(o.status.code(), Some(2), "report takes command text");
 
     // An unprivileged user's decision reaches the root-owned log through the audit service.
-    if has("setpriv") {
+    if deb::has("setpriv") {
         ok(Command::new("setpriv")
             .args([
                 "--reuid=65534",
@@ -373,7 +190,7 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     drop(service);
     // Purge: group, shell entry, override and spool go; the audit logs stay, out of reach.
     ok(Command::new("dpkg").args(["--purge", PKG]));
-    assert!(!group_exists("prodguard"), "the group is still there");
+    assert!(!deb::group_exists("prodguard"), "the group is still there");
     assert!(
         !shells().lines().any(|l| l.trim() == BIN),
         "/etc/shells still lists {BIN}"

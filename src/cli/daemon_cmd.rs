@@ -103,6 +103,10 @@ fn serve(global: &Global, args: &DaemonArgs) -> Result<(), daemon::DaemonError> 
             log,
             sink,
             syslog,
+            host_file: global
+                .host_file
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(crate::host::DEFAULT_HOST_FILE)),
             host,
             proc: daemon::peer::Proc::default(),
         },

@@ -43,9 +43,11 @@ pub fn prompt(global: &Global, args: &PromptArgs) -> Status {
     let text = if args.title {
         prompt::render_title(&host)
     } else {
-        // The segment is captured by the shell ($(…)), so judge colour by the terminal it will
-        // be shown on.
-        let colour = prompt::colour_enabled(std::io::stderr().is_terminal());
+        // The segment is captured by the shell ($(…)), with stderr sent to /dev/null by the
+        // integration, so judge colour by the terminal it will be shown on: the controlling one.
+        let on_terminal =
+            std::io::stderr().is_terminal() || std::fs::File::open("/dev/tty").is_ok();
+        let colour = prompt::colour_enabled(on_terminal);
         let shell = match args.shell {
             PromptShell::Bash => Shell::Bash,
             PromptShell::Zsh => Shell::Zsh,

@@ -41,8 +41,52 @@ pub struct Service {
     pub syslog: Option<audit::SyslogTarget>,
     /// This host, for the records' host fields.
     pub host: HostContext,
+    /// The host description `host` was read from; read again when it changes.
+    pub host_file: PathBuf,
     /// Where `/proc` is (tests point it elsewhere).
     pub proc: Proc,
+}
+
+/// The records' host fields, from host.toml. The file is read again when it has changed since
+/// (size, modification time, inode), so that an edit (the environment, the role) shows in the
+/// next record, as it does in the decisions, rather than after the service is restarted.
+struct HostFields {
+    file: PathBuf,
+    seen: Option<(i64, i64, u64, u64)>,
+    hostname: String,
+    environment: String,
+    role: Option<String>,
+}
+
+fn file_stamp(path: &std::path::Path) -> Option<(i64, i64, u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| (m.mtime(), m.mtime_nsec(), m.size(), m.ino()))
+}
+
+impl HostFields {
+    fn new(host: &HostContext, file: PathBuf) -> HostFields {
+        HostFields {
+            seen: file_stamp(&file),
+            file,
+            hostname: host.hostname.clone(),
+            environment: host.environment.clone(),
+            role: host.role.clone(),
+        }
+    }
+
+    fn refresh(&mut self) {
+        let now = file_stamp(&self.file);
+        if now == self.seen {
+            return;
+        }
+        let host = HostContext::load(Some(&self.file));
+        self.hostname = host.hostname;
+        self.environment = host.environment;
+        self.role = host.role;
+        self.seen = now;
+    }
 }
 
 /// One record waiting for the writer, and where to send the answer.
@@ -54,7 +98,7 @@ struct Job {
 
 struct Shared {
     jobs: mpsc::SyncSender<Job>,
-    host: HostContext,
+    host: Mutex<HostFields>,
     proc: Proc,
     log: String,
     counts: Mutex<(usize, HashMap<u32, usize>)>,
@@ -68,15 +112,17 @@ pub fn run(listener: UnixListener, service: Service) -> std::io::Result<()> {
         sink,
         syslog,
         host,
+        host_file,
         proc,
     } = service;
     let hostname = host.hostname.clone();
+    let host = HostFields::new(&host, host_file);
     std::thread::Builder::new()
         .name("writer".into())
         .spawn(move || writer(&rx, &sink, syslog.as_ref(), &hostname))?;
     let shared = Arc::new(Shared {
         jobs: tx,
-        host,
+        host: Mutex::new(host),
         proc,
         log: log.display().to_string(),
         counts: Mutex::new((0, HashMap::new())),
@@ -245,9 +291,13 @@ fn append(
     }
     peer::stamp(&mut rec, peer, &facts);
     rec.time = audit::record::format_rfc3339_millis(std::time::SystemTime::now());
-    rec.host = shared.host.hostname.clone();
-    rec.environment = shared.host.environment.clone();
-    rec.role = shared.host.role.clone();
+    {
+        let mut host = shared.host.lock().unwrap_or_else(|e| e.into_inner());
+        host.refresh();
+        rec.host = host.hostname.clone();
+        rec.environment = host.environment.clone();
+        rec.role = host.role.clone();
+    }
     audit::redact_record(&mut rec, &[]);
     let (tx, rx) = mpsc::sync_channel(1);
     if shared

@@ -196,13 +196,19 @@ fn retry(args: &[&str], program: &str) -> std::process::Output {
 
 impl User {
     pub fn create(install: &Install) -> User {
+        User::with_shell(&install.bin, &install.root.path().join("home"))
+    }
+
+    /// A user whose login shell is `shell` (the install's copy, or the packaged
+    /// `/usr/bin/prodguard`), with a home directory in `homes`.
+    pub fn with_shell(shell: &Path, homes: &Path) -> User {
         let name = format!(
             "pge{}x{}",
             std::process::id(),
             SEQ.fetch_add(1, Ordering::SeqCst)
         );
-        let home = install.home(&name);
-        mkdir(home.parent().expect("home parent"), 0o755);
+        let home = homes.join(&name);
+        mkdir(homes, 0o755);
         // Left over from an earlier run that was killed: remove it first.
         if Command::new("id")
             .arg(&name)
@@ -211,7 +217,7 @@ impl User {
         {
             retry(&[&name], "userdel");
         }
-        let bin = install.bin.to_str().expect("utf-8 path");
+        let bin = shell.to_str().expect("utf-8 path");
         let home_s = home.to_str().expect("utf-8 path");
         // `*`: no password, but not locked (sshd without PAM refuses a locked account).
         let out = retry(

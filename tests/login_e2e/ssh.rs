@@ -4,7 +4,7 @@ use super::common::{self, HOST_SHORT};
 use super::pty::Pty;
 use super::sshd::{self, Host, Sftp};
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 #[test]
 fn commands_are_decided_before_they_run() {
@@ -188,108 +188,7 @@ fn an_interpreter_reading_stdin_is_judged_on_the_script() {
 
 fn transfers(sftp: Sftp) {
     let host = Host::new(sftp);
-    let work = tempfile::tempdir().expect("temp dir");
-    let original = work.path().join("original.bin");
-    common::random_file(&original, 1 << 20);
-    let port = host.sshd.port.to_string();
-    let remote = |name: &str| {
-        format!(
-            "{}:{}",
-            host.sshd.dest(),
-            host.user.home.join(name).display()
-        )
-    };
-    let check = |what: &str, out: std::process::Output| {
-        assert!(
-            out.status.success(),
-            "{what} ({sftp:?}) failed: {}",
-            host.explain(&out)
-        );
-    };
-
-    // scp: the SFTP protocol (the default since OpenSSH 9), then the old scp protocol (-O),
-    // which runs `scp -t` / `scp -f` through the login shell.
-    for (flag, name) in [(None, "scp"), (Some("-O"), "scp-legacy")] {
-        let up = format!("{name}.bin");
-        let back = work.path().join(format!("{name}-back.bin"));
-        let mut c = Command::new("scp");
-        c.args(host.sshd.client_opts()).args(["-P", &port]);
-        if let Some(f) = flag {
-            c.arg(f);
-        }
-        check(
-            name,
-            c.arg(&original).arg(remote(&up)).output().expect("scp up"),
-        );
-        assert!(
-            common::same_bytes(&original, &host.user.home.join(&up)),
-            "{name} upload differs"
-        );
-        let mut c = Command::new("scp");
-        c.args(host.sshd.client_opts()).args(["-P", &port]);
-        if let Some(f) = flag {
-            c.arg(f);
-        }
-        check(
-            name,
-            c.arg(remote(&up)).arg(&back).output().expect("scp down"),
-        );
-        assert!(
-            common::same_bytes(&original, &back),
-            "{name} download differs"
-        );
-    }
-
-    // sftp in batch mode.
-    let back = work.path().join("sftp-back.bin");
-    let batch = work.path().join("batch");
-    std::fs::write(
-        &batch,
-        format!(
-            "put {} sftp.bin\nget sftp.bin {}\n",
-            original.display(),
-            back.display()
-        ),
-    )
-    .expect("batch");
-    let out = Command::new("sftp")
-        .args(host.sshd.client_opts())
-        .args(["-P", &port, "-b"])
-        .arg(&batch)
-        .arg(host.sshd.dest())
-        .output()
-        .expect("sftp");
-    check("sftp", out);
-    assert!(common::same_bytes(
-        &original,
-        &host.user.home.join("sftp.bin")
-    ));
-    assert!(common::same_bytes(&original, &back));
-
-    // rsync over ssh: `rsync --server …` runs through the login shell.
-    if common::have("rsync", "the rsync part of transfers") {
-        let back = work.path().join("rsync-back.bin");
-        let rsh = host.sshd.rsh();
-        let out = Command::new("rsync")
-            .args(["-e", &rsh])
-            .arg(&original)
-            .arg(remote("rsync.bin"))
-            .output()
-            .expect("rsync up");
-        check("rsync up", out);
-        let out = Command::new("rsync")
-            .args(["-e", &rsh])
-            .arg(remote("rsync.bin"))
-            .arg(&back)
-            .output()
-            .expect("rsync down");
-        check("rsync down", out);
-        assert!(common::same_bytes(
-            &original,
-            &host.user.home.join("rsync.bin")
-        ));
-        assert!(common::same_bytes(&original, &back));
-    }
+    sshd::transfers(&host.sshd, &host.user.home, &|out| host.explain(out));
 }
 
 #[test]
