@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 pub const PKG: &str = "prodguard";
 pub const BIN: &str = "/usr/bin/prodguard";
+#[allow(dead_code)] // used by tests/installed, not by packaging_deb
 pub const AUDIT_LOG: &str = "/var/log/prodguard/audit.jsonl";
 const SOCKET: &str = "/run/prodguard/audit.sock";
 pub const CREATED: &[&str] = &[
