@@ -76,12 +76,6 @@ _prodguard() {
             prodguard,sudo-check)
                 cmd="prodguard__subcmd__sudo__subcmd__check"
                 ;;
-            prodguard__subcmd__audit,append-test)
-                cmd="prodguard__subcmd__audit__subcmd__append__subcmd__test"
-                ;;
-            prodguard__subcmd__audit,exec-test)
-                cmd="prodguard__subcmd__audit__subcmd__exec__subcmd__test"
-                ;;
             prodguard__subcmd__audit,keygen)
                 cmd="prodguard__subcmd__audit__subcmd__keygen"
                 ;;
@@ -192,72 +186,8 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__audit)
-            opts="-h --host-file --policy-dir --audit-file --help verify keygen search stats tail append-test exec-test"
+            opts="-h --host-file --policy-dir --audit-file --help verify keygen search stats tail"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --host-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --policy-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --audit-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        prodguard__subcmd__audit__subcmd__append__subcmd__test)
-            opts="-h --count --command --print-hashes --tear-after --host-file --policy-dir --audit-file --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --count)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --command)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --tear-after)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --host-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --policy-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --audit-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        prodguard__subcmd__audit__subcmd__exec__subcmd__test)
-            opts="-h --host-file --policy-dir --audit-file --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1100,7 +1030,7 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__report)
-            opts="-h --status --started --ended --command --host-file --policy-dir --audit-file --help"
+            opts="-h --status --started --ended --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1115,10 +1045,6 @@ _prodguard() {
                     return 0
                     ;;
                 --ended)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --command)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -158,7 +158,6 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -s h -l help
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l status -d 'Exit status of the command' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l started -d 'When it started ($EPOCHREALTIME: seconds since the epoch, with a fraction)' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l ended -d 'When it ended' -r
-complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l command -d 'The command line (recorded redacted)' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
@@ -189,17 +188,15 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand deny" -l host-file -
 complete -c prodguard -n "__fish_prodguard_using_subcommand deny" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand deny" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand deny" -s h -l help -d 'Print help'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -s h -l help -d 'Print help'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -f -a "verify" -d 'Verify the hash chain of the log and its rotations (oldest first)'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -f -a "keygen" -d 'Create the host key that signs checkpoints (if there is none) and publish its public half next to the log; prints the public key. Run as the log\'s writer (root)'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -f -a "search" -d 'Print the records that match every given criterion'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -f -a "stats" -d 'Count records by outcome, rule, user, host and event'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -f -a "tail" -d 'Print the last records of the log, and with -f new ones as they are written'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -f -a "append-test" -d 'Test hook: append COUNT records of event `test`'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail append-test exec-test" -f -a "exec-test" -d 'Test hook: open the sinks, record the command, drop the group, exec the command'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail" -s h -l help -d 'Print help'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail" -f -a "verify" -d 'Verify the hash chain of the log and its rotations (oldest first)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail" -f -a "keygen" -d 'Create the host key that signs checkpoints (if there is none) and publish its public half next to the log; prints the public key. Run as the log\'s writer (root)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail" -f -a "search" -d 'Print the records that match every given criterion'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail" -f -a "stats" -d 'Count records by outcome, rule, user, host and event'
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and not __fish_seen_subcommand_from verify keygen search stats tail" -f -a "tail" -d 'Print the last records of the log, and with -f new ones as they are written'
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from verify" -l key -d 'The host\'s public key to check checkpoints against. Default: the audit.pub published next to the log (give the copy kept off the host to trust it)' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from verify" -l checkpoints -d 'The SIEM\'s copy of the checkpoint lines (syslog lines or JSON lines; other lines are skipped): every checkpoint in it must be in the log' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from verify" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
@@ -247,18 +244,6 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_se
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -s f -l follow -d 'Keep printing records as they are appended (follows rotation)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -l json -d 'Print records as stored (JSON lines)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -s h -l help -d 'Print help'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l count -r
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l command -d 'Command text to record (redacted like any other)' -r
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l tear-after -d 'Write only the first N bytes of the (last) record, then die by SIGKILL while holding the lock: a writer killed mid-write. Refused when setgid' -r
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -l print-hashes -d 'Print each record\'s hash once it is on disk'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from append-test" -s h -l help -d 'Print help'
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
-complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from exec-test" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand sql" -l aliases -d 'Print shell functions that route psql and redis-cli through `prodguard sql`, and exit' -r -f -a "bash\t''
 zsh\t''"
 complete -c prodguard -n "__fish_prodguard_using_subcommand sql" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F

@@ -114,30 +114,6 @@ pub enum AuditCommand {
         /// The file. Default: the configured log.
         file: Option<PathBuf>,
     },
-    /// Test hook: append COUNT records of event `test`.
-    #[cfg(feature = "test-hooks")]
-    #[command(hide = true)]
-    AppendTest {
-        #[arg(long, default_value_t = 1)]
-        count: u64,
-        /// Command text to record (redacted like any other).
-        #[arg(long)]
-        command: Option<String>,
-        /// Print each record's hash once it is on disk.
-        #[arg(long)]
-        print_hashes: bool,
-        /// Write only the first N bytes of the (last) record, then die by SIGKILL while holding
-        /// the lock: a writer killed mid-write. Refused when setgid.
-        #[arg(long, value_name = "N")]
-        tear_after: Option<usize>,
-    },
-    /// Test hook: open the sinks, record the command, drop the group, exec the command.
-    #[cfg(feature = "test-hooks")]
-    #[command(hide = true)]
-    ExecTest {
-        #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
-        argv: Vec<String>,
-    },
 }
 
 /// Run one audit subcommand.
@@ -179,17 +155,13 @@ pub fn run(cmd: AuditCommand, opts: &AuditOptions) -> ExitCode {
             json,
             file,
         } => cmd_tail(&mut out, opts, follow, lines, json, file.as_deref()),
-        #[cfg(feature = "test-hooks")]
-        AuditCommand::AppendTest {
-            count,
-            command,
-            print_hashes,
-            tear_after,
-        } => super::test_hooks::append(&mut out, opts, count, command, print_hashes, tear_after),
-        #[cfg(feature = "test-hooks")]
-        AuditCommand::ExecTest { argv } => super::test_hooks::exec(opts, &argv),
     };
-    let flushed = out.flush();
+    finish(result, out.flush())
+}
+
+/// The exit status of an audit subcommand that ended with `result`, its output flushed with
+/// `flushed`; what went wrong is printed here.
+pub(super) fn finish(result: Res, flushed: std::io::Result<()>) -> ExitCode {
     match (result, flushed) {
         (Err(Failure::Pipe), _) => ExitCode::SUCCESS,
         (Err(Failure::Message(m)), _) => {

@@ -25,6 +25,9 @@ mod test_hooks;
 
 use clap::{Args, Parser, Subcommand};
 use error::{Error, Status};
+
+/// The `audit` subcommands of the `test-hooks` feature (never in a shipped binary).
+pub(crate) const TEST_HOOKS: &[&str] = &["append-test", "exec-test"];
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -177,6 +180,10 @@ pub fn main() -> ExitCode {
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_default();
     let rest: Vec<std::ffi::OsString> = args.collect();
+    #[cfg(feature = "test-hooks")]
+    if let Some(code) = test_hooks::intercept(&rest) {
+        return code;
+    }
     let env_command = std::env::var("SSH_ORIGINAL_COMMAND").ok();
     let stdin_tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
     if let Some(entry) = crate::login::entry(&argv0, &rest, env_command, stdin_tty) {

@@ -4,9 +4,86 @@
 
 use super::audit::{AuditOptions, Failure, Res};
 use crate::audit::{self, privilege, Event, Outcome, Record, Sinks};
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::io::Write;
+use std::process::ExitCode;
 
-pub(super) fn append(
+/// `prodguard [OPTIONS] audit HOOK …`, parsed apart from the shipped command line (which thus
+/// stays the same, completions and man page included, in every build).
+#[derive(Debug, Parser)]
+#[command(name = "prodguard audit")]
+struct Hooks {
+    #[command(flatten)]
+    global: super::Global,
+    #[command(subcommand)]
+    hook: Hook,
+}
+
+#[derive(Debug, Subcommand)]
+enum Hook {
+    /// Append COUNT records of event `test`.
+    AppendTest {
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+        /// Command text to record (redacted like any other).
+        #[arg(long)]
+        command: Option<String>,
+        /// Print each record's hash once it is on disk.
+        #[arg(long)]
+        print_hashes: bool,
+        /// Write only the first N bytes of the (last) record, then die by SIGKILL while holding
+        /// the lock: a writer killed mid-write. Refused when setgid.
+        #[arg(long, value_name = "N")]
+        tear_after: Option<usize>,
+    },
+    /// Open the sinks, record the command, drop the group, exec the command.
+    ExecTest {
+        #[arg(trailing_var_arg = true, required = true, allow_hyphen_values = true)]
+        argv: Vec<String>,
+    },
+}
+
+/// Run a test hook when `args` (after argv[0]) name one: `audit` followed by a hook's name.
+pub(super) fn intercept(args: &[OsString]) -> Option<ExitCode> {
+    let at = args
+        .windows(2)
+        .position(|w| w[0] == "audit" && super::TEST_HOOKS.iter().any(|h| w[1] == *h))?;
+    let argv = std::iter::once(OsString::from("prodguard audit"))
+        .chain(args[..at].iter().cloned())
+        .chain(args[at + 1..].iter().cloned());
+    let hooks = match Hooks::try_parse_from(argv) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = e.print();
+            return Some(ExitCode::from(super::EXIT_USAGE));
+        }
+    };
+    // As the shipped command line treats its options (super::main).
+    let global = super::Global::from_paths(crate::login::with_install_paths(
+        hooks.global.sanitised().paths(),
+    ));
+    let opts = AuditOptions {
+        audit_file: global.audit_file.clone(),
+        host: crate::host::HostContext::load(global.host_file.as_deref()),
+        redactions: Vec::new(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = match hooks.hook {
+        Hook::AppendTest {
+            count,
+            command,
+            print_hashes,
+            tear_after,
+        } => append(&mut out, &opts, count, command, print_hashes, tear_after),
+        Hook::ExecTest { argv } => exec(&opts, &argv),
+    };
+    let flushed = out.flush();
+    Some(super::audit::finish(result, flushed))
+}
+
+fn append(
     out: &mut impl Write,
     opts: &AuditOptions,
     count: u64,
@@ -75,7 +152,7 @@ fn tear(sinks: &Sinks, mut rec: Record, n: usize) -> Result<(), Failure> {
     Err(Failure::Message("SIGKILL did not kill the process".into()))
 }
 
-pub(super) fn exec(opts: &AuditOptions, argv: &[String]) -> Res {
+fn exec(opts: &AuditOptions, argv: &[String]) -> Res {
     use std::os::unix::process::CommandExt;
     let was_setgid = privilege::is_setgid();
     let sinks = sinks(opts);
