@@ -27,6 +27,7 @@ use clap::{Args, Parser, Subcommand};
 use error::{Error, Status};
 
 /// The `audit` subcommands of the `test-hooks` feature (never in a shipped binary).
+#[cfg(feature = "test-hooks")]
 pub(crate) const TEST_HOOKS: &[&str] = &["append-test", "exec-test"];
 use std::path::PathBuf;
 use std::process::ExitCode;
