@@ -2,10 +2,11 @@
 //!
 //! Needs root (CI runs as root), useradd/groupadd and setpriv; otherwise each test prints why and
 //! passes (under `CI=true` it fails). Every test makes its own users and groups with unique names
-//! (removed on every path) and a spool in a temp dir: `root:<spool group> 1770`, the requester
-//! and the approver both members of the spool group, only the approver in the approvers group. The requester files a
-//! request with `prodguard request --no-wait`; the approver types the host name on a real pty;
-//! the requester then runs `prodguard -- CMD`, which consumes the approval.
+//! (removed on every path), and an audit service of its own that holds a spool in a temp dir
+//! (root's, mode 0700): no user is in any group of the spool's, only the approver in the
+//! approvers group. The requester files a request with `prodguard request --no-wait`; the
+//! approver types the host name on a real pty; the requester then runs `prodguard -- CMD`,
+//! which consumes the approval through the service.
 
 mod approval_support;
 mod support;
@@ -30,14 +31,12 @@ fn world(extra: &str) -> Option<(World, std::sync::MutexGuard<'static, ()>)> {
     let lock = ACCOUNTS.lock().unwrap_or_else(|e| e.into_inner());
     let id = unique();
     let mut acc = Accounts::new();
-    let spool_group = format!("pgt-spool-{id}");
     let approvers = format!("pgt-aprs-{id}");
-    let sg = acc.group(&spool_group);
     acc.group(&approvers);
-    let requester = acc.user(&format!("pgt-req-{id}"), &[&spool_group]);
-    let approver = acc.user(&format!("pgt-apr-{id}"), &[&spool_group, &approvers]);
-    let outsider = acc.user(&format!("pgt-oth-{id}"), &[&spool_group]);
-    let site = Site::new(sg, &approvers, extra);
+    let requester = acc.user(&format!("pgt-req-{id}"), &[]);
+    let approver = acc.user(&format!("pgt-apr-{id}"), &[&approvers]);
+    let outsider = acc.user(&format!("pgt-oth-{id}"), &[]);
+    let site = Site::new(&approvers, extra);
     Some((
         World {
             _accounts: acc,
@@ -111,11 +110,15 @@ fn approved_command_runs_once_and_the_audit_names_both_users() {
                 .starts_with(&format!("{full}.approval."))
         })
         .expect("approval file");
-    assert_eq!(
-        approval_file.metadata().expect("stat").uid(),
-        w.approver.uid,
-        "the approval file is owned by the approver"
-    );
+    // The service wrote it, in its own directory, naming the uid the kernel gave it.
+    assert_eq!(approval_file.metadata().expect("stat").uid(), 0);
+    let approval: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(approval_file.path()).expect("read approval"))
+            .expect("approval is JSON");
+    assert_eq!(approval["uid"], w.approver.uid, "{approval}");
+    assert_eq!(approval["user"], w.approver.name.as_str(), "{approval}");
+    let spool = std::fs::metadata(&w.site.spool).expect("spool");
+    assert_eq!((spool.uid(), spool.mode() & 0o7777), (0, 0o700));
 
     let first = w.run_bump("host.toml", "once");
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
@@ -216,7 +219,7 @@ fn self_approval_and_outsiders_are_refused() {
         "{}",
         text(&other.stderr)
     );
-    // An approval file written by hand: its owner is the requester, so it does not count.
+    // An approval file written by hand: the spool is the service's, nobody else may write in it.
     let forged = format!(
         "{{\"kind\":\"prodguard-approval\",\"request\":\"{full}\",\"user\":\"{}\",\"uid\":{},\"time\":0}}\n",
         w.approver.name, w.approver.uid
@@ -241,14 +244,10 @@ fn self_approval_and_outsiders_are_refused() {
             c.wait()
         })
         .expect("forge");
-    assert!(write.success());
+    assert!(!write.success(), "the requester wrote into the spool");
+    assert!(!exists_nofollow(&path));
     let out = w.run_bump("host.toml", "self");
     assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("not counted"),
-        "{}",
-        text(&out.stderr)
-    );
     assert!(w.site.runs().is_empty());
     let recs = w.site.records();
     assert!(
@@ -272,14 +271,20 @@ fn root_approval_is_recorded_and_can_be_forbidden() {
         "{}",
         text(&out.stderr)
     );
-    // Where root may approve, it is recorded as root.
+    // A host.toml of the caller's own does not change what the service allows.
     w.site
         .host_file("root-ok.toml", "db1.example.com", "nobody-group", "");
+    let (status, screen) = approve_on_pty(&w.site, None, "root-ok.toml", &short, "db1");
+    assert_eq!(status.code(), Some(1), "{screen}");
+    assert!(screen.contains("allow_root = false"), "{screen}");
+    // Where root may approve (the service's host.toml says so), it is recorded as root.
+    w.site
+        .host_file("host.toml", "db1.example.com", "nobody-group", "");
     // A wrong host name approves nothing.
-    let (status, screen) = approve_on_pty(&w.site, None, "root-ok.toml", &short, "db2");
+    let (status, screen) = approve_on_pty(&w.site, None, "host.toml", &short, "db2");
     assert_eq!(status.code(), Some(1), "{screen}");
     assert!(screen.contains("not approved"), "{screen}");
-    let (status, screen) = approve_on_pty(&w.site, None, "root-ok.toml", &short, "db1");
+    let (status, screen) = approve_on_pty(&w.site, None, "host.toml", &short, "db1");
     assert!(status.success(), "{screen}");
     assert!(screen.contains("as root"), "{screen}");
     let recs = w.site.records();
@@ -378,20 +383,21 @@ fn symlinks_in_and_at_the_spool_are_not_followed() {
     );
     assert!(w.site.runs().is_empty());
 
-    // The spool itself reached through a symlink: refused.
+    // The spool itself reached through a symlink: refused by the service.
     let alias = w.site.path("spool-link");
     std::os::unix::fs::symlink(&w.site.spool, &alias).expect("spool link");
     std::fs::write(
-        w.site.path("linked.toml"),
+        w.site.path("host.toml"),
         format!(
-            "hostname = \"db1.example.com\"\nenvironment = \"production\"\n[approvers]\ngroup = \"x\"\nspool = \"{}\"\n[audit]\nsyslog = \"none\"\n",
-            alias.display()
+            "hostname = \"db1.example.com\"\nenvironment = \"production\"\n[approvers]\ngroup = \"x\"\nspool = \"{}\"\n[audit]\nsyslog = \"none\"\nsocket = \"{}\"\n",
+            alias.display(),
+            w.site.socket().display()
         ),
     )
     .expect("host");
     let out = w
         .site
-        .run(Some(&w.requester), "linked.toml", &args(&["requests"]));
+        .run(Some(&w.requester), "host.toml", &args(&["requests"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("symlink"),
@@ -447,7 +453,7 @@ fn a_secret_in_a_request_is_seen_only_by_the_requester() {
     let secret = "DB_PASSWORD=Wq7spool1";
     let (short, full) = w.request(secret);
     // The spool: the request holds the redacted text and a digest; the exact command is in a
-    // file only the requester can read.
+    // file only root (the service) can read, which gives it to the requester alone.
     let mut exact_files = 0;
     for entry in std::fs::read_dir(&w.site.spool).expect("spool").flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -456,7 +462,7 @@ fn a_secret_in_a_request_is_seen_only_by_the_requester() {
         if name == format!("{full}.exact") {
             exact_files += 1;
             assert_eq!(meta.mode() & 0o777, 0o600, "{name}");
-            assert_eq!(meta.uid(), w.requester.uid, "{name}");
+            assert_eq!(meta.uid(), 0, "{name}");
         } else {
             assert!(
                 !String::from_utf8_lossy(&bytes).contains("Wq7spool1"),
