@@ -486,6 +486,11 @@ fn a_secret_in_a_request_is_seen_only_by_the_requester() {
             assert!(shown.contains("DB_PASSWORD=***"), "{shown}");
         }
     }
+    // The service itself gives the exact command to nobody else (root here is not the requester).
+    let raw = raw_call(&w.site.socket(), "{\"op\":\"approval-list\",\"all\":true}");
+    assert_eq!(raw["ok"], true, "{raw}");
+    assert!(raw.to_string().contains("DB_PASSWORD=***"), "{raw}");
+    assert!(!raw.to_string().contains("Wq7spool1"), "{raw}");
     let mine = w
         .site
         .run(Some(&w.requester), "host.toml", &args(&["requests"]));
@@ -516,4 +521,211 @@ fn a_secret_in_a_request_is_seen_only_by_the_requester() {
         .find(|r| r["event"] == "approval" && r["outcome"] == "requested")
         .expect("the requested record");
     assert_eq!(requested["redacted"], true, "{requested}");
+}
+
+/// The canonical text of a request for `bump ARG` on db1, claiming to be `user`/`uid`.
+fn forged_request(site: &Site, user: &str, uid: u32, arg: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let command = site.bump(arg).join(" ");
+    format!(
+        "{{\"kind\":\"prodguard-approval-request\",\"v\":1,\"host\":\"db1.example.com\",\
+         \"environment\":\"production\",\"role\":\"db-primary\",\"user\":\"{user}\",\"uid\":{uid},\
+         \"command\":\"{command}\",\"cwd\":\"{}\",\"rules\":[\"test.bump\"],\"approvers\":1,\
+         \"nonce\":\"{:032x}\",\"created\":{now},\"expires\":{}}}\n",
+        site.dir.path().display(),
+        u128::from(now) * 7919 + u128::from(std::process::id()),
+        now + 600
+    )
+}
+
+#[test]
+fn the_service_takes_the_caller_from_the_kernel_not_from_the_request() {
+    let Some((w, _lock)) = world("allow_root = true") else {
+        return;
+    };
+    let socket = w.site.socket();
+    // Root files a request that claims to be the requester's: it is filed as root's.
+    let forged = forged_request(&w.site, &w.requester.name, w.requester.uid, "forged");
+    let op = serde_json::json!({"op": "approval-file", "request": forged}).to_string();
+    let filed = raw_call(&socket, &op);
+    assert_eq!(filed["ok"], true, "{filed}");
+    assert_eq!(filed["v"], 2, "{filed}");
+    let req: serde_json::Value =
+        serde_json::from_str(filed["entries"][0]["request"].as_str().unwrap_or_default())
+            .expect("the filed request");
+    assert_eq!(req["uid"], 0, "{req}");
+    assert_eq!(req["user"], "root", "{req}");
+    let id = filed["entries"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The requester the request named does not see it as theirs, and cannot use it.
+    let mine = w.site.run(
+        Some(&w.requester),
+        "host.toml",
+        &args(&["requests", "--json"]),
+    );
+    let listed = text(&mine.stdout);
+    assert!(listed.contains(&id), "{listed}");
+    assert!(listed.contains("\"user\":\"root\""), "{listed}");
+    // The service refuses the requester's own approval, whatever the client checks first.
+    let own = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-approve", "id": id}).to_string(),
+    );
+    assert_eq!(own["ok"], false, "{own}");
+    assert!(
+        own["error"].as_str().unwrap_or("").contains("own request"),
+        "{own}"
+    );
+    let early = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-use", "id": id}).to_string(),
+    );
+    assert_eq!(early["ok"], false, "{early}");
+    assert!(
+        early["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not approved"),
+        "{early}"
+    );
+    // An operation carrying an identity of its own is not an operation.
+    let extra = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-approve", "id": id, "uid": w.approver.uid}).to_string(),
+    );
+    assert_eq!(extra["ok"], false, "{extra}");
+    // A real second user approves through the service; root's request is then usable once.
+    let (status, screen) = approve_on_pty(
+        &w.site,
+        Some(&w.approver),
+        "host.toml",
+        id.get(..16).unwrap_or(&id),
+        "db1",
+    );
+    assert!(status.success(), "{screen}");
+    let used = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-use", "id": id}).to_string(),
+    );
+    assert_eq!(used["ok"], true, "{used}");
+    assert_eq!(used["approvers"][0]["uid"], w.approver.uid, "{used}");
+    let again = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-use", "id": id}).to_string(),
+    );
+    assert_eq!(again["ok"], false, "{again}");
+    assert!(
+        again["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already used"),
+        "{again}"
+    );
+}
+
+#[test]
+fn an_approval_is_used_once_when_several_processes_race_for_it() {
+    let Some((w, _lock)) = world("") else { return };
+    let (short, _) = w.request("race");
+    w.approve(&short);
+    let mut a = args(&["--"]);
+    a.extend(w.site.bump("race"));
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            let mut c = w.site.as_user(Some(&w.requester), "host.toml", &a);
+            c.stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            detach(&mut c);
+            c.spawn().expect("spawn a racer")
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait"))
+        .collect();
+    let ran = outs.iter().filter(|o| o.status.success()).count();
+    assert_eq!(
+        ran,
+        1,
+        "{:?}",
+        outs.iter().map(|o| text(&o.stderr)).collect::<Vec<_>>()
+    );
+    assert_eq!(w.site.runs(), vec!["race"], "the command ran exactly once");
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        assert_eq!(o.status.code(), Some(126), "{}", text(&o.stderr));
+    }
+}
+
+#[test]
+fn a_stopped_client_does_not_stall_another() {
+    let Some((w, _lock)) = world("") else { return };
+    let (short, _) = w.request("stall");
+    // A client that stops half-way through a request, holding its connection open …
+    let mut stuck = std::os::unix::net::UnixStream::connect(w.site.socket()).expect("connect");
+    std::io::Write::write_all(&mut stuck, b"{\"op\":\"approval-use\",\"id\":\"").expect("half");
+    // … and a real one stopped with SIGSTOP while it talks to the service.
+    let mut c = w.site.as_user(
+        Some(&w.outsider),
+        "host.toml",
+        &args(&["requests", "--all"]),
+    );
+    c.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut stopped = c.spawn().expect("spawn");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(stopped.id()).unwrap_or(0));
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP);
+    let start = std::time::Instant::now();
+    w.approve(&short);
+    let ran = w.run_bump("host.toml", "stall");
+    let took = start.elapsed();
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+    let _ = stopped.wait();
+    drop(stuck);
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    assert_eq!(w.site.runs(), vec!["stall"]);
+    assert!(
+        took < std::time::Duration::from_secs(8),
+        "approving and running took {took:?} beside a stopped client"
+    );
+}
+
+#[test]
+fn with_the_service_down_approval_is_refused_naming_the_service() {
+    let Some((mut w, _lock)) = world("") else {
+        return;
+    };
+    if let Some(s) = w.site.service.as_mut() {
+        s.kill();
+    }
+    let out = w.run_bump("host.toml", "down");
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("audit service"), "{err}");
+    assert!(err.contains("systemctl start prodguard.socket"), "{err}");
+    assert!(w.site.runs().is_empty());
+    let listed = w
+        .site
+        .run(Some(&w.approver), "host.toml", &args(&["requests"]));
+    assert!(!listed.status.success());
+    assert!(
+        text(&listed.stderr).contains("systemctl start prodguard.socket"),
+        "{}",
+        text(&listed.stderr)
+    );
+    // What needs no approval still runs.
+    let safe = w
+        .site
+        .run(Some(&w.requester), "host.toml", &args(&["--", "true"]));
+    assert_eq!(safe.status.code(), Some(0), "{}", text(&safe.stderr));
+    if let Some(s) = w.site.service.as_mut() {
+        s.restart();
+    }
 }

@@ -439,3 +439,18 @@ pub fn approve_on_pty(
 pub fn exists_nofollow(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
 }
+
+/// One raw request line to the service at `socket` as this process (its uid is what the
+/// service sees), and the answer.
+pub fn raw_call(socket: &Path, line: &str) -> serde_json::Value {
+    use std::io::BufRead;
+    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("connect to the service");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(format!("{line}\n").as_bytes()).expect("send");
+    let mut answer = String::new();
+    std::io::BufReader::new(s)
+        .read_line(&mut answer)
+        .expect("answer");
+    serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"))
+}
