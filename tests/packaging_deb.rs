@@ -115,7 +115,7 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     let service = deb::start_service();
     assert_eq!(
         mode_owner("/var/lib/prodguard/requests"),
-        (0o1770, "root".into(), "prodguard".into()),
+        (0o700, "root".into(), "root".into()),
         "spool"
     );
     assert_eq!(

@@ -72,9 +72,11 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
          chown root:\"$reader\" /var/log/prodguard/audit.jsonl && chmod 0640 /var/log/prodguard/audit.jsonl\n\n",
     );
     s.push_str(
-        "# Spool of second-person approval requests: sticky, group-writable.\n\
+        "# Spool of second-person approval requests: held by the audit service alone (root, 0700);\n\
+         # users reach it only through the service's socket. An older sticky 1770 spool is taken over.\n\
          install -d -o root -g root -m 0755 /var/lib/prodguard\n\
-         install -d -o root -g prodguard -m 1770 /var/lib/prodguard/requests\n\n",
+         install -d -o root -g root -m 0700 /var/lib/prodguard/requests\n\
+         chown root:root /var/lib/prodguard/requests && chmod 0700 /var/lib/prodguard/requests\n\n",
     );
     s.push_str(
         "# Configuration: root-owned, never group- or world-writable.\n\
