@@ -59,8 +59,8 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
     s.push_str("# Run as root. Every step is idempotent.\n");
     s.push_str("set -eu\n\n");
     s.push_str(
-        "# The group that alone may write the approval spool. Never make a person a member:\n\
-         # a member could write the spool directly.\n\
+        "# The group of the setgid binary. The audit log and the approval spool are the audit\n\
+         # service's and the group can write neither; never make a person a member all the same.\n\
          getent group prodguard >/dev/null || groupadd --system prodguard\n\n",
     );
     s.push_str(
@@ -91,8 +91,8 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
     s.push_str(LOGROTATE);
     s.push_str("EOF\n\n");
     s.push_str(
-        "# The binary: setgid prodguard, so it can write the approval spool; it drops the group\n\
-         # before running anything the user asked for.\n",
+        "# The binary: setgid prodguard; it drops the group before running anything the user\n\
+         # asked for.\n",
     );
     match source {
         Some(src) if src != bin => {
