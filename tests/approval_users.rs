@@ -729,3 +729,28 @@ fn with_the_service_down_approval_is_refused_naming_the_service() {
         s.restart();
     }
 }
+
+#[test]
+fn one_user_may_have_at_most_32_requests_waiting() {
+    let Some((w, _lock)) = world("") else { return };
+    let file = |n: usize| {
+        let req = forged_request(&w.site, "root", 0, &format!("cap-{n}"));
+        raw_call(
+            &w.site.socket(),
+            &serde_json::json!({"op": "approval-file", "request": req}).to_string(),
+        )
+    };
+    for n in 0..32 {
+        let a = file(n);
+        assert_eq!(a["ok"], true, "request {n}: {a}");
+    }
+    let over = file(32);
+    assert_eq!(over["ok"], false, "{over}");
+    assert!(
+        over["error"].as_str().unwrap_or("").contains("at most 32"),
+        "{over}"
+    );
+    // Another user is not affected.
+    let theirs = w.request("cap-other");
+    assert!(!theirs.0.is_empty());
+}
