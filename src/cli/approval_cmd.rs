@@ -262,7 +262,7 @@ fn attach(
                 );
                 return Ok(EXIT_OK);
             }
-            Err(why) => tried.push((req, why)),
+            Err(why) => tried.push((req, why.to_string())),
         }
     }
     for (req, why) in &tried {
@@ -435,7 +435,7 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> Status {
     }
     let approver = match spool::may_approve(me, &req, &rules) {
         Ok(a) => a,
-        Err(why) => return refuse(why),
+        Err(why) => return refuse(why.to_string()),
     };
     match spool.status(&req, &rules, approval::now()) {
         Ok(ev) => match ev.status {

@@ -3,7 +3,7 @@
 //! `user` is the requester and whose `approver` is the second person. The commands that manage
 //! requests (`prodguard request`, `requests`, `approve`, `deny`) use the same steps.
 
-use super::{journal, report, Decision, Judgement};
+use super::{journal, report, Decision, Error, Judgement};
 use crate::approval::request::Subject;
 use crate::approval::spool::{self, Rules};
 use crate::approval::{self, ssh, wait, Request, Spool, Status};
@@ -167,14 +167,14 @@ pub fn file_request(
     cwd: &str,
     rule_ids: Vec<String>,
     approvers: u32,
-) -> Result<Request, String> {
+) -> Result<Request, Error> {
     let uid = my_uid();
     let user = spool::user_name(uid);
     // A command holding a secret is filed redacted, bound to its exact text by a keyed digest;
     // the exact text stays readable only by the requester (docs/approval.md).
     let redacted = audit::redact::redact(command, sinks.redactions());
     let exact = if redacted.text != command {
-        Some(approval::request::Exact::new(command).map_err(|e| e.to_string())?)
+        Some(approval::request::Exact::new(command)?)
     } else {
         None
     };
@@ -191,17 +191,23 @@ pub fn file_request(
         },
         approval::now(),
         expiry(host),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     // The record comes first: a request nobody could audit is not filed.
-    record_step(host, sinks, &req, Outcome::Requested, None, None)
-        .map_err(|e| format!("the request cannot be recorded, so it is not filed: {e}"))?;
+    record_step(host, sinks, &req, Outcome::Requested, None, None).map_err(Error::NotFiled)?;
     match &exact {
         Some(e) => spool.submit_exact(&req, e),
         None => spool.submit(&req),
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     Ok(req)
+}
+
+/// Why a signature pasted while waiting was not taken; shown on the terminal.
+#[derive(Debug, thiserror::Error)]
+enum PasteError {
+    #[error("  signature refused: {0}")]
+    Refused(spool::NotCounted),
+    #[error(transparent)]
+    Spool(#[from] approval::ApprovalError),
 }
 
 /// How a wait for a decision gave up.
@@ -256,13 +262,11 @@ pub fn await_decision(
         },
         Err(e) => Some(Decided::GaveUp(GaveUp::Denied, e.to_string())),
     };
-    let mut on_paste = |text: &str| -> Result<Option<Decided>, String> {
+    let mut on_paste = |text: &str| -> Result<Option<Decided>, PasteError> {
         match spool::verify_signature(req, text, &rules) {
             Ok(a) => {
                 let sig = ssh::extract_signature(text).unwrap_or_default();
-                spool
-                    .attach_signature(req, &sig)
-                    .map_err(|e| e.to_string())?;
+                spool.attach_signature(req, &sig)?;
                 record_or_warn(
                     host,
                     sinks,
@@ -274,8 +278,9 @@ pub fn await_decision(
                 Ok(None)
             }
             Err(why) => {
-                record_or_warn(host, sinks, req, Outcome::Refused, None, Some(why.clone()));
-                Err(format!("  signature refused: {why}"))
+                let reason = Some(why.to_string());
+                record_or_warn(host, sinks, req, Outcome::Refused, None, reason);
+                Err(PasteError::Refused(why))
             }
         }
     };
@@ -306,8 +311,8 @@ fn consume(
     approvers: &[approval::Approver],
     host: &HostContext,
     sinks: &Sinks,
-) -> Result<Decision, String> {
-    spool.mark_used(req).map_err(|e| e.to_string())?;
+) -> Result<Decision, approval::ApprovalError> {
+    spool.mark_used(req)?;
     record_or_warn(
         host,
         sinks,
@@ -381,7 +386,7 @@ pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
             Status::Approved { approvers } => {
                 return match consume(&spool, req, &approvers, host, sinks) {
                     Ok(r) => r,
-                    Err(e) => refuse(denied, e),
+                    Err(e) => refuse(denied, e.to_string()),
                 }
             }
             Status::Pending { .. } if pending.is_none() => pending = Some(req.clone()),
@@ -497,7 +502,7 @@ pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
         Some(Decided::Approved(approvers)) => {
             match consume(&spool, &req, &approvers, host, sinks) {
                 Ok(r) => r,
-                Err(why) => Decision::Denied { why },
+                Err(e) => Decision::Denied { why: e.to_string() },
             }
         }
         Some(Decided::Denied(why)) => {
