@@ -8,6 +8,9 @@
 //! the requester then runs `prodguard -- CMD`, which consumes the approval.
 
 mod approval_support;
+#[allow(dead_code)]
+#[path = "support/pty.rs"]
+mod pty;
 mod support;
 
 use approval_support::*;

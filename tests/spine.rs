@@ -10,7 +10,7 @@
 //! refused; the hook has its terminal, and the human there gives up (Ctrl-C) at any question.
 
 #[allow(dead_code)]
-#[path = "login_e2e/pty.rs"]
+#[path = "support/pty.rs"]
 mod pty;
 mod support;
 
