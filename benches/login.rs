@@ -18,7 +18,7 @@
 #[path = "../tests/login_e2e/common.rs"]
 mod common;
 #[allow(dead_code)]
-#[path = "../tests/login_e2e/pty.rs"]
+#[path = "../tests/support/pty.rs"]
 mod pty;
 #[allow(dead_code)]
 #[path = "../tests/support/mod.rs"]

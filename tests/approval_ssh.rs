@@ -7,6 +7,9 @@
 //! under `CI=true` they fail instead.
 
 mod approval_support;
+#[allow(dead_code)]
+#[path = "support/pty.rs"]
+mod pty;
 mod support;
 
 use approval_support::*;
@@ -265,7 +268,7 @@ fn approve_blob_sign_shows_the_request_and_asks_the_host_name() {
     let (_, _, blob) = s.request("interactive");
     let file = s.site.path("i.blob");
     std::fs::write(&file, &blob).expect("blob");
-    let mut c = PtyChild::spawn(s.site.as_user(
+    let mut c = on_pty(s.site.as_user(
         None,
         "host.toml",
         &args(&[
@@ -277,11 +280,12 @@ fn approve_blob_sign_shows_the_request_and_asks_the_host_name() {
         ]),
     ));
     c.expect("host name: ");
-    let screen = text(&c.screen);
+    let screen = c.screen();
     assert!(screen.contains("interactive"), "{screen}");
     assert!(screen.contains("requested by"), "{screen}");
     c.send(b"db1\r");
-    let (status, sig, screen) = c.finish();
+    let f = c.finish();
+    let (status, sig, screen) = (f.status, f.stdout, f.screen);
     assert!(status.success(), "{screen}");
     assert!(sig.contains("BEGIN SSH SIGNATURE"), "{sig}");
     let out = s.attach(&sig, None);
@@ -313,13 +317,14 @@ fn waiting_command_runs_when_a_signature_is_pasted() {
     let Some((s, _lock)) = setup() else { return };
     let mut a = args(&["--"]);
     a.extend(s.site.bump("waited"));
-    let mut c = PtyChild::spawn(s.site.as_user(None, "host.toml", &a));
+    let mut c = on_pty(s.site.as_user(None, "host.toml", &a));
     c.expect("waiting for approval");
     c.expect(" left");
     let req = pending_request(&s);
     let sig = sign_file(&s.bob, "prodguard-approval", &req);
     c.send(sig.replace('\n', "\r").as_bytes());
-    let (status, _, screen) = c.finish();
+    let f = c.finish();
+    let (status, _, screen) = (f.status, f.stdout, f.screen);
     assert!(status.success(), "{screen}");
     assert!(screen.contains("approved by bob@example.com"), "{screen}");
     assert_eq!(s.site.runs(), vec!["waited"]);
@@ -330,10 +335,11 @@ fn ctrl_c_gives_up_waiting() {
     let Some((s, _lock)) = setup() else { return };
     let mut a = args(&["--"]);
     a.extend(s.site.bump("impatient"));
-    let mut c = PtyChild::spawn(s.site.as_user(None, "host.toml", &a));
+    let mut c = on_pty(s.site.as_user(None, "host.toml", &a));
     c.expect(" left");
     c.send(b"\x03");
-    let (status, _, screen) = c.finish();
+    let f = c.finish();
+    let (status, _, screen) = (f.status, f.stdout, f.screen);
     assert_eq!(status.code(), Some(126), "{screen}");
     assert!(screen.contains("gave up waiting"), "{screen}");
     assert!(s.site.runs().is_empty());

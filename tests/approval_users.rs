@@ -9,6 +9,12 @@
 //! which consumes the approval through the service.
 
 mod approval_support;
+#[allow(dead_code)]
+#[path = "support/golden.rs"]
+mod golden;
+#[allow(dead_code)]
+#[path = "support/pty.rs"]
+mod pty;
 mod support;
 
 use approval_support::*;
@@ -753,4 +759,92 @@ fn one_user_may_have_at_most_32_requests_waiting() {
     // Another user is not affected.
     let theirs = w.request("cap-other");
     assert!(!theirs.0.is_empty());
+}
+
+/// The approval messages as the two people see them, pinned by golden files: the requester's
+/// request filed, approved (the run that uses it), denied and expired; the approver's question,
+/// approval and denial. Times, ids, user names, uids and temp paths are masked.
+#[test]
+fn approval_messages_are_pinned_as_each_person_sees_them() {
+    let Some((w, _lock)) = world("expiry = \"3s\"") else {
+        return;
+    };
+    let mask = |short: &str, s: &str| {
+        let s = s
+            .replace(&w.site.dir.path().display().to_string(), "<site>")
+            .replace(&w.requester.name, "<requester>")
+            .replace(&w.approver.name, "<approver>")
+            .replace(&format!("uid {}", w.requester.uid), "uid <uid>")
+            .replace(&format!("uid {}", w.approver.uid), "uid <approver-uid>")
+            .replace(short, "<short>");
+        let s = regex::Regex::new(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")
+            .expect("regex")
+            .replace_all(&s, "<time>")
+            .into_owned();
+        regex::Regex::new(r"\b[0-9a-f]{12,64}\b")
+            .expect("regex")
+            .replace_all(&s, "<id>")
+            .into_owned()
+    };
+    let filed = |arg: &str| {
+        let mut a = args(&["request", "--no-wait", "--"]);
+        a.extend(w.site.bump(arg));
+        let out = w.site.run(Some(&w.requester), "host.toml", &a);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let (short, _) = request_id(&out);
+        (short, format!("{}{}", text(&out.stdout), text(&out.stderr)))
+    };
+    let run = |arg: &str| {
+        let out = w.run_bump("host.toml", arg);
+        (out.status.code(), text(&out.stderr))
+    };
+    let pin = |name: &str, short: &str, shown: String| golden::golden(name, &mask(short, &shown));
+
+    // Filed, approved on the approver's terminal, then run by the requester.
+    let (short, shown) = filed("approved");
+    let (status, screen) = approve_on_pty(&w.site, Some(&w.approver), "host.toml", &short, "db1");
+    assert!(status.success(), "{screen}");
+    let (code, used) = run("approved");
+    assert_eq!(code, Some(0), "{used}");
+    let approver = format!("== approver: approve (terminal)\n{screen}");
+    pin(
+        "approval_approved.txt",
+        &short,
+        format!("== requester: request --no-wait\n{shown}{approver}== requester: the run\n{used}"),
+    );
+
+    // Filed, denied, then refused to the requester.
+    let (short, shown) = filed("denied");
+    let deny = w.site.run(
+        Some(&w.approver),
+        "host.toml",
+        &args(&["deny", &short, "--reason", "not during the freeze"]),
+    );
+    assert_eq!(deny.status.code(), Some(0), "{}", text(&deny.stderr));
+    let (code, refused) = run("denied");
+    assert_eq!(code, Some(126), "{refused}");
+    let approver = format!("== approver: deny\n{}", text(&deny.stderr));
+    pin(
+        "approval_denied.txt",
+        &short,
+        format!(
+            "== requester: request --no-wait\n{shown}{approver}== requester: the run\n{refused}"
+        ),
+    );
+
+    // Filed, left to expire, then refused to the requester.
+    let (short, shown) = filed("expired");
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let (code, refused) = run("expired");
+    assert_eq!(code, Some(126), "{refused}");
+    assert!(
+        w.site.runs().iter().all(|r| r == "approved"),
+        "{:?}",
+        w.site.runs()
+    );
+    pin(
+        "approval_expired.txt",
+        &short,
+        format!("== requester: request --no-wait\n{shown}== requester: the run\n{refused}"),
+    );
 }

@@ -1,15 +1,15 @@
 //! Preconditions through the binary: `explain` (text and JSON), a refusal that names what is
 //! missing, the question on a terminal showing the evidence, and the audit record keeping it.
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::pty::openpty;
+#[allow(dead_code)]
+#[path = "support/pty.rs"]
+mod pty;
+
+use pty::{Options, Pty, Stdin};
 use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 const HOST: &str = r#"hostname = "db1.example.com"
 environment = "production"
@@ -229,56 +229,18 @@ fn the_question_shows_the_evidence_and_the_record_keeps_it() {
         2_100_000,
         Duration::from_secs(3 * 3600 + 9),
     );
-    let pty = openpty(
-        Some(&nix::pty::Winsize {
-            ws_row: 24,
-            ws_col: 80,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        }),
-        None,
-    )
-    .expect("openpty");
-    let slave_fd = pty.slave.as_raw_fd();
-    let mut cmd = s.command(&["check", "psql -c 'DROP DATABASE app'"]);
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(pty.slave.try_clone().expect("dup")));
-    // SAFETY: runs in the forked child before exec and calls only setsid and ioctl, which are
-    // async-signal-safe; `slave_fd` is open in the child.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::setsid() < 0 || libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().expect("spawn");
-    drop(pty.slave);
-    let mut master = File::from(pty.master);
-    let mut screen = Vec::new();
-    let pump = |master: &mut File, screen: &mut Vec<u8>, needle: &str| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !text(screen).contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "never saw {needle:?}:\n{}",
-                text(screen)
-            );
-            let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
-            if poll(&mut fds, PollTimeout::from(50u16)).unwrap_or(0) > 0 {
-                let mut buf = [0u8; 4096];
-                if let Ok(n) = master.read(&mut buf) {
-                    screen.extend_from_slice(&buf[..n]);
-                }
-            }
-        }
-    };
-    pump(&mut master, &mut screen, "target: ");
-    master.write_all(b"app\r").expect("type");
-    let status = child.wait().expect("wait");
-    let shown = text(&screen);
+    // The question goes to the terminal (stderr); stdin is not it, as in a shell hook.
+    let mut term = Pty::with(
+        s.command(&["check", "psql -c 'DROP DATABASE app'"]),
+        Options {
+            stdin: Stdin::Null,
+            ..Options::stderr_on_tty()
+        },
+    );
+    term.expect("target: ");
+    term.send(b"app\r");
+    let f = term.finish();
+    let (status, shown) = (f.status, f.screen);
     // The question wraps at spaces; compare with the line breaks taken out.
     let flat = shown.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(

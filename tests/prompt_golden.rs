@@ -1,8 +1,12 @@
 //! Golden tests: every text the prompt module shows a human, compared byte for byte with
 //! `tests/golden/*.txt`. In the coloured goldens ESC is written as `\e` (and BEL as `\a`) so the codes are visible.
 //!
-//! To accept a deliberate change: `UPDATE_GOLDEN=1 cargo test --test prompt_golden`, then review
-//! the diff of `tests/golden/`.
+//! To accept a deliberate change: `PRODGUARD_BLESS=1 cargo test --test prompt_golden`, then
+//! review the diff of `tests/golden/`.
+
+#[allow(dead_code)]
+#[path = "support/golden.rs"]
+mod golden_file;
 
 use prodguard::host::HostContext;
 use prodguard::prompt::{
@@ -10,27 +14,11 @@ use prodguard::prompt::{
     render_title, title_escape, Challenge, Outcome, Question, ReadOutcome, Reason, Shell,
     TicketPattern, TtyIo,
 };
-use std::path::PathBuf;
 use std::time::Duration;
 
+/// Compare with `tests/golden/NAME`, ESC and BEL made visible.
 fn golden(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    let actual = actual.replace('\x1b', "\\e").replace('\x07', "\\a");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().expect("golden dir")).expect("create golden dir");
-        std::fs::write(&path, &actual).expect("write golden");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 creates it)", path.display()));
-    if expected != actual {
-        panic!(
-            "{} differs (UPDATE_GOLDEN=1 to accept)\n--- expected\n{expected}\n--- actual\n{actual}",
-            path.display()
-        );
-    }
+    golden_file::golden(name, &golden_file::visible(actual));
 }
 
 fn db1() -> HostContext {

@@ -1,21 +1,18 @@
 //! The real `/dev/tty` path, under a pseudo-terminal: `examples/ask.rs` runs as the session
 //! leader of a new session whose controlling terminal is a pty we hold the master of.
 //!
-//! A small helper on `nix::pty::openpty` and `Command::pre_exec` (setsid + TIOCSCTTY) rather than
-//! expectrl/rexpect: it is forty lines, needs no new dependency, lets stdin and stdout be pipes
-//! while the terminal is separate (the point of several tests), and lets the test read the pty's
-//! termios directly.
+//! The terminal is the shared harness (tests/support/pty.rs): stdin and stdout can be pipes while
+//! the terminal is separate (the point of several tests), and the test reads its termios.
 
-use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::pty::openpty;
-use nix::sys::termios::{tcgetattr, LocalFlags, Termios};
-use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+#[allow(dead_code)]
+#[path = "support/pty.rs"]
+mod pty;
+
+use nix::sys::termios::{LocalFlags, Termios};
+use pty::{Options, Pty, Stdin};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -42,145 +39,25 @@ fn example() -> PathBuf {
     .clone()
 }
 
-enum Stdin {
-    /// stdin is the terminal too.
-    Tty,
-    /// stdin is a pipe carrying these bytes.
-    Pipe(&'static [u8]),
+/// Start the example with `args` on a fresh 24×80 terminal holding stdin (unless `stdin` is a
+/// pipe) and stderr; `typeahead` is queued on the terminal before the example starts.
+fn spawn(args: &[&str], stdin: Stdin, typeahead: &[u8]) -> Pty {
+    let mut cmd = Command::new(example());
+    cmd.args(args).env_remove("NO_COLOR").env("TERM", "dumb");
+    Pty::with(
+        cmd,
+        Options {
+            stdin,
+            typeahead: typeahead.to_vec(),
+            ..Options::stderr_on_tty()
+        },
+    )
 }
 
-struct PtyChild {
-    master: File,
-    slave: OwnedFd,
-    child: Child,
-    screen: Vec<u8>,
-    /// The terminal's modes before the child started.
-    initial: Termios,
-}
-
-fn cloexec(fd: &OwnedFd) {
-    fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("FD_CLOEXEC");
-}
-
-impl PtyChild {
-    /// Start the example with `args` on a fresh pty; `typeahead` is queued on the terminal
-    /// before the child starts.
-    fn spawn(args: &[&str], stdin: Stdin, typeahead: &[u8]) -> PtyChild {
-        let pty = openpty(
-            Some(&nix::pty::Winsize {
-                ws_row: 24,
-                ws_col: 80,
-                ws_xpixel: 0,
-                ws_ypixel: 0,
-            }),
-            None,
-        )
-        .expect("openpty");
-        cloexec(&pty.master);
-        cloexec(&pty.slave);
-        let initial = tcgetattr(pty.slave.as_fd()).expect("tcgetattr");
-        let mut master = File::from(pty.master);
-        if !typeahead.is_empty() {
-            master.write_all(typeahead).expect("typeahead");
-        }
-        let slave_fd = pty.slave.as_raw_fd();
-        let mut cmd = Command::new(example());
-        cmd.args(args).env_remove("NO_COLOR").env("TERM", "dumb");
-        cmd.stdout(Stdio::piped());
-        cmd.stderr(Stdio::from(pty.slave.try_clone().expect("dup slave")));
-        match stdin {
-            Stdin::Tty => cmd.stdin(Stdio::from(pty.slave.try_clone().expect("dup slave"))),
-            Stdin::Pipe(_) => cmd.stdin(Stdio::piped()),
-        };
-        // SAFETY: the closure runs in the forked child before exec and calls only setsid and
-        // ioctl, which are async-signal-safe; `slave_fd` is open in the child (CLOEXEC closes it
-        // only at exec).
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::setsid() < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut child = cmd.spawn().expect("spawn example");
-        if let Stdin::Pipe(data) = stdin {
-            let mut pipe = child.stdin.take().expect("stdin pipe");
-            pipe.write_all(data).expect("write stdin");
-        }
-        PtyChild {
-            master,
-            slave: pty.slave,
-            child,
-            screen: Vec::new(),
-            initial,
-        }
-    }
-
-    /// Read what the child shows on the terminal until it contains `needle`.
-    fn expect(&mut self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !String::from_utf8_lossy(&self.screen).contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "never saw {needle:?}; screen:\n{}",
-                String::from_utf8_lossy(&self.screen)
-            );
-            self.pump(Duration::from_millis(50));
-        }
-    }
-
-    fn pump(&mut self, wait: Duration) {
-        let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
-        let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
-        if poll(&mut fds, PollTimeout::from(ms)).unwrap_or(0) > 0 {
-            let mut buf = [0u8; 4096];
-            if let Ok(n) = self.master.read(&mut buf) {
-                self.screen.extend_from_slice(&buf[..n]);
-            }
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.master.write_all(bytes).expect("type");
-    }
-
-    fn termios(&self) -> Termios {
-        tcgetattr(self.slave.as_fd()).expect("tcgetattr")
-    }
-
-    /// Wait for the child; its stdout.
-    fn finish(mut self) -> (ExitStatus, String, String, Termios) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            self.pump(Duration::from_millis(20));
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "child still running; screen:\n{}",
-                    String::from_utf8_lossy(&self.screen)
-                );
-            }
-        };
-        self.pump(Duration::from_millis(20));
-        let mut out = String::new();
-        if let Some(mut stdout) = self.child.stdout.take() {
-            stdout.read_to_string(&mut out).expect("read stdout");
-        }
-        let termios = self.termios();
-        (
-            status,
-            out,
-            String::from_utf8_lossy(&self.screen).into_owned(),
-            termios,
-        )
-    }
+/// Wait for the example: status, stdout, screen, the terminal's modes after it.
+fn finish(c: Pty) -> (ExitStatus, String, String, Termios) {
+    let f = c.finish();
+    (f.status, f.stdout, f.screen, f.termios)
 }
 
 const COOKED: LocalFlags = LocalFlags::ICANON
@@ -197,8 +74,8 @@ fn assert_cooked(t: &Termios) {
 
 #[test]
 fn right_hostname_confirms_and_modes_are_switched_then_restored() {
-    let mut c = PtyChild::spawn(&[], Stdin::Tty, b"");
-    let before = c.initial.clone();
+    let mut c = spawn(&[], Stdin::Tty, b"");
+    let before = c.initial().clone();
     assert_cooked(&before);
     c.expect("host name: ");
     let during = c.termios();
@@ -208,7 +85,7 @@ fn right_hostname_confirms_and_modes_are_switched_then_restored() {
         during.local_flags
     );
     c.send(b"db1\r");
-    let (status, out, screen, after) = c.finish();
+    let (status, out, screen, after) = finish(c);
     assert_eq!(
         out.lines().next(),
         Some("outcome: confirmed"),
@@ -234,10 +111,10 @@ fn right_hostname_confirms_and_modes_are_switched_then_restored() {
 
 #[test]
 fn wrong_hostname_is_refused_naming_both() {
-    let mut c = PtyChild::spawn(&[], Stdin::Tty, b"");
+    let mut c = spawn(&[], Stdin::Tty, b"");
     c.expect("host name: ");
     c.send(b"db2\r");
-    let (status, out, _, after) = c.finish();
+    let (status, out, _, after) = finish(c);
     assert_eq!(
         out.lines().next(),
         Some("outcome: refused: you typed db2 (db-replica) \u{2014} this is db1 (db-primary)")
@@ -248,11 +125,11 @@ fn wrong_hostname_is_refused_naming_both() {
 
 #[test]
 fn ctrl_c_aborts_without_a_signal_and_restores_the_terminal() {
-    let mut c = PtyChild::spawn(&[], Stdin::Tty, b"");
-    let before = c.initial.clone();
+    let mut c = spawn(&[], Stdin::Tty, b"");
+    let before = c.initial().clone();
     c.expect("host name: ");
     c.send(b"db\x03");
-    let (status, out, screen, after) = c.finish();
+    let (status, out, screen, after) = finish(c);
     assert_eq!(out.lines().next(), Some("outcome: aborted"), "{screen}");
     // The process was not killed by SIGINT: it returned and printed its outcome.
     assert_eq!((status.code(), status.signal()), (Some(1), None));
@@ -262,10 +139,10 @@ fn ctrl_c_aborts_without_a_signal_and_restores_the_terminal() {
 
 #[test]
 fn ctrl_d_is_end_of_input() {
-    let mut c = PtyChild::spawn(&[], Stdin::Tty, b"");
+    let mut c = spawn(&[], Stdin::Tty, b"");
     c.expect("host name: ");
     c.send(b"\x04");
-    let (_, out, _, after) = c.finish();
+    let (_, out, _, after) = finish(c);
     assert_eq!(out.lines().next(), Some("outcome: eof"));
     assert_cooked(&after);
 }
@@ -273,9 +150,9 @@ fn ctrl_d_is_end_of_input() {
 #[test]
 fn silence_times_out() {
     let started = Instant::now();
-    let mut c = PtyChild::spawn(&["--timeout-ms", "400"], Stdin::Tty, b"");
+    let mut c = spawn(&["--timeout-ms", "400"], Stdin::Tty, b"");
     c.expect("host name: ");
-    let (_, out, screen, after) = c.finish();
+    let (_, out, screen, after) = finish(c);
     assert_eq!(out.lines().next(), Some("outcome: timed-out"), "{screen}");
     assert!(started.elapsed() >= Duration::from_millis(400));
     assert!(screen.contains("no answer within 400 ms"), "{screen}");
@@ -285,18 +162,22 @@ fn silence_times_out() {
 #[test]
 fn typeahead_before_the_question_is_discarded() {
     // "db1\r" is already waiting on the terminal when the question opens: it must not answer.
-    let mut c = PtyChild::spawn(&["--timeout-ms", "600"], Stdin::Tty, b"db1\r");
+    let mut c = spawn(&["--timeout-ms", "600"], Stdin::Tty, b"db1\r");
     c.expect("host name: ");
-    let (_, out, screen, _) = c.finish();
+    let (_, out, screen, _) = finish(c);
     assert_eq!(out.lines().next(), Some("outcome: timed-out"), "{screen}");
 }
 
 #[test]
 fn piped_stdin_is_left_alone() {
-    let mut c = PtyChild::spawn(&["--read-stdin"], Stdin::Pipe(b"data from the pipe\n"), b"");
+    let mut c = spawn(
+        &["--read-stdin"],
+        Stdin::Pipe(b"data from the pipe\n".to_vec()),
+        b"",
+    );
     c.expect("host name: ");
     c.send(b"DB1\r");
-    let (status, out, screen, _) = c.finish();
+    let (status, out, screen, _) = finish(c);
     assert!(status.success(), "{out}\n{screen}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.first(), Some(&"outcome: confirmed"), "{out}");
@@ -313,21 +194,20 @@ fn piped_stdin_is_left_alone() {
 
 #[test]
 fn sigterm_while_asking_restores_the_terminal_then_terminates() {
-    let mut c = PtyChild::spawn(&[], Stdin::Tty, b"");
-    let before = c.initial.clone();
+    let mut c = spawn(&[], Stdin::Tty, b"");
+    let before = c.initial().clone();
     c.expect("host name: ");
-    let pid = nix::unistd::Pid::from_raw(i32::try_from(c.child.id()).expect("pid"));
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("kill child");
-    let (status, out, _, after) = c.finish();
+    c.signal(nix::sys::signal::Signal::SIGTERM);
+    let (status, out, _, after) = finish(c);
     assert_eq!(status.signal(), Some(libc::SIGTERM), "{status:?} {out}");
     assert_eq!(after.local_flags, before.local_flags);
 }
 
 #[test]
 fn phrase_shown_on_the_terminal_confirms() {
-    let mut c = PtyChild::spawn(&["--challenge", "phrase"], Stdin::Tty, b"");
+    let mut c = spawn(&["--challenge", "phrase"], Stdin::Tty, b"");
     c.expect("type it: ");
-    let screen = String::from_utf8_lossy(&c.screen).into_owned();
+    let screen = c.screen();
     let word = screen
         .split("word: ")
         .nth(1)
@@ -335,7 +215,7 @@ fn phrase_shown_on_the_terminal_confirms() {
         .map(|w| w.trim().to_string())
         .expect("word shown");
     c.send(format!("{word}\r").as_bytes());
-    let (_, out, _, _) = c.finish();
+    let (_, out, _, _) = finish(c);
     assert_eq!(
         out.lines().next(),
         Some("outcome: confirmed"),

@@ -8,6 +8,9 @@
 use prodguard::audit::redact::redact;
 use std::path::{Path, PathBuf};
 
+#[allow(dead_code)]
+#[path = "support/golden.rs"]
+mod golden;
 mod support;
 
 const FILES: &[&str] = &["benign_tldr_examples.txt", "benign_agent_guard_tests.txt"];
@@ -43,27 +46,10 @@ fn benign_commands_are_not_mangled() {
         }
     }
     assert!(total > 30_000, "corpus too small: {total} lines");
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/redact_corpus.txt");
     let header = format!(
         "# Benign corpus lines that redaction changes ({count} of {total}); each holds a secret.\n"
     );
-    let want = format!("{header}{changed}");
-    if std::env::var("PRODGUARD_BLESS").is_ok_and(|v| v == "1") {
-        std::fs::write(&golden, &want).unwrap_or_else(|e| panic!("{e}"));
-        return;
-    }
-    let have = std::fs::read_to_string(&golden).unwrap_or_default();
-    if have != want {
-        let have_lines: std::collections::BTreeSet<&str> = have.lines().collect();
-        let want_lines: std::collections::BTreeSet<&str> = want.lines().collect();
-        let new: Vec<&&str> = want_lines.difference(&have_lines).take(40).collect();
-        let gone: Vec<&&str> = have_lines.difference(&want_lines).take(40).collect();
-        panic!(
-            "redaction of the benign corpus changed (PRODGUARD_BLESS=1 after review)\nnew:\n{}\ngone:\n{}",
-            new.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("\n"),
-            gone.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("\n")
-        );
-    }
+    golden::golden("redact_corpus.txt", &format!("{header}{changed}"));
     // Well under one line in a hundred: redaction is not a filter on ordinary text.
     assert!(count * 100 < total, "{count} of {total} lines changed");
 }

@@ -12,7 +12,7 @@
 #[path = "support/daemon.rs"]
 mod daemon;
 #[allow(dead_code)]
-#[path = "login_e2e/pty.rs"]
+#[path = "support/pty.rs"]
 mod pty;
 mod support;
 

@@ -6,13 +6,13 @@
 //! under `CI=true` it fails instead.
 //! Servers are stopped by `Drop` guards, so a failing test leaves nothing running.
 
-use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::pty::{openpty, Winsize};
-use std::fs::File;
-use std::io::{Read, Write};
+#[allow(dead_code)]
+#[path = "support/pty.rs"]
+mod pty;
+
+use pty::{Options, Out, Pty, Stdin};
+use std::io::Write;
 use std::net::TcpListener;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -26,12 +26,6 @@ role = "db-primary"
 [audit]
 syslog = "none"
 "#;
-
-const WAIT: Duration = Duration::from_secs(20);
-
-fn cloexec(fd: &OwnedFd) {
-    fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("FD_CLOEXEC");
-}
 
 /// A free TCP port on loopback (bound and released; the server binds it right after).
 fn free_port() -> u16 {
@@ -75,159 +69,30 @@ impl Guard {
     }
 }
 
-/// prodguard on a fresh pty of its own, as the session leader with that pty as its
-/// controlling terminal (so `/dev/tty` is this pty).
-struct Term {
-    master: File,
-    /// Kept open to read the terminal's modes after prodguard exits.
-    slave: OwnedFd,
-    child: Child,
-    screen: Vec<u8>,
-    /// Where the next `expect` starts looking.
-    seen: usize,
-}
-
-impl Term {
-    fn spawn(guard: &Guard, client: &[&str]) -> Term {
-        let ws = Winsize {
-            ws_row: 50,
-            ws_col: 200,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        let pty = openpty(Some(&ws), None).expect("openpty");
-        cloexec(&pty.master);
-        cloexec(&pty.slave);
-        let slave = pty.slave;
-        let kept = slave.try_clone().expect("dup");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodguard"));
-        cmd.args(guard.args())
-            .arg("sql")
-            .arg("--")
-            .args(client)
-            .env("NO_COLOR", "1")
-            .env("TERM", "xterm")
-            .env("PSQLRC", "/dev/null")
-            .env("PAGER", "cat")
-            .env_remove("PRODGUARD_SESSION")
-            .env_remove("COLUMNS")
-            .env_remove("LINES")
-            .stdin(Stdio::from(slave.try_clone().expect("dup")))
-            .stdout(Stdio::from(slave.try_clone().expect("dup")))
-            .stderr(Stdio::from(slave));
-        // SAFETY: setsid and ioctl are async-signal-safe and touch no parent memory.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().expect("start prodguard");
-        Term {
-            master: File::from(pty.master),
-            slave: kept,
-            child,
-            screen: Vec::new(),
-            seen: 0,
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.screen).into_owned()
-    }
-
-    /// Read whatever arrives within `wait`.
-    fn pump(&mut self, wait: Duration) -> bool {
-        let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
-        let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
-        if !matches!(poll(&mut fds, PollTimeout::from(ms)), Ok(n) if n > 0) {
-            return false;
-        }
-        let mut buf = [0u8; 8192];
-        match self.master.read(&mut buf) {
-            Ok(n) if n > 0 => {
-                self.screen.extend_from_slice(&buf[..n]);
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// Wait until `needle` appears after what earlier calls saw; panics with the screen if not.
-    fn expect(&mut self, needle: &str) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(p) = find(&self.screen[self.seen..], needle.as_bytes()) {
-                self.seen += p + needle.len();
-                return;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "timed out waiting for {needle:?}; screen after the last match:\n{}",
-                    String::from_utf8_lossy(&self.screen[self.seen..])
-                );
-            }
-            self.pump(Duration::from_millis(100));
-        }
-    }
-
-    /// Resize the terminal, as a terminal emulator does when its window changes.
-    fn resize(&self, cols: u16) {
-        let ws = Winsize {
-            ws_row: 50,
-            ws_col: cols,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCSWINSZ reads one `struct winsize` from the pointer, which points to one.
-        let rc = unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
-        assert_eq!(rc, 0, "TIOCSWINSZ");
-    }
-
-    /// Whether the terminal is back in its normal modes (canonical, echo, signals).
-    fn restored(&self) -> bool {
-        use nix::sys::termios::LocalFlags;
-        let t = nix::sys::termios::tcgetattr(self.slave.as_fd()).expect("tcgetattr");
-        t.local_flags
-            .contains(LocalFlags::ICANON | LocalFlags::ECHO | LocalFlags::ISIG)
-    }
-
-    fn count(&self, needle: &str) -> usize {
-        self.text().matches(needle).count()
-    }
-
-    fn send(&mut self, bytes: &str) {
-        self.master
-            .write_all(bytes.as_bytes())
-            .expect("write to pty");
-    }
-
-    /// Wait for prodguard to exit; its status.
-    fn wait(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            self.pump(Duration::from_millis(50));
-            if let Some(s) = self.child.try_wait().expect("wait") {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "prodguard did not exit:\n{}",
-                self.text()
-            );
-        }
-    }
-}
-
-impl Drop for Term {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// `prodguard sql -- CLIENT` on a fresh 50×200 terminal of its own holding its stdin, stdout
+/// and stderr, as the session leader with that terminal as its controlling terminal (so
+/// `/dev/tty` is this pty).
+fn spawn(guard: &Guard, client: &[&str]) -> Pty {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_prodguard"));
+    cmd.args(guard.args())
+        .arg("sql")
+        .arg("--")
+        .args(client)
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .env("PSQLRC", "/dev/null")
+        .env("PAGER", "cat")
+        .env_remove("PRODGUARD_SESSION")
+        .env_remove("COLUMNS")
+        .env_remove("LINES");
+    Pty::with(
+        cmd,
+        Options {
+            stdout: Out::Tty,
+            stderr: Out::Tty,
+            ..Options::piped(Stdin::Tty).size(50, 200)
+        },
+    )
 }
 
 /// Spawning in a new session: no controlling terminal, so nothing can be asked.
@@ -248,10 +113,6 @@ impl SpawnDetached for Command {
         }
         self.spawn()
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 // ---------------------------------------------------------------- PostgreSQL
@@ -431,11 +292,11 @@ fn psql_session_asks_for_destructive_statements_only() {
     );
     let guard = Guard::new();
     let client = pg.client();
-    let mut t = Term::spawn(&guard, &strs(&client));
+    let mut t = spawn(&guard, &strs(&client));
     t.expect("app=#");
 
     // A read passes and prints its result.
-    t.send("SELECT 40 + 2 AS answer;\r");
+    t.send(b"SELECT 40 + 2 AS answer;\r");
     t.expect("42");
     t.expect("(1 row)");
     t.expect("app=#");
@@ -447,27 +308,27 @@ fn psql_session_asks_for_destructive_statements_only() {
     );
 
     // A narrower window reaches psql: `\x auto` switches to expanded output.
-    t.send("\\x auto\r");
+    t.send(b"\\x auto\r");
     t.expect("app=#");
-    t.resize(30);
+    t.resize(50, 30);
     std::thread::sleep(Duration::from_millis(200));
-    t.send("SELECT repeat('x', 60) AS wide, 2 AS n;\r");
+    t.send(b"SELECT repeat('x', 60) AS wide, 2 AS n;\r");
     t.expect("-[ RECORD 1 ]");
     t.expect("app=#");
-    t.resize(200);
+    t.resize(50, 200);
     std::thread::sleep(Duration::from_millis(200));
 
     // A meta-command on its own line passes.
-    t.send("\\l\r");
+    t.send(b"\\l\r");
     t.expect("List of databases");
     t.expect("app=#");
 
     // DROP DATABASE asks for the name; a wrong name keeps it.
-    t.send("DROP DATABASE victim;\r");
+    t.send(b"DROP DATABASE victim;\r");
     t.expect("psql session: database app on");
     t.expect("database victim");
     t.expect("target:");
-    t.send("prod\r");
+    t.send(b"prod\r");
     t.expect("not sent");
     t.expect("app=#");
     assert_eq!(
@@ -479,9 +340,9 @@ fn psql_session_asks_for_destructive_statements_only() {
     );
 
     // The right name drops it.
-    t.send("DROP DATABASE victim;\r");
+    t.send(b"DROP DATABASE victim;\r");
     t.expect("target:");
-    t.send("victim\r");
+    t.send(b"victim\r");
     t.expect("DROP DATABASE");
     t.expect("app=#");
     assert_eq!(
@@ -494,31 +355,34 @@ fn psql_session_asks_for_destructive_statements_only() {
 
     // A DELETE without WHERE over three lines asks once the statement is complete; Ctrl-C at
     // the question sends nothing and the session goes on.
-    t.send("DELETE\r");
-    t.send("FROM users\r");
-    t.send(";\r");
+    t.send(b"DELETE\r");
+    t.send(b"FROM users\r");
+    t.send(b";\r");
     t.expect("target:");
-    t.send("\x03");
+    t.send(b"\x03");
     t.expect("not sent");
     t.expect("app=#");
     assert_eq!(pg.query("app", "SELECT count(*) FROM users"), "3");
 
     // Transactions: BEGIN and ROLLBACK pass, the DELETE between them asks.
-    t.send("BEGIN;\r");
+    t.send(b"BEGIN;\r");
     t.expect("BEGIN");
     t.expect("app=*#");
-    t.send("DELETE FROM users;\r");
+    t.send(b"DELETE FROM users;\r");
     t.expect("target:");
-    t.send("users\r");
+    t.send(b"users\r");
     t.expect("DELETE 3");
-    t.send("ROLLBACK;\r");
+    t.send(b"ROLLBACK;\r");
     t.expect("ROLLBACK");
     t.expect("app=#");
     assert_eq!(pg.query("app", "SELECT count(*) FROM users"), "3");
 
-    t.send("\\q\r");
+    t.send(b"\\q\r");
     assert!(t.wait().success(), "{}", t.text());
-    assert!(t.restored(), "the terminal is back in its normal modes");
+    assert!(
+        pty::cooked(&t.termios()),
+        "the terminal is back in its normal modes"
+    );
 
     // Records: one per decision, all with the session's id; one summary with the counts.
     let recs = guard.records();
@@ -570,24 +434,24 @@ fn psql_session_asks_for_drop_function_and_blocking_index_builds() {
     );
     let guard = Guard::new();
     let client = pg.client();
-    let mut t = Term::spawn(&guard, &strs(&client));
+    let mut t = spawn(&guard, &strs(&client));
     t.expect("app=#");
 
-    t.send("SELECT id, sum(id) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES) AS s FROM orders WHERE id <= 3 ORDER BY id;\r");
+    t.send(b"SELECT id, sum(id) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES) AS s FROM orders WHERE id <= 3 ORDER BY id;\r");
     t.expect("(3 rows)");
     t.expect("app=#");
 
-    t.send("DROP FUNCTION refresh_totals();\r");
+    t.send(b"DROP FUNCTION refresh_totals();\r");
     t.expect("refresh_totals");
     t.expect("target:");
-    t.send("wrong\r");
+    t.send(b"wrong\r");
     t.expect("not sent");
     t.expect("app=#");
     assert_eq!(pg.query("app", "SELECT refresh_totals()"), "1");
 
-    t.send("CREATE INDEX orders_customer ON orders (customer);\r");
+    t.send(b"CREATE INDEX orders_customer ON orders (customer);\r");
     t.expect("target:");
-    t.send("wrong\r");
+    t.send(b"wrong\r");
     t.expect("not sent");
     t.expect("app=#");
     assert_eq!(
@@ -598,7 +462,7 @@ fn psql_session_asks_for_drop_function_and_blocking_index_builds() {
         "0"
     );
 
-    t.send("\\q\r");
+    t.send(b"\\q\r");
     assert!(t.wait().success(), "{}", t.text());
     let kinds: Vec<String> = guard
         .records()
@@ -732,33 +596,36 @@ fn redis_session_asks_for_flushall() {
     let Some(redis) = Redis::start() else { return };
     let guard = Guard::new();
     let port = redis.port.to_string();
-    let mut t = Term::spawn(&guard, &["redis-cli", "-p", &port]);
+    let mut t = spawn(&guard, &["redis-cli", "-p", &port]);
     let prompt = format!("127.0.0.1:{port}>");
     t.expect(&prompt);
-    t.send("SET k v\r");
+    t.send(b"SET k v\r");
     t.expect("OK");
     t.expect(&prompt);
-    t.send("GET k\r");
+    t.send(b"GET k\r");
     t.expect("\"v\"");
     t.expect(&prompt);
 
-    t.send("FLUSHALL\r");
+    t.send(b"FLUSHALL\r");
     t.expect("host name:");
-    t.send("db2\r");
+    t.send(b"db2\r");
     t.expect("not sent");
     t.expect(&prompt);
     assert_eq!(redis.cli(&["GET", "k"]), "v");
 
-    t.send("FLUSHALL\r");
+    t.send(b"FLUSHALL\r");
     t.expect("host name:");
-    t.send("db1\r");
+    t.send(b"db1\r");
     t.expect("OK");
     t.expect(&prompt);
     assert_eq!(redis.cli(&["GET", "k"]), "");
 
-    t.send("\x04");
+    t.send(b"\x04");
     assert!(t.wait().success(), "{}", t.text());
-    assert!(t.restored(), "the terminal is back in its normal modes");
+    assert!(
+        pty::cooked(&t.termios()),
+        "the terminal is back in its normal modes"
+    );
 }
 
 #[test]

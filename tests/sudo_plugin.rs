@@ -13,11 +13,12 @@
 //! Needs root, sudo, unshare and setpriv: without them the tests say why and pass, except under
 //! CI=true, where they fail.
 
-use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use std::fs::File;
+#[allow(dead_code)]
+#[path = "support/pty.rs"]
+mod pty;
+
+use pty::{Options, Out, Pty, Stdin};
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -356,95 +357,23 @@ fn a_harmless_command_runs_and_is_recorded() {
     assert_eq!(rec["outcome"], "allowed", "{rec:#}");
 }
 
-/// A command run on a pty whose master the test holds: the terminal sudo is started from.
-struct Pty {
-    master: File,
-    child: std::process::Child,
-    screen: Vec<u8>,
+/// `cmd` on a fresh 24×80 terminal holding its stdin, stdout and stderr: the terminal sudo is
+/// started from.
+fn on_pty(cmd: Command) -> Pty {
+    Pty::with(
+        cmd,
+        Options {
+            stdout: Out::Tty,
+            stderr: Out::Tty,
+            ..Options::piped(Stdin::Tty)
+        },
+    )
 }
 
-impl Pty {
-    fn spawn(mut cmd: Command) -> Pty {
-        let pty = nix::pty::openpty(
-            Some(&nix::pty::Winsize {
-                ws_row: 24,
-                ws_col: 80,
-                ws_xpixel: 0,
-                ws_ypixel: 0,
-            }),
-            None,
-        )
-        .expect("openpty");
-        for fd in [&pty.master, &pty.slave] {
-            fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("cloexec");
-        }
-        let slave_fd = pty.slave.as_raw_fd();
-        let stdio = || Stdio::from(pty.slave.try_clone().expect("dup slave"));
-        cmd.stdin(stdio()).stdout(stdio()).stderr(stdio());
-        // SAFETY: runs in the forked child before exec; setsid and ioctl are async-signal-safe
-        // and `slave_fd` is open there until exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::setsid() < 0 || libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().expect("spawn on pty");
-        drop(pty.slave);
-        Pty {
-            master: File::from(pty.master),
-            child,
-            screen: Vec::new(),
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.screen).into_owned()
-    }
-
-    fn pump(&mut self) {
-        let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
-        if poll(&mut fds, PollTimeout::from(50u16)).unwrap_or(0) > 0 {
-            let mut buf = [0u8; 4096];
-            if let Ok(n) = self.master.read(&mut buf) {
-                self.screen.extend_from_slice(&buf[..n]);
-            }
-        }
-    }
-
-    fn expect(&mut self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.text().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "never saw {needle:?}; screen:\n{}",
-                self.text()
-            );
-            self.pump();
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) {
-        self.master.write_all(bytes).expect("type");
-    }
-
-    fn finish(mut self) -> (ExitStatus, String) {
-        let deadline = Instant::now() + LIMIT;
-        let status = loop {
-            self.pump();
-            if let Some(st) = self.child.try_wait().expect("wait") {
-                break st;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("still running; screen:\n{}", self.text());
-            }
-        };
-        self.pump();
-        (status, self.text())
-    }
+/// Wait for the program on `pty`: its status and the screen.
+fn finish(pty: Pty) -> (ExitStatus, String) {
+    let f = pty.finish();
+    (f.status, f.screen)
 }
 
 #[test]
@@ -454,11 +383,11 @@ fn on_a_terminal_the_host_name_is_asked_a_wrong_answer_refuses_and_the_right_one
     }
     let rig = Rig::new(Setup::default());
 
-    let mut pty = Pty::spawn(rig.sudo(&["rm", "-rf", "/srv/data"]));
+    let mut pty = on_pty(rig.sudo(&["rm", "-rf", "/srv/data"]));
     pty.expect("host name: ");
     assert!(pty.text().contains(HOST), "screen:\n{}", pty.text());
     pty.send(b"db2.example.com\r");
-    let (status, screen) = pty.finish();
+    let (status, screen) = finish(pty);
     assert!(!status.success(), "screen:\n{screen}");
     assert!(
         rig.data_stays(),
@@ -467,10 +396,10 @@ fn on_a_terminal_the_host_name_is_asked_a_wrong_answer_refuses_and_the_right_one
     let rec = rig.record("rm -rf /srv/data");
     assert_eq!(rec["challenge"]["passed"], false, "{rec:#}");
 
-    let mut pty = Pty::spawn(rig.sudo(&["rm", "-rf", "/srv/data"]));
+    let mut pty = on_pty(rig.sudo(&["rm", "-rf", "/srv/data"]));
     pty.expect("host name: ");
     pty.send(format!("{HOST}\r").as_bytes());
-    let (status, screen) = pty.finish();
+    let (status, screen) = finish(pty);
     assert!(status.success(), "screen:\n{screen}");
     assert!(
         !rig.data_stays(),
@@ -495,9 +424,9 @@ fn a_question_left_unanswered_refuses_before_the_plugin_gives_up_on_the_checker(
         ..Setup::default()
     });
     let started = Instant::now();
-    let mut pty = Pty::spawn(rig.sudo(&["rm", "-rf", "/srv/data"]));
+    let mut pty = on_pty(rig.sudo(&["rm", "-rf", "/srv/data"]));
     pty.expect("host name: ");
-    let (status, screen) = pty.finish();
+    let (status, screen) = finish(pty);
     assert!(!status.success(), "screen:\n{screen}");
     assert!(rig.data_stays(), "deleted after waiting; screen:\n{screen}");
     assert!(
@@ -709,7 +638,7 @@ fn in_an_interactive_root_shell_under_intercept_the_question_is_asked_on_the_ter
             },
             ..Setup::default()
         });
-        let mut pty = Pty::spawn(rig.sudo(&["-i"]));
+        let mut pty = on_pty(rig.sudo(&["-i"]));
         pty.send(b"echo shell-$((6*7))\r");
         pty.expect("shell-42");
         // The root shell starts with the banner.
@@ -731,7 +660,7 @@ fn in_an_interactive_root_shell_under_intercept_the_question_is_asked_on_the_ter
             pty.text()
         );
         pty.send(b"exit\r");
-        let (_, screen) = pty.finish();
+        let (_, screen) = finish(pty);
         let all = rig.records();
         let refused = all
             .iter()

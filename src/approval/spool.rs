@@ -149,8 +149,39 @@ struct Decision {
 const APPROVAL_KIND: &str = "prodguard-approval";
 const DENIAL_KIND: &str = "prodguard-denial";
 
+/// Why an approval, a denial or a signature does not count: each `Display` is a whole reason.
+#[derive(Debug, thiserror::Error)]
+pub enum NotCounted {
+    #[error(
+        "{name} (uid {uid}) made this request; the requester cannot approve their own request"
+    )]
+    OwnRequest { name: String, uid: u32 },
+    #[error("root may not approve on this host (host.toml: approvers.allow_root = false)")]
+    RootNotAllowed,
+    #[error("host.toml names no approvers group ([approvers] group), so nobody on this host may approve")]
+    NoGroup,
+    #[error("{name} (uid {uid}) is not a member of the approvers group {group}")]
+    NotInGroup {
+        name: String,
+        uid: u32,
+        group: String,
+    },
+    #[error("host.toml names no allowed_signers file ([approvers] allowed_signers), so signed approvals are not accepted here")]
+    NoSigners,
+    #[error("cannot read {}: {}", path.display(), super::os_reason(err))]
+    SignersUnreadable { path: PathBuf, err: std::io::Error },
+    #[error("{} must be owned by root and writable by nobody else (it is uid {uid}, mode {mode:o}); signed approvals are refused until it is", path.display())]
+    SignersUnsafe { path: PathBuf, uid: u32, mode: u32 },
+    #[error(transparent)]
+    Signature(ApprovalError),
+    #[error("signed by {0}, the requester; the requester cannot approve their own request")]
+    SignedByRequester(String),
+    #[error("signed as root, and root may not approve on this host")]
+    SignedAsRoot,
+}
+
 /// Why the directory at `path` with `meta` is not fit to be a spool, if it is not.
-pub fn check_dir(meta: &std::fs::Metadata) -> Result<(), String> {
+fn check_dir(meta: &std::fs::Metadata) -> Result<(), String> {
     let mode = meta.permissions().mode();
     if !meta.is_dir() {
         return Err("is not a directory".into());
@@ -207,19 +238,14 @@ pub fn in_group(uid: u32, group: &str) -> bool {
 }
 
 /// Whether `uid` may approve `req` on this host, and as whom; or why not.
-pub fn may_approve(uid: u32, req: &Request, rules: &Rules<'_>) -> Result<Approver, String> {
+pub fn may_approve(uid: u32, req: &Request, rules: &Rules<'_>) -> Result<Approver, NotCounted> {
     let name = user_name(uid);
     if uid == req.uid {
-        return Err(format!(
-            "{name} (uid {uid}) made this request; the requester cannot approve their own request"
-        ));
+        return Err(NotCounted::OwnRequest { name, uid });
     }
     if uid == 0 {
         if !rules.allow_root {
-            return Err(
-                "root may not approve on this host (host.toml: approvers.allow_root = false)"
-                    .into(),
-            );
+            return Err(NotCounted::RootNotAllowed);
         }
         return Ok(Approver {
             name,
@@ -228,12 +254,14 @@ pub fn may_approve(uid: u32, req: &Request, rules: &Rules<'_>) -> Result<Approve
         });
     }
     let Some(group) = rules.group else {
-        return Err("host.toml names no approvers group ([approvers] group), so nobody on this host may approve".into());
+        return Err(NotCounted::NoGroup);
     };
     if !in_group(uid, group) {
-        return Err(format!(
-            "{name} (uid {uid}) is not a member of the approvers group {group}"
-        ));
+        return Err(NotCounted::NotInGroup {
+            name,
+            uid,
+            group: group.to_string(),
+        });
     }
     Ok(Approver {
         name,
@@ -644,19 +672,18 @@ pub fn verify_signature(
     req: &Request,
     signature: &str,
     rules: &Rules<'_>,
-) -> Result<Approver, String> {
+) -> Result<Approver, NotCounted> {
     let Some(signers) = rules.allowed_signers else {
-        return Err("host.toml names no allowed_signers file ([approvers] allowed_signers), so signed approvals are not accepted here".into());
+        return Err(NotCounted::NoSigners);
     };
     check_signers_file(signers)?;
-    let principal = ssh::verify(signers, signature, &req.canonical()).map_err(|e| e.to_string())?;
+    let principal =
+        ssh::verify(signers, signature, &req.canonical()).map_err(NotCounted::Signature)?;
     if principal_is_requester(&principal, req) {
-        return Err(format!(
-            "signed by {principal}, the requester; the requester cannot approve their own request"
-        ));
+        return Err(NotCounted::SignedByRequester(principal));
     }
     if principal == "root" && !rules.allow_root {
-        return Err("signed as root, and root may not approve on this host".into());
+        return Err(NotCounted::SignedAsRoot);
     }
     Ok(Approver {
         name: principal,
@@ -667,16 +694,17 @@ pub fn verify_signature(
 
 /// The allowed_signers file decides who may approve: like sudoers, it must be root's and
 /// writable by nobody else.
-fn check_signers_file(path: &Path) -> Result<(), String> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read {}: {}", path.display(), super::os_reason(&e)))?;
+fn check_signers_file(path: &Path) -> Result<(), NotCounted> {
+    let meta = std::fs::metadata(path).map_err(|err| NotCounted::SignersUnreadable {
+        path: path.to_path_buf(),
+        err,
+    })?;
     if meta.uid() != 0 || meta.permissions().mode() & 0o022 != 0 {
-        return Err(format!(
-            "{} must be owned by root and writable by nobody else (it is uid {}, mode {:o}); signed approvals are refused until it is",
-            path.display(),
-            meta.uid(),
-            meta.permissions().mode() & 0o7777
-        ));
+        return Err(NotCounted::SignersUnsafe {
+            path: path.to_path_buf(),
+            uid: meta.uid(),
+            mode: meta.permissions().mode() & 0o7777,
+        });
     }
     Ok(())
 }
@@ -712,9 +740,15 @@ mod tests {
             allow_root: false,
             allowed_signers: None,
         };
-        assert!(may_approve(1001, &req, &rules).is_err_and(|e| e.contains("own request")));
-        assert!(may_approve(0, &req, &rules).is_err_and(|e| e.contains("allow_root")));
-        assert!(may_approve(4242, &req, &rules).is_err_and(|e| e.contains("no approvers group")));
+        let own = may_approve(1001, &req, &rules);
+        assert!(matches!(own, Err(NotCounted::OwnRequest { uid: 1001, .. })));
+        assert!(own.is_err_and(|e| e.to_string().contains("own request")));
+        let root = may_approve(0, &req, &rules);
+        assert!(matches!(root, Err(NotCounted::RootNotAllowed)));
+        assert!(root.is_err_and(|e| e.to_string().contains("allow_root")));
+        let nobody = may_approve(4242, &req, &rules);
+        assert!(matches!(nobody, Err(NotCounted::NoGroup)));
+        assert!(nobody.is_err_and(|e| e.to_string().contains("no approvers group")));
     }
 
     #[test]

@@ -23,16 +23,16 @@ pub enum End<T> {
 }
 
 /// What to do with a pasted signature: `Ok(Some)` ends the wait, `Ok(None)` keeps waiting,
-/// `Err(message)` is shown and the wait goes on.
-pub type OnPaste<'a, T> = dyn FnMut(&str) -> Result<Option<T>, String> + 'a;
+/// `Err(why)` is shown and the wait goes on.
+pub type OnPaste<'a, T, E> = dyn FnMut(&str) -> Result<Option<T>, E> + 'a;
 
 /// Wait until `check` returns something, the deadline passes, or the user gives up. `line`
 /// renders the status line for the time left.
-pub fn wait<T>(
+pub fn wait<T, E: std::fmt::Display>(
     tty: &mut impl TtyIo,
     deadline: Instant,
     check: &mut dyn FnMut() -> Option<T>,
-    on_paste: &mut OnPaste<'_, T>,
+    on_paste: &mut OnPaste<'_, T, E>,
     line: &dyn Fn(Duration) -> String,
 ) -> End<T> {
     let mut pasted = String::new();
@@ -131,7 +131,13 @@ mod tests {
             input: VecDeque::from(vec![vec![], b"x\x03".to_vec()]),
             out: Vec::new(),
         };
-        let end: End<()> = wait(&mut t, far(), &mut || None, &mut |_| Ok(None), &|d| mmss(d));
+        let end: End<()> = wait(
+            &mut t,
+            far(),
+            &mut || None,
+            &mut |_| Ok::<_, std::convert::Infallible>(None),
+            &|d| mmss(d),
+        );
         assert_eq!(end, End::Aborted);
         assert!(String::from_utf8_lossy(&t.out).contains("1:00"));
 
@@ -147,7 +153,7 @@ mod tests {
                 n += 1;
                 (n == 3).then_some(7)
             },
-            &mut |_| Ok(None),
+            &mut |_| Ok::<_, std::convert::Infallible>(None),
             &|_| String::new(),
         );
         assert_eq!(end, End::Done(7));
@@ -165,7 +171,7 @@ mod tests {
             &mut t,
             far(),
             &mut || None,
-            &mut |s| Ok(Some(s.contains("AAAA"))),
+            &mut |s| Ok::<_, std::convert::Infallible>(Some(s.contains("AAAA"))),
             &|_| String::new(),
         );
         assert_eq!(end, End::Done(true));

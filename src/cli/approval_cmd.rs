@@ -2,10 +2,11 @@
 //! `deny`. The commands are judged by the guard, as `prodguard -- …` would judge them, and the
 //! steps (file, wait, approve, record) are the guard's ([`crate::guard::approval`]).
 
-use super::{load, Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
+use super::error::{Error, Status};
+use super::{load, Global, EXIT_OK, EXIT_REFUSED};
 use crate::approval::spool;
 use crate::approval::wait;
-use crate::approval::{self, ssh, Request, Status};
+use crate::approval::{self, ssh, Request, Status as ReqStatus};
 use crate::audit::{self, Outcome, Sinks};
 use crate::guard::approval::{
     approve_rules, approver_field, await_decision, binding_problem, file_request, how_to_approve,
@@ -92,7 +93,7 @@ fn command_of(words: &[String]) -> String {
     }
 }
 
-fn read_input(arg: &str, max: usize) -> Result<String, String> {
+fn read_input(arg: &str, max: usize) -> Result<String, Error> {
     let mut buf = Vec::new();
     let res = if arg == "-" {
         std::io::stdin()
@@ -103,25 +104,27 @@ fn read_input(arg: &str, max: usize) -> Result<String, String> {
         std::fs::File::open(arg)
             .and_then(|f| f.take(max as u64 + 1).read_to_end(&mut buf).map(|_| ()))
     };
-    res.map_err(|e| format!("cannot read {arg}: {e}"))?;
+    res.map_err(|e| Error::Usage(format!("cannot read {arg}: {e}")))?;
     if buf.len() > max {
-        return Err(format!("{arg} is larger than {max} bytes"));
+        return Err(Error::Usage(format!("{arg} is larger than {max} bytes")));
     }
-    String::from_utf8(buf).map_err(|_| format!("{arg} is not UTF-8 text"))
+    String::from_utf8(buf).map_err(|_| Error::Usage(format!("{arg} is not UTF-8 text")))
 }
 
-fn open_spool(host: &HostContext) -> Result<SpoolClient, u8> {
+fn open_spool(host: &HostContext) -> Result<SpoolClient, Error> {
     Ok(SpoolClient::for_host(host))
 }
 
+/// A refusal worded by `e`: the request or approval was not taken (exit 1).
+fn refused(e: impl std::fmt::Display) -> Error {
+    Error::Refused(e.to_string())
+}
+
 /// `prodguard request`.
-pub fn run_request(global: &Global, args: &RequestArgs) -> u8 {
+pub fn run_request(global: &Global, args: &RequestArgs) -> Status {
     let guard = super::guard(global);
     let (host, sinks) = (guard.host(), guard.sinks());
-    let spool = match open_spool(host) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    let spool = open_spool(host)?;
     if let Some(sig_arg) = &args.signature {
         return attach(&spool, host, sinks, sig_arg, args.id.as_deref());
     }
@@ -131,14 +134,13 @@ pub fn run_request(global: &Global, args: &RequestArgs) -> u8 {
     let j = guard.judge(&command, &Context::here());
     let (verdict, cwd) = (j.verdict(), j.cwd());
     if verdict.action != Action::Approve {
-        eprintln!(
-            "prodguard: this command does not need a second person's approval on {} (the policy says {}); nothing filed",
+        return Err(Error::Refused(format!(
+            "this command does not need a second person's approval on {} (the policy says {}); nothing filed",
             host.hostname,
             verdict.action.as_str()
-        );
-        return EXIT_REFUSED;
+        )));
     }
-    let req = match file_request(
+    let req = file_request(
         &spool,
         host,
         sinks,
@@ -146,20 +148,15 @@ pub fn run_request(global: &Global, args: &RequestArgs) -> u8 {
         cwd,
         approve_rules(verdict),
         verdict.approvers.unwrap_or(1),
-    ) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_REFUSED;
-        }
-    };
+    )
+    .map_err(refused)?;
     println!("request {} {}", req.short_id(), req.id());
     if args.blob {
         print!("{}", req.blob());
     }
     eprint!("{}", how_to_approve(&req));
     if args.no_wait {
-        return EXIT_OK;
+        return Ok(EXIT_OK);
     }
     match await_decision(&spool, &req, host, sinks) {
         Some(Decided::Approved(a)) => {
@@ -169,31 +166,24 @@ pub fn run_request(global: &Global, args: &RequestArgs) -> u8 {
                 names(&a),
                 display_safe(&command)
             );
-            EXIT_OK
+            Ok(EXIT_OK)
         }
-        Some(Decided::Denied(why)) => {
-            eprintln!("prodguard: {why}");
-            EXIT_REFUSED
-        }
+        Some(Decided::Denied(why)) => Err(Error::Refused(why)),
         Some(Decided::Expired) => {
             record_or_warn(host, sinks, &req, Outcome::Expired, None, None);
-            eprintln!(
-                "prodguard: request {} expired without approval",
+            Err(Error::Refused(format!(
+                "request {} expired without approval",
                 req.short_id()
-            );
-            EXIT_REFUSED
+            )))
         }
-        Some(Decided::Used) => EXIT_REFUSED,
-        Some(Decided::GaveUp(_, why)) => {
-            eprintln!(
-                "prodguard: {why}; request {} stays filed until it expires",
-                req.short_id()
-            );
-            EXIT_REFUSED
-        }
+        Some(Decided::Used) => Ok(EXIT_REFUSED),
+        Some(Decided::GaveUp(_, why)) => Err(Error::Refused(format!(
+            "{why}; request {} stays filed until it expires",
+            req.short_id()
+        ))),
         None => {
             eprintln!("prodguard: no terminal to wait on; run the command again once approved");
-            EXIT_OK
+            Ok(EXIT_OK)
         }
     }
 }
@@ -205,32 +195,18 @@ fn attach(
     sinks: &Sinks,
     sig_arg: &str,
     id: Option<&str>,
-) -> u8 {
-    let text = match read_input(sig_arg, ssh::MAX_SIGNATURE) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_USAGE;
-        }
-    };
+) -> Status {
+    let text = read_input(sig_arg, ssh::MAX_SIGNATURE)?;
     let Some(sig) = ssh::extract_signature(&text) else {
-        eprintln!(
-            "prodguard: {sig_arg} holds no armored SSH signature ({})",
+        return Err(Error::Usage(format!(
+            "{sig_arg} holds no armored SSH signature ({})",
             ssh::SIG_BEGIN
-        );
-        return EXIT_USAGE;
+        )));
     };
     let uid = my_uid();
     let listed = match id {
-        Some(typed) => spool.show(typed).map(|s| vec![s]),
-        None => spool.list(false),
-    };
-    let listed = match listed {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_REFUSED;
-        }
+        Some(typed) => vec![spool.show(typed).map_err(refused)?],
+        None => spool.list(false).map_err(refused)?,
     };
     let rules = rules(host);
     let mut tried: Vec<(Request, String)> = Vec::new();
@@ -248,7 +224,7 @@ fn attach(
         }
         if !matches!(
             shown.status,
-            Status::Pending { .. } | Status::Approved { .. }
+            ReqStatus::Pending { .. } | ReqStatus::Approved { .. }
         ) {
             if id.is_some() {
                 tried.push((req, format!("the request is {}", shown.status.label())));
@@ -257,41 +233,33 @@ fn attach(
         }
         match spool::verify_signature(&req, &sig, &rules) {
             Ok(a) => {
-                if let Err(e) = record_step(
+                record_step(
                     host,
                     sinks,
                     &req,
                     Outcome::Approved,
                     Some(a.name.clone()),
                     Some("signed with an SSH key".into()),
-                ) {
-                    eprintln!(
-                        "prodguard: the approval cannot be recorded, so it is not attached: {e}"
-                    );
-                    return EXIT_REFUSED;
-                }
+                )
+                .map_err(|e| {
+                    refused(format!(
+                        "the approval cannot be recorded, so it is not attached: {e}"
+                    ))
+                })?;
                 if let Err(e) = spool.sign(&shown.id, &sig) {
                     let why = format!("signature refused: {e}");
                     record_or_warn(host, sinks, &req, Outcome::Refused, None, Some(why));
-                    eprintln!("prodguard: {e}");
-                    return EXIT_REFUSED;
+                    return Err(refused(e));
                 }
                 eprintln!(
                     "prodguard: request {} approved by {a}; run it now: prodguard -- {}",
                     req.short_id(),
                     display_safe(&req.command)
                 );
-                return EXIT_OK;
+                return Ok(EXIT_OK);
             }
-            Err(why) => tried.push((req, why)),
+            Err(why) => tried.push((req, why.to_string())),
         }
-    }
-    if tried.is_empty() {
-        eprintln!(
-            "prodguard: refused: you have no pending request on {} for this signature",
-            host.hostname
-        );
-        return EXIT_REFUSED;
     }
     for (req, why) in &tried {
         record_or_warn(
@@ -302,9 +270,22 @@ fn attach(
             None,
             Some(format!("signature refused: {why}")),
         );
-        eprintln!("prodguard: refused: request {}: {why}", req.short_id());
     }
-    EXIT_REFUSED
+    // Each request tried says why it refused the signature; the last one ends the run.
+    let line =
+        |(req, why): &(Request, String)| format!("refused: request {}: {why}", req.short_id());
+    match tried.split_last() {
+        None => Err(Error::Refused(format!(
+            "refused: you have no pending request on {} for this signature",
+            host.hostname
+        ))),
+        Some((last, earlier)) => {
+            for t in earlier {
+                eprintln!("prodguard: {}", line(t));
+            }
+            Err(Error::Refused(line(last)))
+        }
+    }
 }
 
 /// The command of a request as this user may see it: the requester sees the exact command
@@ -318,34 +299,30 @@ fn shown_command(shown: &Shown) -> String {
 }
 
 /// `prodguard requests`.
-pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
+pub fn run_requests(global: &Global, args: &RequestsArgs) -> Status {
     let (host, _) = load(global);
     let host = &host;
-    let spool = match open_spool(host) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    let spool = open_spool(host)?;
     let now = approval::now();
     let mut shown = 0;
-    let reqs = match spool.list(args.all) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_USAGE;
-        }
-    };
+    let reqs = spool
+        .list(args.all)
+        .map_err(|e| Error::Failed(e.to_string()))?;
     for ev in reqs {
         let req = &ev.req;
-        let live = matches!(ev.status, Status::Pending { .. } | Status::Approved { .. });
+        let live = matches!(
+            ev.status,
+            ReqStatus::Pending { .. } | ReqStatus::Approved { .. }
+        );
         if !live && !args.all {
             continue;
         }
         shown += 1;
         let approvers = match &ev.status {
-            Status::Approved { approvers } | Status::Pending { approvers, .. } => {
+            ReqStatus::Approved { approvers } | ReqStatus::Pending { approvers, .. } => {
                 approver_field(approvers)
             }
-            Status::Denied { by, .. } => by.name.clone(),
+            ReqStatus::Denied { by, .. } => by.name.clone(),
             _ => String::new(),
         };
         let command = shown_command(&ev);
@@ -379,7 +356,7 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
             spool.socket().display()
         );
     }
-    EXIT_OK
+    Ok(EXIT_OK)
 }
 
 /// Print the request in full on stderr, every value made safe to show.
@@ -406,26 +383,17 @@ fn approver_question<'a>(req: &'a Request, guard: &'a Guard) -> Question<'a> {
 }
 
 /// `prodguard approve`.
-pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
+pub fn run_approve(global: &Global, args: &ApproveArgs) -> Status {
     if let Some(blob) = &args.blob {
         return approve_offline(global, blob, args.sign.as_deref(), args.decode);
     }
     let Some(typed) = args.id.as_deref() else {
-        return EXIT_USAGE;
+        return Err(Error::Usage("approve: give a request id or --blob".into()));
     };
     let guard = super::guard(global);
     let (host, sinks) = (guard.host(), guard.sinks());
-    let spool = match open_spool(host) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let shown = match spool.show(typed) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_REFUSED;
-        }
-    };
+    let spool = open_spool(host)?;
+    let shown = spool.show(typed).map_err(refused)?;
     let req = shown.req.clone();
     let me = my_uid();
     let my_name = spool::user_name(me);
@@ -439,8 +407,7 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
             Some(my_name.clone()),
             Some(why.clone()),
         );
-        eprintln!("prodguard: refused: {why}");
-        EXIT_REFUSED
+        Err(Error::Refused(format!("refused: {why}")))
     };
     if req.host != host.hostname {
         return refuse(format!(
@@ -452,23 +419,23 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
     }
     let approver = match spool::may_approve(me, &req, &rules) {
         Ok(a) => a,
-        Err(why) => return refuse(why),
+        Err(why) => return refuse(why.to_string()),
     };
     match shown.status {
-        Status::Used => return refuse(format!("request {} was already used", req.short_id())),
-        Status::Expired => return refuse(format!("request {} has expired", req.short_id())),
-        Status::Denied { by, reason } => {
+        ReqStatus::Used => return refuse(format!("request {} was already used", req.short_id())),
+        ReqStatus::Expired => return refuse(format!("request {} has expired", req.short_id())),
+        ReqStatus::Denied { by, reason } => {
             return refuse(format!(
                 "request {} was denied by {by}: {}",
                 req.short_id(),
                 display_safe(&reason)
             ))
         }
-        Status::Approved { approvers } | Status::Pending { approvers, .. }
+        ReqStatus::Approved { approvers } | ReqStatus::Pending { approvers, .. }
             if approvers.iter().any(|a| a.name == approver.name) =>
         {
             eprintln!("prodguard: you already approved request {}", req.short_id());
-            return EXIT_OK;
+            return Ok(EXIT_OK);
         }
         _ => {}
     }
@@ -477,75 +444,64 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
         eprintln!("  (you are approving as root; this is recorded as such)");
     }
     let q = approver_question(&req, &guard);
-    if !approver_confirms(&q, "approved") {
-        return EXIT_REFUSED;
-    }
-    if let Err(e) = record_step(
+    approver_confirms(&q, "approved")?;
+    record_step(
         host,
         sinks,
         &req,
         Outcome::Approved,
         Some(approver.name.clone()),
         None,
-    ) {
-        eprintln!("prodguard: the approval cannot be recorded, so it is not given: {e}");
-        return EXIT_REFUSED;
-    }
-    if let Err(e) = spool.approve(&shown.id) {
-        return refuse(e.to_string());
-    }
+    )
+    .map_err(|e| {
+        refused(format!(
+            "the approval cannot be recorded, so it is not given: {e}"
+        ))
+    })?;
+    spool.approve(&shown.id).map_err(refused)?;
     eprintln!(
         "prodguard: approved request {} of {} as {approver}; it may run once, before {}",
         req.short_id(),
         display_safe(&req.user),
         approval::request::utc(req.expires)
     );
-    EXIT_OK
+    Ok(EXIT_OK)
 }
 
 /// `prodguard approve --blob`: decode, show, ask, and sign (or print the canonical bytes).
-fn approve_offline(global: &Global, blob: &str, key: Option<&std::path::Path>, decode: bool) -> u8 {
-    let text = match read_input(blob, 256 * 1024).or_else(|e| {
+fn approve_offline(
+    global: &Global,
+    blob: &str,
+    key: Option<&std::path::Path>,
+    decode: bool,
+) -> Status {
+    let text = read_input(blob, 256 * 1024).or_else(|e| {
         if blob != "-" && !std::path::Path::new(blob).exists() {
             Ok(blob.to_string())
         } else {
             Err(e)
         }
-    }) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_USAGE;
-        }
-    };
-    let req = match Request::from_blob(&text) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_USAGE;
-        }
-    };
+    })?;
+    let req = Request::from_blob(&text)?;
     show_request(&req);
     if req.is_expired(approval::now()) {
-        eprintln!("prodguard: refused: request {} has expired", req.short_id());
-        return EXIT_REFUSED;
+        return Err(Error::Refused(format!(
+            "refused: request {} has expired",
+            req.short_id()
+        )));
     }
     if decode {
         use std::io::Write;
         let mut out = std::io::stdout();
-        return match out.write_all(&req.canonical()).and_then(|()| out.flush()) {
-            Ok(()) => EXIT_OK,
-            Err(e) => {
-                eprintln!("prodguard: cannot write the request: {e}");
-                EXIT_USAGE
-            }
-        };
+        out.write_all(&req.canonical())
+            .and_then(|()| out.flush())
+            .map_err(Error::io("cannot write the request"))?;
+        return Ok(EXIT_OK);
     }
     let Some(key) = key else {
-        eprintln!(
-            "prodguard: --blob needs --sign KEY (or --decode to sign with ssh-keygen yourself)"
-        );
-        return EXIT_USAGE;
+        return Err(Error::Usage(
+            "--blob needs --sign KEY (or --decode to sign with ssh-keygen yourself)".into(),
+        ));
     };
     let mut there = HostContext::unknown();
     there.hostname = req.host.clone();
@@ -556,46 +512,29 @@ fn approve_offline(global: &Global, blob: &str, key: Option<&std::path::Path>, d
     let (_, policy) = load(global);
     let guard = Guard::new(there, policy, crate::guard::Declared::default(), None);
     let q = approver_question(&req, &guard);
-    if !approver_confirms(&q, "signed") {
-        return EXIT_REFUSED;
-    }
-    match ssh::sign(key, &req.canonical()) {
-        Ok(sig) => {
-            print!("{sig}");
-            eprintln!(
-                "prodguard: signed request {}; send the signature above to {}, who runs: prodguard request --signature FILE",
-                req.short_id(),
-                display_safe(&req.user)
-            );
-            EXIT_OK
-        }
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            EXIT_REFUSED
-        }
-    }
+    approver_confirms(&q, "signed")?;
+    let sig = ssh::sign(key, &req.canonical()).map_err(refused)?;
+    print!("{sig}");
+    eprintln!(
+        "prodguard: signed request {}; send the signature above to {}, who runs: prodguard request --signature FILE",
+        req.short_id(),
+        display_safe(&req.user)
+    );
+    Ok(EXIT_OK)
 }
 
 /// `prodguard deny`.
-pub fn run_deny(global: &Global, args: &DenyArgs) -> u8 {
+pub fn run_deny(global: &Global, args: &DenyArgs) -> Status {
     let reason = args.reason.trim();
     if reason.chars().count() < 3 {
-        eprintln!("prodguard: --reason must say why (at least 3 characters)");
-        return EXIT_USAGE;
+        return Err(Error::Usage(
+            "--reason must say why (at least 3 characters)".into(),
+        ));
     }
     let (host, _) = load(global);
     let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
-    let spool = match open_spool(&host) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let shown = match spool.show(&args.id) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_REFUSED;
-        }
-    };
+    let spool = open_spool(&host)?;
+    let shown = spool.show(&args.id).map_err(refused)?;
     let req = shown.req;
     let me = my_uid();
     let name = spool::user_name(me);
@@ -609,21 +548,18 @@ pub fn run_deny(global: &Global, args: &DenyArgs) -> u8 {
                 Some(name),
                 Some(format!("denial refused: {why}")),
             );
-            eprintln!("prodguard: refused: {why}");
-            return EXIT_REFUSED;
+            return Err(Error::Refused(format!("refused: {why}")));
         }
     }
-    if let Err(e) = record_step(
+    record_step(
         &host,
         &sinks,
         &req,
         Outcome::Denied,
         Some(name),
         Some(reason.to_string()),
-    ) {
-        eprintln!("prodguard: the denial cannot be recorded: {e}");
-        return EXIT_REFUSED;
-    }
+    )
+    .map_err(|e| refused(format!("the denial cannot be recorded: {e}")))?;
     match spool.deny(&shown.id, reason) {
         Ok(_) => {
             eprintln!(
@@ -631,29 +567,24 @@ pub fn run_deny(global: &Global, args: &DenyArgs) -> u8 {
                 req.short_id(),
                 display_safe(&req.user)
             );
-            EXIT_OK
+            Ok(EXIT_OK)
         }
         Err(e) => {
             let why = format!("denial refused: {e}");
             record_or_warn(&host, &sinks, &req, Outcome::Refused, None, Some(why));
-            eprintln!("prodguard: {e}");
-            EXIT_REFUSED
+            Err(refused(e))
         }
     }
 }
 
-/// Ask the approver to type the host name; says why on a refusal. `done` is what would have
+/// Ask the approver to type the host name; a refusal says why. `done` is what would have
 /// happened (`approved`, `signed`).
-fn approver_confirms(q: &prompt::Question<'_>, done: &str) -> bool {
+fn approver_confirms(q: &prompt::Question<'_>, done: &str) -> Result<(), Error> {
     match prompt::ask_on_dev_tty(q) {
-        prompt::Outcome::Confirmed { .. } => true,
-        prompt::Outcome::NoTerminal => {
-            eprintln!("prodguard: approving needs a terminal to type the host name on; nothing was {done}");
-            false
-        }
-        other => {
-            eprintln!("prodguard: not {done} ({})", other.label());
-            false
-        }
+        prompt::Outcome::Confirmed { .. } => Ok(()),
+        prompt::Outcome::NoTerminal => Err(Error::Refused(format!(
+            "approving needs a terminal to type the host name on; nothing was {done}"
+        ))),
+        other => Err(Error::Refused(format!("not {done} ({})", other.label()))),
     }
 }

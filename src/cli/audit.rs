@@ -3,13 +3,13 @@
 //! Exit codes: `verify` 0 intact, 1 damaged, 2 error; `search` 0 something matched, 1 nothing
 //! matched, 2 error; `stats` and `tail` 0 or 2. A closed pipe (`| head`) ends quietly.
 
+use super::error::{Error, Status};
 use crate::audit::search::{self, Filter, Scanned, Stats, View};
 use crate::audit::verify::{self, Input, Report};
 use crate::audit::{self, checkpoint, sink, PublicKey, Signer};
 use crate::host::HostContext;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 /// What the main command line hands to the audit commands.
 #[derive(Debug, Clone)]
@@ -117,7 +117,7 @@ pub enum AuditCommand {
 }
 
 /// Run one audit subcommand.
-pub fn run(cmd: AuditCommand, opts: &AuditOptions) -> ExitCode {
+pub fn run(cmd: AuditCommand, opts: &AuditOptions) -> Status {
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());
     let result = match cmd {
@@ -159,48 +159,34 @@ pub fn run(cmd: AuditCommand, opts: &AuditOptions) -> ExitCode {
     finish(result, out.flush())
 }
 
-/// The exit status of an audit subcommand that ended with `result`, its output flushed with
-/// `flushed`; what went wrong is printed here.
-pub(super) fn finish(result: Res, flushed: std::io::Result<()>) -> ExitCode {
+/// The status of an audit subcommand that ended with `result`, its output flushed with
+/// `flushed`: a closed standard output ends quietly, with the status the subcommand had.
+pub(super) fn finish(result: Status, flushed: std::io::Result<()>) -> Status {
     match (result, flushed) {
-        (Err(Failure::Pipe), _) => ExitCode::SUCCESS,
-        (Err(Failure::Message(m)), _) => {
-            eprintln!("prodguard: {m}");
-            ExitCode::from(2)
-        }
-        (Ok(code), Ok(())) => ExitCode::from(code),
-        (Ok(code), Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),
-        (Ok(_), Err(e)) => {
-            eprintln!(
-                "prodguard: cannot write to standard output: {}",
-                audit::reason(&e)
-            );
-            ExitCode::from(2)
-        }
+        (Err(Error::Pipe), _) => Ok(super::EXIT_OK),
+        (Err(e), _) => Err(e),
+        (Ok(code), Ok(())) => Ok(code),
+        (Ok(code), Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
+        (Ok(_), Err(e)) => Err(stdout_error(e)),
     }
 }
 
-pub(super) enum Failure {
-    /// stdout was closed: stop quietly.
-    Pipe,
-    /// A whole-sentence error for stderr (exit 2).
-    Message(String),
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Failure {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            Failure::Pipe
-        } else {
-            Failure::Message(format!(
-                "cannot write to standard output: {}",
-                audit::reason(&e)
-            ))
-        }
+/// A failed write to standard output: [`Error::Pipe`] when it was closed under us.
+pub(super) fn stdout_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::Pipe
+    } else {
+        Error::Failed(format!(
+            "cannot write to standard output: {}",
+            audit::reason(&e)
+        ))
     }
 }
 
-pub(super) type Res = Result<u8, Failure>;
+/// A whole-sentence failure (exit 2).
+pub(super) fn failed(e: impl std::fmt::Display) -> Error {
+    Error::Failed(e.to_string())
+}
 
 /// The configured log and its uncompressed rotations, oldest first.
 fn default_inputs(opts: &AuditOptions) -> Vec<Input> {
@@ -236,12 +222,11 @@ fn verify_key(
     opts: &AuditOptions,
     files: &[PathBuf],
     given: Option<&Path>,
-) -> Result<Option<(PublicKey, PathBuf)>, Failure> {
-    let msg = |e: checkpoint::KeyError| Failure::Message(e.to_string());
+) -> Result<Option<(PublicKey, PathBuf)>, Error> {
     if let Some(p) = given {
         return PublicKey::load(p)
             .map(|k| Some((k, p.to_path_buf())))
-            .map_err(msg);
+            .map_err(Error::Key);
     }
     let log = match files.last() {
         Some(f) if f.as_path() != Path::new("-") => f.clone(),
@@ -252,45 +237,49 @@ fn verify_key(
     match PublicKey::load(&p) {
         Ok(k) => Ok(Some((k, p))),
         Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(msg(e)),
+        Err(e) => Err(Error::Key(e)),
     }
 }
 
-fn cmd_verify(out: &mut impl Write, opts: &AuditOptions, files: &[PathBuf], k: &VerifyKeys) -> Res {
+fn cmd_verify(
+    out: &mut impl Write,
+    opts: &AuditOptions,
+    files: &[PathBuf],
+    k: &VerifyKeys,
+) -> Status {
     let key = verify_key(opts, files, k.key.as_deref())?;
     if k.show_key {
         let Some((key, from)) = key else {
-            return Err(Failure::Message(
+            return Err(Error::Failed(
                 "no public key: none was given with --key and none is published next to the log"
                     .into(),
             ));
         };
-        write!(out, "{}", key.to_line())?;
-        writeln!(out, "key id {} (from {})", key.id(), from.display())?;
+        write!(out, "{}", key.to_line()).map_err(stdout_error)?;
+        writeln!(out, "key id {} (from {})", key.id(), from.display()).map_err(stdout_error)?;
         return Ok(0);
     }
     let mut v = verify::Verifier::new();
     if let Some(copy) = &k.checkpoints {
         let Some((key, _)) = &key else {
-            return Err(Failure::Message(
+            return Err(Error::Failed(
                 "--checkpoints needs the host's public key: give --key FILE".into(),
             ));
         };
-        let c = verify::CheckpointCopy::load(&Input::from_arg(copy), key)
-            .map_err(|e| Failure::Message(e.to_string()))?;
+        let c = verify::CheckpointCopy::load(&Input::from_arg(copy), key).map_err(failed)?;
         v = v.with_copy(c);
     }
     if let Some((key, _)) = key {
         v = v.with_key(key);
     }
     let ins = inputs(opts, files);
-    let report = verify::verify_with(v, &ins).map_err(|e| Failure::Message(e.to_string()))?;
+    let report = verify::verify_with(v, &ins).map_err(failed)?;
     let json = k.json;
     if json {
-        serde_json::to_writer(&mut *out, &report).map_err(|e| Failure::Message(e.to_string()))?;
-        writeln!(out)?;
+        serde_json::to_writer(&mut *out, &report).map_err(failed)?;
+        writeln!(out).map_err(stdout_error)?;
     } else {
-        print_verify(out, &report)?;
+        print_verify(out, &report).map_err(stdout_error)?;
     }
     Ok(if report.ok { 0 } else { 1 })
 }
@@ -338,28 +327,27 @@ fn print_verify(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     Ok(())
 }
 
-fn cmd_keygen(out: &mut impl Write, opts: &AuditOptions) -> Res {
+fn cmd_keygen(out: &mut impl Write, opts: &AuditOptions) -> Status {
     let path = audit::key_file_path(&opts.host);
-    let signer = Signer::load_or_create(&path).map_err(|e| Failure::Message(e.to_string()))?;
+    let signer = Signer::load_or_create(&path).map_err(failed)?;
     let log = audit::audit_file_path(opts.audit_file.as_deref(), &opts.host);
     let published = checkpoint::published_key_path(&log);
-    signer
-        .publish(&published)
-        .map_err(|e| Failure::Message(e.to_string()))?;
-    write!(out, "{}", signer.public().to_line())?;
+    signer.publish(&published).map_err(failed)?;
+    write!(out, "{}", signer.public().to_line()).map_err(stdout_error)?;
     writeln!(
         out,
         "key id {}: secret key {}, public key {}",
         signer.public().id(),
         path.display(),
         published.display()
-    )?;
+    )
+    .map_err(stdout_error)?;
     Ok(0)
 }
 
-fn build_filter(f: &FilterArgs) -> Result<Filter, Failure> {
+fn build_filter(f: &FilterArgs) -> Result<Filter, Error> {
     let bad_time = |flag: &str, v: &str| {
-        Failure::Message(format!(
+        Error::Failed(format!(
             "--{flag} {v}: not a time; use RFC 3339 (2026-11-23T18:04:05Z) or a date (2026-11-23)"
         ))
     };
@@ -371,13 +359,13 @@ fn build_filter(f: &FilterArgs) -> Result<Filter, Failure> {
         Some(s) => Some(search::until_bound(s).ok_or_else(|| bad_time("until", s))?),
         None => None,
     };
-    let grep =
-        match &f.grep {
-            Some(g) => Some(regex::Regex::new(g).map_err(|e| {
-                Failure::Message(format!("--grep: invalid regular expression: {e}"))
-            })?),
-            None => None,
-        };
+    let grep = match &f.grep {
+        Some(g) => Some(
+            regex::Regex::new(g)
+                .map_err(|e| Error::Failed(format!("--grep: invalid regular expression: {e}")))?,
+        ),
+        None => None,
+    };
     Ok(Filter {
         user: f.user.clone(),
         host: f.host.clone(),
@@ -395,7 +383,7 @@ fn scan_all(
     ins: &[Input],
     filter: &Filter,
     mut each: impl FnMut(&[u8], &View<'_>) -> std::io::Result<()>,
-) -> Result<Scanned, Failure> {
+) -> Result<Scanned, Error> {
     let mut scanned = Scanned::default();
     let mut err: Option<std::io::Error> = None;
     for i in ins {
@@ -409,7 +397,7 @@ fn scan_all(
                 continue
             }
             Err(e) => {
-                return Err(Failure::Message(format!(
+                return Err(Error::Failed(format!(
                     "cannot read {}: {}",
                     i.name(),
                     audit::reason(&e)
@@ -425,11 +413,9 @@ fn scan_all(
                 }
             }
         })
-        .map_err(|e| {
-            Failure::Message(format!("cannot read {}: {}", i.name(), audit::reason(&e)))
-        })?;
+        .map_err(|e| Error::Failed(format!("cannot read {}: {}", i.name(), audit::reason(&e))))?;
         if let Some(e) = err.take() {
-            return Err(e.into());
+            return Err(stdout_error(e));
         }
         if !go_on {
             break;
@@ -450,7 +436,7 @@ fn cmd_search(
     f: &FilterArgs,
     json: bool,
     files: &[PathBuf],
-) -> Res {
+) -> Status {
     let filter = build_filter(f)?;
     let ins = inputs(opts, files);
     let scanned = scan_all(&ins, &filter, |line, v| {
@@ -495,7 +481,7 @@ fn cmd_stats(
     f: &FilterArgs,
     json: bool,
     files: &[PathBuf],
-) -> Res {
+) -> Status {
     let filter = build_filter(f)?;
     let ins = inputs(opts, files);
     let mut st = Stats::default();
@@ -504,8 +490,8 @@ fn cmd_stats(
         Ok(())
     })?;
     if json {
-        serde_json::to_writer(&mut *out, &st).map_err(|e| Failure::Message(e.to_string()))?;
-        writeln!(out)?;
+        serde_json::to_writer(&mut *out, &st).map_err(failed)?;
+        writeln!(out).map_err(stdout_error)?;
         return Ok(0);
     }
     writeln!(
@@ -516,7 +502,8 @@ fn cmd_stats(
             (Some(a), Some(b)) => format!(", {a} – {b}"),
             _ => String::new(),
         }
-    )?;
+    )
+    .map_err(stdout_error)?;
     for (title, map) in [
         ("outcome", &st.by_outcome),
         ("event", &st.by_event),
@@ -527,7 +514,7 @@ fn cmd_stats(
         if map.is_empty() {
             continue;
         }
-        writeln!(out, "\nby {title}:")?;
+        writeln!(out, "\nby {title}:").map_err(stdout_error)?;
         let mut rows: Vec<(&String, &u64)> = map.iter().collect();
         rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         let width = rows
@@ -536,7 +523,7 @@ fn cmd_stats(
             .max()
             .unwrap_or(0);
         for (k, n) in rows {
-            writeln!(out, "  {k:<width$}  {n:>8}")?;
+            writeln!(out, "  {k:<width$}  {n:>8}").map_err(stdout_error)?;
         }
     }
     Ok(0)
@@ -549,13 +536,13 @@ fn cmd_tail(
     n: usize,
     json: bool,
     file: Option<&Path>,
-) -> Res {
+) -> Status {
     let path = match file {
         Some(p) => p.to_path_buf(),
         None => audit::audit_file_path(opts.audit_file.as_deref(), &opts.host),
     };
     let cannot = |e: std::io::Error| {
-        Failure::Message(format!(
+        Error::Failed(format!(
             "cannot read {}: {}",
             path.display(),
             audit::reason(&e)
@@ -573,9 +560,9 @@ fn cmd_tail(
         }
     };
     for line in search::last_lines(&f, n).map_err(cannot)? {
-        show(out, &line)?;
+        show(out, &line).map_err(stdout_error)?;
     }
-    out.flush()?;
+    out.flush().map_err(stdout_error)?;
     if follow {
         let mut failure = None;
         search::follow(&path, |line| {
@@ -589,7 +576,7 @@ fn cmd_tail(
         })
         .map_err(cannot)?;
         if let Some(e) = failure {
-            return Err(e.into());
+            return Err(stdout_error(e));
         }
     }
     Ok(0)

@@ -24,6 +24,9 @@ pub enum Error {
         program: String,
         source: std::io::Error,
     },
+    /// The subcommand could not do what it was asked, said in a whole sentence (exit 2).
+    #[error("{0}")]
+    Failed(String),
     /// Reading or writing something the subcommand needs failed (exit 2).
     #[error("{what}: {source}")]
     Io {
@@ -68,6 +71,7 @@ impl Error {
             Error::Exec { .. } => EXIT_EXEC_FAILED,
             Error::Guard(crate::guard::Error::Audit(_)) => EXIT_REFUSED,
             Error::Usage(_)
+            | Error::Failed(_)
             | Error::Io { .. }
             | Error::Guard(_)
             | Error::Audit(_)
@@ -102,6 +106,7 @@ mod tests {
     fn every_kind_has_its_exit_status() {
         let io = || std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         assert_eq!(Error::Usage("x".into()).exit_code(), EXIT_USAGE);
+        assert_eq!(Error::Failed("x".into()).exit_code(), EXIT_USAGE);
         assert_eq!(Error::Refused("x".into()).exit_code(), EXIT_REFUSED);
         assert_eq!(Error::NotRun("x".into()).exit_code(), EXIT_EXEC_REFUSED);
         let exec = Error::Exec {

@@ -219,10 +219,10 @@ pub fn main() -> ExitCode {
         Some(Command::Banner) => show::banner(&cli.global),
         Some(Command::Prompt(args)) => show::prompt(&cli.global, &args),
         Some(Command::Report(args)) => Ok(report_cmd::run(&cli.global, &args)),
-        Some(Command::Request(args)) => Ok(approval_cmd::run_request(&cli.global, &args)),
-        Some(Command::Requests(args)) => Ok(approval_cmd::run_requests(&cli.global, &args)),
-        Some(Command::Approve(args)) => Ok(approval_cmd::run_approve(&cli.global, &args)),
-        Some(Command::Deny(args)) => Ok(approval_cmd::run_deny(&cli.global, &args)),
+        Some(Command::Request(args)) => approval_cmd::run_request(&cli.global, &args),
+        Some(Command::Requests(args)) => approval_cmd::run_requests(&cli.global, &args),
+        Some(Command::Approve(args)) => approval_cmd::run_approve(&cli.global, &args),
+        Some(Command::Deny(args)) => approval_cmd::run_deny(&cli.global, &args),
         Some(Command::Sql(args)) => sql_cmd::run(&cli.global, &args),
         Some(Command::Status(args)) => status::run(&cli.global, &args),
         Some(Command::Install(args)) => install::run(&args),
@@ -235,7 +235,7 @@ pub fn main() -> ExitCode {
                 host: crate::host::HostContext::load(cli.global.host_file.as_deref()),
                 redactions: Vec::new(),
             };
-            return audit::run(cmd, &opts);
+            audit::run(cmd, &opts)
         }
         None if cli.break_glass => breakglass::run(&cli.global, cli.reason.clone()),
         None if !cli.exec.is_empty() => check::run_exec(&cli.global, &cli.exec),

@@ -2,7 +2,8 @@
 //! the `test-hooks` feature: a shipped binary has none of them, so no user can append made-up
 //! records or run a program unchecked through it.
 
-use super::audit::{AuditOptions, Failure, Res};
+use super::audit::{failed, stdout_error, AuditOptions};
+use super::error::{Error, Status};
 use crate::audit::{self, privilege, Event, Outcome, Record, Sinks};
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -80,7 +81,8 @@ pub(super) fn intercept(args: &[OsString]) -> Option<ExitCode> {
         Hook::ExecTest { argv } => exec(&opts, &argv),
     };
     let flushed = out.flush();
-    Some(super::audit::finish(result, flushed))
+    let status = super::audit::finish(result, flushed);
+    Some(ExitCode::from(super::error::report("prodguard", status)))
 }
 
 fn append(
@@ -90,9 +92,9 @@ fn append(
     command: Option<String>,
     print_hashes: bool,
     tear_after: Option<usize>,
-) -> Res {
+) -> Status {
     if tear_after.is_some() && privilege::is_setgid() {
-        return Err(Failure::Message(
+        return Err(Error::Failed(
             "--tear-after is refused in a setgid process".into(),
         ));
     }
@@ -116,43 +118,38 @@ fn append(
                 }
                 if print_hashes {
                     if let Some(h) = &w.hash {
-                        writeln!(out, "{h}")?;
-                        out.flush()?;
+                        writeln!(out, "{h}").map_err(stdout_error)?;
+                        out.flush().map_err(stdout_error)?;
                     }
                 }
             }
-            Err(e) => return Err(Failure::Message(e.to_string())),
+            Err(e) => return Err(Error::Failed(e.to_string())),
         }
     }
     Ok(0)
 }
 
 /// Write the first `n` bytes of `rec`'s line under the lock, then die by SIGKILL.
-fn tear(sinks: &Sinks, mut rec: Record, n: usize) -> Result<(), Failure> {
+fn tear(sinks: &Sinks, mut rec: Record, n: usize) -> Result<(), Error> {
     use std::os::unix::fs::OpenOptionsExt;
-    let path = sinks
-        .file()
-        .map_err(|e| Failure::Message(e.to_string()))?
-        .path()
-        .to_path_buf();
+    let path = sinks.file().map_err(failed)?.path().to_path_buf();
     audit::redact_record(&mut rec, &[]);
-    let line = audit::chain::seal(&mut rec, audit::chain::ZERO_HASH)
-        .map_err(|e| Failure::Message(e.to_string()))?;
+    let line = audit::chain::seal(&mut rec, audit::chain::ZERO_HASH).map_err(failed)?;
     let f = std::fs::OpenOptions::new()
         .append(true)
         .custom_flags(libc::O_CLOEXEC)
         .open(&path)
-        .map_err(|e| Failure::Message(e.to_string()))?;
+        .map_err(failed)?;
     let mut locked = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive)
-        .map_err(|(_, e)| Failure::Message(e.desc().to_string()))?;
+        .map_err(|(_, e)| Error::Failed(e.desc().to_string()))?;
     locked
         .write_all(&line[..n.min(line.len().saturating_sub(1))])
-        .map_err(|e| Failure::Message(e.to_string()))?;
+        .map_err(failed)?;
     let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
-    Err(Failure::Message("SIGKILL did not kill the process".into()))
+    Err(Error::Failed("SIGKILL did not kill the process".into()))
 }
 
-fn exec(opts: &AuditOptions, argv: &[String]) -> Res {
+fn exec(opts: &AuditOptions, argv: &[String]) -> Status {
     use std::os::unix::process::CommandExt;
     let was_setgid = privilege::is_setgid();
     let sinks = sinks(opts);
@@ -165,16 +162,16 @@ fn exec(opts: &AuditOptions, argv: &[String]) -> Res {
                 eprintln!("prodguard: {f}");
             }
         }
-        Err(e) => return Err(Failure::Message(format!("{e}; not running {}", argv[0]))),
+        Err(e) => return Err(Error::Failed(format!("{e}; not running {}", argv[0]))),
     }
-    privilege::drop_group_permanently().map_err(|e| Failure::Message(e.to_string()))?;
+    privilege::drop_group_permanently().map_err(failed)?;
     let env = privilege::sanitized_env(std::env::vars_os(), was_setgid);
     let err = std::process::Command::new(&argv[0])
         .args(&argv[1..])
         .env_clear()
         .envs(env)
         .exec();
-    Err(Failure::Message(format!(
+    Err(Error::Failed(format!(
         "cannot run {}: {}",
         argv[0],
         audit::reason(&err)

@@ -70,6 +70,9 @@ pub(crate) struct ClientSpec {
     /// The program's subcommands (its first operand), when it has a fixed set; empty when it
     /// has none or the set is open.
     pub subcommands: &'static [&'static str],
+    /// The options this program shares with others of its family (the MySQL connection
+    /// options of `mysql` and `mysqladmin`), read after its own; one level, a base has none.
+    pub base: Option<&'static ClientSpec>,
 }
 
 /// A table without roles, secrets or subcommands.
@@ -82,6 +85,7 @@ pub(crate) const fn spec(short: Short, long: Long) -> ClientSpec {
         roles: &[],
         secret: &[],
         subcommands: &[],
+        base: None,
     }
 }
 
@@ -92,6 +96,7 @@ impl ClientSpec {
             .iter()
             .find(|(s, _, _)| *s == c)
             .map(|(_, n, v)| (*n, *v))
+            .or_else(|| self.base.and_then(|b| b.short_opt(c)))
     }
 
     /// The canonical name and value of long option `name` (without dashes), if listed.
@@ -100,24 +105,36 @@ impl ClientSpec {
             .iter()
             .find(|(n, _, _)| *n == name)
             .map(|(_, c, v)| (*c, *v))
+            .or_else(|| self.base.and_then(|b| b.long_opt(name)))
     }
 
     /// The role of the option with canonical name `name`.
     pub fn role(&self, name: &str) -> Option<Role> {
-        self.roles.iter().find(|(n, _)| *n == name).map(|(_, r)| *r)
+        self.roles
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| *r)
+            .or_else(|| self.base.and_then(|b| b.role(name)))
     }
 
     /// Whether the option with canonical name `name` carries a secret.
     pub fn is_secret(&self, name: &str) -> bool {
-        self.secret.contains(&name)
+        self.secret.contains(&name) || self.base.is_some_and(|b| b.is_secret(name))
+    }
+
+    /// This table and its base, own first.
+    pub fn layers(&self) -> impl Iterator<Item = &ClientSpec> + '_ {
+        std::iter::once(self).chain(self.base)
     }
 
     /// Every canonical option name of the table.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.short
-            .iter()
-            .map(|(_, c, _)| *c)
-            .chain(self.long.iter().map(|(_, c, _)| *c))
+        self.layers().flat_map(|t| {
+            t.short
+                .iter()
+                .map(|(_, c, _)| *c)
+                .chain(t.long.iter().map(|(_, c, _)| *c))
+        })
     }
 }
 

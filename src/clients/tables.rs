@@ -960,27 +960,22 @@ static PG_RESTORE: ClientSpec = ClientSpec {
     ..PLAIN
 };
 
-/// mysql and mariadb (and their dump tools): `-p` takes a password only when attached.
-pub(crate) static MYSQL: ClientSpec = ClientSpec {
+/// The connection options `mysql` and `mysqladmin` (and their MariaDB names) share: the base
+/// of both tables, so a spelling is listed once for the family.
+static MYSQL_CONNECTION: ClientSpec = ClientSpec {
     short: &[
         ('h', "host", Req),
         ('u', "user", Req),
         ('p', "password", Opt),
-        ('e', "execute", Req),
-        ('D', "database", Req),
         ('P', "port", Req),
         ('S', "socket", Req),
         ('O', "set-variable", Req),
-        ('B', "batch", No),
-        ('N', "skip-column-names", No),
         ('f', "force", No),
     ],
     long: &[
         ("host", "host", Req),
         ("user", "user", Req),
         ("password", "password", Opt),
-        ("execute", "execute", Req),
-        ("database", "database", Req),
         ("port", "port", Req),
         ("socket", "socket", Req),
         ("set-variable", "set-variable", Req),
@@ -988,6 +983,34 @@ pub(crate) static MYSQL: ClientSpec = ClientSpec {
         ("defaults-file", "defaults-file", Req),
         ("defaults-extra-file", "defaults-extra-file", Req),
         ("login-path", "login-path", Req),
+        ("ssl-ca", "ssl-ca", Req),
+        ("ssl-cert", "ssl-cert", Req),
+        ("ssl-key", "ssl-key", Req),
+        ("ssl-mode", "ssl-mode", Req),
+        ("connect-timeout", "connect-timeout", Req),
+        ("protocol", "protocol", Req),
+    ],
+    roles: &[
+        ("host", Host),
+        ("port", Port),
+        ("user", User),
+        ("socket", Socket),
+    ],
+    secret: &["password"],
+    ..PLAIN
+};
+
+/// mysql and mariadb (and their dump tools): `-p` takes a password only when attached.
+pub(crate) static MYSQL: ClientSpec = ClientSpec {
+    short: &[
+        ('e', "execute", Req),
+        ('D', "database", Req),
+        ('B', "batch", No),
+        ('N', "skip-column-names", No),
+    ],
+    long: &[
+        ("execute", "execute", Req),
+        ("database", "database", Req),
         ("init-command", "init-command", Req),
         ("pager", "pager", Req),
         ("tee", "tee", Req),
@@ -995,18 +1018,12 @@ pub(crate) static MYSQL: ClientSpec = ClientSpec {
         ("delimiter", "delimiter", Req),
         ("plugin-dir", "plugin-dir", Req),
         ("default-auth", "default-auth", Req),
-        ("ssl-ca", "ssl-ca", Req),
         ("ssl-capath", "ssl-capath", Req),
-        ("ssl-cert", "ssl-cert", Req),
-        ("ssl-key", "ssl-key", Req),
-        ("ssl-mode", "ssl-mode", Req),
         ("ssl-cipher", "ssl-cipher", Req),
         ("tls-version", "tls-version", Req),
-        ("connect-timeout", "connect-timeout", Req),
         ("max-allowed-packet", "max-allowed-packet", Req),
         ("net-buffer-length", "net-buffer-length", Req),
         ("bind-address", "bind-address", Req),
-        ("protocol", "protocol", Req),
         ("character-sets-dir", "character-sets-dir", Req),
         ("load-data-local-dir", "load-data-local-dir", Req),
         ("server-public-key-path", "server-public-key-path", Req),
@@ -1018,57 +1035,21 @@ pub(crate) static MYSQL: ClientSpec = ClientSpec {
     roles: &[
         ("execute", Payload),
         ("init-command", Payload),
-        ("host", Host),
-        ("port", Port),
         ("database", Database),
-        ("user", User),
-        ("socket", Socket),
     ],
-    secret: &["password"],
+    base: Some(&MYSQL_CONNECTION),
     ..PLAIN
 };
 
 /// mysqladmin and mariadb-admin: the commands are operands; `-c` counts, `-i` sleeps.
 pub(crate) static MYSQLADMIN: ClientSpec = ClientSpec {
-    short: &[
-        ('h', "host", Req),
-        ('P', "port", Req),
-        ('S', "socket", Req),
-        ('u', "user", Req),
-        ('O', "set-variable", Req),
-        ('c', "count", Req),
-        ('i', "sleep", Req),
-        ('p', "password", Opt),
-        ('w', "wait", Opt),
-        ('f', "force", No),
-    ],
+    short: &[('c', "count", Req), ('i', "sleep", Req), ('w', "wait", Opt)],
     long: &[
-        ("host", "host", Req),
-        ("port", "port", Req),
-        ("socket", "socket", Req),
-        ("user", "user", Req),
-        ("password", "password", Opt),
         ("count", "count", Req),
         ("sleep", "sleep", Req),
-        ("defaults-file", "defaults-file", Req),
-        ("defaults-extra-file", "defaults-extra-file", Req),
-        ("login-path", "login-path", Req),
-        ("default-character-set", "default-character-set", Req),
-        ("connect-timeout", "connect-timeout", Req),
         ("shutdown-timeout", "shutdown-timeout", Req),
-        ("ssl-ca", "ssl-ca", Req),
-        ("ssl-cert", "ssl-cert", Req),
-        ("ssl-key", "ssl-key", Req),
-        ("ssl-mode", "ssl-mode", Req),
-        ("protocol", "protocol", Req),
     ],
-    roles: &[
-        ("host", Host),
-        ("port", Port),
-        ("user", User),
-        ("socket", Socket),
-    ],
-    secret: &["password"],
+    base: Some(&MYSQL_CONNECTION),
     ..PLAIN
 };
 

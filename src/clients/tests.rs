@@ -26,11 +26,13 @@ const CLIENTS: &[(&str, &ClientSpec)] = &[
 fn roles_and_secrets_name_options_of_their_table() {
     for (program, spec) in CLIENTS {
         let names: BTreeSet<&str> = spec.names().collect();
-        for (name, _) in spec.roles {
-            assert!(names.contains(name), "{program}: role for unknown `{name}`");
-        }
-        for name in spec.secret {
-            assert!(names.contains(name), "{program}: secret unknown `{name}`");
+        for table in spec.layers() {
+            for (name, _) in table.roles {
+                assert!(names.contains(name), "{program}: role for unknown `{name}`");
+            }
+            for name in table.secret {
+                assert!(names.contains(name), "{program}: secret unknown `{name}`");
+            }
         }
     }
 }
@@ -43,6 +45,7 @@ fn no_spelling_is_listed_twice() {
         "git",
         "psql",
         "mysql",
+        "mysqladmin",
         "redis-cli",
         "mongosh",
         "curl",
@@ -50,8 +53,15 @@ fn no_spelling_is_listed_twice() {
         "tar",
     ] {
         let spec = spec_for(program);
-        let shorts: Vec<char> = spec.short.iter().map(|(c, _, _)| *c).collect();
-        let longs: Vec<&str> = spec.long.iter().map(|(n, _, _)| *n).collect();
+        // A spelling of the base is not listed again in the program's own rows.
+        let shorts: Vec<char> = spec
+            .layers()
+            .flat_map(|t| t.short.iter().map(|(c, _, _)| *c))
+            .collect();
+        let longs: Vec<&str> = spec
+            .layers()
+            .flat_map(|t| t.long.iter().map(|(n, _, _)| *n))
+            .collect();
         assert_eq!(
             shorts.len(),
             shorts.iter().collect::<BTreeSet<_>>().len(),
@@ -229,4 +239,37 @@ fn rule_names_for_flags_and_subcommands() {
     // A program without a fixed set takes any word; so does one without a table.
     assert_eq!(rule_subcommands("rm"), None);
     assert_eq!(rule_subcommands("mytool"), None);
+}
+
+#[test]
+fn the_mysql_family_reads_its_shared_connection_options() {
+    let args = v("-h db1 -P 3307 -S /run/mysqld.sock -uroot -psecret --ssl-mode=REQUIRED");
+    for spec in [&MYSQL, &MYSQLADMIN] {
+        let got = getopt(&args, spec);
+        let role = |name: &str| {
+            got.iter().find_map(|i| match i {
+                Item::Opt {
+                    name: n,
+                    value,
+                    role,
+                } if n == name => Some((*value, *role)),
+                _ => None,
+            })
+        };
+        assert_eq!(role("host"), Some((Some("db1"), Some(Role::Host))));
+        assert_eq!(role("port"), Some((Some("3307"), Some(Role::Port))));
+        assert_eq!(
+            role("socket"),
+            Some((Some("/run/mysqld.sock"), Some(Role::Socket)))
+        );
+        assert_eq!(role("user"), Some((Some("root"), Some(Role::User))));
+        assert_eq!(role("password"), Some((Some("secret"), None)));
+        assert_eq!(role("ssl-mode"), Some((Some("REQUIRED"), None)));
+        assert!(spec.is_secret("password"));
+        assert!(got.iter().all(|i| !matches!(i, Item::Pos(_))), "{got:?}");
+    }
+    // Each keeps its own options: mysql's payload, mysqladmin's count.
+    assert_eq!(MYSQL.role("execute"), Some(Role::Payload));
+    assert_eq!(MYSQLADMIN.short_opt('c'), Some(("count", Value::Req)));
+    assert_eq!(MYSQL.short_opt('c'), None);
 }

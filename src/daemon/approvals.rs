@@ -272,7 +272,8 @@ impl Call<'_> {
     fn approve(&self, typed: &str) -> Result<Answer, ApprovalError> {
         let req = self.find(typed)?;
         self.same_host(&req)?;
-        let me = spool::may_approve(self.peer.uid, &req, &self.rules).map_err(refused)?;
+        let me = spool::may_approve(self.peer.uid, &req, &self.rules)
+            .map_err(|e| refused(e.to_string()))?;
         let status = self.open(&req)?;
         let already = match &status {
             Status::Pending { approvers, .. } | Status::Approved { approvers } => {
@@ -325,7 +326,8 @@ impl Call<'_> {
         self.open(&req)?;
         let sig = approval::ssh::extract_signature(signature)
             .ok_or_else(|| refused("no armored SSH signature was given"))?;
-        let by = spool::verify_signature(&req, &sig, &self.rules).map_err(refused)?;
+        let by =
+            spool::verify_signature(&req, &sig, &self.rules).map_err(|e| refused(e.to_string()))?;
         self.spool.attach_signature(&req, &sig)?;
         self.one(&req, vec![by])
     }

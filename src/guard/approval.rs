@@ -4,7 +4,7 @@
 //! requests (`prodguard request`, `requests`, `approve`, `deny`) use the same steps.
 
 use super::spool_client::SpoolClient;
-use super::{journal, report, Decision, Judgement};
+use super::{journal, report, Decision, Error, Judgement};
 use crate::approval::request::Subject;
 use crate::approval::spool::{self, Rules};
 use crate::approval::{self, wait, Request, Status};
@@ -164,14 +164,14 @@ pub fn file_request(
     cwd: &str,
     rule_ids: Vec<String>,
     approvers: u32,
-) -> Result<Request, String> {
+) -> Result<Request, Error> {
     let uid = my_uid();
     let user = spool::user_name(uid);
     // A command holding a secret is filed redacted, bound to its exact text by a keyed digest;
     // the exact text stays readable only by the requester (docs/approval.md).
     let redacted = audit::redact::redact(command, sinks.redactions());
     let exact = if redacted.text != command {
-        Some(approval::request::Exact::new(command).map_err(|e| e.to_string())?)
+        Some(approval::request::Exact::new(command)?)
     } else {
         None
     };
@@ -188,19 +188,24 @@ pub fn file_request(
         },
         approval::now(),
         expiry(host),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     // The record comes first: a request nobody could audit is not filed.
-    record_step(host, sinks, &req, Outcome::Requested, None, None)
-        .map_err(|e| format!("the request cannot be recorded, so it is not filed: {e}"))?;
+    record_step(host, sinks, &req, Outcome::Requested, None, None).map_err(Error::NotFiled)?;
     match spool.file(&req, exact.as_ref()) {
         Ok(filed) => Ok(filed.req),
         Err(e) => {
             let why = format!("not filed: {e}");
             record_or_warn(host, sinks, &req, Outcome::Refused, None, Some(why));
-            Err(e.to_string())
+            Err(e.into())
         }
     }
+}
+
+/// Why a signature pasted while waiting was not taken; shown on the terminal.
+#[derive(Debug, thiserror::Error)]
+enum PasteError {
+    #[error("  signature refused: {0}")]
+    Refused(approval::ApprovalError),
 }
 
 /// How a wait for a decision gave up.
@@ -255,7 +260,7 @@ pub fn await_decision(
         },
         Err(e) => Some(Decided::GaveUp(GaveUp::Denied, e.to_string())),
     };
-    let mut on_paste = |text: &str| -> Result<Option<Decided>, String> {
+    let mut on_paste = |text: &str| -> Result<Option<Decided>, PasteError> {
         match spool.sign(&id, text) {
             Ok(a) => {
                 record_or_warn(host, sinks, req, Outcome::Approved, a.map(|a| a.name), None);
@@ -263,8 +268,8 @@ pub fn await_decision(
             }
             Err(e) => {
                 let why = e.to_string();
-                record_or_warn(host, sinks, req, Outcome::Refused, None, Some(why.clone()));
-                Err(format!("  signature refused: {why}"))
+                record_or_warn(host, sinks, req, Outcome::Refused, None, Some(why));
+                Err(PasteError::Refused(e))
             }
         }
     };
@@ -295,8 +300,8 @@ fn consume(
     req: &Request,
     host: &HostContext,
     sinks: &Sinks,
-) -> Result<Decision, String> {
-    let approvers = spool.consume(&req.id()).map_err(|e| e.to_string())?;
+) -> Result<Decision, approval::ApprovalError> {
+    let approvers = spool.consume(&req.id())?;
     let approvers = approvers.as_slice();
     record_or_warn(
         host,
@@ -360,7 +365,7 @@ pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
             Status::Approved { .. } => {
                 return match consume(&spool, req, host, sinks) {
                     Ok(r) => r,
-                    Err(e) => refuse(denied, e),
+                    Err(e) => refuse(denied, e.to_string()),
                 }
             }
             Status::Pending { .. } if pending.is_none() => pending = Some(req.clone()),
@@ -475,7 +480,7 @@ pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
     match await_decision(&spool, &req, host, sinks) {
         Some(Decided::Approved(_)) => match consume(&spool, &req, host, sinks) {
             Ok(r) => r,
-            Err(why) => Decision::Denied { why },
+            Err(e) => Decision::Denied { why: e.to_string() },
         },
         Some(Decided::Denied(why)) => {
             eprintln!("prodguard: refused: {why}");

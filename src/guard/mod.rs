@@ -57,8 +57,11 @@ pub enum Error {
     #[error(transparent)]
     Audit(#[from] audit::AuditError),
     /// The approval spool refused an operation.
-    #[error("{0}")]
-    Approval(String),
+    #[error(transparent)]
+    Approval(#[from] crate::approval::ApprovalError),
+    /// A request for approval could not be recorded, so it was not filed.
+    #[error("the request cannot be recorded, so it is not filed: {0}")]
+    NotFiled(#[source] audit::AuditError),
 }
 
 /// How the command reached the guard, beyond its text.

@@ -114,16 +114,29 @@ pub fn with_install_paths(mut global: Paths) -> Paths {
     global
 }
 
-fn read_install_paths(file: &Path, uid: u32) -> Result<RawPaths, String> {
-    crate::host::trust::check(file, uid).map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read it: {e}"))?;
-    let paths: RawPaths = toml::from_str(&text).map_err(|e| e.message().to_string())?;
+/// Why the paths file is ignored.
+#[derive(Debug, thiserror::Error)]
+enum PathsFileError {
+    #[error(transparent)]
+    Untrusted(#[from] crate::host::trust::Untrusted),
+    #[error("cannot read it: {0}")]
+    Read(std::io::Error),
+    #[error("{}", .0.message())]
+    Syntax(toml::de::Error),
+    #[error("{} is not an absolute path", .0.display())]
+    Relative(PathBuf),
+}
+
+fn read_install_paths(file: &Path, uid: u32) -> Result<RawPaths, PathsFileError> {
+    crate::host::trust::check(file, uid)?;
+    let text = std::fs::read_to_string(file).map_err(PathsFileError::Read)?;
+    let paths: RawPaths = toml::from_str(&text).map_err(PathsFileError::Syntax)?;
     for p in [&paths.host_file, &paths.policy_dir, &paths.audit_file]
         .into_iter()
         .flatten()
     {
         if !p.is_absolute() {
-            return Err(format!("{} is not an absolute path", p.display()));
+            return Err(PathsFileError::Relative(p.clone()));
         }
     }
     Ok(paths)
@@ -447,18 +460,28 @@ mod tests {
         let paths = read_install_paths(&file, uid).expect("trusted");
         assert_eq!(paths.host_file.as_deref(), Some(Path::new("/x/host.toml")));
         assert!(paths.policy_dir.is_none());
+        let untrusted = |p: &Path| {
+            matches!(
+                read_install_paths(p, uid),
+                Err(PathsFileError::Untrusted(_))
+            )
+        };
         chmod(&file, 0o664);
-        assert!(read_install_paths(&file, uid).is_err());
+        assert!(untrusted(&file));
         chmod(&file, 0o644);
         chmod(dir.path(), 0o777);
-        assert!(read_install_paths(&file, uid).is_err());
+        assert!(untrusted(&file));
         chmod(dir.path(), 0o700);
         std::fs::write(&file, "policy_dir = \"relative/dir\"\n").expect("write");
-        assert!(read_install_paths(&file, uid).is_err());
+        let relative = read_install_paths(&file, uid);
+        assert!(
+            matches!(relative, Err(PathsFileError::Relative(ref p)) if p == Path::new("relative/dir"))
+        );
         std::fs::write(&file, "hostfile = \"/x\"\n").expect("write");
-        assert!(read_install_paths(&file, uid).is_err());
+        let syntax = read_install_paths(&file, uid);
+        assert!(matches!(syntax, Err(PathsFileError::Syntax(_))));
         let link = dir.path().join("link.toml");
         std::os::unix::fs::symlink(&file, &link).expect("symlink");
-        assert!(read_install_paths(&link, uid).is_err());
+        assert!(untrusted(&link));
     }
 }

@@ -1,24 +1,18 @@
 //! Shared by the approval tests: Unix accounts made for the test and removed on every path, a
 //! host with a spool in a temp dir held by its own audit service (`prodguard daemon` on a
 //! socket in the temp dir), running prodguard as a given user, and a pseudo-terminal to type the
-//! host name on (the approach of tests/prompt_pty.rs).
+//! host name on (tests/support/pty.rs).
 #![allow(dead_code)]
 
 #[path = "../support/daemon.rs"]
 pub mod daemon;
 
-use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::pty::openpty;
-use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use crate::pty::{Options, Pty};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Command, ExitStatus, Output, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_prodguard");
 
@@ -311,113 +305,10 @@ pub fn request_id(out: &Output) -> (String, String) {
     (short, full)
 }
 
-/// A child whose controlling terminal is a pty we hold the master of.
-pub struct PtyChild {
-    master: File,
-    _slave: OwnedFd,
-    child: Child,
-    pub screen: Vec<u8>,
-}
-
-impl PtyChild {
-    /// Spawn `cmd` as the leader of a new session on a fresh pty (stdin and stderr on it,
-    /// stdout piped).
-    pub fn spawn(mut cmd: Command) -> PtyChild {
-        let pty = openpty(
-            Some(&nix::pty::Winsize {
-                ws_row: 24,
-                ws_col: 80,
-                ws_xpixel: 0,
-                ws_ypixel: 0,
-            }),
-            None,
-        )
-        .expect("openpty");
-        for fd in [&pty.master, &pty.slave] {
-            fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("cloexec");
-        }
-        let slave_fd = pty.slave.as_raw_fd();
-        cmd.stdin(Stdio::from(pty.slave.try_clone().expect("dup")))
-            .stderr(Stdio::from(pty.slave.try_clone().expect("dup")))
-            .stdout(Stdio::piped());
-        // SAFETY: runs in the forked child before exec; setsid and ioctl are
-        // async-signal-safe, and `slave_fd` is open there until exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::setsid() < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let child = cmd.spawn().expect("spawn on pty");
-        PtyChild {
-            master: File::from(pty.master),
-            _slave: pty.slave,
-            child,
-            screen: Vec::new(),
-        }
-    }
-
-    fn pump(&mut self, wait: Duration) {
-        let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
-        let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
-        if poll(&mut fds, PollTimeout::from(ms)).unwrap_or(0) > 0 {
-            let mut buf = [0u8; 4096];
-            if let Ok(n) = self.master.read(&mut buf) {
-                self.screen.extend_from_slice(&buf[..n]);
-            }
-        }
-    }
-
-    /// Read the terminal until it shows `needle`.
-    pub fn expect(&mut self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !text(&self.screen).contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "never saw {needle:?}; screen:\n{}",
-                text(&self.screen)
-            );
-            if let Ok(Some(st)) = self.child.try_wait() {
-                self.pump(Duration::from_millis(50));
-                assert!(
-                    text(&self.screen).contains(needle),
-                    "exited {st:?} without showing {needle:?}; screen:\n{}",
-                    text(&self.screen)
-                );
-            }
-            self.pump(Duration::from_millis(50));
-        }
-    }
-
-    pub fn send(&mut self, bytes: &[u8]) {
-        self.master.write_all(bytes).expect("type");
-    }
-
-    /// Wait for the child: status, stdout, screen.
-    pub fn finish(mut self) -> (ExitStatus, String, String) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            self.pump(Duration::from_millis(20));
-            if let Some(s) = self.child.try_wait().expect("wait") {
-                break s;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("child still running; screen:\n{}", text(&self.screen));
-            }
-        };
-        self.pump(Duration::from_millis(20));
-        let mut out = String::new();
-        if let Some(mut s) = self.child.stdout.take() {
-            let _ = s.read_to_string(&mut out);
-        }
-        (status, out, text(&self.screen))
-    }
+/// `cmd` as the leader of a new session on a fresh 24×80 terminal holding its stdin and
+/// stderr; stdout is a pipe.
+pub fn on_pty(cmd: Command) -> Pty {
+    Pty::with(cmd, Options::stderr_on_tty())
 }
 
 /// `approve ID` as `user` on a pty, typing `typed` at the host name question.
@@ -428,11 +319,11 @@ pub fn approve_on_pty(
     id: &str,
     typed: &str,
 ) -> (ExitStatus, String) {
-    let mut c = PtyChild::spawn(site.as_user(user, host, &args(&["approve", id])));
+    let mut c = on_pty(site.as_user(user, host, &args(&["approve", id])));
     c.expect("host name: ");
     c.send(format!("{typed}\r").as_bytes());
-    let (status, _, screen) = c.finish();
-    (status, screen)
+    let f = c.finish();
+    (f.status, f.screen)
 }
 
 /// Whether `path` exists without following a final symlink.
@@ -443,9 +334,9 @@ pub fn exists_nofollow(path: &Path) -> bool {
 /// One raw request line to the service at `socket` as this process (its uid is what the
 /// service sees), and the answer.
 pub fn raw_call(socket: &Path, line: &str) -> serde_json::Value {
-    use std::io::BufRead;
+    use std::io::{BufRead, Write};
     let mut s = std::os::unix::net::UnixStream::connect(socket).expect("connect to the service");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .expect("timeout");
     s.write_all(format!("{line}\n").as_bytes()).expect("send");
     let mut answer = String::new();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 /// `prodguard -- sh -c SCRIPT` on db1 with the site pack that makes `exit` ask.
 fn asking(world: &World, script: &str, stdin: Stdin) -> Pty {
-    Pty::spawn(world.command(&["--", "sh", "-c", script]), stdin)
+    spawn(world.command(&["--", "sh", "-c", script]), stdin)
 }
 
 fn db1_asking() -> World {
@@ -179,7 +179,7 @@ fn colour_on_a_terminal_unless_no_color() {
     for (name, value) in [("NO_COLOR", "1"), ("TERM", "dumb")] {
         let mut cmd = w.command(&["--", "sh", "-c", "exit 5"]);
         cmd.env(name, value);
-        let mut p = Pty::spawn(cmd, Stdin::Tty);
+        let mut p = spawn(cmd, Stdin::Tty);
         p.expect("host name: ");
         p.send(b"\x03");
         let plain = p.finish().screen;
@@ -192,7 +192,7 @@ fn colour_on_a_terminal_unless_no_color() {
     // An empty NO_COLOR does not count (no-color.org).
     let mut cmd = w.command(&["--", "sh", "-c", "exit 5"]);
     cmd.env("NO_COLOR", "");
-    let mut p = Pty::spawn(cmd, Stdin::Tty);
+    let mut p = spawn(cmd, Stdin::Tty);
     p.expect("host name: ");
     p.send(b"\x03");
     assert!(p.finish().screen.contains('\x1b'));
@@ -245,7 +245,7 @@ fn typeahead_before_the_question_does_not_answer_it() {
         .arg(bin())
         .args(w.global_args())
         .args(["--", "sh", "-c", "echo ran; exit 5"]);
-    let mut p = Pty::spawn(cmd, Stdin::Tty);
+    let mut p = spawn(cmd, Stdin::Tty);
     p.send(b"db1\r");
     p.expect("host name: ");
     let f = p.finish();
@@ -261,7 +261,7 @@ fn typeahead_before_the_question_does_not_answer_it() {
 fn a_terminal_of_no_size_is_nobody_at_it_and_refuses_at_once() {
     let w = db1_asking();
     let start = Instant::now();
-    let p = Pty::spawn_sized(
+    let p = spawn_sized(
         w.command(&["--", "sh", "-c", "echo ran; exit 5"]),
         Stdin::Tty,
         0,

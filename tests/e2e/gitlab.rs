@@ -39,7 +39,7 @@ fn on_the_primary_with_intent_db2_rm_rf_is_refused_without_a_prompt() {
     let db1 = World::new(DB1);
     declare(&db1, "db2");
     // It must end on its own: were it to ask, finish() would give up waiting and fail.
-    let f = Pty::spawn(rm_rf(&db1), Stdin::Tty).finish();
+    let f = spawn(rm_rf(&db1), Stdin::Tty).finish();
     assert_eq!(f.stdout, "", "rm ran");
     assert_eq!(f.status.code(), Some(126), "{}\n{}", f.screen, f.stderr);
     assert!(
@@ -70,7 +70,7 @@ fn on_the_primary_with_intent_db2_rm_rf_is_refused_without_a_prompt() {
 fn on_the_replica_it_asks_for_the_host_name_and_db1_does_not_pass() {
     let db2 = World::new(DB2);
     declare(&db2, "db2");
-    let mut p = Pty::spawn(rm_rf(&db2), Stdin::Tty);
+    let mut p = spawn(rm_rf(&db2), Stdin::Tty);
     p.expect("PRODUCTION \u{b7} db2 \u{b7} db-replica");
     p.expect("fs.rm-data-dir");
     p.expect("host name: ");
@@ -89,7 +89,7 @@ fn on_the_replica_it_asks_for_the_host_name_and_db1_does_not_pass() {
 #[test]
 fn without_an_intent_the_primary_still_asks() {
     let db1 = World::new(DB1);
-    let mut p = Pty::spawn(rm_rf(&db1), Stdin::Tty);
+    let mut p = spawn(rm_rf(&db1), Stdin::Tty);
     p.expect("PRODUCTION \u{b7} db1 \u{b7} db-primary");
     p.expect("host name: ");
     p.send(b"\x03");

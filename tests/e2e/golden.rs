@@ -52,7 +52,7 @@ fn question_screen(colour: bool) -> String {
     if !colour {
         cmd.env("NO_COLOR", "1");
     }
-    let mut p = Pty::spawn(cmd, Stdin::Tty);
+    let mut p = spawn(cmd, Stdin::Tty);
     p.expect("host name: ");
     p.send(b"\x03");
     let f = p.finish();

@@ -180,7 +180,7 @@ fn a_confirmed_script_gets_its_whole_input_and_a_wrong_answer_runs_none_of_it() 
     let guarded = |script: Vec<u8>| {
         let mut cmd = w.command(&[]);
         cmd.args(["--", "bash", "-s"]);
-        Pty::spawn(cmd, Stdin::Pipe(script))
+        spawn(cmd, Stdin::Pipe(script))
     };
     let script = format!("rm -rf {}\n", data.display()).into_bytes();
     let mut p = guarded(script.clone());

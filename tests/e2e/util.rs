@@ -2,17 +2,11 @@
 //! terminal, and a run on a pseudo-terminal that is the child's controlling terminal.
 #![allow(dead_code)]
 
-use nix::fcntl::{fcntl, FcntlArg, FdFlag};
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::pty::openpty;
-use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+pub use crate::golden_file::golden;
+pub use crate::pty::{Options, Pty, Stdin};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 
 /// The binary under test.
 pub fn bin() -> PathBuf {
@@ -150,194 +144,13 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Compare `actual` with `tests/golden/NAME`; `PRODGUARD_BLESS=1` rewrites the file instead.
-pub fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("PRODGUARD_BLESS").is_some() {
-        std::fs::write(&path, actual).expect("write golden");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with PRODGUARD_BLESS=1 to create it)",
-            path.display()
-        )
-    });
-    assert_eq!(actual, expected, "output differs from {}", path.display());
+/// `cmd` on a fresh 24×80 terminal holding `stdin` (when it is [`Stdin::Tty`]), as a person's
+/// would be; stdout and stderr are pipes.
+pub fn spawn(cmd: Command, stdin: Stdin) -> Pty {
+    Pty::with(cmd, Options::piped(stdin))
 }
 
-/// What the child's stdin is.
-pub enum Stdin {
-    /// The terminal, like an interactive command.
-    Tty,
-    /// A pipe carrying these bytes, then closed.
-    Pipe(Vec<u8>),
-}
-
-/// prodguard running as the session leader of a new session whose controlling terminal is a pty
-/// we hold the master of. stdout and stderr are pipes, so what the question shows on the
-/// terminal and what the program prints are kept apart.
-pub struct Pty {
-    master: File,
-    child: Child,
-    screen: Vec<u8>,
-    stdout: Option<JoinHandle<Vec<u8>>>,
-    stderr: Option<JoinHandle<Vec<u8>>>,
-}
-
-/// How a pty run ended.
-pub struct Finished {
-    pub status: ExitStatus,
-    pub stdout: String,
-    pub stderr: String,
-    /// Everything written to the terminal, `\r\n` turned into `\n`.
-    pub screen: String,
-}
-
-fn cloexec(fd: &OwnedFd) {
-    fcntl(fd.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("FD_CLOEXEC");
-}
-
-fn drain(mut r: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = r.read_to_end(&mut v);
-        v
-    })
-}
-
-impl Pty {
-    /// Start `cmd` on a fresh terminal of 24×80, as a person's would be.
-    pub fn spawn(cmd: Command, stdin: Stdin) -> Pty {
-        Pty::spawn_sized(cmd, stdin, 24, 80)
-    }
-
-    /// Start `cmd` on a fresh terminal of `rows`×`cols` (0×0: what `ssh -tt` makes for a
-    /// script).
-    pub fn spawn_sized(mut cmd: Command, stdin: Stdin, rows: u16, cols: u16) -> Pty {
-        let size = nix::pty::Winsize {
-            ws_row: rows,
-            ws_col: cols,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        let pty = openpty(Some(&size), None).expect("openpty");
-        cloexec(&pty.master);
-        cloexec(&pty.slave);
-        let master = File::from(pty.master);
-        let slave_fd = pty.slave.as_raw_fd();
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        match stdin {
-            Stdin::Tty => cmd.stdin(Stdio::from(pty.slave.try_clone().expect("dup slave"))),
-            Stdin::Pipe(_) => cmd.stdin(Stdio::piped()),
-        };
-        // SAFETY: the closure runs in the forked child before exec and calls only setsid and
-        // ioctl, which are async-signal-safe; `slave_fd` stays open in the child until exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::setsid() < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if libc::ioctl(slave_fd, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut child = cmd.spawn().expect("spawn prodguard");
-        drop(pty.slave);
-        if let Stdin::Pipe(data) = stdin {
-            let mut pipe = child.stdin.take().expect("stdin pipe");
-            std::thread::spawn(move || {
-                let _ = pipe.write_all(&data);
-            });
-        }
-        let stdout = child.stdout.take().map(drain);
-        let stderr = child.stderr.take().map(drain);
-        Pty {
-            master,
-            child,
-            screen: Vec::new(),
-            stdout,
-            stderr,
-        }
-    }
-
-    /// What the terminal has shown so far, line ends (`\r\n`, and `\r\r\n` from an echoed
-    /// `\r\n` through the terminal's output processing) turned into `\n`.
-    pub fn screen(&self) -> String {
-        text(&self.screen)
-            .replace("\r\r\n", "\n")
-            .replace("\r\n", "\n")
-    }
-
-    /// Read the terminal until it shows `needle`.
-    pub fn expect(&mut self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !self.screen().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "never saw {needle:?}; screen:\n{}",
-                self.screen()
-            );
-            if !self.pump(Duration::from_millis(50)) {
-                if let Ok(Some(status)) = self.child.try_wait() {
-                    self.pump(Duration::from_millis(50));
-                    assert!(
-                        self.screen().contains(needle),
-                        "exited ({status}) before showing {needle:?}; screen:\n{}",
-                        self.screen()
-                    );
-                }
-            }
-        }
-    }
-
-    /// Read what is there within `wait`; false when nothing was.
-    fn pump(&mut self, wait: Duration) -> bool {
-        let ms = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
-        let mut fds = [PollFd::new(self.master.as_fd(), PollFlags::POLLIN)];
-        if poll(&mut fds, PollTimeout::from(ms)).unwrap_or(0) > 0 {
-            let mut buf = [0u8; 4096];
-            // After the last holder of the slave closes, Linux reports EIO here.
-            if let Ok(n) = self.master.read(&mut buf) {
-                self.screen.extend_from_slice(&buf[..n]);
-                return n > 0;
-            }
-            std::thread::sleep(wait);
-        }
-        false
-    }
-
-    /// Type `bytes`.
-    pub fn send(&mut self, bytes: &[u8]) {
-        self.master.write_all(bytes).expect("type on the terminal");
-    }
-
-    /// Wait for prodguard (or what it exec'd) to end.
-    pub fn finish(mut self) -> Finished {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            self.pump(Duration::from_millis(20));
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("still running; screen:\n{}", self.screen());
-            }
-        };
-        while self.pump(Duration::from_millis(20)) {}
-        let join = |h: Option<JoinHandle<Vec<u8>>>| {
-            text(&h.map(|h| h.join().expect("reader")).unwrap_or_default())
-        };
-        Finished {
-            status,
-            stdout: join(self.stdout.take()),
-            stderr: join(self.stderr.take()),
-            screen: self.screen(),
-        }
-    }
+/// `cmd` on a fresh terminal of `rows`×`cols` (0×0: what `ssh -tt` makes for a script).
+pub fn spawn_sized(cmd: Command, stdin: Stdin, rows: u16, cols: u16) -> Pty {
+    Pty::with(cmd, Options::piped(stdin).size(rows, cols))
 }

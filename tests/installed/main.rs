@@ -19,7 +19,7 @@ mod common;
 #[path = "../support/deb.rs"]
 mod deb;
 #[allow(dead_code)]
-#[path = "../login_e2e/pty.rs"]
+#[path = "../support/pty.rs"]
 mod pty;
 #[allow(dead_code)]
 #[path = "../login_e2e/sshd.rs"]

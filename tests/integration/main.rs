@@ -1,5 +1,8 @@
 //! Integration tests of the prodguard binary. Each file is one concern.
 
+#[allow(dead_code)]
+#[path = "../support/golden.rs"]
+mod golden_file;
 mod util;
 
 mod break_glass;

@@ -8,6 +8,8 @@
 
 mod common;
 mod install;
+#[allow(dead_code)]
+#[path = "../support/pty.rs"]
 mod pty;
 mod shells;
 mod ssh;
