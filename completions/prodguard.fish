@@ -156,6 +156,8 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -l audit-fil
 complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -l title -d 'Print the terminal-title text instead of the prompt segment'
 complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l status -d 'Exit status of the command' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l integration -d 'The shell integration loaded in this shell (bash, zsh): recorded once per shell, for the session\'s records' -r -f -a "bash\t''
+zsh\t''"
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l started -d 'When it started ($EPOCHREALTIME: seconds since the epoch, with a fraction)' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l ended -d 'When it ended' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F

@@ -20,6 +20,7 @@ pub mod gate;
 pub mod journal;
 pub mod report;
 pub mod stdin_script;
+pub mod tally;
 
 pub use declared::{Declared, Grant};
 pub use gate::Asking;
@@ -420,6 +421,10 @@ impl Guard {
     pub fn record(&self, j: &Judgement, decision: &Decision) -> Result<Ran, Refused> {
         let run = decision.runs();
         let durable = j.verdict.action > Action::Allow || !run;
+        // A record of another session (an approver's screen) is not this session's command.
+        if j.session.is_none() {
+            tally::count_command();
+        }
         let mut rec = journal::decision_record(j, decision, &self.policy);
         if let Some(facts) = &j.sudo {
             facts.stamp(&mut rec);

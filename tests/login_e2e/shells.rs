@@ -34,7 +34,7 @@ fn home(install: &Install, files: &[(&str, &str)]) -> std::path::PathBuf {
 
 /// What both shells must do, once the user's prompt is on the screen. Each line is typed at a
 /// prompt: what is typed ahead while the guard asks is not kept for the shell.
-fn guarded_session(install: &Install, t: &mut Pty) {
+fn guarded_session(install: &Install, t: &mut Pty, shell: &str) {
     // The user's alias works.
     t.line("hello_alias");
     t.expect("ALIAS-WORKS");
@@ -75,9 +75,29 @@ fn guarded_session(install: &Install, t: &mut Pty) {
     assert!(marker.exists(), "{}", t.screen());
     assert!(!install.data_dir.exists(), "{}", t.screen());
 
+    // Keys for the running command reach it, not the login: Ctrl-C ends a command and the
+    // session goes on; Ctrl-Z stops one and `fg` brings it back (job control works).
+    t.line("sleep 100");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    t.send(b"\x03");
+    t.expect("MYPROMPT");
+    t.line("sleep 100");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    t.send(b"\x1a");
+    t.expect("MYPROMPT");
+    t.line("fg");
+    t.expect("sleep 100");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    t.send(b"\x03");
+    t.expect("MYPROMPT");
+    t.line("echo $((8*8))alive");
+    t.expect("64alive");
+    t.expect("MYPROMPT");
+
     t.line("exit 4");
     let status = t.wait();
     assert_eq!(status.code(), Some(4), "screen:\n{}", t.screen());
+    session_records(install, shell, 4);
     // Both answers are on record, with the line as typed.
     let audit = install.audit();
     let records: Vec<&str> = audit
@@ -97,6 +117,53 @@ fn guarded_session(install: &Install, t: &mut Pty) {
         "{}",
         records[1]
     );
+}
+
+/// The login's session records: the start says which integration was set up, the integration
+/// says it loaded, and the end has the shell's exit status, the duration and as many commands
+/// judged as the log has decisions for the session.
+fn session_records(install: &Install, shell: &str, exit: i64) {
+    let audit = install.audit();
+    let records: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a record"))
+        .collect();
+    let is = |r: &serde_json::Value, k: &str, v: &str| r[k].as_str() == Some(v);
+    let start = records
+        .iter()
+        .find(|r| is(r, "event", "session") && r["outcome"].is_null())
+        .unwrap_or_else(|| panic!("no session record:\n{audit}"));
+    assert!(is(start, "integration", shell), "{start}");
+    let session = start["session"].as_str().expect("session id");
+    let mine: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| is(r, "session", session))
+        .collect();
+    assert!(
+        mine.iter().any(|r| is(r, "detail", "integration loaded")
+            && is(r, "integration", shell)
+            && r["loaded"] == true),
+        "no `integration loaded` record:\n{audit}"
+    );
+    let end: Vec<&&serde_json::Value> = mine
+        .iter()
+        .filter(|r| is(r, "event", "session") && is(r, "outcome", "exit"))
+        .collect();
+    assert_eq!(end.len(), 1, "one end record:\n{audit}");
+    let end = end[0];
+    assert!(is(end, "detail", "session ended"), "{end}");
+    assert_eq!(end["exit_status"].as_i64(), Some(exit), "{end}");
+    assert!(
+        end["duration_ms"].as_u64().is_some_and(|d| d > 1000),
+        "{end}"
+    );
+    assert_eq!(end["loaded"], true, "{end}");
+    let decisions = mine
+        .iter()
+        .filter(|r| is(r, "event", "command") && !is(r, "outcome", "exit"))
+        .count() as u64;
+    assert!(decisions >= 10, "decisions recorded:\n{audit}");
+    assert_eq!(end["commands"].as_u64(), Some(decisions), "{end}\n{audit}");
 }
 
 #[test]
@@ -135,7 +202,7 @@ fn bash_login_keeps_the_users_prompt_and_checks_whole_lines() {
         install.scratch.display()
     ));
     t.expect("MYPROMPT");
-    guarded_session(&install, &mut t);
+    guarded_session(&install, &mut t, "bash");
     // What a login bash does at the end, although it runs as a non-login bash.
     assert!(
         install.scratch.join("logout").exists(),
@@ -172,7 +239,7 @@ fn zsh_login_keeps_the_users_prompt_and_checks_whole_lines() {
         shown.contains(HOST_SHORT),
         "no environment segment: {shown}"
     );
-    guarded_session(&install, &mut t);
+    guarded_session(&install, &mut t, "zsh");
 }
 
 #[test]
