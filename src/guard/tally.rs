@@ -15,6 +15,7 @@
 
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
+
 use std::path::{Path, PathBuf};
 
 /// The byte appended for a command judged.
@@ -33,10 +34,16 @@ pub struct Counts {
     pub loaded: bool,
 }
 
-/// The tally file of a session, held by the login shell that started it.
+/// The tally file of a session, held by the login shell that started it. A break-glass shell
+/// started inside a login is the same session: it counts from where the tally stood when it
+/// started, and leaves the file to the login that made it.
 #[derive(Debug)]
 pub struct Tally {
     path: PathBuf,
+    /// Where this shell's part of the tally begins.
+    from: u64,
+    /// This shell made the file, and removes it at the end.
+    owner: bool,
 }
 
 fn file_for(dir: &Path, session: &str) -> PathBuf {
@@ -51,29 +58,60 @@ impl Tally {
         Tally::start_in(&super::declared::user_dir()?, &session)
     }
 
-    /// Create an empty tally for `session` in `dir`.
+    /// Start counting for `session` in `dir`: a new, empty tally, or the one of the login this
+    /// shell was started in.
     pub fn start_in(dir: &Path, session: &str) -> std::io::Result<Tally> {
+        use std::os::unix::fs::MetadataExt;
         let path = file_for(dir, session);
-        super::declared::write_private(&path, "")?;
-        Ok(Tally { path })
+        let created = std::fs::OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path);
+        match created {
+            Ok(_) => Ok(Tally {
+                path,
+                from: 0,
+                owner: true,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let meta = open(&path, false)?.metadata()?;
+                if !meta.is_file() || meta.uid() != nix::unistd::getuid().as_raw() {
+                    return Err(std::io::Error::other(format!(
+                        "{} is not a file of this user",
+                        path.display()
+                    )));
+                }
+                Ok(Tally {
+                    path,
+                    from: meta.len(),
+                    owner: false,
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The counts so far.
     pub fn read(&self) -> std::io::Result<Counts> {
+        use std::io::Seek;
         let mut bytes = Vec::new();
-        open(&self.path, false)?
-            .take(MAX_TALLY)
-            .read_to_end(&mut bytes)?;
+        let mut f = open(&self.path, false)?;
+        f.seek(std::io::SeekFrom::Start(self.from))?;
+        f.take(MAX_TALLY).read_to_end(&mut bytes)?;
         Ok(Counts {
             commands: bytes.iter().filter(|b| **b == COMMAND).count() as u64,
             loaded: bytes.contains(&LOADED),
         })
     }
 
-    /// The counts, and the file removed.
+    /// The counts, and the file removed when this shell made it.
     pub fn finish(self) -> std::io::Result<Counts> {
         let counts = self.read();
-        let _ = std::fs::remove_file(&self.path);
+        if self.owner {
+            let _ = std::fs::remove_file(&self.path);
+        }
         counts
     }
 }
@@ -131,11 +169,22 @@ mod tests {
         add_in(dir.path(), "s2", COMMAND);
         add_in(dir.path(), "s1", LOADED);
         add_in(dir.path(), "s1", COMMAND);
+        // A break-glass shell inside the login counts its own part and leaves the file.
+        let inner = Tally::start_in(dir.path(), "s1").expect("nested start");
+        add_in(dir.path(), "s1", COMMAND);
+        assert_eq!(
+            inner.finish().expect("nested finish"),
+            Counts {
+                commands: 1,
+                loaded: false
+            }
+        );
         let path = file_for(dir.path(), "s1");
+        assert!(path.exists());
         assert_eq!(
             tally.finish().expect("finish"),
             Counts {
-                commands: 4,
+                commands: 5,
                 loaded: true
             }
         );
