@@ -251,17 +251,16 @@ fn zsh_login_keeps_the_users_prompt_and_checks_whole_lines() {
 
 /// A bash login with a plain prompt, at its first prompt (`None`: skipped).
 fn plain_bash_login(what: &str) -> Option<(Install, Pty)> {
+    bash_login_with(what, ". ~/.bashrc\n", "PS1='MYPROMPT\\$ '\n")
+}
+
+/// A bash login with these `.profile` and `.bashrc`, at its first prompt (`None`: skipped).
+fn bash_login_with(what: &str, profile: &str, bashrc: &str) -> Option<(Install, Pty)> {
     if !common::root_or_skip(what) || !common::have("bash", what) {
         return None;
     }
     let install = Install::new("/bin/bash");
-    let home = home(
-        &install,
-        &[
-            (".profile", ". ~/.bashrc\n"),
-            (".bashrc", "PS1='MYPROMPT\\$ '\n"),
-        ],
-    );
+    let home = home(&install, &[(".profile", profile), (".bashrc", bashrc)]);
     let mut t = login(&install, &home);
     t.expect("MYPROMPT");
     Some((install, t))
@@ -322,6 +321,35 @@ fn a_hangup_ends_the_shell_and_the_session_on_record() {
     let status = t.wait();
     assert_eq!(status.code(), Some(128 + 1), "{status:?} {}", t.screen());
     session_records(&install, "bash", -1, 1);
+}
+
+#[test]
+fn a_login_whose_integration_never_loaded_is_found() {
+    // The user's own startup file switches the integration off.
+    let Some((install, mut t)) = bash_login_with(
+        "unguarded_login",
+        "export PRODGUARD_NO_BIND=1\nPS1='MYPROMPT\\$ '\n",
+        "",
+    ) else {
+        return;
+    };
+    t.line("echo $((3*3))unchecked");
+    t.expect("9unchecked");
+    t.line("exit");
+    t.wait();
+    let out = Command::new(&install.bin)
+        .args(["audit", "search", "--unguarded"])
+        .arg(&install.audit_file)
+        .output()
+        .expect("audit search");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), 1, "{shown}");
+    assert!(
+        lines[0].contains("commands=0 integration=not-loaded")
+            && lines[0].contains("session ended"),
+        "{shown}"
+    );
 }
 
 #[test]
