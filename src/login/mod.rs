@@ -31,8 +31,8 @@ use std::process::Command;
 /// How prodguard was started, when it was started as a shell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
-    /// `-c CMD`, or `SSH_ORIGINAL_COMMAND`.
-    Command(String),
+    /// `-c CMD`, or `SSH_ORIGINAL_COMMAND`: the bytes as given, UTF-8 or not.
+    Command(OsString),
     /// An interactive login session.
     Interactive,
     /// No arguments and no terminal: the commands come on stdin (`ssh host < script`).
@@ -40,21 +40,26 @@ pub enum Entry {
 }
 
 /// Whether `args` (argv without argv[0]) start prodguard as a shell, and how.
+///
+/// Words are compared as bytes: a command that is not UTF-8 is still the command (it is judged,
+/// and run as given), never a reason to read the commands from stdin instead.
 pub fn entry(
     argv0: &str,
     args: &[OsString],
-    env_command: Option<String>,
+    env_command: Option<OsString>,
     stdin_tty: bool,
 ) -> Option<Entry> {
+    use std::os::unix::ffi::OsStrExt;
     let login = Path::new(argv0)
         .file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.starts_with('-'));
-    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    let words: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    let command = |w: &[u8]| Some(Entry::Command(std::ffi::OsStr::from_bytes(w).to_owned()));
     match words.as_slice() {
-        ["-c", cmd, ..] => Some(Entry::Command((*cmd).to_string())),
-        ["-l" | "--login", "-c", cmd, ..] => Some(Entry::Command((*cmd).to_string())),
-        [] | ["-l"] | ["--login"] | ["-i"] => Some(match env_command {
+        [b"-c", cmd, ..] => command(cmd),
+        [b"-l" | b"--login", b"-c", cmd, ..] => command(cmd),
+        [] | [b"-l"] | [b"--login"] | [b"-i"] => Some(match env_command {
             Some(cmd) => Entry::Command(cmd),
             None => interactive_or_stdin(stdin_tty),
         }),
@@ -164,7 +169,7 @@ pub fn run(entry: Entry, global: &Paths) -> u8 {
                 return EXIT_EXEC_REFUSED;
             }
             match String::from_utf8(feed.bytes) {
-                Ok(script) => run_command(global, &script),
+                Ok(script) => run_command(global, std::ffi::OsStr::new(&script)),
                 Err(_) => {
                     eprintln!("prodguard: refused: the commands on standard input are not valid UTF-8; nothing was run");
                     EXIT_EXEC_REFUSED
@@ -195,8 +200,14 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn run_command(paths: &Paths, cmd: &str) -> u8 {
+/// Judge `cmd` and run it with the real shell. A command that is not UTF-8 is judged as read
+/// with U+FFFD for each invalid sequence (no shell syntax is made of such bytes, so its words
+/// stay the same words; a path in it matches the rules' patterns as far as its valid part does),
+/// and run exactly as given.
+fn run_command(paths: &Paths, raw: &std::ffi::OsStr) -> u8 {
     ensure_session();
+    let text = raw.to_string_lossy();
+    let cmd: &str = &text;
     let decided = std::panic::catch_unwind(|| {
         let interactive = std::fs::File::open("/dev/tty").is_ok();
         let guard = Guard::load(paths);
@@ -204,6 +215,13 @@ fn run_command(paths: &Paths, cmd: &str) -> u8 {
         let ctx = Context {
             stdin_unseen: guard::stdin_unseen(),
             ..Context::here()
+        };
+        let ctx = Context {
+            detail: matches!(text, std::borrow::Cow::Owned(_)).then(|| {
+                "the command line is not UTF-8; judged with U+FFFD for the invalid bytes"
+                    .to_string()
+            }),
+            ..ctx
         };
         let asking = Asking {
             interactive,
@@ -233,7 +251,7 @@ fn run_command(paths: &Paths, cmd: &str) -> u8 {
             let err = Command::new(&shell)
                 .arg0(shell_name(&shell))
                 .arg("-c")
-                .arg(cmd)
+                .arg(raw)
                 .exec();
             eprintln!("prodguard: cannot run {}: {err}", shell.display());
             EXIT_EXEC_FAILED
@@ -522,6 +540,23 @@ mod tests {
             None
         );
         assert_eq!(entry("prodguard", &os(&["--", "ls"]), None, true), None);
+    }
+
+    #[test]
+    fn a_command_that_is_not_utf8_is_still_the_command() {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = b"rm -rf /srv/\xff\xfe";
+        let cmd = std::ffi::OsStr::from_bytes(bytes).to_owned();
+        for argv0 in ["prodguard", "-prodguard"] {
+            assert_eq!(
+                entry(argv0, &[OsString::from("-c"), cmd.clone()], None, false),
+                Some(Entry::Command(cmd.clone()))
+            );
+        }
+        assert_eq!(
+            entry("prodguard", &[], Some(cmd.clone()), false),
+            Some(Entry::Command(cmd))
+        );
     }
 
     #[test]
