@@ -289,9 +289,27 @@ fn broken_policy_still_gives_a_shell_under_the_strict_fallback() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("strict fallback"), "{}", host.explain(&out));
     assert!(err.contains("20-broken.toml"), "{}", host.explain(&out));
-    // Harmless commands still run.
+    // Harmless commands still run, with one line about the policy and no more.
     let out = host.sshd.run("echo still");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "still\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{}", host.explain(&out));
+    assert!(
+        lines[0].contains("strict fallback") && lines[0].contains("20-broken.toml:"),
+        "{}",
+        host.explain(&out)
+    );
+    // The whole error, with the line of the file it is on, is in `prodguard status`.
+    let out = host
+        .sshd
+        .run(&format!("{} status", host.install.bin.display()));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("IN FORCE") && shown.contains("id = \"broken"),
+        "{}",
+        host.explain(&out)
+    );
 
     // The login still gives a shell, and the banner says what is wrong.
     let mut t = interactive(&host);
