@@ -133,12 +133,19 @@ pub fn binding_problem(
     None
 }
 
-/// The ids of the rules that ask for approval, sorted.
+/// The ids of the rules that ask for approval (for a verdict of `confirm`: for confirmation),
+/// sorted.
 pub fn approve_rules(verdict: &Verdict) -> Vec<String> {
+    // A confirmation stood in for by an approval (no terminal) is bound to the rules that ask it.
+    let wanted = if verdict.action == Action::Confirm {
+        Action::Confirm
+    } else {
+        Action::Approve
+    };
     let mut ids: Vec<String> = verdict
         .matches
         .iter()
-        .filter(|m| m.action == Action::Approve)
+        .filter(|m| m.action == wanted)
         .map(|m| m.rule.clone())
         .collect();
     ids.sort();
@@ -326,6 +333,106 @@ fn consume(
     })
 }
 
+/// What the spool holds for a judgement: an approved request, consumed now (`Decided`), or the
+/// newest pending request and why the others do not bind.
+enum Found {
+    Decided(Decision),
+    Not {
+        pending: Option<Request>,
+        problems: Vec<String>,
+    },
+}
+
+fn find(j: &Judgement, spool: &Spool, sinks: &Sinks, rule_ids: &[String]) -> Found {
+    let (command, verdict, host) = (j.command(), j.verdict(), j.host());
+    let uid = my_uid();
+    let cwd = j.cwd().to_string();
+    let rules = rules(host);
+    let now = approval::now();
+    let mut pending: Option<Request> = None;
+    let mut problems: Vec<String> = Vec::new();
+    let mut candidates: Vec<Request> = spool
+        .ids()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|id| spool.load(id).ok())
+        .filter(|r| {
+            r.uid == uid && r.binds_command(command, spool.exact(r).ok().flatten().as_ref())
+        })
+        .collect();
+    candidates.sort_by_key(|r| std::cmp::Reverse(r.created));
+    for req in &candidates {
+        if let Some(p) = binding_problem(req, host, uid, command, &cwd, rule_ids) {
+            problems.push(p);
+            continue;
+        }
+        let ev = match spool.status(req, &rules, now) {
+            Ok(ev) => ev,
+            Err(e) => {
+                problems.push(e.to_string());
+                continue;
+            }
+        };
+        for i in &ev.ignored {
+            eprintln!("prodguard: request {}: {i}", req.short_id());
+        }
+        let short = req.short_id();
+        match ev.status {
+            Status::Approved { approvers } => {
+                return Found::Decided(match consume(spool, req, &approvers, host, sinks) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprint!("{}", report::refusal(command, verdict, host, &e));
+                        denied(e)
+                    }
+                })
+            }
+            Status::Pending { .. } if pending.is_none() => pending = Some(req.clone()),
+            Status::Pending { .. } => {}
+            Status::Denied { by, reason } => problems.push(format!(
+                "request {short} was denied by {by}: {}",
+                display_safe(&reason)
+            )),
+            Status::Expired => problems.push(format!(
+                "request {short} expired at {}",
+                approval::request::utc(req.expires)
+            )),
+            Status::Used => problems.push(format!(
+                "request {short} was already used; an approval runs its command once"
+            )),
+        }
+    }
+    Found::Not { pending, problems }
+}
+
+/// A confirmation that cannot be asked (no terminal) is stood in for by a second person's
+/// approval of a request for exactly this command (`prodguard request -- CMD`), once. `None`:
+/// nothing approved or pending binds, and the caller refuses as it would have.
+pub fn stand_in(j: &Judgement, sinks: &Sinks) -> Option<Decision> {
+    let spool = Spool::open(&approval::spool_path(j.host())).ok()?;
+    let rule_ids = approve_rules(j.verdict());
+    match find(j, &spool, sinks, &rule_ids) {
+        Found::Decided(d) => Some(d),
+        Found::Not {
+            pending: Some(req), ..
+        } => {
+            let why = format!(
+                "This needs a typed confirmation, and stands in for it with request {}, which is waiting for a second person's approval ({} left); run it again once approved.",
+                req.short_id(),
+                wait::mmss(Duration::from_secs(
+                    u64::try_from(req.expires.saturating_sub(approval::now())).unwrap_or(0)
+                ))
+            );
+            eprint!(
+                "{}",
+                report::refusal(j.command(), j.verdict(), j.host(), &why)
+            );
+            Some(needs_approval(why))
+        }
+        Found::Not { pending: None, .. } => None,
+    }
+}
+
 /// The gate for a verdict of `approve`: run on an approved request for exactly this command
 /// (once), or file a request and wait for it on the terminal.
 pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
@@ -343,62 +450,13 @@ pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
             )
         }
     };
-    let uid = my_uid();
     let cwd = j.cwd().to_string();
     let rule_ids = approve_rules(verdict);
-    let rules = rules(host);
     let now = approval::now();
-
-    let mut pending: Option<Request> = None;
-    let mut problems: Vec<String> = Vec::new();
-    let mut candidates: Vec<Request> = spool
-        .ids()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|id| spool.load(id).ok())
-        .filter(|r| {
-            r.uid == uid && r.binds_command(command, spool.exact(r).ok().flatten().as_ref())
-        })
-        .collect();
-    candidates.sort_by_key(|r| std::cmp::Reverse(r.created));
-    for req in &candidates {
-        if let Some(p) = binding_problem(req, host, uid, command, &cwd, &rule_ids) {
-            problems.push(p);
-            continue;
-        }
-        let ev = match spool.status(req, &rules, now) {
-            Ok(ev) => ev,
-            Err(e) => {
-                problems.push(e.to_string());
-                continue;
-            }
-        };
-        for i in &ev.ignored {
-            eprintln!("prodguard: request {}: {i}", req.short_id());
-        }
-        let short = req.short_id();
-        match ev.status {
-            Status::Approved { approvers } => {
-                return match consume(&spool, req, &approvers, host, sinks) {
-                    Ok(r) => r,
-                    Err(e) => refuse(denied, e),
-                }
-            }
-            Status::Pending { .. } if pending.is_none() => pending = Some(req.clone()),
-            Status::Pending { .. } => {}
-            Status::Denied { by, reason } => problems.push(format!(
-                "request {short} was denied by {by}: {}",
-                display_safe(&reason)
-            )),
-            Status::Expired => problems.push(format!(
-                "request {short} expired at {}",
-                approval::request::utc(req.expires)
-            )),
-            Status::Used => problems.push(format!(
-                "request {short} was already used; an approval runs its command once"
-            )),
-        }
-    }
+    let (pending, problems) = match find(j, &spool, sinks, &rule_ids) {
+        Found::Decided(d) => return d,
+        Found::Not { pending, problems } => (pending, problems),
+    };
     let tty_ok = interactive
         && std::fs::OpenOptions::new()
             .read(true)
