@@ -1,8 +1,9 @@
 //! Offline approval with SSH keys: real `ssh-keygen` keys and signatures, verified against an
 //! `allowed_signers` file named in host.toml.
 //!
-//! The spool must be root-owned, so these tests need root (CI runs as root); the requester is
-//! root here and the approver is the principal of a key. Skipped with the reason otherwise;
+//! The spool is held by an audit service the test starts, which must run as root to own it, so
+//! these tests need root (CI runs as root); the requester is root here and the approver is the
+//! principal of a key. Skipped with the reason otherwise;
 //! under `CI=true` they fail instead.
 
 mod approval_support;
@@ -71,7 +72,7 @@ fn setup() -> Option<(Ssh, std::sync::MutexGuard<'static, ()>)> {
         return None;
     }
     let lock = ACCOUNTS.lock().unwrap_or_else(|e| e.into_inner());
-    let site = Site::new(0, "root", "");
+    let site = Site::new("root", "");
     let keys = site.path("keys");
     std::fs::create_dir(&keys).expect("keys");
     let bob = new_key(&keys, "bob");

@@ -2,10 +2,11 @@
 //!
 //! Needs root (CI runs as root), useradd/groupadd and setpriv; otherwise each test prints why and
 //! passes (under `CI=true` it fails). Every test makes its own users and groups with unique names
-//! (removed on every path) and a spool in a temp dir: `root:<spool group> 1770`, the requester
-//! and the approver both members of the spool group, only the approver in the approvers group. The requester files a
-//! request with `prodguard request --no-wait`; the approver types the host name on a real pty;
-//! the requester then runs `prodguard -- CMD`, which consumes the approval.
+//! (removed on every path), and an audit service of its own that holds a spool in a temp dir
+//! (root's, mode 0700): no user is in any group of the spool's, only the approver in the
+//! approvers group. The requester files a request with `prodguard request --no-wait`; the
+//! approver types the host name on a real pty; the requester then runs `prodguard -- CMD`,
+//! which consumes the approval through the service.
 
 mod approval_support;
 mod support;
@@ -30,14 +31,12 @@ fn world(extra: &str) -> Option<(World, std::sync::MutexGuard<'static, ()>)> {
     let lock = ACCOUNTS.lock().unwrap_or_else(|e| e.into_inner());
     let id = unique();
     let mut acc = Accounts::new();
-    let spool_group = format!("pgt-spool-{id}");
     let approvers = format!("pgt-aprs-{id}");
-    let sg = acc.group(&spool_group);
     acc.group(&approvers);
-    let requester = acc.user(&format!("pgt-req-{id}"), &[&spool_group]);
-    let approver = acc.user(&format!("pgt-apr-{id}"), &[&spool_group, &approvers]);
-    let outsider = acc.user(&format!("pgt-oth-{id}"), &[&spool_group]);
-    let site = Site::new(sg, &approvers, extra);
+    let requester = acc.user(&format!("pgt-req-{id}"), &[]);
+    let approver = acc.user(&format!("pgt-apr-{id}"), &[&approvers]);
+    let outsider = acc.user(&format!("pgt-oth-{id}"), &[]);
+    let site = Site::new(&approvers, extra);
     Some((
         World {
             _accounts: acc,
@@ -111,11 +110,15 @@ fn approved_command_runs_once_and_the_audit_names_both_users() {
                 .starts_with(&format!("{full}.approval."))
         })
         .expect("approval file");
-    assert_eq!(
-        approval_file.metadata().expect("stat").uid(),
-        w.approver.uid,
-        "the approval file is owned by the approver"
-    );
+    // The service wrote it, in its own directory, naming the uid the kernel gave it.
+    assert_eq!(approval_file.metadata().expect("stat").uid(), 0);
+    let approval: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(approval_file.path()).expect("read approval"))
+            .expect("approval is JSON");
+    assert_eq!(approval["uid"], w.approver.uid, "{approval}");
+    assert_eq!(approval["user"], w.approver.name.as_str(), "{approval}");
+    let spool = std::fs::metadata(&w.site.spool).expect("spool");
+    assert_eq!((spool.uid(), spool.mode() & 0o7777), (0, 0o700));
 
     let first = w.run_bump("host.toml", "once");
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
@@ -216,7 +219,7 @@ fn self_approval_and_outsiders_are_refused() {
         "{}",
         text(&other.stderr)
     );
-    // An approval file written by hand: its owner is the requester, so it does not count.
+    // An approval file written by hand: the spool is the service's, nobody else may write in it.
     let forged = format!(
         "{{\"kind\":\"prodguard-approval\",\"request\":\"{full}\",\"user\":\"{}\",\"uid\":{},\"time\":0}}\n",
         w.approver.name, w.approver.uid
@@ -241,14 +244,10 @@ fn self_approval_and_outsiders_are_refused() {
             c.wait()
         })
         .expect("forge");
-    assert!(write.success());
+    assert!(!write.success(), "the requester wrote into the spool");
+    assert!(!exists_nofollow(&path));
     let out = w.run_bump("host.toml", "self");
     assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("not counted"),
-        "{}",
-        text(&out.stderr)
-    );
     assert!(w.site.runs().is_empty());
     let recs = w.site.records();
     assert!(
@@ -272,14 +271,20 @@ fn root_approval_is_recorded_and_can_be_forbidden() {
         "{}",
         text(&out.stderr)
     );
-    // Where root may approve, it is recorded as root.
+    // A host.toml of the caller's own does not change what the service allows.
     w.site
         .host_file("root-ok.toml", "db1.example.com", "nobody-group", "");
+    let (status, screen) = approve_on_pty(&w.site, None, "root-ok.toml", &short, "db1");
+    assert_eq!(status.code(), Some(1), "{screen}");
+    assert!(screen.contains("allow_root = false"), "{screen}");
+    // Where root may approve (the service's host.toml says so), it is recorded as root.
+    w.site
+        .host_file("host.toml", "db1.example.com", "nobody-group", "");
     // A wrong host name approves nothing.
-    let (status, screen) = approve_on_pty(&w.site, None, "root-ok.toml", &short, "db2");
+    let (status, screen) = approve_on_pty(&w.site, None, "host.toml", &short, "db2");
     assert_eq!(status.code(), Some(1), "{screen}");
     assert!(screen.contains("not approved"), "{screen}");
-    let (status, screen) = approve_on_pty(&w.site, None, "root-ok.toml", &short, "db1");
+    let (status, screen) = approve_on_pty(&w.site, None, "host.toml", &short, "db1");
     assert!(status.success(), "{screen}");
     assert!(screen.contains("as root"), "{screen}");
     let recs = w.site.records();
@@ -378,20 +383,21 @@ fn symlinks_in_and_at_the_spool_are_not_followed() {
     );
     assert!(w.site.runs().is_empty());
 
-    // The spool itself reached through a symlink: refused.
+    // The spool itself reached through a symlink: refused by the service.
     let alias = w.site.path("spool-link");
     std::os::unix::fs::symlink(&w.site.spool, &alias).expect("spool link");
     std::fs::write(
-        w.site.path("linked.toml"),
+        w.site.path("host.toml"),
         format!(
-            "hostname = \"db1.example.com\"\nenvironment = \"production\"\n[approvers]\ngroup = \"x\"\nspool = \"{}\"\n[audit]\nsyslog = \"none\"\n",
-            alias.display()
+            "hostname = \"db1.example.com\"\nenvironment = \"production\"\n[approvers]\ngroup = \"x\"\nspool = \"{}\"\n[audit]\nsyslog = \"none\"\nsocket = \"{}\"\n",
+            alias.display(),
+            w.site.socket().display()
         ),
     )
     .expect("host");
     let out = w
         .site
-        .run(Some(&w.requester), "linked.toml", &args(&["requests"]));
+        .run(Some(&w.requester), "host.toml", &args(&["requests"]));
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("symlink"),
@@ -447,7 +453,7 @@ fn a_secret_in_a_request_is_seen_only_by_the_requester() {
     let secret = "DB_PASSWORD=Wq7spool1";
     let (short, full) = w.request(secret);
     // The spool: the request holds the redacted text and a digest; the exact command is in a
-    // file only the requester can read.
+    // file only root (the service) can read, which gives it to the requester alone.
     let mut exact_files = 0;
     for entry in std::fs::read_dir(&w.site.spool).expect("spool").flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -456,7 +462,7 @@ fn a_secret_in_a_request_is_seen_only_by_the_requester() {
         if name == format!("{full}.exact") {
             exact_files += 1;
             assert_eq!(meta.mode() & 0o777, 0o600, "{name}");
-            assert_eq!(meta.uid(), w.requester.uid, "{name}");
+            assert_eq!(meta.uid(), 0, "{name}");
         } else {
             assert!(
                 !String::from_utf8_lossy(&bytes).contains("Wq7spool1"),
@@ -480,6 +486,11 @@ fn a_secret_in_a_request_is_seen_only_by_the_requester() {
             assert!(shown.contains("DB_PASSWORD=***"), "{shown}");
         }
     }
+    // The service itself gives the exact command to nobody else (root here is not the requester).
+    let raw = raw_call(&w.site.socket(), "{\"op\":\"approval-list\",\"all\":true}");
+    assert_eq!(raw["ok"], true, "{raw}");
+    assert!(raw.to_string().contains("DB_PASSWORD=***"), "{raw}");
+    assert!(!raw.to_string().contains("Wq7spool1"), "{raw}");
     let mine = w
         .site
         .run(Some(&w.requester), "host.toml", &args(&["requests"]));
@@ -571,4 +582,236 @@ fn an_approval_stands_in_for_a_confirmation_without_a_terminal() {
     assert_eq!(ran["action"], "confirm", "{ran}");
     assert_eq!(ran["approver"], w.approver.name.as_str(), "{ran}");
     assert_eq!(ran["rules"][0], "test.nudge", "{ran}");
+}
+
+/// The canonical text of a request for `bump ARG` on db1, claiming to be `user`/`uid`.
+fn forged_request(site: &Site, user: &str, uid: u32, arg: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let command = site.bump(arg).join(" ");
+    format!(
+        "{{\"kind\":\"prodguard-approval-request\",\"v\":1,\"host\":\"db1.example.com\",\
+         \"environment\":\"production\",\"role\":\"db-primary\",\"user\":\"{user}\",\"uid\":{uid},\
+         \"command\":\"{command}\",\"cwd\":\"{}\",\"rules\":[\"test.bump\"],\"approvers\":1,\
+         \"nonce\":\"{:032x}\",\"created\":{now},\"expires\":{}}}\n",
+        site.dir.path().display(),
+        u128::from(now) * 7919 + u128::from(std::process::id()),
+        now + 600
+    )
+}
+
+#[test]
+fn the_service_takes_the_caller_from_the_kernel_not_from_the_request() {
+    let Some((w, _lock)) = world("allow_root = true") else {
+        return;
+    };
+    let socket = w.site.socket();
+    // Root files a request that claims to be the requester's: it is filed as root's.
+    let forged = forged_request(&w.site, &w.requester.name, w.requester.uid, "forged");
+    let op = serde_json::json!({"op": "approval-file", "request": forged}).to_string();
+    let filed = raw_call(&socket, &op);
+    assert_eq!(filed["ok"], true, "{filed}");
+    assert_eq!(filed["v"], 2, "{filed}");
+    let req: serde_json::Value =
+        serde_json::from_str(filed["entries"][0]["request"].as_str().unwrap_or_default())
+            .expect("the filed request");
+    assert_eq!(req["uid"], 0, "{req}");
+    assert_eq!(req["user"], "root", "{req}");
+    let id = filed["entries"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The requester the request named does not see it as theirs, and cannot use it.
+    let mine = w.site.run(
+        Some(&w.requester),
+        "host.toml",
+        &args(&["requests", "--json"]),
+    );
+    let listed = text(&mine.stdout);
+    assert!(listed.contains(&id), "{listed}");
+    assert!(listed.contains("\"user\":\"root\""), "{listed}");
+    // The service refuses the requester's own approval, whatever the client checks first.
+    let own = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-approve", "id": id}).to_string(),
+    );
+    assert_eq!(own["ok"], false, "{own}");
+    assert!(
+        own["error"].as_str().unwrap_or("").contains("own request"),
+        "{own}"
+    );
+    let early = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-use", "id": id}).to_string(),
+    );
+    assert_eq!(early["ok"], false, "{early}");
+    assert!(
+        early["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not approved"),
+        "{early}"
+    );
+    // An operation carrying an identity of its own is not an operation.
+    let extra = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-approve", "id": id, "uid": w.approver.uid}).to_string(),
+    );
+    assert_eq!(extra["ok"], false, "{extra}");
+    // A real second user approves through the service; root's request is then usable once.
+    let (status, screen) = approve_on_pty(
+        &w.site,
+        Some(&w.approver),
+        "host.toml",
+        id.get(..16).unwrap_or(&id),
+        "db1",
+    );
+    assert!(status.success(), "{screen}");
+    let used = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-use", "id": id}).to_string(),
+    );
+    assert_eq!(used["ok"], true, "{used}");
+    assert_eq!(used["approvers"][0]["uid"], w.approver.uid, "{used}");
+    let again = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-use", "id": id}).to_string(),
+    );
+    assert_eq!(again["ok"], false, "{again}");
+    assert!(
+        again["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already used"),
+        "{again}"
+    );
+}
+
+#[test]
+fn an_approval_is_used_once_when_several_processes_race_for_it() {
+    let Some((w, _lock)) = world("") else { return };
+    let (short, _) = w.request("race");
+    w.approve(&short);
+    let mut a = args(&["--"]);
+    a.extend(w.site.bump("race"));
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            let mut c = w.site.as_user(Some(&w.requester), "host.toml", &a);
+            c.stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            detach(&mut c);
+            c.spawn().expect("spawn a racer")
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("wait"))
+        .collect();
+    let ran = outs.iter().filter(|o| o.status.success()).count();
+    assert_eq!(
+        ran,
+        1,
+        "{:?}",
+        outs.iter().map(|o| text(&o.stderr)).collect::<Vec<_>>()
+    );
+    assert_eq!(w.site.runs(), vec!["race"], "the command ran exactly once");
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        assert_eq!(o.status.code(), Some(126), "{}", text(&o.stderr));
+    }
+}
+
+#[test]
+fn a_stopped_client_does_not_stall_another() {
+    let Some((w, _lock)) = world("") else { return };
+    let (short, _) = w.request("stall");
+    // A client that stops half-way through a request, holding its connection open …
+    let mut stuck = std::os::unix::net::UnixStream::connect(w.site.socket()).expect("connect");
+    std::io::Write::write_all(&mut stuck, b"{\"op\":\"approval-use\",\"id\":\"").expect("half");
+    // … and a real one stopped with SIGSTOP while it talks to the service.
+    let mut c = w.site.as_user(
+        Some(&w.outsider),
+        "host.toml",
+        &args(&["requests", "--all"]),
+    );
+    c.stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut stopped = c.spawn().expect("spawn");
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(stopped.id()).unwrap_or(0));
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP);
+    let start = std::time::Instant::now();
+    w.approve(&short);
+    let ran = w.run_bump("host.toml", "stall");
+    let took = start.elapsed();
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+    let _ = stopped.wait();
+    drop(stuck);
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    assert_eq!(w.site.runs(), vec!["stall"]);
+    assert!(
+        took < std::time::Duration::from_secs(8),
+        "approving and running took {took:?} beside a stopped client"
+    );
+}
+
+#[test]
+fn with_the_service_down_approval_is_refused_naming_the_service() {
+    let Some((mut w, _lock)) = world("") else {
+        return;
+    };
+    if let Some(s) = w.site.service.as_mut() {
+        s.kill();
+    }
+    let out = w.run_bump("host.toml", "down");
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("audit service"), "{err}");
+    assert!(err.contains("systemctl start prodguard.socket"), "{err}");
+    assert!(w.site.runs().is_empty());
+    let listed = w
+        .site
+        .run(Some(&w.approver), "host.toml", &args(&["requests"]));
+    assert!(!listed.status.success());
+    assert!(
+        text(&listed.stderr).contains("systemctl start prodguard.socket"),
+        "{}",
+        text(&listed.stderr)
+    );
+    // What needs no approval still runs.
+    let safe = w
+        .site
+        .run(Some(&w.requester), "host.toml", &args(&["--", "true"]));
+    assert_eq!(safe.status.code(), Some(0), "{}", text(&safe.stderr));
+    if let Some(s) = w.site.service.as_mut() {
+        s.restart();
+    }
+}
+
+#[test]
+fn one_user_may_have_at_most_32_requests_waiting() {
+    let Some((w, _lock)) = world("") else { return };
+    let file = |n: usize| {
+        let req = forged_request(&w.site, "root", 0, &format!("cap-{n}"));
+        raw_call(
+            &w.site.socket(),
+            &serde_json::json!({"op": "approval-file", "request": req}).to_string(),
+        )
+    };
+    for n in 0..32 {
+        let a = file(n);
+        assert_eq!(a["ok"], true, "request {n}: {a}");
+    }
+    let over = file(32);
+    assert_eq!(over["ok"], false, "{over}");
+    assert!(
+        over["error"].as_str().unwrap_or("").contains("at most 32"),
+        "{over}"
+    );
+    // Another user is not affected.
+    let theirs = w.request("cap-other");
+    assert!(!theirs.0.is_empty());
 }

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/daemon.rs"]
+mod daemon;
 mod support;
 
 const BIN: &str = env!("CARGO_BIN_EXE_prodguard");
@@ -19,7 +21,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_prodguard");
 /// A service running on a temp dir, killed on drop.
 struct Service {
     dir: tempfile::TempDir,
-    child: Option<Child>,
+    daemon: Option<daemon::Daemon>,
 }
 
 impl Service {
@@ -35,7 +37,7 @@ impl Service {
 
     fn new(environment: &str) -> Service {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let mut s = Service { dir, child: None };
+        let mut s = Service { dir, daemon: None };
         let host = format!(
             "hostname = \"db1.example.com\"\nenvironment = \"{environment}\"\n[audit]\nsyslog = \"none\"\nsocket = \"{}\"\nfile = \"{}\"\n",
             s.socket().display(),
@@ -47,35 +49,16 @@ impl Service {
     }
 
     fn start(&mut self) {
-        let child = Command::new(BIN)
-            .arg("--host-file")
-            .arg(self.host_file())
-            .arg("daemon")
-            .arg("--socket")
-            .arg(self.socket())
-            .arg("--state-dir")
-            .arg(self.dir.path().join("state"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start the service: {e}"));
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::os::unix::net::UnixStream::connect(self.socket()).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the service did not start listening"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.daemon = Some(daemon::Daemon::start(
+            Path::new(BIN),
+            &self.host_file(),
+            &self.socket(),
+            &self.dir.path().join("state"),
+        ));
     }
 
     fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.daemon = None;
     }
 
     /// A client: `prodguard audit append-test`, printing the hash of every record the service

@@ -115,7 +115,7 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     let service = deb::start_service();
     assert_eq!(
         mode_owner("/var/lib/prodguard/requests"),
-        (0o1770, "root".into(), "prodguard".into()),
+        (0o700, "root".into(), "root".into()),
         "spool"
     );
     assert_eq!(
@@ -216,6 +216,43 @@ fn deb_installs_sets_up_and_purges_cleanly() {
         mode & 0o020,
         0,
         "kept log is still group-writable: {mode:o}"
+    );
+
+    // A run killed with the package installed: scripts/clean-test-leftovers puts the machine
+    // back before the next run, but only when a test installed it (or under CI=true).
+    ok(Command::new("dpkg").arg("-i").arg(&deb));
+    assert!(Path::new(deb::MARKER).exists(), "no marker while installed");
+    let clean = || {
+        let mut c = Command::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/clean-test-leftovers"
+        ));
+        c.env_remove("CI");
+        deb::run(&mut c)
+    };
+    let marker = std::fs::read(deb::MARKER).expect("marker");
+    std::fs::remove_file(deb::MARKER).expect("remove marker");
+    let o = clean();
+    assert!(
+        !o.status.success()
+            && String::from_utf8_lossy(&o.stderr).contains("prodguard is installed"),
+        "a package installed on purpose was not left alone: {o:?}"
+    );
+    assert!(
+        deb::installed(),
+        "a package installed on purpose was removed"
+    );
+    std::fs::write(deb::MARKER, marker).expect("marker");
+    let o = clean();
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        !Path::new(deb::MARKER).exists(),
+        "the marker is still there"
+    );
+    assert!(
+        skip_reason().is_none(),
+        "leftovers not cleaned: {:?}",
+        skip_reason()
     );
 
     drop(restore);

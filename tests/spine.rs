@@ -9,6 +9,8 @@
 //! Without a terminal (everything but the bash hook runs under `setsid`) what needs a human is
 //! refused; the hook has its terminal, and the human there gives up (Ctrl-C) at any question.
 
+#[path = "support/daemon.rs"]
+mod daemon;
 #[allow(dead_code)]
 #[path = "login_e2e/pty.rs"]
 mod pty;
@@ -25,6 +27,7 @@ fleet = [{ name = "db2.example.com", role = "db-replica" }]
 shell = "/bin/bash"
 [audit]
 syslog = "none"
+socket = "@DIR@/service/audit.sock"
 [approvers]
 spool = "@DIR@/spool"
 "#;
@@ -133,11 +136,13 @@ const CASES: &[Case] = &[
     },
 ];
 
-/// A private install: the binary, its paths file, host, policy, audit log, spool, runtime dir.
+/// A private install: the binary, its paths file, host, policy, audit log, runtime dir, and
+/// the audit service holding the approval spool.
 struct Install {
     dir: tempfile::TempDir,
     bin: PathBuf,
     session: String,
+    _service: daemon::Daemon,
 }
 
 impl Install {
@@ -145,7 +150,7 @@ impl Install {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path();
         let fill = |t: &str| t.replace("@DIR@", &root.display().to_string());
-        for d in ["bin", "policies", "backups", "spool", "run"] {
+        for d in ["bin", "policies", "backups", "run"] {
             std::fs::create_dir(root.join(d)).expect("mkdir");
         }
         std::fs::write(root.join("host.toml"), fill(HOST)).expect("host.toml");
@@ -165,8 +170,15 @@ impl Install {
             std::fs::set_permissions(root.join(p), std::fs::Permissions::from_mode(m))
                 .expect("chmod");
         }
+        let service = daemon::Daemon::start(
+            &bin,
+            &root.join("host.toml"),
+            &root.join("service/audit.sock"),
+            &root.join("service/state"),
+        );
         Install {
             session: format!("spine-{}", std::process::id()),
+            _service: service,
             dir,
             bin,
         }

@@ -6,9 +6,12 @@
 //! - [`Spool`]: the directory requests, approvals, denials, attached signatures and used markers
 //!   live in. Every file is opened relative to the directory's descriptor with `O_NOFOLLOW`,
 //!   created with `O_EXCL`, and must be a regular file with one link.
-//! - [`Spool::status`]: what a request's evidence amounts to. Same-host proof is the owner uid
-//!   of the approval file, which only root can forge; offline proof is an SSH signature that
-//!   `ssh-keygen -Y verify` accepts against host.toml's `allowed_signers`.
+//! - [`Spool::status`]: what a request's evidence amounts to. Same-host proof is the approver's
+//!   uid, recorded by the audit service from the kernel's word (`SO_PEERCRED`) in a spool only
+//!   root can write; offline proof is an SSH signature that `ssh-keygen -Y verify` accepts
+//!   against host.toml's `allowed_signers`.
+//! - [`wire`]: the operations on the spool that the audit service carries out for its callers;
+//!   the service is the only process that opens the spool.
 //! - [`wait`]: the requester's countdown while waiting, on the terminal.
 //!
 //! This module decides nothing about policy and writes no audit records: `cli` does both.
@@ -22,6 +25,7 @@ pub mod ssh;
 #[allow(unsafe_code)]
 mod sys;
 pub mod wait;
+pub mod wire;
 
 pub use request::Request;
 pub use spool::{Approver, Evidence, Spool, Status};
@@ -43,6 +47,11 @@ pub fn spool_path(host: &crate::host::HostContext) -> PathBuf {
     host.approval_spool
         .clone()
         .unwrap_or_else(|| PathBuf::from(DEFAULT_SPOOL))
+}
+
+/// How long a new request stays valid on `host`.
+pub fn expiry(host: &crate::host::HostContext) -> Duration {
+    host.approval_expiry.unwrap_or(DEFAULT_EXPIRY)
 }
 
 /// Errors of the approval machinery. Each `Display` is a whole sentence saying what to do.
@@ -69,6 +78,12 @@ pub enum ApprovalError {
     Ssh(String),
     #[error("the request {0} was already used; a new one is needed")]
     AlreadyUsed(String),
+    /// The audit service, which holds the spool, refused: its sentence.
+    #[error("{0}")]
+    Refused(String),
+    /// The audit service, which holds the spool, cannot be reached: the whole sentence.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// The current time in seconds since the epoch.

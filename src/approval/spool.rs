@@ -1,19 +1,22 @@
 //! The spool: one flat directory of requests and the evidence about them.
 //!
 //! ```text
-//! <id>.request            the canonical request, owned by the requester
-//! <id>.approval.<tag>     an approval; its owner uid is the approver
+//! <id>.request            the canonical request
+//! <id>.exact              the exact command of a redacted request (mode 0600)
+//! <id>.approval.<tag>     an approval, naming the approver's uid
 //! <id>.denial.<tag>       a denial (or the requester's withdrawal), with the reason
 //! <id>.signature.<tag>    an SSH signature over the request, attached by the requester
 //! <id>.used               created with O_EXCL when the approval is consumed
 //! ```
-//! `<id>` is the full hex id, `<tag>` 16 random hex digits (so nobody can take a name another
-//! person needs). The directory must be owned by root, not writable by others, and sticky when
-//! group-writable (`install -d -o root -g prodguard -m 1770`): then only root can make a file
-//! owned by someone else, and nobody can remove another person's files. Files are read and
-//! created relative to the directory's descriptor with `O_NOFOLLOW` (and `O_EXCL`); a file is
-//! taken into account only when it is a regular file with one link, so neither a symlink nor a
-//! hard link to someone else's approval counts.
+//! `<id>` is the full hex id, `<tag>` 16 random hex digits. The spool is the audit service's
+//! storage: the directory is `root` mode 0700 (`install -d -o root -m 0700`), the service the
+//! only process that opens it, and it writes every file itself, recording in an approval or a
+//! denial the uid the kernel gave it for the caller. A file owned by root is believed on what it
+//! says; a file owned by anybody else (a spool of the older, group-writable layout) only when
+//! its owner is the uid it names. The directory must be owned by root, not writable by others,
+//! and sticky when group-writable. Files are read and created relative to the directory's
+//! descriptor with `O_NOFOLLOW` (and `O_EXCL`); a file is taken into account only when it is a
+//! regular file with one link, so neither a symlink nor a hard link to another file counts.
 #![forbid(unsafe_code)]
 
 use super::request::{self, Request};
@@ -36,7 +39,7 @@ pub struct Spool {
 }
 
 /// Who approved (or denied), and how that is known.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approver {
     /// User name (same host) or principal (SSH key).
     pub name: String,
@@ -47,7 +50,8 @@ pub struct Approver {
 }
 
 /// How an approver's identity was established.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum How {
     /// The owner of the approval file, a member of the approvers group.
     SameHost,
@@ -69,7 +73,8 @@ impl fmt::Display for Approver {
 }
 
 /// Where a request stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
 pub enum Status {
     /// Enough distinct approvers; the command may run once.
     Approved { approvers: Vec<Approver> },
@@ -118,6 +123,17 @@ pub struct Rules<'a> {
     pub allowed_signers: Option<&'a Path>,
 }
 
+impl<'a> Rules<'a> {
+    /// The approver rules of `host` (host.toml's `[approvers]`).
+    pub fn of(host: &'a crate::host::HostContext) -> Rules<'a> {
+        Rules {
+            group: host.approvers_group.as_deref(),
+            allow_root: host.approvers_allow_root,
+            allowed_signers: host.allowed_signers.as_deref(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Decision {
@@ -141,19 +157,19 @@ pub fn check_dir(meta: &std::fs::Metadata) -> Result<(), String> {
     }
     if meta.uid() != 0 {
         return Err(format!(
-            "is owned by uid {}, not root; it must be created by root: install -d -o root -g prodguard -m 1770 DIR",
+            "is owned by uid {}, not root; it must be created by root: install -d -o root -m 0700 DIR",
             meta.uid()
         ));
     }
     if mode & 0o002 != 0 {
         return Err(format!(
-            "is writable by everyone (mode {:o}); use mode 1770 and group prodguard",
+            "is writable by everyone (mode {:o}); use mode 0700 (install -d -o root -m 0700 DIR)",
             mode & 0o7777
         ));
     }
     if mode & 0o020 != 0 && mode & 0o1000 == 0 {
         return Err(format!(
-            "is group-writable without the sticky bit (mode {:o}): members could remove each other's approvals; use mode 1770",
+            "is group-writable without the sticky bit (mode {:o}): members could remove each other's approvals; use mode 0700",
             mode & 0o7777
         ));
     }
@@ -241,10 +257,9 @@ impl Spool {
             reason,
         };
         let dir = sys::open_dir(path).map_err(|e| match e.raw_os_error() {
-            Some(libc::ENOENT) => err(
-                "does not exist; create it as root: install -d -o root -g prodguard -m 1770 DIR"
-                    .into(),
-            ),
+            Some(libc::ENOENT) => {
+                err("does not exist; create it as root: install -d -o root -m 0700 DIR".into())
+            }
             Some(libc::ELOOP | libc::ENOTDIR) => err(
                 "is (or is reached through) a symlink or not a directory; refusing to follow it"
                     .into(),
@@ -312,11 +327,11 @@ impl Spool {
         Ok((buf, meta))
     }
 
-    /// Create `name` with `bytes`, mode 0644 whatever the umask, synced to disk.
+    /// Create `name` with `bytes`, mode 0600 whatever the umask, synced to disk.
     fn create(&self, name: &str, bytes: &[u8]) -> Result<(), ApprovalError> {
-        let mut f = sys::create_excl(&self.dir, name, 0o644)
+        let mut f = sys::create_excl(&self.dir, name, 0o600)
             .map_err(|e| self.file_error("create", name, e))?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o644))
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
             .and_then(|()| f.write_all(bytes))
             .and_then(|()| f.sync_all())
             .map_err(|e| self.file_error("write", name, e))
@@ -343,18 +358,13 @@ impl Spool {
         let name = format!("{}.exact", req.id());
         // Serialising two strings cannot fail.
         let bytes = serde_json::to_vec(exact).unwrap_or_default();
-        let mut f = sys::create_excl(&self.dir, &name, 0o600)
-            .map_err(|e| self.file_error("create", &name, e))?;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .and_then(|()| f.write_all(&bytes))
-            .and_then(|()| f.sync_all())
-            .map_err(|e| self.file_error("write", &name, e))?;
+        self.create(&name, &bytes)?;
         self.submit(req)
     }
 
-    /// The exact command line of a request with secrets removed, when this process may read
-    /// it: `<id>.exact` must be a regular file with one link, owned by the requester, readable
-    /// by nobody else, and match the request's digest. `None` for a request without secrets.
+    /// The exact command line of a request with secrets removed: `<id>.exact` must be a
+    /// regular file with one link, owned by root (the service) or the requester, readable by
+    /// nobody else, and match the request's digest. `None` for a request without secrets.
     pub fn exact(&self, req: &Request) -> Result<Option<request::Exact>, ApprovalError> {
         if req.secret_digest.is_empty() {
             return Ok(None);
@@ -362,8 +372,11 @@ impl Spool {
         let name = format!("{}.exact", req.id());
         let (bytes, meta) = self.read_meta(&name, request::MAX_BYTES as u64 + 256)?;
         let bad = |why: String| Err(ApprovalError::BadRequest(format!("{name}: {why}")));
-        if meta.uid() != req.uid {
-            return bad(format!("owned by uid {}, not by the requester", meta.uid()));
+        if meta.uid() != req.uid && meta.uid() != 0 {
+            return bad(format!(
+                "owned by uid {}, not by root or the requester",
+                meta.uid()
+            ));
         }
         let mode = meta.mode();
         if mode & 0o077 != 0 {
@@ -458,16 +471,15 @@ impl Spool {
         v
     }
 
-    /// Record this process's approval of `req`. The caller has checked [`may_approve`].
-    pub fn approve(&self, req: &Request) -> Result<(), ApprovalError> {
-        let uid = nix::unistd::getuid().as_raw();
+    /// Record `uid`'s approval of `req` (the uid is the kernel's word for the caller). The
+    /// caller has checked [`may_approve`].
+    pub fn approve(&self, req: &Request, uid: u32) -> Result<(), ApprovalError> {
         let bytes = self.decision(req, APPROVAL_KIND, uid, None);
         self.create(&Self::tagged(&req.id(), "approval")?, &bytes)
     }
 
-    /// Record this process's denial of `req`, with the reason.
-    pub fn deny(&self, req: &Request, reason: &str) -> Result<(), ApprovalError> {
-        let uid = nix::unistd::getuid().as_raw();
+    /// Record `uid`'s denial of `req`, with the reason.
+    pub fn deny(&self, req: &Request, uid: u32, reason: &str) -> Result<(), ApprovalError> {
         let bytes = self.decision(req, DENIAL_KIND, uid, Some(reason.to_string()));
         self.create(&Self::tagged(&req.id(), "denial")?, &bytes)
     }
@@ -510,13 +522,15 @@ impl Spool {
         if d.kind != kind || d.request != req.id() {
             return Err(format!("{name} is not a {kind} of this request"));
         }
-        if d.uid != owner {
+        // Root's files are the service's, which wrote the kernel's uid of the caller into them.
+        if d.uid != owner && owner != 0 {
             return Err(format!(
                 "{name} says uid {} but is owned by uid {owner}",
                 d.uid
             ));
         }
-        Ok((d, owner))
+        let uid = d.uid;
+        Ok((d, uid))
     }
 
     /// Where `req` stands, judged by `rules` at `now` (seconds since the epoch). Signatures are

@@ -75,6 +75,10 @@ pub struct Reply {
     /// The service's process id (ping).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// The protocol version (ping): 2 and later also carry the approval operations
+    /// ([`crate::approval::wire`]); absent from a service of version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
 }
 
 /// A connection to the audit service, opened lazily and reopened once when the service closed
@@ -161,6 +165,16 @@ impl ServiceSink {
     /// One request and its reply. A connection the service closed while idle is reopened once;
     /// a request whose reply was lost may then be written twice (never lost).
     pub fn call_with(&self, req: &Request, patient: bool) -> Result<Reply, AuditError> {
+        let reply = self.call_json(req, patient)?;
+        serde_json::from_slice(&reply).map_err(|e| AuditError::Service {
+            socket: self.socket.clone(),
+            reason: format!("answered something that is not a reply ({e})"),
+        })
+    }
+
+    /// Send `req` as one line of JSON and return the reply line, as [`ServiceSink::call_with`]
+    /// does; for requests of other modules (the approval operations).
+    pub fn call_json(&self, req: &impl Serialize, patient: bool) -> Result<Vec<u8>, AuditError> {
         let mut line = serde_json::to_vec(req).map_err(|e| AuditError::Encode(e.to_string()))?;
         line.push(b'\n');
         if line.len() > MAX_REQUEST_BYTES {
@@ -210,7 +224,7 @@ impl ServiceSink {
     }
 }
 
-fn exchange(c: &mut BufReader<UnixStream>, line: &[u8]) -> std::io::Result<Reply> {
+fn exchange(c: &mut BufReader<UnixStream>, line: &[u8]) -> std::io::Result<Vec<u8>> {
     c.get_mut().write_all(line)?;
     let mut buf = Vec::with_capacity(128);
     let n = c.read_until(b'\n', &mut buf)?;
@@ -220,8 +234,7 @@ fn exchange(c: &mut BufReader<UnixStream>, line: &[u8]) -> std::io::Result<Reply
             "the service closed the connection",
         ));
     }
-    serde_json::from_slice(&buf)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    Ok(buf)
 }
 
 /// Connect to `socket` with timeouts set: when `patient`, retry for up to [`CONNECT_TIMEOUT`]

@@ -5,12 +5,13 @@
 use super::{load, Global, EXIT_OK, EXIT_REFUSED, EXIT_USAGE};
 use crate::approval::spool;
 use crate::approval::wait;
-use crate::approval::{self, ssh, ApprovalError, Request, Spool, Status};
+use crate::approval::{self, ssh, Request, Status};
 use crate::audit::{self, Outcome, Sinks};
 use crate::guard::approval::{
     approve_rules, approver_field, await_decision, binding_problem, file_request, how_to_approve,
     my_uid, names, record_or_warn, record_step, rules, Decided,
 };
+use crate::guard::spool_client::{Shown, SpoolClient};
 use crate::guard::{Context, Guard};
 use crate::host::HostContext;
 use crate::policy::Action;
@@ -109,11 +110,8 @@ fn read_input(arg: &str, max: usize) -> Result<String, String> {
     String::from_utf8(buf).map_err(|_| format!("{arg} is not UTF-8 text"))
 }
 
-fn open_spool(host: &HostContext) -> Result<Spool, u8> {
-    Spool::open(&approval::spool_path(host)).map_err(|e| {
-        eprintln!("prodguard: {e}");
-        EXIT_USAGE
-    })
+fn open_spool(host: &HostContext) -> Result<SpoolClient, u8> {
+    Ok(SpoolClient::for_host(host))
 }
 
 /// `prodguard request`.
@@ -204,7 +202,13 @@ pub fn run_request(global: &Global, args: &RequestArgs) -> u8 {
 }
 
 /// `prodguard request --signature FILE|-`: verify and attach an approver's signature.
-fn attach(spool: &Spool, host: &HostContext, sinks: &Sinks, sig_arg: &str, id: Option<&str>) -> u8 {
+fn attach(
+    spool: &SpoolClient,
+    host: &HostContext,
+    sinks: &Sinks,
+    sig_arg: &str,
+    id: Option<&str>,
+) -> u8 {
     let text = match read_input(sig_arg, ssh::MAX_SIGNATURE) {
         Ok(t) => t,
         Err(e) => {
@@ -220,21 +224,21 @@ fn attach(spool: &Spool, host: &HostContext, sinks: &Sinks, sig_arg: &str, id: O
         return EXIT_USAGE;
     };
     let uid = my_uid();
-    let ids = match id {
-        Some(typed) => match spool.resolve(typed) {
-            Ok(full) => vec![full],
-            Err(e) => {
-                eprintln!("prodguard: {e}");
-                return EXIT_REFUSED;
-            }
-        },
-        None => spool.ids().unwrap_or_default(),
+    let listed = match id {
+        Some(typed) => spool.show(typed).map(|s| vec![s]),
+        None => spool.list(false),
+    };
+    let listed = match listed {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_REFUSED;
+        }
     };
     let rules = rules(host);
-    let now = approval::now();
     let mut tried: Vec<(Request, String)> = Vec::new();
-    for full in ids {
-        let Ok(req) = spool.load(&full) else { continue };
+    for shown in listed {
+        let req = shown.req;
         if req.uid != uid || req.host != host.hostname {
             if id.is_some() {
                 tried.push((
@@ -245,18 +249,14 @@ fn attach(spool: &Spool, host: &HostContext, sinks: &Sinks, sig_arg: &str, id: O
             }
             continue;
         }
-        match spool.status(&req, &rules, now) {
-            Ok(ev) if matches!(ev.status, Status::Pending { .. } | Status::Approved { .. }) => {}
-            Ok(ev) => {
-                if id.is_some() {
-                    tried.push((req, format!("the request is {}", ev.status.label())));
-                }
-                continue;
+        if !matches!(
+            shown.status,
+            Status::Pending { .. } | Status::Approved { .. }
+        ) {
+            if id.is_some() {
+                tried.push((req, format!("the request is {}", shown.status.label())));
             }
-            Err(e) => {
-                tried.push((req, e.to_string()));
-                continue;
-            }
+            continue;
         }
         match spool::verify_signature(&req, &sig, &rules) {
             Ok(a) => {
@@ -273,7 +273,9 @@ fn attach(spool: &Spool, host: &HostContext, sinks: &Sinks, sig_arg: &str, id: O
                     );
                     return EXIT_REFUSED;
                 }
-                if let Err(e) = spool.attach_signature(&req, &sig) {
+                if let Err(e) = spool.sign(&shown.id, &sig) {
+                    let why = format!("signature refused: {e}");
+                    record_or_warn(host, sinks, &req, Outcome::Refused, None, Some(why));
                     eprintln!("prodguard: {e}");
                     return EXIT_REFUSED;
                 }
@@ -308,41 +310,35 @@ fn attach(spool: &Spool, host: &HostContext, sinks: &Sinks, sig_arg: &str, id: O
     EXIT_REFUSED
 }
 
-/// The command of `req` as `uid` may see it: the requester sees the exact command line (read
-/// from the spool file only they can read); everyone else the redacted text. A request filed
+/// The command of a request as this user may see it: the requester sees the exact command
+/// line (the service gives it to them alone); everyone else the redacted text. A request filed
 /// before redaction existed is redacted for display too.
-fn shown_command(spool: &Spool, req: &Request, uid: u32) -> String {
-    if uid == req.uid {
-        if let Ok(Some(e)) = spool.exact(req) {
-            return e.command;
-        }
+fn shown_command(shown: &Shown) -> String {
+    if let Some(e) = &shown.exact {
+        return e.command.clone();
     }
-    audit::redact::redact_text(&req.command, &[]).0
+    audit::redact::redact_text(&shown.req.command, &[]).0
 }
 
 /// `prodguard requests`.
 pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
     let (host, _) = load(global);
     let host = &host;
-    let uid = my_uid();
     let spool = match open_spool(host) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let rules = rules(host);
     let now = approval::now();
     let mut shown = 0;
-    let mut reqs: Vec<Request> = spool
-        .ids()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|id| spool.load(id).ok())
-        .collect();
-    reqs.sort_by_key(|r| r.created);
-    for req in reqs {
-        let Ok(ev) = spool.status(&req, &rules, now) else {
-            continue;
-        };
+    let reqs = match spool.list(args.all) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("prodguard: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    for ev in reqs {
+        let req = &ev.req;
         let live = matches!(ev.status, Status::Pending { .. } | Status::Approved { .. });
         if !live && !args.all {
             continue;
@@ -355,7 +351,7 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
             Status::Denied { by, .. } => by.name.clone(),
             _ => String::new(),
         };
-        let command = shown_command(&spool, &req, uid);
+        let command = shown_command(&ev);
         if args.json {
             let v = serde_json::json!({
                 "id": req.id(), "short": req.short_id(), "status": ev.status.label(),
@@ -381,9 +377,9 @@ pub fn run_requests(global: &Global, args: &RequestsArgs) -> u8 {
     }
     if shown == 0 && !args.json {
         eprintln!(
-            "prodguard: no {}requests in {}",
+            "prodguard: no {}requests you may see (the audit service at {})",
             if args.all { "" } else { "pending " },
-            spool.path().display()
+            spool.socket().display()
         );
     }
     EXIT_OK
@@ -426,13 +422,14 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let req = match spool.resolve(typed).and_then(|id| spool.load(&id)) {
+    let shown = match spool.show(typed) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("prodguard: {e}");
             return EXIT_REFUSED;
         }
     };
+    let req = shown.req.clone();
     let me = my_uid();
     let my_name = spool::user_name(me);
     let rules = rules(host);
@@ -460,29 +457,23 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
         Ok(a) => a,
         Err(why) => return refuse(why),
     };
-    match spool.status(&req, &rules, approval::now()) {
-        Ok(ev) => match ev.status {
-            Status::Used => return refuse(format!("request {} was already used", req.short_id())),
-            Status::Expired => return refuse(format!("request {} has expired", req.short_id())),
-            Status::Denied { by, reason } => {
-                return refuse(format!(
-                    "request {} was denied by {by}: {}",
-                    req.short_id(),
-                    display_safe(&reason)
-                ))
-            }
-            Status::Approved { approvers } | Status::Pending { approvers, .. }
-                if approvers.iter().any(|a| a.name == approver.name) =>
-            {
-                eprintln!("prodguard: you already approved request {}", req.short_id());
-                return EXIT_OK;
-            }
-            _ => {}
-        },
-        Err(e) => {
-            eprintln!("prodguard: {e}");
-            return EXIT_REFUSED;
+    match shown.status {
+        Status::Used => return refuse(format!("request {} was already used", req.short_id())),
+        Status::Expired => return refuse(format!("request {} has expired", req.short_id())),
+        Status::Denied { by, reason } => {
+            return refuse(format!(
+                "request {} was denied by {by}: {}",
+                req.short_id(),
+                display_safe(&reason)
+            ))
         }
+        Status::Approved { approvers } | Status::Pending { approvers, .. }
+            if approvers.iter().any(|a| a.name == approver.name) =>
+        {
+            eprintln!("prodguard: you already approved request {}", req.short_id());
+            return EXIT_OK;
+        }
+        _ => {}
     }
     show_request(&req);
     if approver.how == spool::How::Root {
@@ -503,9 +494,8 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> u8 {
         eprintln!("prodguard: the approval cannot be recorded, so it is not given: {e}");
         return EXIT_REFUSED;
     }
-    if let Err(e) = spool.approve(&req) {
-        eprintln!("prodguard: {e}");
-        return EXIT_REFUSED;
+    if let Err(e) = spool.approve(&shown.id) {
+        return refuse(e.to_string());
     }
     eprintln!(
         "prodguard: approved request {} of {} as {approver}; it may run once, before {}",
@@ -602,13 +592,14 @@ pub fn run_deny(global: &Global, args: &DenyArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let req = match spool.resolve(&args.id).and_then(|id| spool.load(&id)) {
+    let shown = match spool.show(&args.id) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("prodguard: {e}");
             return EXIT_REFUSED;
         }
     };
+    let req = shown.req;
     let me = my_uid();
     let name = spool::user_name(me);
     if me != req.uid {
@@ -636,8 +627,8 @@ pub fn run_deny(global: &Global, args: &DenyArgs) -> u8 {
         eprintln!("prodguard: the denial cannot be recorded: {e}");
         return EXIT_REFUSED;
     }
-    match spool.deny(&req, reason) {
-        Ok(()) => {
+    match spool.deny(&shown.id, reason) {
+        Ok(_) => {
             eprintln!(
                 "prodguard: denied request {} of {}",
                 req.short_id(),
@@ -645,16 +636,9 @@ pub fn run_deny(global: &Global, args: &DenyArgs) -> u8 {
             );
             EXIT_OK
         }
-        Err(ApprovalError::SpoolFile { err, .. })
-            if err.kind() == std::io::ErrorKind::PermissionDenied =>
-        {
-            eprintln!(
-                "prodguard: cannot write to the spool {}",
-                spool.path().display()
-            );
-            EXIT_REFUSED
-        }
         Err(e) => {
+            let why = format!("denial refused: {e}");
+            record_or_warn(&host, &sinks, &req, Outcome::Refused, None, Some(why));
             eprintln!("prodguard: {e}");
             EXIT_REFUSED
         }

@@ -92,6 +92,22 @@ fn serve(global: &Global, args: &DaemonArgs) -> Result<(), daemon::DaemonError> 
             activation::bind(&path)?
         }
     };
+    let host_file = global
+        .host_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(crate::host::DEFAULT_HOST_FILE));
+    let approvals = daemon::approvals::Approvals::new(
+        host.clone(),
+        host_file.clone(),
+        state_dir.join("requests"),
+    );
+    if let Err(e) = daemon::approvals::prepare_spool(&approvals.spool_path()) {
+        eprintln!(
+            "prodguard daemon: warning: the approval spool {}: {}",
+            approvals.spool_path().display(),
+            audit::reason(&e)
+        );
+    }
     eprintln!(
         "prodguard daemon: writing {} (pid {})",
         log.display(),
@@ -103,12 +119,10 @@ fn serve(global: &Global, args: &DaemonArgs) -> Result<(), daemon::DaemonError> 
             log,
             sink,
             syslog,
-            host_file: global
-                .host_file
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(crate::host::DEFAULT_HOST_FILE)),
+            host_file,
             host,
             proc: daemon::peer::Proc::default(),
+            approvals,
         },
     )
     .map_err(|e| daemon::DaemonError::Listen {

@@ -59,8 +59,8 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
     s.push_str("# Run as root. Every step is idempotent.\n");
     s.push_str("set -eu\n\n");
     s.push_str(
-        "# The group that alone may write the approval spool. Never make a person a member:\n\
-         # a member could write the spool directly.\n\
+        "# The group of the setgid binary. The audit log and the approval spool are the audit\n\
+         # service's and the group can write neither; never make a person a member all the same.\n\
          getent group prodguard >/dev/null || groupadd --system prodguard\n\n",
     );
     s.push_str(
@@ -72,9 +72,11 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
          chown root:\"$reader\" /var/log/prodguard/audit.jsonl && chmod 0640 /var/log/prodguard/audit.jsonl\n\n",
     );
     s.push_str(
-        "# Spool of second-person approval requests: sticky, group-writable.\n\
+        "# Spool of second-person approval requests: held by the audit service alone (root, 0700);\n\
+         # users reach it only through the service's socket. An older sticky 1770 spool is taken over.\n\
          install -d -o root -g root -m 0755 /var/lib/prodguard\n\
-         install -d -o root -g prodguard -m 1770 /var/lib/prodguard/requests\n\n",
+         install -d -o root -g root -m 0700 /var/lib/prodguard/requests\n\
+         chown root:root /var/lib/prodguard/requests && chmod 0700 /var/lib/prodguard/requests\n\n",
     );
     s.push_str(
         "# Configuration: root-owned, never group- or world-writable.\n\
@@ -89,8 +91,8 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
     s.push_str(LOGROTATE);
     s.push_str("EOF\n\n");
     s.push_str(
-        "# The binary: setgid prodguard, so it can write the approval spool; it drops the group\n\
-         # before running anything the user asked for.\n",
+        "# The binary: setgid prodguard; it drops the group before running anything the user\n\
+         # asked for.\n",
     );
     match source {
         Some(src) if src != bin => {

@@ -9,7 +9,9 @@
 //!   whatever arrived while the disk was busy is written and made durable by one `fdatasync`,
 //!   and each caller is answered only once its record is written (and on the disk, when asked);
 //! - forwards each written line to syslog;
-//! - keeps the log and its directory owned by root, readable by root and the reader group.
+//! - keeps the log and its directory owned by root, readable by root and the reader group;
+//! - holds the approval spool ([`approvals`]): files, lists, approves, denies and consumes
+//!   requests for the caller the kernel names; the spool is root's, mode 0700.
 //!
 //! Nobody can stall anybody else: each connection has its own thread with read and write
 //! timeouts and a request size cap, there are caps on connections (in all and per uid), and no
@@ -19,6 +21,7 @@
 //! module forbids it.
 
 pub mod activation;
+pub mod approvals;
 pub mod peer;
 pub mod server;
 

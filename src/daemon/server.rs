@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+use super::approvals::Approvals;
 use super::peer::{self, Peer, Proc};
 use crate::audit::service::{Reply, Request, MAX_REQUEST_BYTES};
 use crate::audit::{self, Event, FileSink, Record, SyslogSink};
@@ -45,6 +46,8 @@ pub struct Service {
     pub host_file: PathBuf,
     /// Where `/proc` is (tests point it elsewhere).
     pub proc: Proc,
+    /// The approval spool it holds.
+    pub approvals: Approvals,
 }
 
 /// The records' host fields, from host.toml. The file is read again when it has changed since
@@ -58,7 +61,8 @@ struct HostFields {
     role: Option<String>,
 }
 
-fn file_stamp(path: &std::path::Path) -> Option<(i64, i64, u64, u64)> {
+/// Size, modification time and inode of `path`, to tell when it changed.
+pub fn file_stamp(path: &std::path::Path) -> Option<(i64, i64, u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(path)
         .ok()
@@ -102,6 +106,7 @@ struct Shared {
     proc: Proc,
     log: String,
     counts: Mutex<(usize, HashMap<u32, usize>)>,
+    approvals: Approvals,
 }
 
 /// Serve `listener` until the process is stopped. Returns only when accepting fails for good.
@@ -114,6 +119,7 @@ pub fn run(listener: UnixListener, service: Service) -> std::io::Result<()> {
         host,
         host_file,
         proc,
+        approvals,
     } = service;
     let hostname = host.hostname.clone();
     let host = HostFields::new(&host, host_file);
@@ -126,6 +132,7 @@ pub fn run(listener: UnixListener, service: Service) -> std::io::Result<()> {
         proc,
         log: log.display().to_string(),
         counts: Mutex::new((0, HashMap::new())),
+        approvals,
     });
     let mut failures = 0u32;
     for conn in listener.incoming() {
@@ -200,7 +207,7 @@ fn reply_err(text: impl Into<String>) -> Reply {
     }
 }
 
-fn send(stream: &mut UnixStream, reply: &Reply) -> std::io::Result<()> {
+fn send(stream: &mut UnixStream, reply: &impl serde::Serialize) -> std::io::Result<()> {
     let mut line = serde_json::to_vec(reply).map_err(std::io::Error::other)?;
     line.push(b'\n');
     stream.write_all(&line)
@@ -251,13 +258,23 @@ fn serve(stream: UnixStream, shared: &Shared) {
                 ok: true,
                 log: Some(shared.log.clone()),
                 pid: Some(std::process::id()),
+                version: Some(crate::approval::wire::VERSION),
                 ..Reply::default()
             },
             Ok(Request::Append { sync, record }) => append(shared, &peer, &mut ssh, *record, sync),
-            Err(e) => {
-                let _ = send(&mut out, &reply_err(format!("not a request: {e}")));
-                return;
-            }
+            Err(e) => match serde_json::from_slice::<crate::approval::wire::Op>(&line) {
+                Ok(op) => {
+                    let answer = shared.approvals.handle(op, &peer);
+                    if send(&mut out, &answer).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Err(_) => {
+                    let _ = send(&mut out, &reply_err(format!("not a request: {e}")));
+                    return;
+                }
+            },
         };
         if send(&mut out, &reply).is_err() {
             return;

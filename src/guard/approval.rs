@@ -3,10 +3,11 @@
 //! `user` is the requester and whose `approver` is the second person. The commands that manage
 //! requests (`prodguard request`, `requests`, `approve`, `deny`) use the same steps.
 
+use super::spool_client::SpoolClient;
 use super::{journal, report, Decision, Judgement};
 use crate::approval::request::Subject;
 use crate::approval::spool::{self, Rules};
-use crate::approval::{self, ssh, wait, Request, Spool, Status};
+use crate::approval::{self, wait, Request, Status};
 use crate::audit::{self, Event, Outcome, Record, Sinks};
 use crate::decide::Verdict;
 use crate::host::HostContext;
@@ -16,15 +17,11 @@ use std::time::{Duration, Instant};
 
 /// The approver rules of this host.
 pub fn rules(host: &HostContext) -> Rules<'_> {
-    Rules {
-        group: host.approvers_group.as_deref(),
-        allow_root: host.approvers_allow_root,
-        allowed_signers: host.allowed_signers.as_deref(),
-    }
+    Rules::of(host)
 }
 
 pub fn expiry(host: &HostContext) -> Duration {
-    host.approval_expiry.unwrap_or(approval::DEFAULT_EXPIRY)
+    approval::expiry(host)
 }
 
 pub fn my_uid() -> u32 {
@@ -167,7 +164,7 @@ pub fn how_to_approve(req: &Request) -> String {
 
 /// File a new request for `command`, recording it.
 pub fn file_request(
-    spool: &Spool,
+    spool: &SpoolClient,
     host: &HostContext,
     sinks: &Sinks,
     command: &str,
@@ -203,12 +200,14 @@ pub fn file_request(
     // The record comes first: a request nobody could audit is not filed.
     record_step(host, sinks, &req, Outcome::Requested, None, None)
         .map_err(|e| format!("the request cannot be recorded, so it is not filed: {e}"))?;
-    match &exact {
-        Some(e) => spool.submit_exact(&req, e),
-        None => spool.submit(&req),
+    match spool.file(&req, exact.as_ref()) {
+        Ok(filed) => Ok(filed.req),
+        Err(e) => {
+            let why = format!("not filed: {e}");
+            record_or_warn(host, sinks, &req, Outcome::Refused, None, Some(why));
+            Err(e.to_string())
+        }
     }
-    .map_err(|e| e.to_string())?;
-    Ok(req)
 }
 
 /// How a wait for a decision gave up.
@@ -232,13 +231,13 @@ pub enum Decided {
 
 /// Wait on the terminal for `req` to be decided. `None` when there is no terminal.
 pub fn await_decision(
-    spool: &Spool,
+    spool: &SpoolClient,
     req: &Request,
     host: &HostContext,
     sinks: &Sinks,
 ) -> Option<Decided> {
     let mut tty = prompt::DevTty::open().ok()?;
-    let rules = rules(host);
+    let id = req.id();
     let _ = prompt::TtyIo::write_all(
         &mut tty,
         format!(
@@ -250,7 +249,7 @@ pub fn await_decision(
     let left = u64::try_from(req.expires.saturating_sub(approval::now())).unwrap_or(0);
     let deadline = Instant::now() + Duration::from_secs(left);
     let short = req.short_id();
-    let mut check = || match spool.status(req, &rules, approval::now()) {
+    let mut check = || match spool.show(&id) {
         Ok(ev) => match ev.status {
             Status::Pending { .. } => None,
             Status::Approved { approvers } => Some(Decided::Approved(approvers)),
@@ -264,23 +263,13 @@ pub fn await_decision(
         Err(e) => Some(Decided::GaveUp(GaveUp::Denied, e.to_string())),
     };
     let mut on_paste = |text: &str| -> Result<Option<Decided>, String> {
-        match spool::verify_signature(req, text, &rules) {
+        match spool.sign(&id, text) {
             Ok(a) => {
-                let sig = ssh::extract_signature(text).unwrap_or_default();
-                spool
-                    .attach_signature(req, &sig)
-                    .map_err(|e| e.to_string())?;
-                record_or_warn(
-                    host,
-                    sinks,
-                    req,
-                    Outcome::Approved,
-                    Some(a.name.clone()),
-                    None,
-                );
+                record_or_warn(host, sinks, req, Outcome::Approved, a.map(|a| a.name), None);
                 Ok(None)
             }
-            Err(why) => {
+            Err(e) => {
+                let why = e.to_string();
                 record_or_warn(host, sinks, req, Outcome::Refused, None, Some(why.clone()));
                 Err(format!("  signature refused: {why}"))
             }
@@ -306,15 +295,16 @@ pub fn await_decision(
     )
 }
 
-/// Consume an approved request and say who approved, for the decision record.
+/// Consume an approved request and say who approved, for the decision record. The service
+/// consumes it, once, and names the approvers it counted.
 fn consume(
-    spool: &Spool,
+    spool: &SpoolClient,
     req: &Request,
-    approvers: &[approval::Approver],
     host: &HostContext,
     sinks: &Sinks,
 ) -> Result<Decision, String> {
-    spool.mark_used(req).map_err(|e| e.to_string())?;
+    let approvers = spool.consume(&req.id()).map_err(|e| e.to_string())?;
+    let approvers = approvers.as_slice();
     record_or_warn(
         host,
         sinks,
@@ -343,43 +333,36 @@ enum Found {
     },
 }
 
-fn find(j: &Judgement, spool: &Spool, sinks: &Sinks, rule_ids: &[String]) -> Found {
+fn find(
+    j: &Judgement,
+    spool: &SpoolClient,
+    listed: Vec<super::spool_client::Shown>,
+    sinks: &Sinks,
+    rule_ids: &[String],
+) -> Found {
     let (command, verdict, host) = (j.command(), j.verdict(), j.host());
     let uid = my_uid();
     let cwd = j.cwd().to_string();
-    let rules = rules(host);
-    let now = approval::now();
     let mut pending: Option<Request> = None;
     let mut problems: Vec<String> = Vec::new();
-    let mut candidates: Vec<Request> = spool
-        .ids()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|id| spool.load(id).ok())
-        .filter(|r| {
-            r.uid == uid && r.binds_command(command, spool.exact(r).ok().flatten().as_ref())
-        })
+    let mut candidates: Vec<_> = listed
+        .into_iter()
+        .filter(|s| s.req.uid == uid && s.req.binds_command(command, s.exact.as_ref()))
         .collect();
-    candidates.sort_by_key(|r| std::cmp::Reverse(r.created));
-    for req in &candidates {
+    candidates.sort_by_key(|s| std::cmp::Reverse(s.req.created));
+    for ev in candidates {
+        let req = &ev.req;
         if let Some(p) = binding_problem(req, host, uid, command, &cwd, rule_ids) {
             problems.push(p);
             continue;
         }
-        let ev = match spool.status(req, &rules, now) {
-            Ok(ev) => ev,
-            Err(e) => {
-                problems.push(e.to_string());
-                continue;
-            }
-        };
         for i in &ev.ignored {
             eprintln!("prodguard: request {}: {i}", req.short_id());
         }
         let short = req.short_id();
         match ev.status {
-            Status::Approved { approvers } => {
-                return Found::Decided(match consume(spool, req, &approvers, host, sinks) {
+            Status::Approved { .. } => {
+                return Found::Decided(match consume(spool, req, host, sinks) {
                     Ok(r) => r,
                     Err(e) => {
                         eprint!("{}", report::refusal(command, verdict, host, &e));
@@ -407,11 +390,13 @@ fn find(j: &Judgement, spool: &Spool, sinks: &Sinks, rule_ids: &[String]) -> Fou
 
 /// A confirmation that cannot be asked (no terminal) is stood in for by a second person's
 /// approval of a request for exactly this command (`prodguard request -- CMD`), once. `None`:
-/// nothing approved or pending binds, and the caller refuses as it would have.
+/// nothing approved or pending binds (or the spool cannot say), and the caller refuses as it
+/// would have.
 pub fn stand_in(j: &Judgement, sinks: &Sinks) -> Option<Decision> {
-    let spool = Spool::open(&approval::spool_path(j.host())).ok()?;
+    let spool = SpoolClient::for_host(j.host());
+    let listed = spool.list(true).ok()?;
     let rule_ids = approve_rules(j.verdict());
-    match find(j, &spool, sinks, &rule_ids) {
+    match find(j, &spool, listed, sinks, &rule_ids) {
         Found::Decided(d) => Some(d),
         Found::Not {
             pending: Some(req), ..
@@ -441,8 +426,9 @@ pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
         eprint!("{}", report::refusal(command, verdict, host, &reason));
         outcome(reason)
     };
-    let spool = match Spool::open(&approval::spool_path(host)) {
-        Ok(s) => s,
+    let spool = SpoolClient::for_host(host);
+    let listed = match spool.list(true) {
+        Ok(l) => l,
         Err(e) => {
             return refuse(
                 needs_approval,
@@ -453,7 +439,7 @@ pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
     let cwd = j.cwd().to_string();
     let rule_ids = approve_rules(verdict);
     let now = approval::now();
-    let (pending, problems) = match find(j, &spool, sinks, &rule_ids) {
+    let (pending, problems) = match find(j, &spool, listed, sinks, &rule_ids) {
         Found::Decided(d) => return d,
         Found::Not { pending, problems } => (pending, problems),
     };
@@ -552,12 +538,10 @@ pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
         )
     );
     match await_decision(&spool, &req, host, sinks) {
-        Some(Decided::Approved(approvers)) => {
-            match consume(&spool, &req, &approvers, host, sinks) {
-                Ok(r) => r,
-                Err(why) => Decision::Denied { why },
-            }
-        }
+        Some(Decided::Approved(_)) => match consume(&spool, &req, host, sinks) {
+            Ok(r) => r,
+            Err(why) => Decision::Denied { why },
+        },
         Some(Decided::Denied(why)) => {
             eprintln!("prodguard: refused: {why}");
             Decision::Denied { why }

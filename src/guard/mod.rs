@@ -19,6 +19,7 @@ pub mod declared;
 pub mod gate;
 pub mod journal;
 pub mod report;
+pub mod spool_client;
 pub mod stdin_script;
 pub mod tally;
 

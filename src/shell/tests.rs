@@ -167,6 +167,45 @@ fn paths_found_by_find_stand_for_runtime_operands() {
 }
 
 #[test]
+fn a_shell_run_by_find_or_xargs_sees_the_paths_found_in_its_parameters() {
+    // `{}` handed to `sh -c` as $0, $1 or in "$@" is a path under the root it was found in.
+    for line in [
+        "find /var/lib/postgresql -exec sh -c 'rm \"$1\"' _ {} \\;",
+        "find /var/lib/postgresql -exec bash -c 'rm -f $0' {} \\;",
+        "find /var/lib/postgresql -name '*.old' -exec sh -c 'rm -f \"$@\"' sh {} +",
+        "find /var/lib/postgresql | xargs -I % sh -c 'rm \"$1\"' _ %",
+        "find /var/lib/postgresql | xargs sh -c 'rm \"$@\"' _",
+    ] {
+        let a = an(line);
+        assert_eq!(
+            one(&a, "rm").targets,
+            [path("/var/lib/postgresql/{}")],
+            "{line}"
+        );
+    }
+    // Each root in turn; a root not known stays unknown.
+    let a = an("find /srv/a /srv/b -exec sh -c 'rm \"$1\"' _ {} \\;");
+    let rms: Vec<_> = a
+        .invocations
+        .iter()
+        .filter(|i| i.program == "rm")
+        .map(|i| i.targets.clone())
+        .collect();
+    assert_eq!(rms, [[path("/srv/a/{}")], [path("/srv/b/{}")]]);
+    let a = an("find \"$D\" -exec sh -c 'rm \"$1\"' _ {} \\;");
+    assert!(matches!(one(&a, "rm").targets[..], [Target::Unknown(_)]));
+    // A name made from it is not known; words that are not the placeholder keep their value.
+    let a = an("find /srv/a -exec sh -c 'rm \"$1\" \"$2\"' _ x{} /tmp/y \\;");
+    let rm = one(&a, "rm");
+    assert!(
+        matches!(rm.targets[0], Target::Unknown(_)),
+        "{:?}",
+        rm.targets
+    );
+    assert_eq!(rm.targets[1], path("/tmp/y"));
+}
+
+#[test]
 fn shell_strings_and_eval_are_parsed() {
     let a = an("bash -c \"rm -rf /\"");
     let rm = one(&a, "rm");

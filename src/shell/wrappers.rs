@@ -512,25 +512,51 @@ fn unwrap(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut
                     Some(w) if w.known => {
                         acc.frame.via.push(via);
                         // `bash -c '"$@"' _ ls -la`: the words after the string are $0, $1, ….
-                        let mut st = state.clone();
-                        let params = ws.get(k + 2..).unwrap_or(&[]);
-                        st.vars
-                            .retain(|(n, _)| !n.bytes().all(|b| b.is_ascii_digit()));
-                        st.arrays.retain(|(n, _)| n != "@");
-                        if let Some(zero) = ws.get(k + 1) {
+                        // Under `find ROOT -exec` (or `xargs -I{}`), a parameter that is the
+                        // placeholder is a path found under ROOT: the script is read once for
+                        // each root, with that parameter a name under it.
+                        let (stand_ins, placeholder) = match &acc.runtime {
+                            Some(rt) => (found_stand_ins(rt, acc, state), rt.placeholder.clone()),
+                            None => (vec![None], None),
+                        };
+                        let value =
+                            |p: &Word, stand_in: &Option<Option<String>>| -> Option<String> {
+                                match (stand_in, placeholder.as_deref()) {
+                                    (Some(s), Some(ph)) if p.known && p.value.contains(ph) => {
+                                        if p.value == ph || p.value.strip_prefix("./") == Some(ph) {
+                                            s.clone()
+                                        } else {
+                                            None
+                                        }
+                                    }
+                                    _ => p.known.then(|| p.value.clone()),
+                                }
+                            };
+                        for stand_in in &stand_ins {
+                            let mut st = state.clone();
+                            let mut params: Vec<Option<String>> = ws
+                                .get(k + 2..)
+                                .unwrap_or(&[])
+                                .iter()
+                                .map(|p| value(p, stand_in))
+                                .collect();
+                            // `find ROOT | xargs sh -c 'rm "$@"' _`: the paths are appended.
+                            if let (Some(s), None) = (stand_in, &placeholder) {
+                                params.push(s.clone());
+                            }
                             st.vars
-                                .push(("0".to_owned(), zero.known.then(|| zero.value.clone())));
+                                .retain(|(n, _)| !n.bytes().all(|b| b.is_ascii_digit()));
+                            st.arrays.retain(|(n, _)| n != "@");
+                            if let Some(zero) = ws.get(k + 1) {
+                                st.vars.push(("0".to_owned(), value(zero, stand_in)));
+                            }
+                            for (i, p) in params.iter().enumerate() {
+                                st.vars.push(((i + 1).to_string(), p.clone()));
+                            }
+                            let all: Option<Vec<String>> = params.into_iter().collect();
+                            st.arrays.push(("@".to_owned(), all));
+                            script(w.value.clone(), false, cmd, acc, &st, out);
                         }
-                        for (i, p) in params.iter().enumerate() {
-                            st.vars
-                                .push(((i + 1).to_string(), p.known.then(|| p.value.clone())));
-                        }
-                        let all: Option<Vec<String>> = params
-                            .iter()
-                            .map(|p| p.known.then(|| p.value.clone()))
-                            .collect();
-                        st.arrays.push(("@".to_owned(), all));
-                        script(w.value.clone(), false, cmd, acc, &st, out);
                     }
                     Some(w) => unknown_payload(
                         &prog,
@@ -665,6 +691,30 @@ fn unknown_payload(program: &str, reason: &str, out: &mut Out) {
         program: program.to_owned(),
         reason: reason.to_owned(),
     });
+}
+
+/// What a path found at run time (`{}`) stands for in a shell script's parameters: for each
+/// root, `Some(Some("ROOT/{}"))` (a name under it) or `Some(None)` (not known before it runs).
+fn found_stand_ins(rt: &Runtime, acc: &Acc, state: &State) -> Vec<Option<Option<String>>> {
+    let cwd = acc.cwd.clone().unwrap_or_else(|| state.cwd.clone());
+    match &rt.found.relative_to {
+        Some(dir) if *dir != cwd => return vec![Some(None)],
+        _ => {}
+    }
+    let stand_ins: Vec<_> = rt
+        .found
+        .roots
+        .iter()
+        .map(|t| match t {
+            Target::Path(p) => Some(Some(format!("{}/{{}}", p.trim_end_matches('/')))),
+            Target::Unknown(_) => Some(None),
+        })
+        .collect();
+    if stand_ins.is_empty() {
+        vec![Some(None)]
+    } else {
+        stand_ins
+    }
 }
 
 /// Analyses a script string reached through the wrappers in `acc`.

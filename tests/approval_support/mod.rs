@@ -1,7 +1,11 @@
 //! Shared by the approval tests: Unix accounts made for the test and removed on every path, a
-//! host with a spool in a temp dir, running prodguard as a given user, and a pseudo-terminal
-//! to type the host name on (the approach of tests/prompt_pty.rs).
+//! host with a spool in a temp dir held by its own audit service (`prodguard daemon` on a
+//! socket in the temp dir), running prodguard as a given user, and a pseudo-terminal to type the
+//! host name on (the approach of tests/prompt_pty.rs).
 #![allow(dead_code)]
+
+#[path = "../support/daemon.rs"]
+pub mod daemon;
 
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -120,13 +124,14 @@ impl Accounts {
     }
 }
 
-/// A host description with a spool, a policy asking approval for `bump`, an audit log and a
-/// `bump` program that appends its argument to `ran.log`.
+/// A host description with a spool held by a running audit service, a policy asking approval
+/// for `bump`, an audit log and a `bump` program that appends its argument to `ran.log`.
 pub struct Site {
     pub dir: tempfile::TempDir,
     pub spool: PathBuf,
     pub audit: PathBuf,
     pub ran: PathBuf,
+    pub service: Option<daemon::Daemon>,
 }
 
 pub const POLICY: &str = r#"[[rule]]
@@ -139,17 +144,13 @@ why = "A test rule."
 "#;
 
 impl Site {
-    /// `spool_group`: the group owning the spool (mode 1770).
-    pub fn new(spool_group: u32, approvers: &str, extra: &str) -> Site {
+    /// The spool is made by the service (root's, mode 0700); `approvers` is the approvers
+    /// group, `extra` more `[approvers]` lines of host.toml.
+    pub fn new(approvers: &str, extra: &str) -> Site {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path();
         std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         let spool = root.join("spool");
-        std::fs::create_dir(&spool).expect("spool");
-        nix::unistd::chown(&spool, None, Some(nix::unistd::Gid::from_raw(spool_group)))
-            .expect("chgrp spool");
-        std::fs::set_permissions(&spool, std::fs::Permissions::from_mode(0o1770))
-            .expect("chmod spool");
         std::fs::create_dir(root.join("pol")).expect("pol");
         std::fs::write(root.join("pol/approve.toml"), POLICY).expect("policy");
         let audit = root.join("audit.jsonl");
@@ -166,14 +167,26 @@ impl Site {
         )
         .expect("bump");
         std::fs::set_permissions(&bump, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        let site = Site {
+        let mut site = Site {
             dir,
             spool,
             audit,
             ran,
+            service: None,
         };
         site.host_file("host.toml", "db1.example.com", approvers, extra);
+        site.service = Some(daemon::Daemon::start(
+            Path::new(BIN),
+            &site.path("host.toml"),
+            &site.socket(),
+            &site.path("state"),
+        ));
         site
+    }
+
+    /// The audit service's socket.
+    pub fn socket(&self) -> PathBuf {
+        self.path("run/audit.sock")
     }
 
     /// Write another host description with the same spool.
@@ -183,8 +196,10 @@ impl Site {
             &path,
             format!(
                 "hostname = \"{hostname}\"\nenvironment = \"production\"\nrole = \"db-primary\"\n\
-                 [approvers]\ngroup = \"{approvers}\"\nspool = \"{}\"\n{extra}\n[audit]\nsyslog = \"none\"\n",
-                self.spool.display()
+                 [approvers]\ngroup = \"{approvers}\"\nspool = \"{}\"\n{extra}\n[audit]\nsyslog = \"none\"\n\
+                 socket = \"{}\"\n",
+                self.spool.display(),
+                self.socket().display()
             ),
         )
         .expect("host.toml");
@@ -423,4 +438,19 @@ pub fn approve_on_pty(
 /// Whether `path` exists without following a final symlink.
 pub fn exists_nofollow(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok()
+}
+
+/// One raw request line to the service at `socket` as this process (its uid is what the
+/// service sees), and the answer.
+pub fn raw_call(socket: &Path, line: &str) -> serde_json::Value {
+    use std::io::BufRead;
+    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("connect to the service");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(format!("{line}\n").as_bytes()).expect("send");
+    let mut answer = String::new();
+    std::io::BufReader::new(s)
+        .read_line(&mut answer)
+        .expect("answer");
+    serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"))
 }

@@ -14,6 +14,8 @@ pub const PKG: &str = "prodguard";
 pub const BIN: &str = "/usr/bin/prodguard";
 #[allow(dead_code)] // used by tests/installed, not by packaging_deb
 pub const AUDIT_LOG: &str = "/var/log/prodguard/audit.jsonl";
+/// Present while a test has the package installed (scripts/clean-test-leftovers reads it).
+pub const MARKER: &str = "/var/tmp/prodguard-tests-installed";
 const SOCKET: &str = "/run/prodguard/audit.sock";
 pub const CREATED: &[&str] = &[
     "/usr/bin/prodguard",
@@ -134,8 +136,11 @@ pub struct Restore {
 }
 
 impl Restore {
-    /// Taken before `dpkg -i`.
+    /// Taken before `dpkg -i`. Leaves [`MARKER`] until the machine is put back, so that
+    /// scripts/clean-test-leftovers can finish the job when this process is killed first.
     pub fn before_install() -> Restore {
+        std::fs::write(MARKER, format!("{}\n", std::process::id()))
+            .unwrap_or_else(|e| panic!("{MARKER}: {e}"));
         Restore { shells: shells() }
     }
 }
@@ -160,6 +165,7 @@ impl Drop for Restore {
         if shells() != self.shells {
             let _ = std::fs::write("/etc/shells", &self.shells);
         }
+        let _ = std::fs::remove_file(MARKER);
     }
 }
 
