@@ -238,7 +238,7 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__audit__subcmd__search)
-            opts="-h --user --host --rule --outcome --event --session --since --until --grep --json --host-file --policy-dir --audit-file --help"
+            opts="-h --user --host --rule --outcome --event --session --since --until --grep --unguarded --json --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -300,7 +300,7 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__audit__subcmd__stats)
-            opts="-h --user --host --rule --outcome --event --session --since --until --grep --json --host-file --policy-dir --audit-file --help"
+            opts="-h --user --host --rule --outcome --event --session --since --until --grep --unguarded --json --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1030,7 +1030,7 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__report)
-            opts="-h --status --started --ended --host-file --policy-dir --audit-file --help"
+            opts="-h --status --integration --started --ended --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1038,6 +1038,10 @@ _prodguard() {
             case "${prev}" in
                 --status)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --integration)
+                    COMPREPLY=($(compgen -W "bash zsh" -- "${cur}"))
                     return 0
                     ;;
                 --started)

@@ -156,6 +156,8 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -l audit-fil
 complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -l title -d 'Print the terminal-title text instead of the prompt segment'
 complete -c prodguard -n "__fish_prodguard_using_subcommand prompt" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l status -d 'Exit status of the command' -r
+complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l integration -d 'The shell integration loaded in this shell (bash, zsh): recorded once per shell, for the session\'s records' -r -f -a "bash\t''
+zsh\t''"
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l started -d 'When it started ($EPOCHREALTIME: seconds since the epoch, with a fraction)' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l ended -d 'When it ended' -r
 complete -c prodguard -n "__fish_prodguard_using_subcommand report" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
@@ -221,6 +223,7 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_se
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l unguarded -d 'Only logins the shell integration did not guard: session ends where it never loaded, and logins whose shell has no integration'
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -l json -d 'Print matching records as they are stored (JSON lines)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from search" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l user -d 'Only records of this user' -r
@@ -235,6 +238,7 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_se
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l host-file -d 'Host description (environment, role, fleet) [default: /etc/prodguard/host.toml]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
+complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l unguarded -d 'Only logins the shell integration did not guard: session ends where it never loaded, and logins whose shell has no integration'
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -l json -d 'Print the counts as JSON'
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from stats" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand audit; and __fish_seen_subcommand_from tail" -s n -l lines -d 'How many records to print first' -r

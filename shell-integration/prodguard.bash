@@ -48,6 +48,8 @@ elif [[ -z ${PRODGUARD_NO_BIND-} ]]; then
   bind '"\C-m": "\C-x\C-p\C-x\C-o"'
   bind '"\C-j": "\C-x\C-p\C-x\C-o"'
 
+  # Recorded for the login session: its end record says whether the integration loaded.
+  "$__prodguard_bin" report --integration bash >/dev/null 2>&1
   __prodguard_title=$("$__prodguard_bin" prompt --title 2>/dev/null)
   __prodguard_segment=$("$__prodguard_bin" prompt --shell bash 2>/dev/null)
   PS1="${__prodguard_segment}${PS1-}"

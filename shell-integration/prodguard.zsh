@@ -42,6 +42,8 @@ if [[ -z ${PRODGUARD_NO_BIND-} ]]; then
   }
   add-zsh-hook precmd __prodguard_precmd
 
+  # Recorded for the login session: its end record says whether the integration loaded.
+  "$__prodguard_bin" report --integration zsh >/dev/null 2>&1
   typeset -g __prodguard_title="$("$__prodguard_bin" prompt --title 2>/dev/null)"
   PROMPT="$("$__prodguard_bin" prompt --shell zsh 2>/dev/null)${PROMPT-}"
 fi

@@ -529,6 +529,67 @@ fn a_secret_in_a_request_is_seen_only_by_the_requester() {
     assert_eq!(requested["redacted"], true, "{requested}");
 }
 
+/// Without a terminal a confirmation cannot be typed: the refusal's advice, `prodguard request
+/// -- CMD`, files a request, a second person's approval stands in for the confirmation, and the
+/// command runs once.
+#[test]
+fn an_approval_stands_in_for_a_confirmation_without_a_terminal() {
+    let Some((w, _lock)) = world("") else { return };
+    let nudge = w.site.path("bin/nudge");
+    std::fs::copy(w.site.path("bin/bump"), &nudge).expect("nudge");
+    std::fs::write(
+        w.site.path("pol/confirm.toml"),
+        "[[rule]]\nid = \"test.nudge\"\nseverity = \"high\"\naction = \"confirm\"\nconfirm = \"hostname\"\nmatch = { program = [\"nudge\"] }\nmessage = \"nudge asks on {host}.\"\nwhy = \"A test rule.\"\n",
+    )
+    .expect("pack");
+    let cmd = vec![nudge.display().to_string(), "soft".to_string()];
+    let run = || {
+        let mut a = args(&["--"]);
+        a.extend(cmd.clone());
+        w.site.run(Some(&w.requester), "host.toml", &a)
+    };
+    let refused = run();
+    assert_eq!(
+        refused.status.code(),
+        Some(126),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(
+        text(&refused.stderr).contains("prodguard request -- "),
+        "{}",
+        text(&refused.stderr)
+    );
+    let mut a = args(&["request", "--no-wait", "--"]);
+    a.extend(cmd.clone());
+    let filed = w.site.run(Some(&w.requester), "host.toml", &a);
+    assert_eq!(filed.status.code(), Some(0), "{}", text(&filed.stderr));
+    let (short, _) = request_id(&filed);
+    let early = run();
+    assert_eq!(early.status.code(), Some(126), "{}", text(&early.stderr));
+    assert!(
+        text(&early.stderr).contains("waiting for a second person's approval"),
+        "{}",
+        text(&early.stderr)
+    );
+    let (status, screen) = approve_on_pty(&w.site, Some(&w.approver), "host.toml", &short, "db1");
+    assert!(status.success(), "approve failed:\n{screen}");
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert_eq!(w.site.runs(), vec!["soft"]);
+    let again = run();
+    assert_eq!(again.status.code(), Some(126), "{}", text(&again.stderr));
+    assert_eq!(w.site.runs(), vec!["soft"], "ran exactly once");
+    let recs = w.site.records();
+    let ran = recs
+        .iter()
+        .find(|r| r["event"] == "command" && r["outcome"] == "approved")
+        .unwrap_or_else(|| panic!("no approved command in {recs:#?}"));
+    assert_eq!(ran["action"], "confirm", "{ran}");
+    assert_eq!(ran["approver"], w.approver.name.as_str(), "{ran}");
+    assert_eq!(ran["rules"][0], "test.nudge", "{ran}");
+}
+
 /// The canonical text of a request for `bump ARG` on db1, claiming to be `user`/`uid`.
 fn forged_request(site: &Site, user: &str, uid: u32, arg: &str) -> String {
     let now = std::time::SystemTime::now()

@@ -71,7 +71,8 @@ struct Case {
     outcome: &'static str,
     /// Whether a human is asked when there is a terminal (the hook).
     asks: bool,
-    /// Whether `prodguard request` files a request for it.
+    /// Whether `prodguard request` files a request for it (approval, or a confirmation nobody
+    /// is there to type, unless break-glass waives it).
     files: bool,
     intent: Option<&'static str>,
     break_glass: Option<&'static str>,
@@ -85,7 +86,7 @@ const CASES: &[Case] = &[
         runs: false,
         outcome: "denied",
         asks: true,
-        files: false,
+        files: true,
         intent: None,
         break_glass: None,
     },

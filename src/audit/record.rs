@@ -288,6 +288,17 @@ pub struct Record {
     /// client sent them (`session`, `login_user`, `ssh_client`, `tty`): context, not proof.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub advisory: Vec<String>,
+    /// Login `session` records: the shell integration the login set up (`bash`, `zsh`), or
+    /// `none` when the shell has none; on the `integration loaded` record, the shell it loaded in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<String>,
+    /// Whether the shell integration loaded: `true` on the record its first run writes; on a
+    /// session's end record, whether that run was seen during the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded: Option<bool>,
+    /// A session's end record: how many commands were judged in the session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commands: Option<u64>,
     /// Set when something was redacted from `command`, `reason`, `invocations` or `preconditions`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redacted: bool,
@@ -335,6 +346,9 @@ impl Record {
             checkpoint: None,
             redactions: Vec::new(),
             advisory: Vec::new(),
+            integration: None,
+            loaded: None,
+            commands: None,
             redacted: false,
             prev: String::new(),
             hash: String::new(),
@@ -403,6 +417,9 @@ impl Record {
             checkpoint: None,
             redactions: Vec::new(),
             advisory: Vec::new(),
+            integration: None,
+            loaded: None,
+            commands: None,
             redacted: false,
             prev: String::new(),
             hash: String::new(),

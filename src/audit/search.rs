@@ -39,6 +39,21 @@ pub struct View<'a> {
     pub detail: Option<Cow<'a, str>>,
     #[serde(default)]
     pub exit_status: Option<i64>,
+    #[serde(borrow, default)]
+    pub integration: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub loaded: Option<bool>,
+    #[serde(default)]
+    pub commands: Option<u64>,
+}
+
+impl View<'_> {
+    /// A login whose commands the shell integration did not see: its end record says the
+    /// integration never loaded, or its start record says none was set up.
+    pub fn unguarded(&self) -> bool {
+        self.loaded == Some(false)
+            || (self.event == "session" && self.integration.as_deref() == Some("none"))
+    }
 }
 
 /// Search criteria; all given must hold.
@@ -56,6 +71,8 @@ pub struct Filter {
     pub until: Option<String>,
     /// Regex over the command text.
     pub grep: Option<regex::Regex>,
+    /// Only logins the integration did not guard ([`View::unguarded`]).
+    pub unguarded: bool,
 }
 
 /// Turn a `--since` value (`YYYY-MM-DD` or RFC 3339) into the written form, for string
@@ -88,6 +105,7 @@ impl Filter {
                 .rule
                 .as_deref()
                 .is_none_or(|r| v.rules.iter().any(|x| x == r))
+            && (!self.unguarded || v.unguarded())
             && self.since.as_deref().is_none_or(|s| &*v.time >= s)
             && self.until.as_deref().is_none_or(|u| &*v.time < u)
             && self
@@ -310,6 +328,29 @@ not json
         assert_eq!(st.by_outcome.get("denied"), Some(&1));
         assert_eq!(st.by_rule.get("fs.rm"), Some(&1));
         assert_eq!(st.first.as_deref(), Some("2026-11-23T10:00:00.000Z"));
+    }
+
+    #[test]
+    fn unguarded_logins() {
+        let data = br#"{"event":"session","session":"a","integration":"bash"}
+{"event":"session","session":"a","detail":"integration loaded","integration":"bash","loaded":true}
+{"event":"session","session":"a","outcome":"exit","integration":"bash","loaded":true,"commands":4}
+{"event":"session","session":"b","integration":"bash"}
+{"event":"session","session":"b","outcome":"exit","integration":"bash","loaded":false,"commands":0}
+{"event":"session","session":"c","integration":"none"}
+{"event":"command","session":"c","command":"ls"}
+"#;
+        let f = Filter {
+            unguarded: true,
+            ..Filter::default()
+        };
+        let mut found = Vec::new();
+        scan(&data[..], &f, &mut Scanned::default(), |_, v| {
+            found.push(v.session.to_string());
+            true
+        })
+        .unwrap_or_default();
+        assert_eq!(found, ["b", "c"]);
     }
 
     #[test]

@@ -133,9 +133,12 @@ pub fn run_request(global: &Global, args: &RequestArgs) -> Status {
     // included, so a rule raised to approval by an unmet precondition is filed here too.
     let j = guard.judge(&command, &Context::here());
     let (verdict, cwd) = (j.verdict(), j.cwd());
-    if verdict.action != Action::Approve {
+    // A confirmation can be stood in for by an approval where nobody can type it (no terminal);
+    // under break-glass it is waived already.
+    let stands_in = verdict.action == Action::Confirm && j.break_glass().is_none();
+    if verdict.action != Action::Approve && !stands_in {
         return Err(Error::Refused(format!(
-            "this command does not need a second person's approval on {} (the policy says {}); nothing filed",
+            "this command needs neither a confirmation nor a second person's approval on {} (the policy says {}); nothing filed",
             host.hostname,
             verdict.action.as_str()
         )));

@@ -52,6 +52,10 @@ pub struct FilterArgs {
     /// Only records whose command matches this regular expression.
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
+    /// Only logins the shell integration did not guard: session ends where it never loaded,
+    /// and logins whose shell has no integration.
+    #[arg(long)]
+    pub unguarded: bool,
 }
 
 /// The audit subcommands.
@@ -376,6 +380,7 @@ fn build_filter(f: &FilterArgs) -> Result<Filter, Error> {
         since,
         until,
         grep,
+        unguarded: f.unguarded,
     })
 }
 
@@ -464,10 +469,17 @@ fn print_human(out: &mut impl Write, v: &View<'_>) -> std::io::Result<()> {
         .or(v.detail.as_deref())
         .unwrap_or("")
         .replace('\n', "\\n");
-    let exit = v
+    let mut exit = v
         .exit_status
         .map(|s| format!(" exit={s}"))
         .unwrap_or_default();
+    if let Some(n) = v.commands {
+        exit.push_str(&format!(" commands={n}"));
+    }
+    match (v.loaded, v.integration.as_deref()) {
+        (Some(false), _) | (None, Some("none")) => exit.push_str(" integration=not-loaded"),
+        _ => {}
+    }
     writeln!(
         out,
         "{}  {}  {}  {what}{exit}{rules}  {text}",

@@ -185,7 +185,7 @@ pub fn main() -> ExitCode {
     if let Some(code) = test_hooks::intercept(&rest) {
         return code;
     }
-    let env_command = std::env::var("SSH_ORIGINAL_COMMAND").ok();
+    let env_command = std::env::var_os("SSH_ORIGINAL_COMMAND");
     let stdin_tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
     if let Some(entry) = crate::login::entry(&argv0, &rest, env_command, stdin_tty) {
         return ExitCode::from(crate::login::run(

@@ -1,4 +1,5 @@
-//! `prodguard report`: the shell integration reports how a command it let through ended.
+//! `prodguard report`: the shell integration reports how a command it let through ended, and
+//! (`--integration SHELL`) that it loaded in a shell of the session.
 //!
 //! Only the exit status and the duration: the record carries no command text (the decision
 //! record written by `check` has it), so this cannot be used to put made-up commands in the log,
@@ -12,8 +13,16 @@ use std::time::Duration;
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Exit status of the command.
-    #[arg(long, allow_hyphen_values = true)]
-    pub status: i32,
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        required_unless_present = "integration"
+    )]
+    pub status: Option<i32>,
+    /// The shell integration loaded in this shell (bash, zsh): recorded once per shell, for the
+    /// session's records.
+    #[arg(long, value_name = "SHELL", value_parser = ["bash", "zsh"], conflicts_with_all = ["status", "started", "ended"])]
+    pub integration: Option<String>,
     /// When it started ($EPOCHREALTIME: seconds since the epoch, with a fraction).
     #[arg(long)]
     pub started: Option<String>,
@@ -33,6 +42,20 @@ fn seconds(s: &str) -> Option<f64> {
 
 pub fn run(global: &Global, args: &ReportArgs) -> u8 {
     let (host, policy) = load(global);
+    let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
+    let Some(status) = args.status else {
+        // `--integration`: the integration's first run in a shell of this session.
+        crate::guard::tally::mark_loaded();
+        let mut rec = Record::new_for_current_process(Event::Session, &host)
+            .with_policy_digest(policy.digest.clone());
+        rec.detail = Some("integration loaded".to_string());
+        rec.integration = args.integration.clone();
+        rec.loaded = Some(true);
+        if let Err(e) = audit::record_with(rec, &sinks, false) {
+            eprintln!("prodguard: report: {e}");
+        }
+        return EXIT_OK;
+    };
     let duration = match (
         args.started.as_deref().and_then(seconds),
         args.ended.as_deref().and_then(seconds),
@@ -42,9 +65,8 @@ pub fn run(global: &Global, args: &ReportArgs) -> u8 {
     };
     let rec = Record::new_for_current_process(Event::Command, &host)
         .with_outcome(Outcome::Exit)
-        .with_exit(args.status, duration)
+        .with_exit(status, duration)
         .with_policy_digest(policy.digest.clone());
-    let sinks = Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
     if let Err(e) = audit::record_with(rec, &sinks, false) {
         eprintln!("prodguard: report: {e}");
     }

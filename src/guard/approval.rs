@@ -130,12 +130,19 @@ pub fn binding_problem(
     None
 }
 
-/// The ids of the rules that ask for approval, sorted.
+/// The ids of the rules that ask for approval (for a verdict of `confirm`: for confirmation),
+/// sorted.
 pub fn approve_rules(verdict: &Verdict) -> Vec<String> {
+    // A confirmation stood in for by an approval (no terminal) is bound to the rules that ask it.
+    let wanted = if verdict.action == Action::Confirm {
+        Action::Confirm
+    } else {
+        Action::Approve
+    };
     let mut ids: Vec<String> = verdict
         .matches
         .iter()
-        .filter(|m| m.action == Action::Approve)
+        .filter(|m| m.action == wanted)
         .map(|m| m.rule.clone())
         .collect();
     ids.sort();
@@ -321,6 +328,102 @@ fn consume(
     })
 }
 
+/// What the spool holds for a judgement: an approved request, consumed now (`Decided`), or the
+/// newest pending request and why the others do not bind.
+enum Found {
+    Decided(Decision),
+    Not {
+        pending: Option<Request>,
+        problems: Vec<String>,
+    },
+}
+
+fn find(
+    j: &Judgement,
+    spool: &SpoolClient,
+    listed: Vec<super::spool_client::Shown>,
+    sinks: &Sinks,
+    rule_ids: &[String],
+) -> Found {
+    let (command, verdict, host) = (j.command(), j.verdict(), j.host());
+    let uid = my_uid();
+    let cwd = j.cwd().to_string();
+    let mut pending: Option<Request> = None;
+    let mut problems: Vec<String> = Vec::new();
+    let mut candidates: Vec<_> = listed
+        .into_iter()
+        .filter(|s| s.req.uid == uid && s.req.binds_command(command, s.exact.as_ref()))
+        .collect();
+    candidates.sort_by_key(|s| std::cmp::Reverse(s.req.created));
+    for ev in candidates {
+        let req = &ev.req;
+        if let Some(p) = binding_problem(req, host, uid, command, &cwd, rule_ids) {
+            problems.push(p);
+            continue;
+        }
+        for i in &ev.ignored {
+            eprintln!("prodguard: request {}: {i}", req.short_id());
+        }
+        let short = req.short_id();
+        match ev.status {
+            Status::Approved { .. } => {
+                return Found::Decided(match consume(spool, req, host, sinks) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let e = e.to_string();
+                        eprint!("{}", report::refusal(command, verdict, host, &e));
+                        denied(e)
+                    }
+                })
+            }
+            Status::Pending { .. } if pending.is_none() => pending = Some(req.clone()),
+            Status::Pending { .. } => {}
+            Status::Denied { by, reason } => problems.push(format!(
+                "request {short} was denied by {by}: {}",
+                display_safe(&reason)
+            )),
+            Status::Expired => problems.push(format!(
+                "request {short} expired at {}",
+                approval::request::utc(req.expires)
+            )),
+            Status::Used => problems.push(format!(
+                "request {short} was already used; an approval runs its command once"
+            )),
+        }
+    }
+    Found::Not { pending, problems }
+}
+
+/// A confirmation that cannot be asked (no terminal) is stood in for by a second person's
+/// approval of a request for exactly this command (`prodguard request -- CMD`), once. `None`:
+/// nothing approved or pending binds (or the spool cannot say), and the caller refuses as it
+/// would have.
+pub fn stand_in(j: &Judgement, sinks: &Sinks) -> Option<Decision> {
+    let spool = SpoolClient::for_host(j.host());
+    let listed = spool.list(true).ok()?;
+    let rule_ids = approve_rules(j.verdict());
+    match find(j, &spool, listed, sinks, &rule_ids) {
+        Found::Decided(d) => Some(d),
+        Found::Not {
+            pending: Some(req), ..
+        } => {
+            let why = format!(
+                "This needs a typed confirmation, and stands in for it with request {}, which is waiting for a second person's approval ({} left); run it again once approved.",
+                req.short_id(),
+                wait::mmss(Duration::from_secs(
+                    u64::try_from(req.expires.saturating_sub(approval::now())).unwrap_or(0)
+                ))
+            );
+            eprint!(
+                "{}",
+                report::refusal(j.command(), j.verdict(), j.host(), &why)
+            );
+            Some(needs_approval(why))
+        }
+        Found::Not { pending: None, .. } => None,
+    }
+}
+
 /// The gate for a verdict of `approve`: run on an approved request for exactly this command
 /// (once), or file a request and wait for it on the terminal.
 pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
@@ -339,50 +442,13 @@ pub fn gate(j: &Judgement, interactive: bool, sinks: &Sinks) -> Decision {
             )
         }
     };
-    let uid = my_uid();
     let cwd = j.cwd().to_string();
     let rule_ids = approve_rules(verdict);
     let now = approval::now();
-
-    let mut pending: Option<Request> = None;
-    let mut problems: Vec<String> = Vec::new();
-    let mut candidates: Vec<_> = listed
-        .into_iter()
-        .filter(|s| s.req.uid == uid && s.req.binds_command(command, s.exact.as_ref()))
-        .collect();
-    candidates.sort_by_key(|s| std::cmp::Reverse(s.req.created));
-    for ev in candidates {
-        let req = &ev.req;
-        if let Some(p) = binding_problem(req, host, uid, command, &cwd, &rule_ids) {
-            problems.push(p);
-            continue;
-        }
-        for i in &ev.ignored {
-            eprintln!("prodguard: request {}: {i}", req.short_id());
-        }
-        let short = req.short_id();
-        match ev.status {
-            Status::Approved { .. } => {
-                return match consume(&spool, req, host, sinks) {
-                    Ok(r) => r,
-                    Err(e) => refuse(denied, e.to_string()),
-                }
-            }
-            Status::Pending { .. } if pending.is_none() => pending = Some(req.clone()),
-            Status::Pending { .. } => {}
-            Status::Denied { by, reason } => problems.push(format!(
-                "request {short} was denied by {by}: {}",
-                display_safe(&reason)
-            )),
-            Status::Expired => problems.push(format!(
-                "request {short} expired at {}",
-                approval::request::utc(req.expires)
-            )),
-            Status::Used => problems.push(format!(
-                "request {short} was already used; an approval runs its command once"
-            )),
-        }
-    }
+    let (pending, problems) = match find(j, &spool, listed, sinks, &rule_ids) {
+        Found::Decided(d) => return d,
+        Found::Not { pending, problems } => (pending, problems),
+    };
     let tty_ok = interactive
         && std::fs::OpenOptions::new()
             .read(true)

@@ -107,29 +107,40 @@ pub fn record_declaration(guard: &super::Guard, detail: String, reason: Option<S
     }
 }
 
-fn session_key() -> String {
-    match std::env::var("PRODGUARD_SESSION") {
-        Ok(s)
-            if !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
-            s
-        }
-        _ => format!("ppid-{}", nix::unistd::getppid()),
-    }
+/// The login session this process runs in (`PRODGUARD_SESSION`), when it names one a file
+/// name can carry.
+pub fn login_session() -> Option<String> {
+    std::env::var("PRODGUARD_SESSION").ok().filter(|s| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
-/// The file that keeps this session's intent.
-pub fn intent_file() -> std::io::Result<PathBuf> {
+fn session_key() -> String {
+    login_session().unwrap_or_else(|| format!("ppid-{}", nix::unistd::getppid()))
+}
+
+/// Where this user's private directory for what is kept per session is (not created).
+pub fn user_dir_path() -> PathBuf {
     let uid = nix::unistd::getuid().as_raw();
     let base = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|p| p.is_dir())
         .unwrap_or_else(std::env::temp_dir);
-    let dir = base.join(format!("prodguard-{uid}"));
-    private_dir(&dir, uid)?;
-    Ok(dir.join(format!("intent-{}", session_key())))
+    base.join(format!("prodguard-{uid}"))
+}
+
+/// This user's private directory for what is kept per session (created when missing).
+pub fn user_dir() -> std::io::Result<PathBuf> {
+    let dir = user_dir_path();
+    private_dir(&dir, nix::unistd::getuid().as_raw())?;
+    Ok(dir)
+}
+
+/// The file that keeps this session's intent.
+pub fn intent_file() -> std::io::Result<PathBuf> {
+    Ok(user_dir()?.join(format!("intent-{}", session_key())))
 }
 
 /// The host declared for this session, if any and still current.

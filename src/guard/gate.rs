@@ -114,6 +114,10 @@ pub fn pass(j: &Judgement, asking: Asking, sinks: &crate::audit::Sinks) -> Decis
                     evidence,
                 },
                 Outcome::NoTerminal => {
+                    // A second person's approval of exactly this command stands in, once.
+                    if let Some(d) = super::approval::stand_in(j, sinks) {
+                        return d;
+                    }
                     eprint!("{}", prompt::render_refusal(&q));
                     Decision::NoTerminal {
                         why: "a typed confirmation is needed and there is no terminal".into(),

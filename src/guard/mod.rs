@@ -21,6 +21,7 @@ pub mod journal;
 pub mod report;
 pub mod spool_client;
 pub mod stdin_script;
+pub mod tally;
 
 pub use declared::{Declared, Grant};
 pub use gate::Asking;
@@ -295,15 +296,12 @@ impl Guard {
         &self.declared
     }
 
-    /// Say on stderr that the strict fallback is in force, and why, when it is.
+    /// Say on stderr, in one line, that the strict fallback is in force and why, when it is. A
+    /// broken site pack must not fill the output of every `ssh host cmd`, transfer and
+    /// automation task: the whole error is in `prodguard status`, `policy lint` and the banner.
     pub fn warn_policy(&self) {
-        if self.policy.strict {
-            for e in &self.policy.errors {
-                eprint!("{e}");
-            }
-            eprintln!(
-                "prodguard: warning: the site policy failed to load; the strict fallback is in force"
-            );
+        if let Some(line) = policy_warning(&self.policy) {
+            eprintln!("{line}");
         }
     }
 
@@ -424,6 +422,10 @@ impl Guard {
     pub fn record(&self, j: &Judgement, decision: &Decision) -> Result<Ran, Refused> {
         let run = decision.runs();
         let durable = j.verdict.action > Action::Allow || !run;
+        // A record of another session (an approver's screen) is not this session's command.
+        if j.session.is_none() {
+            tally::count_command();
+        }
         let mut rec = journal::decision_record(j, decision, &self.policy);
         if let Some(facts) = &j.sudo {
             facts.stamp(&mut rec);
@@ -490,6 +492,23 @@ pub fn load_host_policy(paths: &Paths) -> (HostContext, PolicySet) {
         no_embedded: false,
     });
     (host, policy)
+}
+
+/// The one line said on stderr when the strict fallback is in force, naming the first error.
+pub fn policy_warning(policy: &PolicySet) -> Option<String> {
+    if !policy.strict {
+        return None;
+    }
+    let n = policy.errors.len();
+    let first = policy
+        .errors
+        .first()
+        .map(|e| format!(", first: {}", e.headline()))
+        .unwrap_or_default();
+    Some(format!(
+        "prodguard: warning: the site policy failed to load ({n} error{}{first}); the strict fallback is in force; see `prodguard policy lint`",
+        if n == 1 { "" } else { "s" }
+    ).replace('\n', " "))
 }
 
 /// Warnings about policy loading worth a line in the banner (the host's own warnings are shown

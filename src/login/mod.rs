@@ -17,6 +17,7 @@
 //! `-`, `sudo -E`) could point the guard at a weaker policy.
 
 pub mod integration;
+mod parent;
 
 use crate::guard::{self, stdin_script, Asking, Context, Guard, Paths};
 use crate::host::HostContext;
@@ -30,8 +31,8 @@ use std::process::Command;
 /// How prodguard was started, when it was started as a shell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
-    /// `-c CMD`, or `SSH_ORIGINAL_COMMAND`.
-    Command(String),
+    /// `-c CMD`, or `SSH_ORIGINAL_COMMAND`: the bytes as given, UTF-8 or not.
+    Command(OsString),
     /// An interactive login session.
     Interactive,
     /// No arguments and no terminal: the commands come on stdin (`ssh host < script`).
@@ -39,21 +40,26 @@ pub enum Entry {
 }
 
 /// Whether `args` (argv without argv[0]) start prodguard as a shell, and how.
+///
+/// Words are compared as bytes: a command that is not UTF-8 is still the command (it is judged,
+/// and run as given), never a reason to read the commands from stdin instead.
 pub fn entry(
     argv0: &str,
     args: &[OsString],
-    env_command: Option<String>,
+    env_command: Option<OsString>,
     stdin_tty: bool,
 ) -> Option<Entry> {
+    use std::os::unix::ffi::OsStrExt;
     let login = Path::new(argv0)
         .file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.starts_with('-'));
-    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    let words: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    let command = |w: &[u8]| Some(Entry::Command(std::ffi::OsStr::from_bytes(w).to_owned()));
     match words.as_slice() {
-        ["-c", cmd, ..] => Some(Entry::Command((*cmd).to_string())),
-        ["-l" | "--login", "-c", cmd, ..] => Some(Entry::Command((*cmd).to_string())),
-        [] | ["-l"] | ["--login"] | ["-i"] => Some(match env_command {
+        [b"-c", cmd, ..] => command(cmd),
+        [b"-l" | b"--login", b"-c", cmd, ..] => command(cmd),
+        [] | [b"-l"] | [b"--login"] | [b"-i"] => Some(match env_command {
             Some(cmd) => Entry::Command(cmd),
             None => interactive_or_stdin(stdin_tty),
         }),
@@ -176,7 +182,7 @@ pub fn run(entry: Entry, global: &Paths) -> u8 {
                 return EXIT_EXEC_REFUSED;
             }
             match String::from_utf8(feed.bytes) {
-                Ok(script) => run_command(global, &script),
+                Ok(script) => run_command(global, std::ffi::OsStr::new(&script)),
                 Err(_) => {
                     eprintln!("prodguard: refused: the commands on standard input are not valid UTF-8; nothing was run");
                     EXIT_EXEC_REFUSED
@@ -207,8 +213,14 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn run_command(paths: &Paths, cmd: &str) -> u8 {
+/// Judge `cmd` and run it with the real shell. A command that is not UTF-8 is judged as read
+/// with U+FFFD for each invalid sequence (no shell syntax is made of such bytes, so its words
+/// stay the same words; a path in it matches the rules' patterns as far as its valid part does),
+/// and run exactly as given.
+fn run_command(paths: &Paths, raw: &std::ffi::OsStr) -> u8 {
     ensure_session();
+    let text = raw.to_string_lossy();
+    let cmd: &str = &text;
     let decided = std::panic::catch_unwind(|| {
         let interactive = std::fs::File::open("/dev/tty").is_ok();
         let guard = Guard::load(paths);
@@ -216,6 +228,13 @@ fn run_command(paths: &Paths, cmd: &str) -> u8 {
         let ctx = Context {
             stdin_unseen: guard::stdin_unseen(),
             ..Context::here()
+        };
+        let ctx = Context {
+            detail: matches!(text, std::borrow::Cow::Owned(_)).then(|| {
+                "the command line is not UTF-8; judged with U+FFFD for the invalid bytes"
+                    .to_string()
+            }),
+            ..ctx
         };
         let asking = Asking {
             interactive,
@@ -245,7 +264,7 @@ fn run_command(paths: &Paths, cmd: &str) -> u8 {
             let err = Command::new(&shell)
                 .arg0(shell_name(&shell))
                 .arg("-c")
-                .arg(cmd)
+                .arg(raw)
                 .exec();
             eprintln!("prodguard: cannot run {}: {err}", shell.display());
             EXIT_EXEC_FAILED
@@ -282,124 +301,214 @@ fn shell_name(shell: &Path) -> String {
         .to_string()
 }
 
+/// What the login knows once the guard has started: for the session's records.
+struct Started {
+    host: HostContext,
+    sinks: crate::audit::Sinks,
+    digest: String,
+    integration: &'static str,
+    break_glass: bool,
+    tally: Option<guard::tally::Tally>,
+}
+
+/// The integration the login sets up for `shell`, by its name.
+fn integration_for(name: &str, bin: Option<&str>) -> &'static str {
+    match (bin, name) {
+        (Some(_), "bash") => "bash",
+        (Some(_), "zsh") => "zsh",
+        _ => "none",
+    }
+}
+
+fn start_session(global: &Paths) -> Started {
+    let (host, policy) = guard::load_host_policy(global);
+    let sinks = crate::audit::Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
+    let shell = real_shell(&host);
+    let integration = integration_for(&shell_name(&shell), integration::current_bin().as_deref());
+    let declared = guard::Declared::current();
+    let mut rec =
+        crate::audit::Record::new_for_current_process(crate::audit::Event::Session, &host)
+            .with_policy_digest(policy.digest.clone());
+    rec.integration = Some(integration.to_string());
+    if let Err(e) = crate::audit::record(rec, &sinks) {
+        eprintln!("prodguard: warning: this session cannot be recorded: {e}");
+    }
+    let tally = match guard::tally::Tally::start() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            eprintln!("prodguard: warning: the commands of this session cannot be counted: {e}");
+            None
+        }
+    };
+    let colour = crate::prompt::colour_enabled(std::io::stdout().is_terminal());
+    let mut warnings = guard::banner_warnings(&policy);
+    if let Some(grant) = &declared.break_glass {
+        warnings.insert(0, guard::declared::banner_line(grant));
+    }
+    let banner = crate::prompt::render_banner(&host, &policy.digest, &warnings, colour);
+    let _ = std::io::stdout().write_all(banner.as_bytes());
+    let _ = std::io::stdout().flush();
+    Started {
+        host,
+        sinks,
+        digest: policy.digest.clone(),
+        integration,
+        break_glass: declared.break_glass.is_some(),
+        tally,
+    }
+}
+
+/// The session's end record: how long it lasted, how the shell ended, what was judged in it.
+fn end_session(s: Started, status: std::process::ExitStatus, duration: std::time::Duration) {
+    let counts = s.tally.map(guard::tally::Tally::finish);
+    let mut rec =
+        crate::audit::Record::new_for_current_process(crate::audit::Event::Session, &s.host)
+            .with_outcome(crate::audit::Outcome::Exit)
+            .with_exit(parent::recorded_status(status), duration)
+            .with_policy_digest(s.digest);
+    rec.detail = Some(
+        if s.break_glass {
+            "break-glass session ended"
+        } else {
+            "session ended"
+        }
+        .to_string(),
+    );
+    rec.integration = Some(s.integration.to_string());
+    match counts {
+        Some(Ok(c)) => {
+            rec.commands = Some(c.commands);
+            rec.loaded = Some(c.loaded);
+        }
+        Some(Err(e)) => {
+            eprintln!("prodguard: warning: the commands of this session cannot be counted: {e}")
+        }
+        None => {}
+    }
+    if let Err(e) = crate::audit::record(rec, &s.sinks) {
+        eprintln!("prodguard: warning: the end of this session cannot be recorded: {e}");
+    }
+}
+
 fn run_interactive(global: &Paths) -> u8 {
     ensure_session();
-    let prepared = std::panic::catch_unwind(|| {
-        let (host, policy) = guard::load_host_policy(global);
-        let sinks = crate::audit::Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
-        let rec =
-            crate::audit::Record::new_for_current_process(crate::audit::Event::Session, &host)
-                .with_policy_digest(policy.digest.clone());
-        if let Err(e) = crate::audit::record(rec, &sinks) {
-            eprintln!("prodguard: warning: this session cannot be recorded: {e}");
-        }
-        let colour = crate::prompt::colour_enabled(std::io::stdout().is_terminal());
-        let mut warnings = guard::banner_warnings(&policy);
-        if let Some(grant) = guard::Declared::current().break_glass {
-            warnings.insert(0, guard::declared::banner_line(&grant));
-        }
-        let banner = crate::prompt::render_banner(&host, &policy.digest, &warnings, colour);
-        let _ = std::io::stdout().write_all(banner.as_bytes());
-        let _ = std::io::stdout().flush();
-        host
-    });
-    let host = match prepared {
-        Ok(h) => Some(h),
+    let began = std::time::Instant::now();
+    let prepared = std::panic::catch_unwind(|| start_session(global));
+    let started = match prepared {
+        Ok(s) => Some(s),
         Err(_) => {
             eprintln!("prodguard: internal error while starting the guard; starting your shell without it");
             None
         }
     };
-    // The shell must not start with the audit group of a setgid install: bash would start in
-    // privileged mode and read no startup file (no integration), and a shell that keeps the group
-    // could write the spool. Failing to drop it still starts a shell (never lock anyone out),
-    // but says so.
-    if let Err(e) = drop_privileges() {
-        eprintln!(
-            "prodguard: warning: cannot give up the audit group ({e}); starting your shell anyway"
-        );
-    }
-    let shell = host
+    let shell = started
         .as_ref()
-        .map(real_shell)
+        .map(|s| real_shell(&s.host))
         .unwrap_or_else(|| PathBuf::from("/bin/bash"));
-    let bin = integration::current_bin();
     let name = shell_name(&shell);
-    let err = match (host.is_some(), bin, name.as_str()) {
-        (true, Some(bin), "bash") => exec_bash(&shell, &bin),
-        (true, Some(bin), "zsh") => exec_zsh(&shell, &bin),
+    let integration = started.as_ref().map_or("none", |s| s.integration);
+    // The shell never holds the audit group of a setgid install: bash would start in privileged
+    // mode and read no startup file (no integration), and a shell that keeps the group could
+    // write the spool. This process keeps it, to write the end record.
+    let command = match (integration, integration::current_bin()) {
+        ("bash", Some(bin)) => bash_command(&shell, &bin),
+        ("zsh", Some(bin)) => zsh_command(&shell, &bin),
         _ => {
-            if host.is_some() {
+            if started.is_some() {
                 eprintln!("prodguard: no interactive integration for {name}: commands typed in this session are not checked");
             }
-            Command::new(&shell).arg0(format!("-{name}")).exec()
+            let mut c = Command::new(&shell);
+            c.arg0(format!("-{name}"));
+            Ok((c, None))
         }
     };
-    eprintln!("prodguard: cannot start {}: {err}", shell.display());
-    // Last resort: never leave the user without a shell.
+    let ran = command.and_then(|(cmd, rcfile)| {
+        let status = parent::run(cmd);
+        // The shell has its own copy of the rcfile's pipe, or none.
+        drop(rcfile);
+        status
+    });
+    match ran {
+        Ok(status) => {
+            if let Some(s) = started {
+                end_session(s, status, began.elapsed());
+            }
+            parent::exit_code(status)
+        }
+        Err(err) => {
+            eprintln!("prodguard: cannot start {}: {err}", shell.display());
+            last_resort()
+        }
+    }
+}
+
+/// Never leave the user without a shell: `/bin/sh`, without the audit group when it can be given
+/// up (and with a warning when not).
+fn last_resort() -> u8 {
+    if let Err(e) = drop_privileges() {
+        eprintln!(
+            "prodguard: warning: cannot give up the audit group ({e}); starting a shell anyway"
+        );
+    }
     let err = Command::new("/bin/sh").arg0("-sh").exec();
     eprintln!("prodguard: cannot start /bin/sh: {err}");
     EXIT_EXEC_FAILED
 }
 
-fn exec_bash(shell: &Path, bin: &str) -> std::io::Error {
+/// The interactive bash, with its rcfile on a pipe the caller keeps open until bash started.
+fn bash_command(
+    shell: &Path,
+    bin: &str,
+) -> std::io::Result<(Command, Option<std::io::PipeReader>)> {
     let rc = integration::bash_rcfile(bin);
-    let (reader, mut writer) = match std::io::pipe() {
-        Ok(p) => p,
-        Err(e) => return e,
-    };
     // The rcfile fits in the pipe buffer, so this cannot block; bash reads it after exec.
     if rc.len() >= 60 * 1024 {
-        return std::io::Error::other("integration script too large for the pipe");
+        return Err(std::io::Error::other(
+            "integration script too large for the pipe",
+        ));
     }
-    if let Err(e) = writer.write_all(rc.as_bytes()) {
-        return e;
-    }
+    let (reader, mut writer) = std::io::pipe()?;
+    writer.write_all(rc.as_bytes())?;
     drop(writer);
     let fd = reader.as_raw_fd();
-    if let Err(e) = nix::fcntl::fcntl(
+    nix::fcntl::fcntl(
         fd,
         nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
-    ) {
-        return std::io::Error::from(e);
-    }
+    )?;
     // Not "-bash": a login bash would ignore the rcfile (see bash_rcfile).
-    let err = Command::new(shell)
-        .arg0("bash")
-        .env("PRODGUARD_SHELL", "bash")
-        .args(["--noprofile", "--rcfile", &format!("/dev/fd/{fd}"), "-i"])
-        .exec();
-    drop(reader);
-    err
+    let mut c = Command::new(shell);
+    c.arg0("bash").env("PRODGUARD_SHELL", "bash").args([
+        "--noprofile",
+        "--rcfile",
+        &format!("/dev/fd/{fd}"),
+        "-i",
+    ]);
+    Ok((c, Some(reader)))
 }
 
 /// zsh reads its startup files from `$ZDOTDIR`: point it at a private directory whose files read
 /// the user's own, and whose `.zshrc` loads the integration last. The directory is this login's
 /// alone (two logins at once must not rewrite each other's files while zsh reads them), and the
 /// `.zshrc` removes it once zsh is reading it: `.zlogin` is then read from the user's directory.
-fn exec_zsh(shell: &Path, bin: &str) -> std::io::Error {
+fn zsh_command(shell: &Path, bin: &str) -> std::io::Result<(Command, Option<std::io::PipeReader>)> {
     let uid = nix::unistd::getuid();
     let base = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|p| p.is_dir())
         .unwrap_or_else(std::env::temp_dir);
     let dir = base.join(format!("prodguard-zsh-{uid}-{}", std::process::id()));
-    if let Err(e) = private_dir(&dir, uid.as_raw()) {
-        return e;
-    }
+    private_dir(&dir, uid.as_raw())?;
     let user_dir =
         std::env::var_os("ZDOTDIR").unwrap_or_else(|| std::env::var_os("HOME").unwrap_or_default());
     let files = integration::zsh_files(&dir.to_string_lossy(), &user_dir.to_string_lossy(), bin);
     for (name, text) in files {
-        if let Err(e) = write_private(&dir.join(name), &text) {
-            return e;
-        }
+        write_private(&dir.join(name), &text)?;
     }
-    Command::new(shell)
-        .arg0("-zsh")
+    let mut c = Command::new(shell);
+    c.arg0("-zsh")
         .env("ZDOTDIR", &dir)
-        .env("PRODGUARD_SHELL", "zsh")
-        .exec()
+        .env("PRODGUARD_SHELL", "zsh");
+    Ok((c, None))
 }
 
 use guard::declared::{private_dir, write_private};
@@ -444,6 +553,23 @@ mod tests {
             None
         );
         assert_eq!(entry("prodguard", &os(&["--", "ls"]), None, true), None);
+    }
+
+    #[test]
+    fn a_command_that_is_not_utf8_is_still_the_command() {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = b"rm -rf /srv/\xff\xfe";
+        let cmd = std::ffi::OsStr::from_bytes(bytes).to_owned();
+        for argv0 in ["prodguard", "-prodguard"] {
+            assert_eq!(
+                entry(argv0, &[OsString::from("-c"), cmd.clone()], None, false),
+                Some(Entry::Command(cmd.clone()))
+            );
+        }
+        assert_eq!(
+            entry("prodguard", &[], Some(cmd.clone()), false),
+            Some(Entry::Command(cmd))
+        );
     }
 
     #[test]

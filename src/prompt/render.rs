@@ -349,7 +349,9 @@ pub fn render_refusal(q: &Question<'_>) -> String {
     )
 }
 
-/// Quote `s` as one shell word.
+/// Quote `s` as one shell word. Text with control characters (a script read from stdin has
+/// newlines) is quoted `$'…'`, which bash and zsh read back as exactly `s`: the suggested
+/// command is the real one, on one line.
 fn shell_quote(s: &str) -> String {
     if !s.is_empty()
         && s.bytes()
@@ -357,7 +359,25 @@ fn shell_quote(s: &str) -> String {
     {
         return s.to_string();
     }
-    format!("'{}'", s.replace('\'', "'\\''"))
+    if !s.chars().any(char::is_control) {
+        return format!("'{}'", s.replace('\'', "'\\''"));
+    }
+    let mut out = String::from("$'");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() && (c as u32) < 0x80 => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// Only characters that cannot mean anything to a shell's prompt expansion.
@@ -419,6 +439,23 @@ mod tests {
         assert_eq!(display_safe("a\u{202e}b\u{200b}"), "a\\u{202e}b\\u{200b}");
         assert_eq!(display_safe("caf\u{e9} \u{b7}"), "caf\u{e9} \u{b7}");
         assert_eq!(display_safe("\u{9b}31m"), "\\u{009b}31m");
+    }
+
+    #[test]
+    fn a_script_is_suggested_as_the_command_it_is() {
+        assert_eq!(shell_quote("ls"), "ls");
+        assert_eq!(shell_quote("rm -rf 'x'"), r"'rm -rf '\''x'\'''");
+        let script = "echo 'hi'\nrm -rf /x\\y\t\u{7}\n";
+        let quoted = shell_quote(script);
+        assert_eq!(quoted, r"$'echo \'hi\'\nrm -rf /x\\y\t\x07\n'");
+        // One line, and bash reads it back as the script itself (where there is a bash).
+        assert!(!quoted.contains('\n'));
+        if let Ok(out) = std::process::Command::new("bash")
+            .args(["-c", &format!("printf %s {quoted}")])
+            .output()
+        {
+            assert_eq!(String::from_utf8_lossy(&out.stdout), script);
+        }
     }
 
     #[test]

@@ -24,6 +24,8 @@ mod pty;
 #[allow(dead_code)]
 #[path = "../login_e2e/sshd.rs"]
 mod sshd;
+#[path = "../support/stdin.rs"]
+mod stdin_feed;
 #[path = "../support/mod.rs"]
 mod support;
 

@@ -2,28 +2,12 @@
 
 use crate::sshd;
 use crate::world::{Login, World};
-use std::io::Write;
 use std::process::{Output, Stdio};
 
 /// `ssh host CMD` (no CMD: `ssh host`) with `script` on its stdin.
 fn with_stdin(login: &Login, cmd: Option<&str>, script: String) -> Output {
     let args: Vec<&str> = cmd.into_iter().collect();
-    let mut child = login
-        .sshd
-        .ssh(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("ssh");
-    let mut input = child.stdin.take().expect("stdin");
-    // A writer of its own: a refused script need not be read to its end.
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(script.as_bytes());
-    });
-    let out = child.wait_with_output().expect("ssh output");
-    let _ = writer.join();
-    out
+    crate::stdin_feed::fed(login.sshd.ssh(&args), script)
 }
 
 pub fn commands_and_scripts(world: &World) {

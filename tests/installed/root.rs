@@ -128,4 +128,14 @@ pub fn break_glass(world: &World) {
         .find(|r| r["command"] == format!("sudo rm -rf {data}").as_str())
         .unwrap_or_else(|| panic!("the waived command is not on record: {mine:#?}"));
     assert_eq!(waived["outcome"], "break-glass", "{waived:#}");
+    // The break-glass shell's end: the id check, the waived line, `echo` and `exit`.
+    let ended = mine
+        .iter()
+        .rev()
+        .find(|r| r["detail"] == "break-glass session ended")
+        .unwrap_or_else(|| panic!("no end of the break-glass shell: {mine:#?}"));
+    assert_eq!(ended["exit_status"], 0, "{ended:#}");
+    assert_eq!(ended["commands"], 4, "{ended:#}");
+    assert_eq!(ended["loaded"], true, "{ended:#}");
+    crate::sessions::session_ended(&mine, "bash", 0);
 }

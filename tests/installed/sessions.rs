@@ -35,8 +35,30 @@ pub fn no_audit_group(t: &mut Pty, gid: u32) {
     );
 }
 
+/// The last login of `records` ended on record: the shell's status, the integration loaded, and
+/// as many commands judged as the session has decision records.
+pub fn session_ended(records: &[serde_json::Value], shell: &str, exit: i64) {
+    let end = records
+        .iter()
+        .rev()
+        .find(|r| r["event"] == "session" && r["detail"] == "session ended")
+        .unwrap_or_else(|| panic!("no end record: {records:#?}"));
+    assert_eq!(end["outcome"], "exit", "{end:#}");
+    assert_eq!(end["exit_status"], exit, "{end:#}");
+    assert_eq!(end["integration"], shell, "{end:#}");
+    assert_eq!(end["loaded"], true, "{end:#}");
+    let decisions = records
+        .iter()
+        .filter(|r| {
+            r["session"] == end["session"] && r["event"] == "command" && r["outcome"] != "exit"
+        })
+        .count() as u64;
+    assert!(decisions >= 3, "{records:#?}");
+    assert_eq!(end["commands"].as_u64(), Some(decisions), "{end:#}");
+}
+
 /// What bash and zsh sessions both show; `prompt_var` is the shell's prompt variable.
-fn guarded(world: &World, login: &Login, prompt_var: &str, prompt: &str) {
+fn guarded(world: &World, login: &Login, shell: &str, prompt_var: &str, prompt: &str) {
     let mut t = logged_in(login);
 
     // The environment segment comes before the user's own prompt, coloured.
@@ -92,6 +114,7 @@ fn guarded(world: &World, login: &Login, prompt_var: &str, prompt: &str) {
 
     // On record, through the audit service, as this user: the session, both answers.
     let records = world.records_of(&login.user);
+    session_ended(&records, shell, 4);
     assert!(
         records.iter().any(|r| r["event"] == "session"),
         "no session record for {}: {records:#?}",
@@ -119,10 +142,10 @@ fn guarded(world: &World, login: &Login, prompt_var: &str, prompt: &str) {
 }
 
 pub fn bash_login(world: &World) {
-    guarded(world, &world.bash, "PS1", "MYPROMPT\\$ ");
+    guarded(world, &world.bash, "bash", "PS1", "MYPROMPT\\$ ");
 }
 
 pub fn zsh_login(world: &World) {
     world.host_toml("/usr/bin/zsh");
-    guarded(world, &world.zsh, "PROMPT", "MYPROMPT%# ");
+    guarded(world, &world.zsh, "zsh", "PROMPT", "MYPROMPT%# ");
 }

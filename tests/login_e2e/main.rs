@@ -14,5 +14,7 @@ mod pty;
 mod shells;
 mod ssh;
 mod sshd;
+#[path = "../support/stdin.rs"]
+mod stdin_feed;
 #[path = "../support/mod.rs"]
 mod support;

@@ -34,7 +34,7 @@ fn home(install: &Install, files: &[(&str, &str)]) -> std::path::PathBuf {
 
 /// What both shells must do, once the user's prompt is on the screen. Each line is typed at a
 /// prompt: what is typed ahead while the guard asks is not kept for the shell.
-fn guarded_session(install: &Install, t: &mut Pty) {
+fn guarded_session(install: &Install, t: &mut Pty, shell: &str) {
     // The user's alias works.
     t.line("hello_alias");
     t.expect("ALIAS-WORKS");
@@ -75,9 +75,33 @@ fn guarded_session(install: &Install, t: &mut Pty) {
     assert!(marker.exists(), "{}", t.screen());
     assert!(!install.data_dir.exists(), "{}", t.screen());
 
+    // Keys for the running command reach it, not the login: Ctrl-C ends a command and the
+    // session goes on; Ctrl-Z stops one and `fg` brings it back (job control works).
+    t.line("sleep 100");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    t.send(b"\x03");
+    t.expect("MYPROMPT");
+    t.line("sleep 100");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    t.send(b"\x1a");
+    t.expect("MYPROMPT");
+    t.line("fg");
+    t.expect("sleep 100");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    t.send(b"\x03");
+    t.expect("MYPROMPT");
+    t.line("echo $((8*8))alive");
+    t.expect("64alive");
+    t.expect("MYPROMPT");
+
     t.line("exit 4");
     let status = t.wait();
     assert_eq!(status.code(), Some(4), "screen:\n{}", t.screen());
+    let mine = session_records(install, shell, 4, 10);
+    // The session lasted at least as long as the waits above.
+    let end = mine.iter().find(|r| is(r, "detail", "session ended"));
+    let ms = end.and_then(|r| r["duration_ms"].as_u64()).unwrap_or(0);
+    assert!(ms >= 1800, "{end:?}");
     // Both answers are on record, with the line as typed.
     let audit = install.audit();
     let records: Vec<&str> = audit
@@ -97,6 +121,56 @@ fn guarded_session(install: &Install, t: &mut Pty) {
         "{}",
         records[1]
     );
+}
+
+/// The login's session records: the start says which integration was set up, the integration
+/// says it loaded, and the end has the shell's exit status, the duration and as many commands
+/// judged as the log has decisions for the session (at least `min`). Returns the session's
+/// records.
+fn session_records(install: &Install, shell: &str, exit: i64, min: u64) -> Vec<serde_json::Value> {
+    let audit = install.audit();
+    let records: Vec<serde_json::Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a record"))
+        .collect();
+    let start = records
+        .iter()
+        .find(|r| is(r, "event", "session") && r["outcome"].is_null())
+        .unwrap_or_else(|| panic!("no session record:\n{audit}"));
+    assert!(is(start, "integration", shell), "{start}");
+    let session = start["session"].as_str().expect("session id").to_string();
+    let mine: Vec<serde_json::Value> = records
+        .into_iter()
+        .filter(|r| is(r, "session", &session))
+        .collect();
+    assert!(
+        mine.iter().any(|r| is(r, "detail", "integration loaded")
+            && is(r, "integration", shell)
+            && r["loaded"] == true),
+        "no `integration loaded` record:\n{audit}"
+    );
+    let end: Vec<&serde_json::Value> = mine
+        .iter()
+        .filter(|r| is(r, "outcome", "exit") && is(r, "detail", "session ended"))
+        .collect();
+    assert_eq!(end.len(), 1, "one end record:\n{audit}");
+    let end = end[0];
+    assert_eq!(end["event"], "session", "{end}");
+    assert_eq!(end["exit_status"].as_i64(), Some(exit), "{end}");
+    assert!(end["duration_ms"].as_u64().is_some(), "{end}");
+    assert_eq!(end["loaded"], true, "{end}");
+    assert_eq!(end["integration"], shell, "{end}");
+    let decisions = mine
+        .iter()
+        .filter(|r| is(r, "event", "command") && !is(r, "outcome", "exit"))
+        .count() as u64;
+    assert!(decisions >= min, "decisions recorded:\n{audit}");
+    assert_eq!(end["commands"].as_u64(), Some(decisions), "{end}\n{audit}");
+    mine
+}
+
+fn is(r: &serde_json::Value, k: &str, v: &str) -> bool {
+    r[k].as_str() == Some(v)
 }
 
 #[test]
@@ -135,7 +209,7 @@ fn bash_login_keeps_the_users_prompt_and_checks_whole_lines() {
         install.scratch.display()
     ));
     t.expect("MYPROMPT");
-    guarded_session(&install, &mut t);
+    guarded_session(&install, &mut t, "bash");
     // What a login bash does at the end, although it runs as a non-login bash.
     assert!(
         install.scratch.join("logout").exists(),
@@ -172,7 +246,110 @@ fn zsh_login_keeps_the_users_prompt_and_checks_whole_lines() {
         shown.contains(HOST_SHORT),
         "no environment segment: {shown}"
     );
-    guarded_session(&install, &mut t);
+    guarded_session(&install, &mut t, "zsh");
+}
+
+/// A bash login with a plain prompt, at its first prompt (`None`: skipped).
+fn plain_bash_login(what: &str) -> Option<(Install, Pty)> {
+    bash_login_with(what, ". ~/.bashrc\n", "PS1='MYPROMPT\\$ '\n")
+}
+
+/// A bash login with these `.profile` and `.bashrc`, at its first prompt (`None`: skipped).
+fn bash_login_with(what: &str, profile: &str, bashrc: &str) -> Option<(Install, Pty)> {
+    if !common::root_or_skip(what) || !common::have("bash", what) {
+        return None;
+    }
+    let install = Install::new("/bin/bash");
+    let home = home(&install, &[(".profile", profile), (".bashrc", bashrc)]);
+    let mut t = login(&install, &home);
+    t.expect("MYPROMPT");
+    Some((install, t))
+}
+
+#[test]
+fn break_glass_shell_has_its_own_end_record() {
+    let Some((install, mut t)) = plain_bash_login("break_glass_end") else {
+        return;
+    };
+    t.line(&format!(
+        "{} --break-glass --reason 'replica lag incident INC-4711'",
+        install.bin.display()
+    ));
+    t.expect("BREAK-GLASS SESSION");
+    t.expect("MYPROMPT");
+    t.line("echo $((5*5))bg");
+    t.expect("25bg");
+    t.expect("MYPROMPT");
+    t.line("exit 3");
+    t.expect("MYPROMPT");
+    t.line("echo $((6*6))out");
+    t.expect("36out");
+    t.expect("MYPROMPT");
+    t.line("exit");
+    assert_eq!(t.wait().code(), Some(0), "{}", t.screen());
+    // The login's end counts every decision of the session, the break-glass shell's too.
+    let mine = session_records(&install, "bash", 0, 5);
+    let ended: Vec<&serde_json::Value> = mine
+        .iter()
+        .filter(|r| is(r, "detail", "break-glass session ended"))
+        .collect();
+    assert_eq!(ended.len(), 1, "{mine:#?}");
+    let bg = ended[0];
+    assert_eq!(bg["outcome"], "exit", "{bg}");
+    assert_eq!(bg["exit_status"], 3, "{bg}");
+    // `echo` and `exit 3`, typed in the break-glass shell.
+    assert_eq!(bg["commands"], 2, "{bg}");
+    assert_eq!(bg["loaded"], true, "{bg}");
+    assert!(bg["duration_ms"].as_u64().is_some(), "{bg}");
+}
+
+#[test]
+fn a_hangup_ends_the_shell_and_the_session_on_record() {
+    let Some((install, mut t)) = plain_bash_login("hangup_end") else {
+        return;
+    };
+    t.line("echo $((9*9))up");
+    t.expect("81up");
+    t.expect("MYPROMPT");
+    // What the kernel sends the login when the connection drops: the login passes it on, the
+    // shell ends, and the login still writes the end record before it exits.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(t.pid()).expect("pid")),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .expect("kill -HUP");
+    let status = t.wait();
+    assert_eq!(status.code(), Some(128 + 1), "{status:?} {}", t.screen());
+    session_records(&install, "bash", -1, 1);
+}
+
+#[test]
+fn a_login_whose_integration_never_loaded_is_found() {
+    // The user's own startup file switches the integration off.
+    let Some((install, mut t)) = bash_login_with(
+        "unguarded_login",
+        "export PRODGUARD_NO_BIND=1\nPS1='MYPROMPT\\$ '\n",
+        "",
+    ) else {
+        return;
+    };
+    t.line("echo $((3*3))unchecked");
+    t.expect("9unchecked");
+    t.line("exit");
+    t.wait();
+    let out = Command::new(&install.bin)
+        .args(["audit", "search", "--unguarded"])
+        .arg(&install.audit_file)
+        .output()
+        .expect("audit search");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(lines.len(), 1, "{shown}");
+    assert!(
+        lines[0].contains("commands=0 integration=not-loaded")
+            && lines[0].contains("session ended"),
+        "{shown}"
+    );
 }
 
 #[test]

@@ -3,8 +3,7 @@
 use super::common::{self, HOST_SHORT};
 use super::pty::Pty;
 use super::sshd::{self, Host, Sftp};
-use std::io::Write;
-use std::process::Stdio;
+use super::stdin_feed::fed;
 
 #[test]
 fn commands_are_decided_before_they_run() {
@@ -54,6 +53,48 @@ fn commands_are_decided_before_they_run() {
     assert!(audit.contains(&host.user.name), "audit:\n{audit}");
 }
 
+/// A command line that is not UTF-8 is judged (and run as given when allowed); the script on
+/// stdin is never run in its place.
+#[test]
+fn a_command_that_is_not_utf8_is_judged_not_replaced_by_stdin() {
+    use std::os::unix::ffi::OsStrExt;
+    if !sshd::available("a_command_that_is_not_utf8_is_judged") {
+        return;
+    }
+    let host = Host::new(Sftp::Internal);
+    let marker = host.install.scratch.join("stdin-ran");
+    let run = |cmd: Vec<u8>| {
+        let mut ssh = host.sshd.ssh(&[]);
+        ssh.arg(std::ffi::OsStr::from_bytes(&cmd));
+        fed(ssh, format!("touch {}\n", marker.display()))
+    };
+    let data = host.install.data_dir.display().to_string();
+    let mut rm = format!("rm -rf {data}/").into_bytes();
+    rm.extend_from_slice(&[0xff, 0xfe]);
+    let out = run(rm);
+    assert_eq!(out.status.code(), Some(126), "{}", host.explain(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("e2e.rm-data-dir"),
+        "{}",
+        host.explain(&out)
+    );
+    assert!(!marker.exists(), "stdin ran instead of the command");
+    assert!(host.install.data_dir.join("PG_VERSION").exists());
+    assert!(
+        host.install.audit().contains("not UTF-8"),
+        "{}",
+        host.explain(&out)
+    );
+    // Allowed: run with its bytes as given.
+    let mut echo = b"printf '%s' \"".to_vec();
+    echo.extend_from_slice(&[b'a', 0xff, b'b']);
+    echo.push(b'"');
+    let out = run(echo);
+    assert_eq!(out.status.code(), Some(0), "{}", host.explain(&out));
+    assert_eq!(out.stdout, [b'a', 0xff, b'b'], "{}", host.explain(&out));
+    assert!(!marker.exists(), "stdin ran instead of the command");
+}
+
 #[test]
 fn a_script_on_stdin_is_decided_as_a_whole() {
     if !sshd::available("a_script_on_stdin_is_decided_as_a_whole") {
@@ -62,24 +103,7 @@ fn a_script_on_stdin_is_decided_as_a_whole() {
     let host = Host::new(Sftp::Internal);
     let marker = host.install.scratch.join("stdin-ran");
     // `ssh host < script`: sshd starts the login shell with no command and the script on a pipe.
-    let run = |script: String| {
-        let mut child = host
-            .sshd
-            .ssh(&[])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ssh");
-        let mut input = child.stdin.take().expect("stdin");
-        // A writer of its own: a refused script need not be read to its end.
-        let writer = std::thread::spawn(move || {
-            let _ = input.write_all(script.as_bytes());
-        });
-        let out = child.wait_with_output().expect("ssh output");
-        let _ = writer.join();
-        out
-    };
+    let run = |script: String| fed(host.sshd.ssh(&[]), script);
     let out = run(format!(
         "touch {}\nrm -rf {}\n",
         marker.display(),
@@ -119,23 +143,7 @@ fn an_interpreter_reading_stdin_is_judged_on_the_script() {
     let host = Host::new(Sftp::Internal);
     let data = host.install.data_dir.display().to_string();
     let marker = host.install.scratch.join("bash-s-ran");
-    let run = |cmd: &str, script: String| {
-        let mut child = host
-            .sshd
-            .ssh(&[cmd])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ssh");
-        let mut input = child.stdin.take().expect("stdin");
-        let writer = std::thread::spawn(move || {
-            let _ = input.write_all(script.as_bytes());
-        });
-        let out = child.wait_with_output().expect("ssh output");
-        let _ = writer.join();
-        out
-    };
+    let run = |cmd: &str, script: String| fed(host.sshd.ssh(&[cmd]), script);
     for cmd in ["bash -s", "sh -s", "bash", "cd / && sh"] {
         let out = run(cmd, format!("touch {}\nrm -rf {data}\n", marker.display()));
         assert_eq!(
@@ -281,9 +289,27 @@ fn broken_policy_still_gives_a_shell_under_the_strict_fallback() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("strict fallback"), "{}", host.explain(&out));
     assert!(err.contains("20-broken.toml"), "{}", host.explain(&out));
-    // Harmless commands still run.
+    // Harmless commands still run, with one line about the policy and no more.
     let out = host.sshd.run("echo still");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "still\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{}", host.explain(&out));
+    assert!(
+        lines[0].contains("strict fallback") && lines[0].contains("20-broken.toml:"),
+        "{}",
+        host.explain(&out)
+    );
+    // The whole error, with the line of the file it is on, is in `prodguard status`.
+    let out = host
+        .sshd
+        .run(&format!("{} status", host.install.bin.display()));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("IN FORCE") && shown.contains("id = \"broken"),
+        "{}",
+        host.explain(&out)
+    );
 
     // The login still gives a shell, and the banner says what is wrong.
     let mut t = interactive(&host);
