@@ -46,8 +46,7 @@ pub fn bin(tool: &str) -> Option<PathBuf> {
 /// checks, no colour, nothing read from the invoking user's configuration.
 pub fn command(tool: &Path, control: &Path) -> Command {
     let mut cmd = Command::new(tool);
-    cmd.current_dir(control)
-        .env("HOME", control)
+    cmd.env("HOME", control)
         .env("ANSIBLE_HOST_KEY_CHECKING", "False")
         .env(
             "ANSIBLE_SSH_ARGS",
