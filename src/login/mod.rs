@@ -17,6 +17,7 @@
 //! `-`, `sudo -E`) could point the guard at a weaker policy.
 
 pub mod integration;
+pub mod root;
 
 use crate::guard::{self, stdin_script, Asking, Context, Guard, Paths};
 use crate::host::HostContext;
