@@ -456,7 +456,7 @@ _prodguard() {
             return 0
             ;;
         prodguard__subcmd__check)
-            opts="-h --json --hook --no-ask --host-file --policy-dir --audit-file --help"
+            opts="-h --json --hook --guard-root-shell --no-ask --host-file --policy-dir --audit-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

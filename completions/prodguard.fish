@@ -56,6 +56,7 @@ complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l policy-dir
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l json -d 'Print the verdict as JSON on stdout as well'
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l hook -d 'Called from the interactive shell integration (recorded as such)'
+complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l guard-root-shell -d 'When CMD opens a root shell (`sudo -i`, `sudo su -`, `su -`, `sudo bash`), print on stdout the line that opens it with this binary as its shell, for the integration to run instead'
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -l no-ask -d 'Never ask: refuse anything that needs a human (for scripts and CI)'
 complete -c prodguard -n "__fish_prodguard_using_subcommand check" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_using_subcommand explain" -l now -d 'Decide at this instant (RFC 3339, `2026-12-24T15:00:00+01:00`) instead of now: for time windows and freezes' -r

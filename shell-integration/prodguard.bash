@@ -22,7 +22,13 @@ elif [[ -z ${PRODGUARD_NO_BIND-} ]]; then
       bind '"\C-x\C-o": accept-line'
       return
     fi
-    if "$__prodguard_bin" check --hook -- "$line" </dev/tty; then
+    local instead
+    if instead=$("$__prodguard_bin" check --hook --guard-root-shell -- "$line" </dev/tty); then
+      # A root shell (sudo -i, su -, sudo bash): run its guarded equivalent instead.
+      if [[ -n $instead ]]; then
+        READLINE_LINE=$instead
+        READLINE_POINT=${#instead}
+      fi
       __prodguard_started=${EPOCHREALTIME:-$SECONDS}
       bind '"\C-x\C-o": accept-line'
     else

@@ -20,7 +20,10 @@ if [[ -z ${PRODGUARD_NO_BIND-} ]]; then
       zle .accept-line
       return
     fi
-    if "$__prodguard_bin" check --hook -- "$BUFFER" </dev/tty; then
+    local instead
+    if instead=$("$__prodguard_bin" check --hook --guard-root-shell -- "$BUFFER" </dev/tty); then
+      # A root shell (sudo -i, su -, sudo bash): run its guarded equivalent instead.
+      [[ -n $instead ]] && BUFFER=$instead
       __prodguard_started=${EPOCHREALTIME:-$SECONDS}
       zle .accept-line
     else

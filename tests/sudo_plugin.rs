@@ -26,6 +26,9 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+#[path = "support/ansible.rs"]
+mod ansible;
+
 const USER: &str = "pgsudo-t";
 const UID: u32 = 64242;
 const HOST: &str = "db1.example.com";
@@ -683,31 +686,6 @@ fn in_an_interactive_root_shell_under_intercept_the_question_is_asked_on_the_ter
     }
 }
 
-/// `ansible-playbook`: on PATH, or in a virtualenv under target/ where it is installed from PyPI
-/// (ansible-core) the first time.
-fn ansible_playbook() -> Option<PathBuf> {
-    if has("ansible-playbook") {
-        return Some(PathBuf::from("ansible-playbook"));
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ansible-venv");
-    let bin = venv.join("bin/ansible-playbook");
-    if !bin.exists() {
-        let ok = Command::new("/usr/bin/python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success())
-            && Command::new(venv.join("bin/pip"))
-                .args(["install", "--quiet", "ansible-core"])
-                .status()
-                .is_ok_and(|s| s.success());
-        if !ok {
-            return None;
-        }
-    }
-    Some(bin)
-}
-
 fn free_port() -> u16 {
     let base = 30000 + (std::process::id() % 10000) as u16;
     (0..500u16)
@@ -811,7 +789,7 @@ fn ansible_become_cannot_delete_the_data_directory_and_ordinary_tasks_still_work
         .into_iter()
         .find(|t| !(Path::new(t).exists() || has(t)));
     let playbook_bin = if missing.is_none() {
-        ansible_playbook()
+        ansible::bin("ansible-playbook")
     } else {
         None
     };
@@ -848,19 +826,11 @@ fn ansible_become_cannot_delete_the_data_directory_and_ordinary_tasks_still_work
             format!("- hosts: target\n  gather_facts: false\n  become: true\n  tasks:\n{tasks}"),
         )
         .expect("playbook");
-        let mut cmd = Command::new(&playbook_bin);
+        let mut cmd = ansible::command(&playbook_bin, &ctl);
         cmd.args(flags)
             .arg("-i")
             .arg(ctl.join("inventory"))
-            .arg(&file)
-            .env("HOME", &ctl)
-            .env("ANSIBLE_HOST_KEY_CHECKING", "False")
-            .env(
-                "ANSIBLE_SSH_ARGS",
-                "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no",
-            )
-            .env("ANSIBLE_NOCOLOR", "1")
-            .env("ANSIBLE_LOCAL_TEMP", ctl.join("tmp"));
+            .arg(&file);
         let r = run(cmd, Duration::from_secs(300));
         (r.status.success(), format!("{}{}", r.stdout, r.stderr))
     };

@@ -15,6 +15,10 @@ pub struct CheckArgs {
     /// Called from the interactive shell integration (recorded as such).
     #[arg(long)]
     pub hook: bool,
+    /// When CMD opens a root shell (`sudo -i`, `sudo su -`, `su -`, `sudo bash`), print on stdout
+    /// the line that opens it with this binary as its shell, for the integration to run instead.
+    #[arg(long)]
+    pub guard_root_shell: bool,
     /// Never ask: refuse anything that needs a human (for scripts and CI).
     #[arg(long)]
     pub no_ask: bool,
@@ -59,13 +63,29 @@ pub fn run_check(global: &Global, args: &CheckArgs) -> Status {
     // The checked command runs in the caller's shell, on the caller's stdin, which this process
     // does not share.
     let guard = super::guard(global);
-    Ok(
-        if guarded(&guard, &command, &Context::here(), asking, args.json).1 {
-            EXIT_OK
-        } else {
-            EXIT_REFUSED
-        },
-    )
+    let root_shell = args
+        .guard_root_shell
+        .then(crate::login::integration::current_bin)
+        .flatten()
+        .and_then(|bin| {
+            let shell = std::env::var("SHELL").ok();
+            crate::login::root::guarded(&command, &bin, shell.as_deref())
+        });
+    let ctx = Context {
+        detail: root_shell.as_ref().map(|r| r.detail()),
+        ..Context::here()
+    };
+    if !guarded(&guard, &command, &ctx, asking, args.json).1 {
+        return Ok(EXIT_REFUSED);
+    }
+    if let Some(r) = root_shell {
+        eprintln!(
+            "prodguard: this root shell carries the guard: running `{}`",
+            r.line
+        );
+        println!("{}", r.line);
+    }
+    Ok(EXIT_OK)
 }
 
 pub fn run_exec(global: &Global, argv: &[String]) -> Status {

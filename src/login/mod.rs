@@ -18,6 +18,7 @@
 
 pub mod integration;
 mod parent;
+pub mod root;
 
 use crate::guard::{self, stdin_script, Asking, Context, Guard, Paths};
 use crate::host::HostContext;

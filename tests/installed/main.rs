@@ -13,6 +13,8 @@
 //! One install serves every step; each step runs even when an earlier one failed, and the test
 //! fails at the end naming every step that did.
 
+#[path = "../support/ansible.rs"]
+mod ansible;
 #[allow(dead_code)]
 #[path = "../login_e2e/common.rs"]
 mod common;
@@ -29,6 +31,7 @@ mod stdin_feed;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod automation;
 mod remote;
 mod root;
 mod sessions;
@@ -75,6 +78,10 @@ const STEPS: &[(&str, Step)] = &[
     (
         "ssh -tt with nobody at the terminal",
         remote::nobody_at_a_forced_terminal,
+    ),
+    (
+        "Ansible: ping, command, copy, shell, raw",
+        automation::ansible_runs,
     ),
     ("root shells through sudo", root::root_shells),
     ("break-glass shell", root::break_glass),

@@ -9,56 +9,67 @@ fn at_prompt(t: &mut crate::pty::Pty, line: &str, until: &str) -> String {
     t.expect(until)
 }
 
-pub fn root_shells(world: &World) {
-    let login = &world.bash;
-    let data = world.data.display().to_string();
-    let mut t = logged_in(login);
-
-    // `sudo -i`: root's own login shell. On production the guard warns, says the shell is not
-    // judged, and records it; the shell that follows is root's.
-    let shown = at_prompt(&mut t, "sudo -i", "sys.root-shell-sudo");
-    assert!(!shown.is_empty());
-    t.line("echo ROOT-$(id -u)-SHELL");
-    t.expect("ROOT-0-SHELL");
-    t.line("exit");
-    t.expect("MYPROMPT");
-
-    // `sudo su -`: the same, warned about as a root shell.
-    at_prompt(&mut t, "sudo su -", "sys.root-shell");
-    t.line("echo ROOT-$(id -u)-SU");
-    t.expect("ROOT-0-SU");
-    t.line("exit");
-    t.expect("MYPROMPT");
-
-    // `sudo -s`: $SHELL, the guard itself, as root: the banner again, and every line judged.
-    at_prompt(&mut t, "sudo -s", "sys.root-shell-sudo");
+/// In a root shell that carries the guard, up to its exit: the banner, root's id, and the
+/// GitLab line asked and refused on a wrong host name, the data left in place.
+fn guarded_root_shell(world: &World, t: &mut crate::pty::Pty, tag: &str) {
     t.expect("PRODUCTION");
-    t.line("echo ROOT-$(id -u)-GUARDED");
-    t.expect("ROOT-0-GUARDED");
+    t.line(&format!("echo ROOT-$(id -u)-{tag}"));
+    t.expect(&format!("ROOT-0-{tag}"));
     // Root's shell, not the audit group's.
-    no_audit_group(&mut t, 0);
-    t.line(&format!("rm -rf {data}"));
+    no_audit_group(t, 0);
+    t.line(&format!("rm -rf {}", world.data.display()));
     t.expect("host name: ");
     t.line("db2");
     t.expect("refused");
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert!(
         world.data_intact(),
-        "ran in a root shell after a wrong answer:\n{}",
+        "ran in a root shell ({tag}) after a wrong answer:\n{}",
         t.screen()
     );
     t.send(b"\x15");
     t.line("exit");
     t.expect("MYPROMPT");
+}
+
+pub fn root_shells(world: &World) {
+    let login = &world.bash;
+    let data = world.data.display().to_string();
+    let mut t = logged_in(login);
+
+    // `sudo -i`, `sudo su -`, `sudo bash`: each a root shell of its own, started with the guard as
+    // its shell (root's login environment for the first two): warned about, then guarded.
+    for (line, tag) in [("sudo -i", "I"), ("sudo su -", "SU"), ("sudo bash", "BASH")] {
+        at_prompt(&mut t, line, "this root shell carries the guard");
+        guarded_root_shell(world, &mut t, tag);
+    }
+
+    // `sudo -s`: $SHELL, the guard itself, as root, run as typed: the banner again, and every
+    // line judged.
+    at_prompt(&mut t, "sudo -s", "sys.root-shell-sudo");
+    guarded_root_shell(world, &mut t, "S");
     t.line("exit");
     t.wait();
 
     let records = world.records();
     let mine = world.records_of(&login.user);
-    for (cmd, rule) in [
-        ("sudo -i", "sys.root-shell-sudo"),
-        ("sudo su -", "sys.root-shell"),
-        ("sudo -s", "sys.root-shell-sudo"),
+    for (cmd, rule, guarded_as) in [
+        (
+            "sudo -i",
+            "sys.root-shell-sudo",
+            Some("sudo -i /usr/bin/prodguard"),
+        ),
+        (
+            "sudo su -",
+            "sys.root-shell",
+            Some("sudo su - -s /usr/bin/prodguard"),
+        ),
+        (
+            "sudo bash",
+            "sys.root-shell",
+            Some("sudo /usr/bin/prodguard"),
+        ),
+        ("sudo -s", "sys.root-shell-sudo", None),
     ] {
         let r = mine
             .iter()
@@ -71,18 +82,40 @@ pub fn root_shells(world: &World) {
                 .is_some_and(|rules| rules.iter().any(|x| x == rule)),
             "{r:#}"
         );
+        // Which root shell was started, and that it carries the guard.
+        if let Some(run) = guarded_as {
+            let detail = r["detail"].as_str().unwrap_or_default();
+            assert!(
+                detail.contains(&format!("root shell `{cmd}` started guarded"))
+                    && detail.contains(run),
+                "{r:#}"
+            );
+        }
     }
-    let refused = records
+    // Each root shell's refusal, on record as root's; the login user is named where sudo
+    // passes it on (`su -` starts a clean environment).
+    let refused: Vec<&serde_json::Value> = records
         .iter()
-        .find(|r| r["command"] == format!("rm -rf {data}").as_str())
-        .unwrap_or_else(|| panic!("no record of the root shell's rm: {records:#?}"));
-    assert_eq!(refused["user"], "root", "{refused:#}");
-    assert_eq!(refused["outcome"], "denied", "{refused:#}");
-    assert_eq!(
-        refused["login_user"],
-        login.user.name.as_str(),
-        "{refused:#}"
+        .filter(|r| r["command"] == format!("rm -rf {data}").as_str() && r["user"] == "root")
+        .collect();
+    assert_eq!(refused.len(), 4, "{refused:#?}");
+    for r in &refused {
+        assert_eq!(r["outcome"], "denied", "{r:#}");
+    }
+    assert!(
+        refused
+            .iter()
+            .filter(|r| r["login_user"] == login.user.name.as_str())
+            .count()
+            >= 2,
+        "{refused:#?}"
     );
+    // The guard's session in each root shell, as root.
+    let sessions = records
+        .iter()
+        .filter(|r| r["event"] == "session" && r["user"] == "root")
+        .count();
+    assert!(sessions >= 4, "{records:#?}");
 }
 
 pub fn break_glass(world: &World) {
