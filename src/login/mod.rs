@@ -79,9 +79,8 @@ struct RawPaths {
 }
 
 /// Fill the paths `paths` leaves unset from [`PATHS_FILE`] next to the running binary, when
-/// there is one and it can be trusted. A setgid install reads only the system configuration and
-/// ignores the file; a file that cannot be trusted or read is ignored with a warning, so the
-/// system defaults (`/etc/prodguard`) apply.
+/// there is one and it can be trusted. A file that cannot be trusted or read is ignored with a
+/// warning, so the system defaults (`/etc/prodguard`) apply.
 pub fn with_install_paths(mut global: Paths) -> Paths {
     let Some(file) = std::env::current_exe()
         .ok()
@@ -92,13 +91,6 @@ pub fn with_install_paths(mut global: Paths) -> Paths {
     match std::fs::symlink_metadata(&file) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return global,
         _ => {}
-    }
-    if crate::audit::privilege::is_setgid() {
-        eprintln!(
-            "prodguard: ignoring {}: this prodguard is installed setgid and reads only the system configuration",
-            file.display()
-        );
-        return global;
     }
     match read_install_paths(&file, nix::unistd::getuid().as_raw()) {
         Ok(paths) => {
@@ -215,12 +207,6 @@ fn run_command(paths: &Paths, cmd: &str) -> u8 {
     });
     match decided {
         Ok((true, shell, stdin)) => {
-            if let Err(e) = drop_privileges() {
-                eprintln!(
-                    "prodguard: not running the command: cannot give up the audit group: {e}"
-                );
-                return EXIT_EXEC_REFUSED;
-            }
             if let Some(feed) = &stdin {
                 if let Err(e) = stdin_script::hand_on(feed) {
                     eprintln!(
@@ -245,12 +231,13 @@ fn run_command(paths: &Paths, cmd: &str) -> u8 {
     }
 }
 
-/// Give up the guard's privileges for good. Anything exec'd must not keep the audit group.
+/// Check that the process holds no setgid group, giving it up if it does. The binary gives a
+/// setgid group up as it starts ([`crate::audit::privilege`]), so this is a verified no-op; it
+/// stays for callers that want the check right before they start something.
 pub fn drop_privileges() -> Result<(), std::io::Error> {
-    if crate::audit::privilege::is_setgid() {
-        crate::audit::privilege::drop_group_permanently().map_err(std::io::Error::other)?;
-    }
-    Ok(())
+    crate::audit::privilege::give_up_setgid()
+        .map(|_| ())
+        .map_err(std::io::Error::other)
 }
 
 /// One session id for everything this login runs, exported for the processes after us.
@@ -297,15 +284,6 @@ fn run_interactive(global: &Paths) -> u8 {
             None
         }
     };
-    // The shell must not start with the audit group of a setgid install: bash would start in
-    // privileged mode and read no startup file (no integration), and a shell that keeps the group
-    // could write the spool. Failing to drop it still starts a shell (never lock anyone out),
-    // but says so.
-    if let Err(e) = drop_privileges() {
-        eprintln!(
-            "prodguard: warning: cannot give up the audit group ({e}); starting your shell anyway"
-        );
-    }
     let shell = host
         .as_ref()
         .map(real_shell)
