@@ -57,7 +57,7 @@ pub enum AuditError {
     NoFile,
     #[error("no audit sink accepted the record ({0})")]
     NoSink(String),
-    #[error("cannot drop the prodguard group: {0}")]
+    #[error("cannot give up a setgid group: {0}")]
     Privilege(String),
     #[error("the prodguard audit service at {} {reason}; start it with `{}`", socket.display(), service::START_HINT)]
     Service { socket: PathBuf, reason: String },

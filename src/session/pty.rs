@@ -1,6 +1,6 @@
 //! The pseudo-terminal proxy: the client on a pty, the user's terminal in raw mode, one `poll`
 //! loop between them. The `unsafe` here is for what neither std nor nix wraps safely: the
-//! child's `pre_exec` (setsid, TIOCSCTTY, dropping the audit group), the window-size ioctls and
+//! child's `pre_exec` (setsid, TIOCSCTTY), the window-size ioctls and
 //! the signal handler that writes to a self-pipe.
 
 use super::client::{Client, Family};
