@@ -46,7 +46,7 @@ complete -c prodguard -n "__fish_prodguard_needs_command" -a "approve" -d 'Appro
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "deny" -d 'Refuse a request, with the reason (the requester may withdraw their own)'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "audit" -d 'Verify, search and summarise the audit log (for the security team)'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "sql" -d 'Run a database client (psql, redis-cli) checking every statement before the server sees it'
-complete -c prodguard -n "__fish_prodguard_needs_command" -a "status" -d 'Show the host context, the policy files in force, the audit sinks\' health and the setgid state'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "status" -d 'Show the host context, the policy files in force, the audit sinks\' health and the binary\'s mode'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "install" -d 'Print the steps that install prodguard on a host without the Debian package'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "daemon" -d 'Run the audit service, the one writer of the audit log (as root, started by systemd through prodguard.socket)'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "generate" -d 'Write the man page or the shell completions generated from this command line'

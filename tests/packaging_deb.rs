@@ -84,12 +84,11 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     // Install it for real.
     let restore = deb::Restore::before_install();
     ok(Command::new("dpkg").arg("-i").arg(&deb));
-    assert!(deb::group_exists("prodguard"), "no prodguard group");
-    assert_eq!(
-        mode_owner(BIN),
-        (0o2755, "root".into(), "prodguard".into()),
-        "binary"
+    assert!(
+        !deb::group_exists("prodguard"),
+        "the package created a prodguard group, which nothing uses"
     );
+    assert_unprivileged("binary as installed");
     assert_eq!(
         mode_owner("/usr/lib/prodguard/sudo_approval.so"),
         (0o644, "root".into(), "root".into()),
@@ -153,18 +152,7 @@ fn deb_installs_sets_up_and_purges_cleanly() {
 
     // An unprivileged user's decision reaches the root-owned log through the audit service.
     if deb::has("setpriv") {
-        ok(Command::new("setpriv")
-            .args([
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--",
-                BIN,
-                "check",
-                "--no-ask",
-                "ls",
-            ])
-            .current_dir("/"));
+        ok(&mut as_nobody(&["check", "--no-ask", "ls"]));
         let log = std::fs::read_to_string("/var/log/prodguard/audit.jsonl").expect("log");
         assert!(
             log.lines().any(|l| l.contains("\"uid\":65534")),
@@ -174,21 +162,56 @@ fn deb_installs_sets_up_and_purges_cleanly() {
     }
     let status = run(Command::new(BIN).args(["status", "--json"]));
     let v: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status --json");
-    assert_eq!(v["privilege"]["setgid_bit"], true, "{v}");
-    assert_eq!(v["privilege"]["running_setgid"], true, "{v}");
+    assert_eq!(v["privilege"]["setgid_bit"], false, "{v}");
     assert_eq!(v["audit"]["service"]["state"], "ok", "{v}");
 
-    // Installing again (as an upgrade would) changes nothing.
+    // As an older version left it: setgid prodguard, registered with dpkg. The binary gives
+    // the group up as it starts, and says how to fix the install.
+    ok(Command::new("groupadd").args(["--system", "prodguard"]));
+    ok(Command::new("dpkg-statoverride").args([
+        "--update",
+        "--add",
+        "root",
+        "prodguard",
+        "2755",
+        BIN,
+    ]));
+    assert_eq!(mode_owner(BIN), (0o2755, "root".into(), "prodguard".into()));
+    let as_nobody = run(&mut as_nobody(&["--", "id"]));
+    let (out, err) = (
+        String::from_utf8_lossy(&as_nobody.stdout),
+        String::from_utf8_lossy(&as_nobody.stderr),
+    );
+    assert!(as_nobody.status.success(), "{out}\n{err}");
+    assert!(
+        err.contains("installed setgid prodguard") && err.contains("dpkg-statoverride --remove"),
+        "no warning with the fix: {err}"
+    );
+    assert!(
+        !out.contains("prodguard"),
+        "the command ran with the group of a setgid binary: {out}"
+    );
+    let status = run(Command::new(BIN).args(["status", "--json"]));
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status --json");
+    assert_eq!(v["privilege"]["setgid_bit"], true, "{v}");
+    assert!(
+        v["problems"].to_string().contains("installed setgid"),
+        "status does not report the setgid bit: {v}"
+    );
+
+    // Installing again (as an upgrade from that version would): the override goes, the binary
+    // is 0755 root:root, the shell entry is not doubled; the old group stays until purge.
     ok(Command::new("dpkg").arg("-i").arg(&deb));
     assert_eq!(
         shells().lines().filter(|l| l.trim() == BIN).count(),
         1,
         "/etc/shells after reinstall"
     );
-    assert_eq!(mode_owner(BIN).0, 0o2755, "binary mode after reinstall");
+    assert_unprivileged("binary after an upgrade from a setgid install");
+    assert!(deb::group_exists("prodguard"));
 
     drop(service);
-    // Purge: group, shell entry, override and spool go; the audit logs stay, out of reach.
+    // Purge: the old group, shell entry and spool go; the audit logs stay, out of reach.
     ok(Command::new("dpkg").args(["--purge", PKG]));
     assert!(!deb::group_exists("prodguard"), "the group is still there");
     assert!(
@@ -257,4 +280,33 @@ fn deb_installs_sets_up_and_purges_cleanly() {
 
     drop(restore);
     assert!(skip_reason().is_none(), "the machine was not left as found");
+}
+
+/// The binary holds no privilege: root:root 0755, and no dpkg override that would make it setgid.
+fn assert_unprivileged(what: &str) {
+    assert_eq!(
+        mode_owner(BIN),
+        (0o755, "root".into(), "root".into()),
+        "{what}"
+    );
+    let overrides = ok(Command::new("dpkg-statoverride").arg("--list"));
+    assert!(
+        !overrides.contains(BIN),
+        "{what}: override kept: {overrides}"
+    );
+}
+
+/// `prodguard ARGS` as nobody, with no supplementary group.
+fn as_nobody(args: &[&str]) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--",
+        BIN,
+    ])
+    .args(args)
+    .current_dir("/");
+    c
 }

@@ -109,7 +109,6 @@ fn status_reports_host_policy_sinks_and_privilege() {
     assert_eq!(v["audit"]["syslog"]["state"], "disabled");
     assert!(v["privilege"]["binary"].is_string());
     assert_eq!(v["privilege"]["setgid_bit"], false);
-    assert_eq!(v["privilege"]["running_setgid"], false);
 
     // --audit-file: no service is used, and the binary needs no privilege; nothing to attend to.
     assert_eq!(v["audit"]["service"]["state"], "missing", "{v}");
@@ -230,8 +229,8 @@ fn install_without_dry_run_only_explains() {
 }
 
 /// The dry run and the Debian postinst create the same layout: every command of the dry run that
-/// sets up the group, a directory, the log or the shells entry appears in the postinst verbatim
-/// (the binary's mode is set by dpkg-statoverride there, with the same owner and mode).
+/// sets up a directory, the log or the shells entry appears in the postinst verbatim, and both
+/// leave the binary root:root 0755 with no group of its own.
 #[test]
 fn install_dry_run_matches_the_debian_postinst() {
     let o = prodguard(&["install", "--dry-run", "--bin", "/usr/bin/prodguard"]);
@@ -256,9 +255,18 @@ fn install_dry_run_matches_the_debian_postinst() {
             "the postinst does not do what the dry run says: {line}"
         );
     }
-    assert!(postinst
-        .contains("dpkg-statoverride --update --add root prodguard 2755 /usr/bin/prodguard"));
-    assert!(script.contains("chmod 2755 /usr/bin/prodguard") || script.contains("-m 2755"));
+    assert!(postinst.contains("chown root:root /usr/bin/prodguard"));
+    assert!(postinst.contains("chmod 0755 /usr/bin/prodguard"));
+    assert!(postinst.contains("dpkg-statoverride --remove /usr/bin/prodguard"));
+    assert!(
+        !postinst.contains("--add"),
+        "the postinst registers an override: {postinst}"
+    );
+    assert!(script.contains("chmod 0755 /usr/bin/prodguard") || script.contains("-m 0755"));
+    for s in [&script, &postinst] {
+        assert!(!s.contains("groupadd"), "a group is still created: {s}");
+        assert!(!s.contains("2755"), "the binary is still made setgid: {s}");
+    }
     assert!(postinst.contains("add-shell /usr/bin/prodguard"));
     assert!(script.contains(
         "grep -qxF /usr/bin/prodguard /etc/shells || echo /usr/bin/prodguard >>/etc/shells"

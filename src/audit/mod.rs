@@ -2,7 +2,7 @@
 //! (`flock`, one `write`, `fsync`) and to syslog (facility authpriv).
 //!
 //! The caller builds a [`Record`] (usually with [`Record::new_for_current_process`]), opens
-//! the [`Sinks`] once (before dropping the `prodguard` group, see [`privilege`]) and calls
+//! the [`Sinks`] once and calls
 //! [`record`]. The result says which sinks took the record; whether a risky command may run
 //! when none did is the caller's decision (DESIGN §9: refuse it, with the reason).
 //!
@@ -57,7 +57,7 @@ pub enum AuditError {
     NoFile,
     #[error("no audit sink accepted the record ({0})")]
     NoSink(String),
-    #[error("cannot drop the prodguard group: {0}")]
+    #[error("cannot give up a setgid group: {0}")]
     Privilege(String),
     #[error("the prodguard audit service at {} {reason}; start it with `{}`", socket.display(), service::START_HINT)]
     Service { socket: PathBuf, reason: String },
@@ -119,13 +119,13 @@ pub struct Sinks {
     key_error: Option<checkpoint::KeyError>,
 }
 
-/// The audit file to use: `--audit-file` unless running setgid (then it is ignored, so a user
-/// cannot point the privileged writer at another file), else host.toml's `[audit] file`, else
-/// [`DEFAULT_AUDIT_FILE`].
+/// The audit file to use: `--audit-file`, else host.toml's `[audit] file`, else
+/// [`DEFAULT_AUDIT_FILE`]. The process holds no privilege, so another file is only one the
+/// user could open anyway; the shared log is written by the audit service alone.
 pub fn audit_file_path(cli: Option<&Path>, host: &HostContext) -> PathBuf {
     match cli {
-        Some(p) if !privilege::is_setgid() => p.to_path_buf(),
-        _ => host
+        Some(p) => p.to_path_buf(),
+        None => host
             .audit_file
             .clone()
             .unwrap_or_else(|| PathBuf::from(DEFAULT_AUDIT_FILE)),

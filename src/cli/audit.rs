@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// What the main command line hands to the audit commands.
 #[derive(Debug, Clone)]
 pub struct AuditOptions {
-    /// `--audit-file` (ignored when running setgid).
+    /// `--audit-file`.
     pub audit_file: Option<PathBuf>,
     /// The host description.
     pub host: HostContext,

@@ -3,7 +3,6 @@
 
 use super::error::{Error, Status};
 use super::{Global, EXIT_EXEC_REFUSED, EXIT_OK, EXIT_REFUSED};
-use crate::audit;
 use crate::guard::{stdin_script, stdin_unseen, Asking, Context, Guard, Judgement};
 use clap::Args;
 
@@ -109,12 +108,6 @@ fn exec(argv: &[String], stdin: Option<&stdin_script::Feed>) -> Error {
     let Some((program, args)) = argv.split_first() else {
         return Error::Usage("no program to run".into());
     };
-    let setgid = audit::privilege::is_setgid();
-    if let Err(e) = crate::login::drop_privileges() {
-        return Error::NotRun(format!(
-            "not running {program}: cannot give up the audit group: {e}"
-        ));
-    }
     if let Some(feed) = stdin {
         if let Err(e) = stdin_script::hand_on(feed) {
             return Error::NotRun(format!(
@@ -122,14 +115,8 @@ fn exec(argv: &[String], stdin: Option<&stdin_script::Feed>) -> Error {
             ));
         }
     }
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(args);
-    if setgid {
-        cmd.env_clear()
-            .envs(audit::privilege::sanitized_env(std::env::vars_os(), true));
-    }
     Error::Exec {
         program: program.clone(),
-        source: cmd.exec(),
+        source: std::process::Command::new(program).args(args).exec(),
     }
 }

@@ -59,11 +59,6 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
     s.push_str("# Run as root. Every step is idempotent.\n");
     s.push_str("set -eu\n\n");
     s.push_str(
-        "# The group of the setgid binary. The audit log and the approval spool are the audit\n\
-         # service's and the group can write neither; never make a person a member all the same.\n\
-         getent group prodguard >/dev/null || groupadd --system prodguard\n\n",
-    );
-    s.push_str(
         "# Audit log: written only by the audit service (root), readable by the adm group (root\n\
          # alone where there is none); setgid directory, so rotated files get the group too.\n\
          reader=root; getent group adm >/dev/null && reader=adm\n\
@@ -91,18 +86,18 @@ pub fn script(bin: &str, source: Option<&str>) -> String {
     s.push_str(LOGROTATE);
     s.push_str("EOF\n\n");
     s.push_str(
-        "# The binary: setgid prodguard; it drops the group before running anything the user\n\
-         # asked for.\n",
+        "# The binary: root:root 0755, no privilege; the audit service holds the log and the\n\
+         # spool. A setgid bit left by an older install is removed.\n",
     );
     match source {
         Some(src) if src != bin => {
             s.push_str(&format!(
-                "install -o root -g prodguard -m 2755 {} {b}\n",
+                "install -o root -g root -m 0755 {} {b}\n",
                 quote(src)
             ));
         }
         _ => {
-            s.push_str(&format!("chown root:prodguard {b}\nchmod 2755 {b}\n"));
+            s.push_str(&format!("chown root:root {b}\nchmod 0755 {b}\n"));
         }
     }
     s.push_str(&format!(
@@ -128,7 +123,14 @@ mod tests {
     #[test]
     fn the_script_is_valid_sh() {
         let s = script("/usr/bin/prodguard", Some("/tmp/build dir/prodguard"));
-        assert!(s.contains("install -o root -g prodguard -m 2755 '/tmp/build dir/prodguard' /usr/bin/prodguard"), "{s}");
+        assert!(
+            s.contains(
+                "install -o root -g root -m 0755 '/tmp/build dir/prodguard' /usr/bin/prodguard"
+            ),
+            "{s}"
+        );
+        assert!(!s.contains("groupadd"), "no group is created any more: {s}");
+        assert!(!s.contains("2755"), "the binary is not setgid: {s}");
         let status = std::process::Command::new("sh")
             .arg("-n")
             .arg("-c")
@@ -141,13 +143,11 @@ mod tests {
     #[test]
     fn in_place_install_sets_the_mode_after_the_owner() {
         let s = script("/usr/bin/prodguard", Some("/usr/bin/prodguard"));
-        let chown = s
-            .find("chown root:prodguard /usr/bin/prodguard")
-            .expect("chown");
-        let chmod = s.find("chmod 2755 /usr/bin/prodguard").expect("chmod");
+        let chown = s.find("chown root:root /usr/bin/prodguard").expect("chown");
+        let chmod = s.find("chmod 0755 /usr/bin/prodguard").expect("chmod");
         assert!(
             chown < chmod,
-            "chown clears the setgid bit: it must come first"
+            "chown may leave mode bits to clear: the mode comes last"
         );
     }
 }

@@ -98,26 +98,6 @@ impl Global {
             audit_file: p.audit_file,
         }
     }
-
-    /// A setgid run trusts only the system configuration: a user must not be able to point the
-    /// guard at another host description, policy or audit log.
-    fn sanitised(mut self) -> Self {
-        if crate::audit::privilege::is_setgid() {
-            for (name, set) in [
-                ("--host-file", self.host_file.is_some()),
-                ("--policy-dir", self.policy_dir.is_some()),
-                ("--audit-file", self.audit_file.is_some()),
-            ] {
-                if set {
-                    eprintln!("prodguard: {name} is ignored: this prodguard is installed setgid and reads only the system configuration");
-                }
-            }
-            self.host_file = None;
-            self.policy_dir = None;
-            self.audit_file = None;
-        }
-        self
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,7 +137,7 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// Run a database client (psql, redis-cli) checking every statement before the server sees it.
     Sql(sql_cmd::SqlArgs),
-    /// Show the host context, the policy files in force, the audit sinks' health and the setgid state.
+    /// Show the host context, the policy files in force, the audit sinks' health and the binary's mode.
     Status(status::StatusArgs),
     /// Print the steps that install prodguard on a host without the Debian package.
     Install(install::InstallArgs),
@@ -175,6 +155,18 @@ pub enum Command {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // Before anything else: a binary found setgid gives the group up (see audit::privilege).
+    match crate::audit::privilege::give_up_setgid() {
+        Ok(None) => {}
+        Ok(Some(gid)) => eprintln!("{}", crate::audit::privilege::given_up_warning(gid)),
+        Err(e) => {
+            eprintln!(
+                "prodguard: refusing to run: this binary is installed setgid and cannot give the group up: {e}. Fix: {}",
+                crate::audit::privilege::FIX
+            );
+            return ExitCode::from(EXIT_EXEC_REFUSED);
+        }
+    }
     let mut args = std::env::args_os();
     let argv0 = args
         .next()
@@ -201,9 +193,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    let global = Global::from_paths(crate::login::with_install_paths(
-        cli.global.sanitised().paths(),
-    ));
+    let global = Global::from_paths(crate::login::with_install_paths(cli.global.paths()));
     let cli = Cli { global, ..cli };
     let name = match cli.command {
         Some(Command::Daemon(_)) => "prodguard daemon",

@@ -235,11 +235,9 @@ pub fn run(global: &Global, args: &SqlArgs) -> Status {
         decided: 0,
         refused: 0,
     };
-    let env = audit::privilege::is_setgid()
-        .then(|| audit::privilege::sanitized_env(std::env::vars_os(), true));
     let started = Instant::now();
     if !std::io::stdin().is_terminal() {
-        return piped(&mut judge, argv, &client, &command, env.as_deref(), started);
+        return piped(&mut judge, argv, &client, &command, started);
     }
     judge.record_session(
         &command,
@@ -249,7 +247,7 @@ pub fn run(global: &Global, args: &SqlArgs) -> Status {
         ),
         None,
     );
-    let end = session::run(&mut client, env.as_deref(), &mut judge);
+    let end = session::run(&mut client, &mut judge);
     let (status, code) = match end {
         Ok(end) => (end.status, u8::try_from(end.status).unwrap_or(1)),
         Err(e) => {
@@ -277,7 +275,6 @@ fn piped(
     argv: &[String],
     client: &Client,
     command: &str,
-    env: Option<&[(std::ffi::OsString, std::ffi::OsString)]>,
     started: Instant,
 ) -> Status {
     let mut input = Vec::new();
@@ -312,7 +309,7 @@ fn piped(
         return Ok(EXIT_EXEC_REFUSED);
     }
     // The user's own command: the options that switch line editing off matter only on a pty.
-    let mut child = session::spawn_piped(argv, env).map_err(|source| Error::Exec {
+    let mut child = session::spawn_piped(argv).map_err(|source| Error::Exec {
         program: argv[0].clone(),
         source,
     })?;

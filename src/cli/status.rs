@@ -146,14 +146,12 @@ pub struct SinkStatus {
 pub struct PrivilegeStatus {
     /// The running binary.
     pub binary: Option<PathBuf>,
-    /// Its mode bits, octal (`2755`).
+    /// Its mode bits, octal (`0755`).
     pub mode: Option<String>,
     pub owner: Option<String>,
     pub group: Option<String>,
-    /// The binary has the setgid bit.
+    /// The binary has the setgid bit (it gives the group up as it starts; the package removes it).
     pub setgid_bit: bool,
-    /// This process runs with a group it was not started with.
-    pub running_setgid: bool,
     /// The effective group of this process.
     pub effective_group: String,
 }
@@ -260,10 +258,11 @@ pub fn collect(global: &Global) -> Status {
         problems.push(format!("approvers group: {}", approvers_group.detail));
     }
     let privilege = privilege();
-    if privilege.setgid_bit && via_service {
-        problems.push(
-            "privilege: the binary is installed setgid, which the audit service makes unnecessary: remove it (`dpkg-statoverride --remove /usr/bin/prodguard; chmod g-s /usr/bin/prodguard`)".to_string(),
-        );
+    if privilege.setgid_bit {
+        problems.push(format!(
+            "privilege: the binary is installed setgid, which it does not use (it gives the group up as it starts): remove it (`{}`)",
+            audit::privilege::FIX
+        ));
     }
     let sudo = super::sudo_setup::status(
         Path::new(super::sudo_setup::SUDO_CONF),
@@ -486,7 +485,6 @@ fn privilege() -> PrivilegeStatus {
         owner: meta.as_ref().map(|m| user(m.uid())),
         group: meta.as_ref().map(|m| group(m.gid())),
         setgid_bit: meta.as_ref().is_some_and(|m| m.mode() & 0o2000 != 0),
-        running_setgid: audit::privilege::is_setgid(),
         effective_group: group(nix::unistd::getegid().as_raw()),
     }
 }
@@ -602,12 +600,7 @@ fn print_text(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
         v.group.as_deref().unwrap_or("?"),
         v.mode.as_deref().unwrap_or("?")
     )?;
-    let running = if v.running_setgid {
-        format!("setgid, effective group {}", v.effective_group)
-    } else {
-        format!("not setgid, effective group {}", v.effective_group)
-    };
-    writeln!(out, "  running      {running}")?;
+    writeln!(out, "  running      effective group {}", v.effective_group)?;
     writeln!(out)?;
     let u = &s.sudo;
     let plugin = match (u.plugin, &u.library, u.library_present) {

@@ -4,7 +4,7 @@
 
 use super::audit::{failed, stdout_error, AuditOptions};
 use super::error::{Error, Status};
-use crate::audit::{self, privilege, Event, Outcome, Record, Sinks};
+use crate::audit::{self, Event, Outcome, Record, Sinks};
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 use std::io::Write;
@@ -34,7 +34,7 @@ enum Hook {
         #[arg(long)]
         print_hashes: bool,
         /// Write only the first N bytes of the (last) record, then die by SIGKILL while holding
-        /// the lock: a writer killed mid-write. Refused when setgid.
+        /// the lock: a writer killed mid-write.
         #[arg(long, value_name = "N")]
         tear_after: Option<usize>,
     },
@@ -61,9 +61,7 @@ pub(super) fn intercept(args: &[OsString]) -> Option<ExitCode> {
         }
     };
     // As the shipped command line treats its options (super::main).
-    let global = super::Global::from_paths(crate::login::with_install_paths(
-        hooks.global.sanitised().paths(),
-    ));
+    let global = super::Global::from_paths(crate::login::with_install_paths(hooks.global.paths()));
     let opts = AuditOptions {
         audit_file: global.audit_file.clone(),
         host: crate::host::HostContext::load(global.host_file.as_deref()),
@@ -93,11 +91,6 @@ fn append(
     print_hashes: bool,
     tear_after: Option<usize>,
 ) -> Status {
-    if tear_after.is_some() && privilege::is_setgid() {
-        return Err(Error::Failed(
-            "--tear-after is refused in a setgid process".into(),
-        ));
-    }
     let sinks = sinks(opts);
     for i in 0..count {
         let cmd = command
@@ -151,7 +144,6 @@ fn tear(sinks: &Sinks, mut rec: Record, n: usize) -> Result<(), Error> {
 
 fn exec(opts: &AuditOptions, argv: &[String]) -> Status {
     use std::os::unix::process::CommandExt;
-    let was_setgid = privilege::is_setgid();
     let sinks = sinks(opts);
     let rec = Record::new_for_current_process(Event::Test, &opts.host)
         .with_command(argv.join(" "))
@@ -164,13 +156,7 @@ fn exec(opts: &AuditOptions, argv: &[String]) -> Status {
         }
         Err(e) => return Err(Error::Failed(format!("{e}; not running {}", argv[0]))),
     }
-    privilege::drop_group_permanently().map_err(failed)?;
-    let env = privilege::sanitized_env(std::env::vars_os(), was_setgid);
-    let err = std::process::Command::new(&argv[0])
-        .args(&argv[1..])
-        .env_clear()
-        .envs(env)
-        .exec();
+    let err = std::process::Command::new(&argv[0]).args(&argv[1..]).exec();
     Err(Error::Failed(format!(
         "cannot run {}: {}",
         argv[0],

@@ -256,7 +256,7 @@ impl Guard {
     pub fn load(paths: &Paths) -> Guard {
         let (host, policy) = load_host_policy(paths);
         let guard = Guard::new(host, policy, Declared::current(), paths.audit_file.clone());
-        // Opened while still privileged (a setgid install).
+        // Opened once, before anything runs.
         let _ = guard.sinks();
         guard
     }

@@ -86,9 +86,8 @@ struct RawPaths {
 }
 
 /// Fill the paths `paths` leaves unset from [`PATHS_FILE`] next to the running binary, when
-/// there is one and it can be trusted. A setgid install reads only the system configuration and
-/// ignores the file; a file that cannot be trusted or read is ignored with a warning, so the
-/// system defaults (`/etc/prodguard`) apply.
+/// there is one and it can be trusted. A file that cannot be trusted or read is ignored with a
+/// warning, so the system defaults (`/etc/prodguard`) apply.
 pub fn with_install_paths(mut global: Paths) -> Paths {
     let Some(file) = std::env::current_exe()
         .ok()
@@ -99,13 +98,6 @@ pub fn with_install_paths(mut global: Paths) -> Paths {
     match std::fs::symlink_metadata(&file) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return global,
         _ => {}
-    }
-    if crate::audit::privilege::is_setgid() {
-        eprintln!(
-            "prodguard: ignoring {}: this prodguard is installed setgid and reads only the system configuration",
-            file.display()
-        );
-        return global;
     }
     match read_install_paths(&file, nix::unistd::getuid().as_raw()) {
         Ok(paths) => {
@@ -248,12 +240,6 @@ fn run_command(paths: &Paths, raw: &std::ffi::OsStr) -> u8 {
     });
     match decided {
         Ok((true, shell, stdin)) => {
-            if let Err(e) = drop_privileges() {
-                eprintln!(
-                    "prodguard: not running the command: cannot give up the audit group: {e}"
-                );
-                return EXIT_EXEC_REFUSED;
-            }
             if let Some(feed) = &stdin {
                 if let Err(e) = stdin_script::hand_on(feed) {
                     eprintln!(
@@ -278,12 +264,13 @@ fn run_command(paths: &Paths, raw: &std::ffi::OsStr) -> u8 {
     }
 }
 
-/// Give up the guard's privileges for good. Anything exec'd must not keep the audit group.
+/// Check that the process holds no setgid group, giving it up if it does. The binary gives a
+/// setgid group up as it starts ([`crate::audit::privilege`]), so this is a verified no-op; it
+/// stays for callers that want the check right before they start something.
 pub fn drop_privileges() -> Result<(), std::io::Error> {
-    if crate::audit::privilege::is_setgid() {
-        crate::audit::privilege::drop_group_permanently().map_err(std::io::Error::other)?;
-    }
-    Ok(())
+    crate::audit::privilege::give_up_setgid()
+        .map(|_| ())
+        .map_err(std::io::Error::other)
 }
 
 /// One session id for everything this login runs, exported for the processes after us.
@@ -408,9 +395,8 @@ fn run_interactive(global: &Paths) -> u8 {
         .unwrap_or_else(|| PathBuf::from("/bin/bash"));
     let name = shell_name(&shell);
     let integration = started.as_ref().map_or("none", |s| s.integration);
-    // The shell never holds the audit group of a setgid install: bash would start in privileged
-    // mode and read no startup file (no integration), and a shell that keeps the group could
-    // write the spool. This process keeps it, to write the end record.
+    // The shell never holds a setgid group: bash would start in privileged mode and read no
+    // startup file (no integration). The binary gives one up as it starts; the child checks.
     let command = match (integration, integration::current_bin()) {
         ("bash", Some(bin)) => bash_command(&shell, &bin),
         ("zsh", Some(bin)) => zsh_command(&shell, &bin),

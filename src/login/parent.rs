@@ -1,8 +1,8 @@
 //! The small parent an interactive login keeps while the real shell runs, as `su` and `sudo` do,
 //! so that something is left to write the session's end record.
 //!
-//! The shell is started as a child that gives up the audit group for good before it execs (the
-//! parent keeps it, to write the end record). While it runs, the parent ignores SIGINT, SIGQUIT
+//! The shell is started as a child, which checks before its exec that it holds no setgid group
+//! (the binary gives one up as it starts: a defence, not a privilege). While it runs, the parent ignores SIGINT, SIGQUIT
 //! and SIGTSTP (keys typed at the terminal are for the shell and its jobs: the shell puts itself
 //! in its own process group and takes the terminal's foreground, so they do not reach the parent
 //! once it has started), and passes SIGHUP, SIGTERM and SIGCONT on to the shell, then waits for

@@ -6,13 +6,13 @@
 //!   (`SIGKILL`), so a probe that started children cannot leave them running; a group that
 //!   finished in time is killed too, to take any background straggler with it. The leader is
 //!   not reaped until then, so its group id cannot have been reused by another process.
-//! - Before exec, the child sets its real, effective and saved group ids to the real group id:
-//!   a probe never holds the guard's setgid `prodguard` group.
+//! - A probe runs with the user's own ids: prodguard holds no privilege (a binary found setgid
+//!   gives the group up as it starts, see `audit::privilege`).
 //! - Standard input is `/dev/null`; output is read by threads and only its last line kept.
 
 use nix::sys::signal::{killpg, Signal};
 use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
-use nix::unistd::{getgid, getresgid, setresgid, Gid, Pid};
+use nix::unistd::Pid;
 use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -122,16 +122,6 @@ fn last_line(bytes: &[u8]) -> Option<String> {
     Some(line)
 }
 
-/// In the child, between fork and exec: give up the guard's group for good.
-fn drop_group(rgid: Gid) -> std::io::Result<()> {
-    setresgid(rgid, rgid, rgid)?;
-    let r = getresgid()?;
-    if r.real != rgid || r.effective != rgid || r.saved != rgid {
-        return Err(std::io::Error::from_raw_os_error(libc::EPERM));
-    }
-    Ok(())
-}
-
 /// Run `argv` with a deadline of `timeout`. Never blocks much longer than `timeout`.
 pub fn run(argv: &[String], timeout: Duration) -> ProbeOutcome {
     let Some((name, args)) = argv.split_first() else {
@@ -141,7 +131,6 @@ pub fn run(argv: &[String], timeout: Duration) -> ProbeOutcome {
         Ok(p) => p,
         Err(e) => return ProbeOutcome::not_run(e),
     };
-    let rgid = getgid();
     let mut cmd = Command::new(&program);
     cmd.arg0(name)
         .args(args)
@@ -150,13 +139,6 @@ pub fn run(argv: &[String], timeout: Duration) -> ProbeOutcome {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    // SAFETY: the closure runs in the child between fork and exec, where only async-signal-safe
-    // functions may be called. `drop_group` calls setresgid(2) and getresgid(2) through nix's
-    // thin wrappers (plain system calls: no allocation, no locks) and builds an io::Error from an
-    // errno value, which does not allocate either. It touches no state shared with the parent.
-    unsafe {
-        cmd.pre_exec(move || drop_group(rgid));
-    }
     let start = Instant::now();
     let mut child = match cmd.spawn() {
         Ok(c) => c,

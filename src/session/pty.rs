@@ -1,6 +1,6 @@
 //! The pseudo-terminal proxy: the client on a pty, the user's terminal in raw mode, one `poll`
 //! loop between them. The `unsafe` here is for what neither std nor nix wraps safely: the
-//! child's `pre_exec` (setsid, TIOCSCTTY, dropping the audit group), the window-size ioctls and
+//! child's `pre_exec` (setsid, TIOCSCTTY), the window-size ioctls and
 //! the signal handler that writes to a self-pipe.
 
 use super::client::{Client, Family};
@@ -12,7 +12,6 @@ use nix::pty::{openpty, Winsize};
 use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::termios::{self, LocalFlags, SetArg, SpecialCharacterIndices, Termios};
 use std::collections::VecDeque;
-use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -199,51 +198,36 @@ fn set_window_size(fd: RawFd, ws: &Winsize) {
     }
 }
 
-/// The child's side of every spawn: give up a setgid audit group for good, and (on a pty)
-/// become a session leader whose controlling terminal is descriptor 0.
-fn child_setup(cmd: &mut Command, controlling_tty: bool) {
-    // SAFETY: getgid, getegid, setresgid, setsid and ioctl are async-signal-safe system calls
-    // that touch no memory of the parent; the closure allocates nothing.
+/// The child's side of a pty spawn: become a session leader whose controlling terminal is
+/// descriptor 0.
+fn child_setup(cmd: &mut Command) {
+    // SAFETY: setsid and ioctl are async-signal-safe system calls that touch no memory of the
+    // parent; the closure allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
-            // The client must not keep the audit group a setgid prodguard runs with.
-            let gid = libc::getgid();
-            if libc::getegid() != gid && libc::setresgid(gid, gid, gid) != 0 {
+            if libc::setsid() < 0 {
                 return Err(io::Error::last_os_error());
             }
-            if controlling_tty {
-                if libc::setsid() < 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                    return Err(io::Error::last_os_error());
-                }
+            if libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(io::Error::last_os_error());
             }
             Ok(())
         });
     }
 }
 
-/// Start `argv` with its stdin a pipe (the non-interactive mode), without the audit group.
-pub fn spawn_piped(argv: &[String], env: Option<&[(OsString, OsString)]>) -> io::Result<Child> {
+/// Start `argv` with its stdin a pipe (the non-interactive mode).
+pub fn spawn_piped(argv: &[String]) -> io::Result<Child> {
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
     let mut cmd = Command::new(program);
     cmd.args(args).stdin(Stdio::piped());
-    if let Some(env) = env {
-        cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
-    }
-    child_setup(&mut cmd, false);
     cmd.spawn()
 }
 
 /// Start `client` on a new pty whose terminal modes copy `user`'s.
-fn spawn(
-    client: &Client,
-    env: Option<&[(OsString, OsString)]>,
-    user: &Termios,
-) -> io::Result<(File, Child)> {
+fn spawn(client: &Client, user: &Termios) -> io::Result<(File, Child)> {
     let ws = window_size(0);
     let mut modes = user.clone();
     // Control characters in the input are echoed as they are, so the echo is the input.
@@ -262,28 +246,20 @@ fn spawn(
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty command"))?;
     let mut cmd = Command::new(program);
     cmd.args(args);
-    if let Some(env) = env {
-        cmd.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
-    }
     cmd.envs(client.env.iter().map(|(k, v)| (k, v)));
     cmd.stdin(Stdio::from(pty.slave.try_clone()?))
         .stdout(Stdio::from(pty.slave.try_clone()?))
         .stderr(Stdio::from(pty.slave));
-    child_setup(&mut cmd, true);
+    child_setup(&mut cmd);
     let child = cmd.spawn()?;
     Ok((File::from(pty.master), child))
 }
 
-/// Run `client` under the guard until it exits. `env` replaces the client's environment when
-/// given (a setgid prodguard passes a sanitised one). The user's terminal is restored on every
-/// path out, panics included.
-pub fn run(
-    client: &mut Client,
-    env: Option<&[(OsString, OsString)]>,
-    judge: &mut dyn Judge,
-) -> io::Result<SessionEnd> {
+/// Run `client` under the guard until it exits. The user's terminal is restored on every path
+/// out, panics included.
+pub fn run(client: &mut Client, judge: &mut dyn Judge) -> io::Result<SessionEnd> {
     let mut term = Terminal::open()?;
-    let (master, child) = spawn(client, env, &term.original)?;
+    let (master, child) = spawn(client, &term.original)?;
     let signals = Signals::install()?;
     term.raw()?;
     let mut proxy = Proxy {

@@ -25,8 +25,7 @@ pub(crate) fn resolve(cwd: &str, path: &str) -> PathBuf {
 
 /// The text of a payload file, or an `unknown` statement saying why it cannot be had.
 /// Only regular files the real user may read are read (a FIFO or a device would block or be
-/// consumed; a setgid guard must not read what the user could not), at most [`MAX_FILE`] bytes;
-/// the second value is set when the file was longer.
+/// consumed), at most [`MAX_FILE`] bytes; the second value is set when the file was longer.
 pub(crate) fn read_payload(cwd: &str, path: &str) -> Result<(String, bool), Box<Statement>> {
     let full = resolve(cwd, path);
     let shown = full.display().to_string();

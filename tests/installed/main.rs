@@ -1,5 +1,5 @@
 //! What users install, end to end: the .deb built with `cargo deb`, installed with `dpkg -i`
-//! (the binary setgid `prodguard`, exactly as shipped), host.toml for a production database
+//! (the binary root:root 0755, exactly as shipped), host.toml for a production database
 //! primary, users whose login shell is `/usr/bin/prodguard` (one whose real shell is bash, one
 //! zsh), a real sshd on 127.0.0.1 and real OpenSSH clients, under a pseudo-terminal where a person
 //! would type.
@@ -109,8 +109,8 @@ fn the_installed_package_guards_every_way_in() {
     deb::ok(Command::new("dpkg").arg("-i").arg(&pkg));
     assert_eq!(
         deb::mode_owner(deb::BIN),
-        (0o2755, "root".into(), "prodguard".into()),
-        "the binary is not installed setgid as shipped"
+        (0o755, "root".into(), "root".into()),
+        "the binary is not installed 0755 root:root (no privilege) as shipped"
     );
     let service = deb::start_service();
     let world = World::new();

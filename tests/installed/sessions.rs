@@ -21,8 +21,8 @@ pub fn logged_in(login: &Login) -> Pty {
     t
 }
 
-/// The session's own groups: the shell runs with the user's gid, real and effective, and not in
-/// the audit group the setgid binary has.
+/// The session's own groups: the shell runs with the user's gid, real, effective and saved, and
+/// not in the prodguard group older, setgid versions of the binary had.
 pub fn no_audit_group(t: &mut Pty, gid: u32) {
     t.line("grep ^Gid: /proc/$$/status; id -Gn; echo GROUPS-$((1+1))END");
     let shown = t.expect(&format!("Gid:\t{gid}\t{gid}\t{gid}\t{gid}"));
