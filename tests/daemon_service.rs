@@ -21,6 +21,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_prodguard");
 /// A service running on a temp dir, killed on drop.
 struct Service {
     dir: tempfile::TempDir,
+    log: Option<PathBuf>,
     daemon: Option<daemon::Daemon>,
 }
 
@@ -32,12 +33,23 @@ impl Service {
         self.dir.path().join("run/audit.sock")
     }
     fn log(&self) -> PathBuf {
-        self.dir.path().join("log/audit.jsonl")
+        self.log
+            .clone()
+            .unwrap_or_else(|| self.dir.path().join("log/audit.jsonl"))
     }
 
     fn new(environment: &str) -> Service {
+        Service::with_log(environment, None)
+    }
+
+    /// A service whose log is `log` instead of one in its temp dir.
+    fn with_log(environment: &str, log: Option<PathBuf>) -> Service {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let mut s = Service { dir, daemon: None };
+        let mut s = Service {
+            dir,
+            log: log.clone(),
+            daemon: None,
+        };
         let host = format!(
             "hostname = \"db1.example.com\"\nenvironment = \"{environment}\"\n[audit]\nsyslog = \"none\"\nsocket = \"{}\"\nfile = \"{}\"\n",
             s.socket().display(),
@@ -264,6 +276,147 @@ fn a_stopped_client_does_not_delay_another() {
     );
     let (ok, report) = svc.verify();
     assert!(ok, "{report}");
+}
+
+/// A tmpfs of `size` mounted on a directory of its own, unmounted on drop.
+struct Tmpfs {
+    dir: tempfile::TempDir,
+}
+
+impl Tmpfs {
+    fn mount(size: &str) -> Tmpfs {
+        let dir = tempfile::Builder::new()
+            .prefix("prodguard-full-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o"])
+            .arg(format!("size={size},mode=0700"))
+            .arg("prodguard-test")
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "mount -t tmpfs on {}", dir.path().display());
+        Tmpfs { dir }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn a_full_disk_refuses_through_the_service_loses_nothing_confirmed_and_recovers() {
+    if !nix::unistd::geteuid().is_root() {
+        support::skip("mounting a small tmpfs needs root");
+        return;
+    }
+    if !have("/usr/bin/mount") && !have("/bin/mount") {
+        support::skip("mount is not installed");
+        return;
+    }
+    let fs = Tmpfs::mount("1m");
+    let logdir = fs.dir.path().join("log");
+    std::fs::create_dir(&logdir).unwrap_or_else(|e| panic!("{e}"));
+    // Most of the space taken by a file that is removed later, to free it.
+    let filler = fs.dir.path().join("filler");
+    std::fs::write(&filler, vec![0u8; 896 * 1024]).unwrap_or_else(|e| panic!("{e}"));
+    let mut svc = Service::with_log("production", Some(logdir.join("audit.jsonl")));
+    // Clients write until the disk is full: each must stop with the reason, not hang or
+    // claim records that were not written.
+    let mut acked = Vec::new();
+    let mut refused = 0;
+    for i in 0..4 {
+        let out = svc
+            .client(1_000_000, &format!("filler-{i}"))
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        acked.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_string),
+        );
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            !out.status.success(),
+            "client {i} wrote forever on a full disk"
+        );
+        assert!(err.contains("No space left on device"), "{err}");
+        refused += 1;
+    }
+    // A recorded command is refused, and the service's reason reaches the user. (With no
+    // terminal the question cannot be asked either; the refusal after a typed answer is the
+    // guard's, tested where a pty answers.)
+    let out = run_guard(
+        &svc,
+        &[
+            "check",
+            "--no-ask",
+            "--",
+            "rm",
+            "-rf",
+            "/var/lib/postgresql/15/main",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("refused:"), "{err}");
+    assert!(
+        err.contains("audit service refused the record") && err.contains("No space left on device"),
+        "{err}"
+    );
+    let in_log = |svc: &Service| -> std::collections::HashSet<String> {
+        let text = std::fs::read(svc.log()).unwrap_or_default();
+        String::from_utf8_lossy(&text)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|l| l["hash"].as_str().map(str::to_string))
+            .collect()
+    };
+    let written = in_log(&svc);
+    let lost = acked.iter().filter(|h| !written.contains(*h)).count();
+    assert_eq!(lost, 0, "confirmed records missing from the full log");
+    // Space freed: the same service writes again, and the chain, damage acknowledged, verifies.
+    std::fs::remove_file(&filler).unwrap_or_else(|e| panic!("{e}"));
+    let out = svc
+        .client(20, "after")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(after.len(), 20);
+    // And after a restart too.
+    svc.kill();
+    svc.start();
+    let out = run_guard(&svc, &["--", "true"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = in_log(&svc);
+    let lost = acked
+        .iter()
+        .chain(&after)
+        .filter(|h| !written.contains(*h))
+        .count();
+    assert_eq!(lost, 0, "confirmed records missing after recovery");
+    let (ok, report) = svc.verify();
+    assert!(ok, "the chain does not verify: {report}");
+    eprintln!(
+        "{} records confirmed before the disk was full, {refused} clients refused, {} after",
+        acked.len(),
+        after.len()
+    );
 }
 
 fn run_guard(svc: &Service, args: &[&str]) -> std::process::Output {
