@@ -1,6 +1,7 @@
 //! The audit service for real: `prodguard daemon` started by the test on a temporary socket and
 //! state directory (no systemd), real `prodguard` clients, `kill -9` of clients and of the
-//! service, a stopped client, and an unprivileged user trying to read, write and forge.
+//! service, a stopped client, a full disk (a small tmpfs, as root), and an unprivileged user
+//! trying to read, write and forge.
 //!
 //! Record counts are scaled to keep each test well under a minute on a shared machine:
 //! `PRODGUARD_DAEMON_RECORDS` (default 1000 per client) sets the count per client of the
@@ -86,6 +87,23 @@ impl Service {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         c
+    }
+
+    /// `count` records by one client that must succeed; the hashes it was given.
+    fn write_ok(&self, count: u64, name: &str) -> Vec<String> {
+        let out = self
+            .client(count, name)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 
     fn lines(&self) -> Vec<serde_json::Value> {
@@ -349,17 +367,7 @@ fn a_full_disk_refuses_through_the_service_loses_nothing_confirmed_and_recovers(
     // A recorded command is refused, and the service's reason reaches the user. (With no
     // terminal the question cannot be asked either; the refusal after a typed answer is the
     // guard's, tested where a pty answers.)
-    let out = run_guard(
-        &svc,
-        &[
-            "check",
-            "--no-ask",
-            "--",
-            "rm",
-            "-rf",
-            "/var/lib/postgresql/15/main",
-        ],
-    );
+    let out = check_risky(&svc);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("refused:"), "{err}");
@@ -380,19 +388,7 @@ fn a_full_disk_refuses_through_the_service_loses_nothing_confirmed_and_recovers(
     assert_eq!(lost, 0, "confirmed records missing from the full log");
     // Space freed: the same service writes again, and the chain, damage acknowledged, verifies.
     std::fs::remove_file(&filler).unwrap_or_else(|e| panic!("{e}"));
-    let out = svc
-        .client(20, "after")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let after: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
+    let after = svc.write_ok(20, "after");
     assert_eq!(after.len(), 20);
     // And after a restart too.
     svc.kill();
@@ -417,6 +413,21 @@ fn a_full_disk_refuses_through_the_service_loses_nothing_confirmed_and_recovers(
         acked.len(),
         after.len()
     );
+}
+
+/// A command that needs a recorded decision, checked with no question asked.
+fn check_risky(svc: &Service) -> std::process::Output {
+    run_guard(
+        svc,
+        &[
+            "check",
+            "--no-ask",
+            "--",
+            "rm",
+            "-rf",
+            "/var/lib/postgresql/15/main",
+        ],
+    )
 }
 
 fn run_guard(svc: &Service, args: &[&str]) -> std::process::Output {
@@ -456,17 +467,7 @@ fn with_the_service_down_safe_commands_run_and_recorded_ones_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(err.contains("audit service"), "{err}");
 
-    let out = run_guard(
-        &svc,
-        &[
-            "check",
-            "--no-ask",
-            "--",
-            "rm",
-            "-rf",
-            "/var/lib/postgresql/15/main",
-        ],
-    );
+    let out = check_risky(&svc);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(err.contains("audit service"), "{err}");
@@ -639,15 +640,7 @@ fn an_unprivileged_user_can_neither_read_nor_write_the_log_nor_forge_identity() 
 #[test]
 fn the_service_stamps_records_with_host_toml_as_it_is_now() {
     let svc = Service::new("staging");
-    let out = svc
-        .client(1, "before the edit")
-        .output()
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    svc.write_ok(1, "before the edit");
     let host = std::fs::read_to_string(svc.host_file()).unwrap_or_else(|e| panic!("{e}"));
     let edited = host.replace(
         "environment = \"staging\"\n",
