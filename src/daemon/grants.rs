@@ -4,7 +4,8 @@
 //! A grant belongs to one process: the uid and pid `SO_PEERCRED` gave for the connection that
 //! started it, and that pid's start time in `/proc` (so that a pid reused by another process is
 //! not the same holder). It covers a caller of the same uid that is that process or one of its
-//! descendants (the `ppid` chain in `/proc`), until it expires. Grants live in the service's
+//! descendants (the `ppid` chain in `/proc`), until it expires; root is covered in the grant's
+//! session as well (sudo's checker runs as root from the session's shell). Grants live in the service's
 //! memory only: a restarted service holds none, so a session started before waives nothing
 //! more (fail closed; its shell keeps working).
 
@@ -141,7 +142,9 @@ impl Grants {
             .get(id)
             .cloned()
             .ok_or_else(|| "no break-glass grant has this id".to_string())?;
-        if held.uid != peer.uid {
+        // Root in the session (sudo's checker, run from the session's shell) is covered too:
+        // root can run anything unguarded anyway, and the ancestry is still required.
+        if held.uid != peer.uid && peer.uid != 0 {
             return Err("the break-glass grant belongs to another user".to_string());
         }
         if SystemTime::now() >= held.expires {
