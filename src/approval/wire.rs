@@ -17,7 +17,7 @@
 //! The break-glass grants the service holds travel the same socket ([`GrantOp`]):
 //!
 //! ```text
-//! → {"op":"break-glass-start","record":{…}}   start a grant for the calling process (reason in the record)
+//! → {"op":"break-glass-start","reason":…,"record":{…}}   start a grant for the calling process
 //! → {"op":"break-glass-check","id":"<grant id>"}   does the grant cover the caller?
 //! → {"op":"break-glass-end","id":"<grant id>"}     end it (the session's shell has exited)
 //! ← {"ok":true,"v":2,"grant":{"id":…,"reason":…,"expires":"2026-12-03T16:50:00.000Z"}}
@@ -131,9 +131,14 @@ impl Answer {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum GrantOp {
-    /// Start a grant held by the caller: `record` is the start record (its `reason` is the
-    /// break-glass reason); the service writes it, and refuses the grant when it cannot.
-    BreakGlassStart { record: Box<crate::audit::Record> },
+    /// Start a grant held by the caller, for `reason`. The service writes the start record
+    /// (from `record`, the client's own, when given: its session and policy digest), and
+    /// refuses the grant when it cannot.
+    BreakGlassStart {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<Box<crate::audit::Record>>,
+    },
     /// Whether grant `id` covers the caller: same uid, the grant's process is the caller or one
     /// of its parents, and it has not expired.
     BreakGlassCheck { id: String },

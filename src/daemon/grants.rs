@@ -69,19 +69,17 @@ impl Grants {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Start a grant for `peer`, lasting `lifetime`, with the reason of `record`. Returns the
-    /// grant and its start record (a `session` event with outcome `break-glass`).
+    /// Start a grant for `peer`, lasting `lifetime`, for `reason`. Returns the grant and its
+    /// start record (`record` made a `session` event with outcome `break-glass`).
     pub fn start(
         &self,
         peer: &Peer,
         proc: &Proc,
+        reason: &str,
         mut record: Record,
         lifetime: Duration,
     ) -> Result<Started, String> {
-        let reason: String = record
-            .reason
-            .as_deref()
-            .unwrap_or_default()
+        let reason: String = reason
             .chars()
             .filter(|c| !c.is_control())
             .take(MAX_REASON)

@@ -323,11 +323,15 @@ fn grant(
     op: GrantOp,
 ) -> GrantAnswer {
     let done = match op {
-        GrantOp::BreakGlassStart { record } => {
-            let lifetime = shared.approvals.host_now().break_glass;
+        GrantOp::BreakGlassStart { reason, record } => {
+            let host = shared.approvals.host_now();
+            let record = record.map_or_else(
+                || Record::new(Event::Session, &host, peer::user_name(peer.uid), peer.uid),
+                |r| *r,
+            );
             shared
                 .grants
-                .start(peer, &shared.proc, *record, lifetime)
+                .start(peer, &shared.proc, &reason, record, host.break_glass)
                 .and_then(|started| {
                     let written = append(shared, peer, ssh, started.record, true);
                     if written.ok {

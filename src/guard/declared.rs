@@ -144,12 +144,11 @@ pub fn start_break_glass(guard: &super::Guard, reason: &str) -> Result<Grant, su
     if let Some(why) = reason_problem(reason) {
         return Err(super::Error::Usage(why));
     }
-    let mut rec = Record::new_for_current_process(Event::Session, guard.host())
+    let rec = Record::new_for_current_process(Event::Session, guard.host())
         .with_outcome(Outcome::BreakGlass)
         .with_policy_digest(guard.policy().digest.clone());
-    rec.reason = Some(reason.to_string());
     let grant: Grant = GrantClient::for_host(guard.host())
-        .start(rec)
+        .start(reason, rec)
         .map_err(super::Error::BreakGlass)?
         .into();
     // Still single-threaded here; the variable is for the shell started next.

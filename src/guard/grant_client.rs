@@ -47,12 +47,13 @@ impl GrantClient {
         }
     }
 
-    /// Start a grant held by this process, with `record` as its start record (the reason in
-    /// it). The service writes the record; no grant without it.
-    pub fn start(&self, record: Record) -> Result<GrantInfo, String> {
+    /// Start a grant held by this process for `reason`, with `record` as the start record's
+    /// base. The service writes the record; no grant without it.
+    pub fn start(&self, reason: &str, record: Record) -> Result<GrantInfo, String> {
         self.call(
             &GrantOp::BreakGlassStart {
-                record: Box::new(record),
+                reason: reason.to_string(),
+                record: Some(Box::new(record)),
             },
             true,
         )

@@ -3,6 +3,8 @@
 #[allow(dead_code)]
 #[path = "../support/golden.rs"]
 mod golden_file;
+#[path = "../support/daemon.rs"]
+mod daemon;
 mod util;
 
 mod break_glass;
