@@ -137,7 +137,10 @@ fn the_marker_alone_waives_nothing() {
             err.contains("unverified break-glass marker was ignored"),
             "{err}"
         );
-        let rec = svc.rm_records().pop().unwrap_or_else(|| panic!("no record"));
+        let rec = svc
+            .rm_records()
+            .pop()
+            .unwrap_or_else(|| panic!("no record"));
         assert_ne!(rec["outcome"], "break-glass", "{rec:#}");
         assert!(
             rec["detail"]
@@ -177,7 +180,10 @@ fn a_granted_session_waives_records_the_start_and_the_end_and_the_id_lapses_with
             .is_some_and(|d| d.contains(&id) && d.contains("until")),
         "{start:#}"
     );
-    let waived = svc.rm_records().pop().unwrap_or_else(|| panic!("no record"));
+    let waived = svc
+        .rm_records()
+        .pop()
+        .unwrap_or_else(|| panic!("no record"));
     assert_eq!(waived["outcome"], "break-glass", "{waived:#}");
     assert_eq!(waived["action"], "confirm", "{waived:#}");
     assert_eq!(waived["reason"], REASON, "{waived:#}");
@@ -311,8 +317,11 @@ fn another_user_in_the_session_with_the_same_marker_gets_nothing() {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))
             .unwrap_or_else(|e| panic!("{e}"));
     }
-    std::fs::set_permissions(svc.path("host.toml"), std::fs::Permissions::from_mode(0o644))
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(
+        svc.path("host.toml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     // Inside the session (a descendant of its parent), with its marker, as another uid.
     let script = format!(
         "cd /\nsetpriv --reuid={} --regid={} --clear-groups -- env HOME=/ {}\necho other=$?\n{}\necho own=$?\nexit 0\n",
@@ -323,8 +332,14 @@ fn another_user_in_the_session_with_the_same_marker_gets_nothing() {
     );
     let out = svc.break_glass(&script);
     let (so, se) = (text(&out.stdout), text(&out.stderr));
-    assert!(!so.contains("other=0"), "another user was waived: {so}\n{se}");
-    assert!(so.contains("own=0"), "the holder was not waived: {so}\n{se}");
+    assert!(
+        !so.contains("other=0"),
+        "another user was waived: {so}\n{se}"
+    );
+    assert!(
+        so.contains("own=0"),
+        "the holder was not waived: {so}\n{se}"
+    );
     assert!(se.contains("belongs to another user"), "{se}");
     let recs = svc.rm_records();
     let theirs = recs

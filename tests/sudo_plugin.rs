@@ -13,11 +13,11 @@
 //! Needs root, sudo, unshare and setpriv: without them the tests say why and pass, except under
 //! CI=true, where they fail.
 
+#[path = "support/daemon.rs"]
+mod daemon;
 #[allow(dead_code)]
 #[path = "support/pty.rs"]
 mod pty;
-#[path = "support/daemon.rs"]
-mod daemon;
 
 use pty::{Options, Out, Pty, Stdin};
 use std::io::{Read, Write};

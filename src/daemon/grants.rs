@@ -176,7 +176,12 @@ impl Grants {
 
     /// Remove the grants that expired at `now` or whose process is gone, with a record of
     /// each end.
-    pub fn sweep(&self, proc: &Proc, now: SystemTime, host: &crate::host::HostContext) -> Vec<Record> {
+    pub fn sweep(
+        &self,
+        proc: &Proc,
+        now: SystemTime,
+        host: &crate::host::HostContext,
+    ) -> Vec<Record> {
         let mut map = self.lock();
         let over: Vec<(String, bool)> = map
             .iter()

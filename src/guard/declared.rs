@@ -320,7 +320,11 @@ mod tests {
         assert!(why.is_some_and(|w| w.contains("unverified") && w.contains("no break-glass grant")));
         let reason = |k: &str| (k == BREAK_GLASS_ENV).then(|| "INC-42 restore".to_string());
         let (g, why) = break_glass(&reason, &yes);
-        assert_eq!((g, why.is_some()), (None, true), "a reason is not a grant id");
+        assert_eq!(
+            (g, why.is_some()),
+            (None, true),
+            "a reason is not a grant id"
+        );
         assert_eq!(asked.get(), 1);
         assert_eq!(expiry_utc(&grant.expires), "2026-12-03 16:50 UTC");
     }

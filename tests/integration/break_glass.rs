@@ -67,12 +67,8 @@ fn warn_path_and_break_glass_texts_are_pinned() {
         "{PRODUCTION_DB1_NO_SYSLOG}socket = \"{}\"\n",
         socket.display()
     ));
-    let _service = crate::daemon::Daemon::start(
-        &bin(),
-        &h.file,
-        &socket,
-        &run_dir.path().join("state"),
-    );
+    let _service =
+        crate::daemon::Daemon::start(&bin(), &h.file, &socket, &run_dir.path().join("state"));
     let policies = empty_policy_dir();
     let guard = |h: &Host, args: &[&str], env: Option<&str>| {
         let log = h.dir.path().join("audit.jsonl");
@@ -127,7 +123,10 @@ fn warn_path_and_break_glass_texts_are_pinned() {
     let banner = regex::Regex::new(r"\d{4}-\d\d-\d\d(\s+)\d\d:\d\d UTC")
         .expect("regex")
         .replace_all(&banner, "YYYY-MM-DD${1}HH:MM UTC");
-    assert!(banner.contains("HH:MM UTC"), "no expiry in the banner:\n{banner}");
+    assert!(
+        banner.contains("HH:MM UTC"),
+        "no expiry in the banner:\n{banner}"
+    );
     let rm = "rm -rf /var/lib/postgresql/15/main";
     // A command of the session: a grant held by this test process, which started it.
     let id = crate::daemon::hold_break_glass(&socket, reason);
