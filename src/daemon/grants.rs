@@ -1,5 +1,5 @@
 //! The break-glass grants, held by the service: the break-glass operations of the socket
-//! ([`crate::approval::wire::GrantOp`]), carried out for the caller the kernel names.
+//! ([`crate::audit::grant_wire::GrantOp`]), carried out for the caller the kernel names.
 //!
 //! A grant belongs to one process: the uid and pid `SO_PEERCRED` gave for the connection that
 //! started it, and that pid's start time in `/proc` (so that a pid reused by another process is
@@ -12,7 +12,7 @@
 #![forbid(unsafe_code)]
 
 use super::peer::{Peer, Proc};
-use crate::approval::wire::GrantInfo;
+use crate::audit::grant_wire::GrantInfo;
 use crate::audit::{Event, Outcome, Record};
 use std::collections::HashMap;
 use std::sync::Mutex;

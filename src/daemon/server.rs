@@ -5,7 +5,7 @@
 use super::approvals::Approvals;
 use super::grants::Grants;
 use super::peer::{self, Peer, Proc};
-use crate::approval::wire::{GrantAnswer, GrantOp};
+use crate::audit::grant_wire::{GrantAnswer, GrantOp};
 use crate::audit::service::{Reply, Request, MAX_REQUEST_BYTES};
 use crate::audit::{self, Event, FileSink, Record, SyslogSink};
 use crate::host::HostContext;

@@ -16,7 +16,7 @@
 //! was ignored.
 
 use super::grant_client::GrantClient;
-use crate::approval::wire::GrantInfo;
+use crate::audit::grant_wire::GrantInfo;
 use crate::audit::{Event, Outcome, Record};
 use crate::host::HostContext;
 use std::io::{Read, Write};

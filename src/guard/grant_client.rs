@@ -1,9 +1,9 @@
 //! Break-glass grants as a client sees them: every operation is a request to the audit service,
-//! which holds the grants (see [`crate::approval::wire::GrantOp`] and `daemon::grants`). The
+//! which holds the grants (see [`crate::audit::grant_wire::GrantOp`] and `daemon::grants`). The
 //! service binds a grant to the calling process as the kernel names it, so nothing this client
 //! sends can make a grant cover another user or another session.
 
-use crate::approval::wire::{GrantAnswer, GrantInfo, GrantOp};
+use crate::audit::grant_wire::{GrantAnswer, GrantInfo, GrantOp};
 use crate::audit::service::ServiceSink;
 use crate::audit::Record;
 use crate::host::HostContext;
