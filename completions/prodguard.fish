@@ -28,7 +28,7 @@ complete -c prodguard -n "__fish_prodguard_needs_command" -l host-file -d 'Host 
 complete -c prodguard -n "__fish_prodguard_needs_command" -l policy-dir -d 'Directory of site policy packs [default: /etc/prodguard/policies.d]' -r -F
 complete -c prodguard -n "__fish_prodguard_needs_command" -l audit-file -d 'Audit log file [default: host.toml `[audit] file`, else /var/log/prodguard/audit.jsonl]' -r -F
 complete -c prodguard -n "__fish_prodguard_needs_command" -l reason -d 'The reason for --break-glass (asked on the terminal when not given)' -r
-complete -c prodguard -n "__fish_prodguard_needs_command" -l break-glass -d 'Start an emergency session: asks a reason, records it, and reduces the checks to warnings'
+complete -c prodguard -n "__fish_prodguard_needs_command" -l break-glass -d 'Start an emergency session: asks a reason, has the audit service record it and grant it to this session for host.toml break_glass_minutes (default 60), and reduces the checks to warnings'
 complete -c prodguard -n "__fish_prodguard_needs_command" -s h -l help -d 'Print help'
 complete -c prodguard -n "__fish_prodguard_needs_command" -s V -l version -d 'Print version'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "check" -d 'Decide on a command for a shell hook: exit 0 to run it, 1 to refuse (reason on stderr)'

@@ -142,7 +142,9 @@ struct Install {
     dir: tempfile::TempDir,
     bin: PathBuf,
     session: String,
-    _service: daemon::Daemon,
+    service: daemon::Daemon,
+    /// The break-glass grant this test process holds, once a case needs it.
+    grant: std::cell::OnceCell<String>,
 }
 
 impl Install {
@@ -178,7 +180,8 @@ impl Install {
         );
         Install {
             session: format!("spine-{}", std::process::id()),
-            _service: service,
+            service,
+            grant: std::cell::OnceCell::new(),
             dir,
             bin,
         }
@@ -199,7 +202,11 @@ impl Install {
             .env_remove("PRODGUARD_BREAK_GLASS")
             .current_dir(self.dir.path());
         if let Some(reason) = case.break_glass {
-            cmd.env("PRODGUARD_BREAK_GLASS", reason);
+            // A real grant, held by this test process: every run is in its session.
+            let id = self
+                .grant
+                .get_or_init(|| daemon::hold_break_glass(self.service.socket(), reason));
+            cmd.env("PRODGUARD_BREAK_GLASS", id);
         }
     }
 

@@ -13,6 +13,8 @@
 //! Needs root, sudo, unshare and setpriv: without them the tests say why and pass, except under
 //! CI=true, where they fail.
 
+#[path = "support/daemon.rs"]
+mod daemon;
 #[allow(dead_code)]
 #[path = "support/pty.rs"]
 mod pty;
@@ -952,9 +954,24 @@ fn a_break_glass_session_applies_under_sudo_and_is_recorded() {
     if !ready() {
         return;
     }
-    let rig = Rig::new(Setup::default());
+    // The grant is held by the audit service for this test process: sudo, and the checker it
+    // starts as root, run in its session.
+    let run_dir = tempfile::tempdir().expect("temp dir");
+    let socket = run_dir.path().join("audit.sock");
+    let host = format!("socket = \"{}\"\n", socket.display());
+    let rig = Rig::new(Setup {
+        host: &host,
+        ..Setup::default()
+    });
+    let _service = daemon::Daemon::start(
+        Path::new(env!("CARGO_BIN_EXE_prodguard")),
+        &rig.dir.path().join("host.toml"),
+        &socket,
+        &run_dir.path().join("state"),
+    );
+    let id = daemon::hold_break_glass(&socket, "INC-77 disk full, data moved");
     let mut cmd = rig.sudo(&["-n", "rm", "-rf", "/srv/data"]);
-    cmd.env("PRODGUARD_BREAK_GLASS", "INC-77 disk full, data moved");
+    cmd.env("PRODGUARD_BREAK_GLASS", &id);
     let r = run(cmd, LIMIT);
     assert!(r.status.success(), "stderr: {}", r.stderr);
     assert!(r.stderr.contains("BREAK-GLASS"), "stderr: {}", r.stderr);

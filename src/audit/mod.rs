@@ -11,6 +11,7 @@
 
 pub mod chain;
 pub mod checkpoint;
+pub mod grant_wire;
 pub mod privilege;
 pub mod record;
 pub mod redact;

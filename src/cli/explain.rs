@@ -72,7 +72,7 @@ fn judgement_json(j: &Judgement, policy: &PolicySet) -> serde_json::Value {
     if let (Some(g), Some(obj)) = (j.break_glass(), v.as_object_mut()) {
         obj.insert(
             "break_glass".to_string(),
-            serde_json::json!({ "reason": g.reason }),
+            serde_json::json!({ "id": g.id, "reason": g.reason, "expires": g.expires }),
         );
     }
     v
@@ -119,7 +119,8 @@ pub fn run(global: &Global, args: &ExplainArgs) -> Status {
             "prodguard: warning: the site policy failed to load; the strict fallback is in force"
         );
     }
-    let guard = Guard::new(host, policy, Declared::current(), None);
+    let declared = Declared::current(&host);
+    let guard = Guard::new(host, policy, declared, None);
     let (host, policy) = (guard.host(), guard.policy());
     let ctx = Context::here();
     let stdout = std::io::stdout();

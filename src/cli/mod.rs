@@ -56,7 +56,9 @@ pub struct Cli {
     pub global: Global,
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Start an emergency session: asks a reason, records it, and reduces the checks to warnings.
+    /// Start an emergency session: asks a reason, has the audit service record it and grant it
+    /// to this session for host.toml break_glass_minutes (default 60), and reduces the checks to
+    /// warnings.
     #[arg(long, conflicts_with = "exec")]
     pub break_glass: bool,
     /// The reason for --break-glass (asked on the terminal when not given).

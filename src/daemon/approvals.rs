@@ -72,7 +72,8 @@ impl Approvals {
             .unwrap_or_else(|| self.default_spool.clone())
     }
 
-    fn host_now(&self) -> HostContext {
+    /// The service's host description now (read again when host.toml changed).
+    pub fn host_now(&self) -> HostContext {
         let mut h = self
             .host
             .lock()

@@ -11,7 +11,9 @@
 //! - forwards each written line to syslog;
 //! - keeps the log and its directory owned by root, readable by root and the reader group;
 //! - holds the approval spool ([`approvals`]): files, lists, approves, denies and consumes
-//!   requests for the caller the kernel names; the spool is root's, mode 0700.
+//!   requests for the caller the kernel names; the spool is root's, mode 0700;
+//! - holds the break-glass grants ([`grants`]): starts one for the calling process (and records
+//!   it), tells a process whether a grant covers it, and records each grant's end or expiry.
 //!
 //! Nobody can stall anybody else: each connection has its own thread with read and write
 //! timeouts and a request size cap, there are caps on connections (in all and per uid), and no
@@ -22,6 +24,7 @@
 
 pub mod activation;
 pub mod approvals;
+pub mod grants;
 pub mod peer;
 pub mod server;
 

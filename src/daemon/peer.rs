@@ -133,6 +133,35 @@ impl Proc {
             .find_map(|p| self.tcp_peer(p))
     }
 
+    /// When `pid` started (clock ticks since boot), `None` when it cannot be read.
+    pub fn start_time(&self, pid: u32) -> Option<u64> {
+        Stat::parse(&std::fs::read_to_string(self.path(pid, "stat")).ok()?)?.start
+    }
+
+    /// Whether the process `ancestor`, started at `start`, is `pid` itself or one of its
+    /// parents, walking the `ppid` chain (at most [`MAX_ANCESTORS`] steps).
+    pub fn has_ancestor(&self, mut pid: u32, ancestor: u32, start: u64) -> bool {
+        for _ in 0..MAX_ANCESTORS {
+            if pid == 0 {
+                return false;
+            }
+            let Some(stat) = std::fs::read_to_string(self.path(pid, "stat"))
+                .ok()
+                .and_then(|t| Stat::parse(&t))
+            else {
+                return false;
+            };
+            if pid == ancestor {
+                return stat.start == Some(start);
+            }
+            if pid == 1 {
+                return false;
+            }
+            pid = stat.ppid;
+        }
+        false
+    }
+
     fn real_uid(&self, pid: u32) -> Option<u32> {
         let status = std::fs::read_to_string(self.path(pid, "status")).ok()?;
         status
@@ -171,6 +200,9 @@ struct Stat {
     comm: String,
     ppid: u32,
     tty_nr: u64,
+    /// When the process started, in clock ticks since boot (field 22): with the pid, it names
+    /// one process, not whichever process has the pid now.
+    start: Option<u64>,
 }
 
 impl Stat {
@@ -188,6 +220,7 @@ impl Stat {
                 .parse::<i64>()
                 .ok()
                 .and_then(|v| u64::try_from(v).ok())?,
+            start: rest.get(19).and_then(|v| v.parse().ok()),
         })
     }
 }

@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 use super::approvals::Approvals;
+use super::grants::Grants;
 use super::peer::{self, Peer, Proc};
+use crate::audit::grant_wire::{GrantAnswer, GrantOp};
 use crate::audit::service::{Reply, Request, MAX_REQUEST_BYTES};
 use crate::audit::{self, Event, FileSink, Record, SyslogSink};
 use crate::host::HostContext;
@@ -107,7 +109,11 @@ struct Shared {
     log: String,
     counts: Mutex<(usize, HashMap<u32, usize>)>,
     approvals: Approvals,
+    grants: Grants,
 }
+
+/// How often grants are looked at for expiry and for a holder that is gone.
+const GRANT_SWEEP: Duration = Duration::from_secs(5);
 
 /// Serve `listener` until the process is stopped. Returns only when accepting fails for good.
 pub fn run(listener: UnixListener, service: Service) -> std::io::Result<()> {
@@ -133,7 +139,23 @@ pub fn run(listener: UnixListener, service: Service) -> std::io::Result<()> {
         log: log.display().to_string(),
         counts: Mutex::new((0, HashMap::new())),
         approvals,
+        grants: Grants::default(),
     });
+    {
+        let shared = Arc::clone(&shared);
+        std::thread::Builder::new()
+            .name("grants".into())
+            .spawn(move || loop {
+                std::thread::sleep(GRANT_SWEEP);
+                let host = shared.approvals.host_now();
+                for rec in shared.grants.sweep(&shared.proc, std::time::SystemTime::now(), &host)
+                {
+                    if let Err(e) = enqueue(&shared, rec, true) {
+                        eprintln!("prodguard daemon: warning: the end of a break-glass grant cannot be recorded: {e}");
+                    }
+                }
+            })?;
+    }
     let mut failures = 0u32;
     for conn in listener.incoming() {
         match conn {
@@ -263,6 +285,16 @@ fn serve(stream: UnixStream, shared: &Shared) {
             },
             Ok(Request::Append { sync, record }) => append(shared, &peer, &mut ssh, *record, sync),
             Err(e) => match serde_json::from_slice::<crate::approval::wire::Op>(&line) {
+                Err(_) if line.starts_with(b"{\"op\":\"break-glass-") => {
+                    let answer = match serde_json::from_slice::<GrantOp>(&line) {
+                        Ok(op) => grant(shared, &peer, &mut ssh, op),
+                        Err(e) => GrantAnswer::refused(format!("not a request: {e}")),
+                    };
+                    if send(&mut out, &answer).is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 Ok(op) => {
                     let answer = shared.approvals.handle(op, &peer);
                     if send(&mut out, &answer).is_err() {
@@ -279,6 +311,46 @@ fn serve(stream: UnixStream, shared: &Shared) {
         if send(&mut out, &reply).is_err() {
             return;
         }
+    }
+}
+
+/// A break-glass operation for `peer`. A grant is answered only once its start record is
+/// written and on the disk; one that cannot be recorded is withdrawn.
+fn grant(
+    shared: &Shared,
+    peer: &Peer,
+    ssh: &mut Option<Option<String>>,
+    op: GrantOp,
+) -> GrantAnswer {
+    let done = match op {
+        GrantOp::BreakGlassStart { reason, record } => {
+            let host = shared.approvals.host_now();
+            let record = record.map_or_else(
+                || Record::new(Event::Session, &host, peer::user_name(peer.uid), peer.uid),
+                |r| *r,
+            );
+            shared
+                .grants
+                .start(peer, &shared.proc, &reason, record, host.break_glass)
+                .and_then(|started| {
+                    let written = append(shared, peer, ssh, started.record, true);
+                    if written.ok {
+                        Ok(started.info)
+                    } else {
+                        shared.grants.withdraw(&started.info.id);
+                        Err(format!(
+                            "the break-glass session cannot be recorded: {}",
+                            written.error.unwrap_or_default()
+                        ))
+                    }
+                })
+        }
+        GrantOp::BreakGlassCheck { id } => shared.grants.check(peer, &shared.proc, &id),
+        GrantOp::BreakGlassEnd { id } => shared.grants.end(peer, &shared.proc, &id),
+    };
+    match done {
+        Ok(info) => GrantAnswer::granted(info),
+        Err(why) => GrantAnswer::refused(why),
     }
 }
 
@@ -307,6 +379,19 @@ fn append(
         None => *ssh = Some(facts.ssh_client.clone()),
     }
     peer::stamp(&mut rec, peer, &facts);
+    match enqueue(shared, rec, sync) {
+        Ok(hash) => Reply {
+            ok: true,
+            hash: Some(hash),
+            ..Reply::default()
+        },
+        Err(e) => reply_err(e),
+    }
+}
+
+/// Write `rec` (its identity already settled) through the writer, with this host's fields and
+/// the time now; returns its hash once written.
+fn enqueue(shared: &Shared, mut rec: Record, sync: bool) -> Result<String, String> {
     rec.time = audit::record::format_rfc3339_millis(std::time::SystemTime::now());
     {
         let mut host = shared.host.lock().unwrap_or_else(|e| e.into_inner());
@@ -326,17 +411,10 @@ fn append(
         })
         .is_err()
     {
-        return reply_err("the audit writer has stopped");
+        return Err("the audit writer has stopped".to_string());
     }
-    match rx.recv() {
-        Ok(Ok(hash)) => Reply {
-            ok: true,
-            hash: Some(hash),
-            ..Reply::default()
-        },
-        Ok(Err(e)) => reply_err(e),
-        Err(_) => reply_err("the audit writer has stopped"),
-    }
+    rx.recv()
+        .unwrap_or_else(|_| Err("the audit writer has stopped".to_string()))
 }
 
 /// The writer thread: take everything that is waiting, write it, one `fdatasync` for the lot

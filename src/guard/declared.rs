@@ -6,12 +6,19 @@
 //! (`PRODGUARD_SESSION`, exported by the login shell) or, outside a guarded login, by the shell
 //! that ran `prodguard` (the parent process). It lapses after twelve hours.
 //!
-//! A break-glass session is marked by an environment variable, so anyone with a shell can set it:
-//! that is not a hole the guard could close (a user can always run commands without it), and
-//! every command it waives is recorded as waived, naming the user. [`break_glass`] is the one
-//! place the marker is read, so that a grant from a privileged service can replace it there.
+//! A break-glass session is a grant held by the audit service (`daemon::grants`): started for
+//! the process that runs the session's shell, bound to its uid, pid and the pid's start time,
+//! lapsing after host.toml's `break_glass_minutes`. The session's processes carry the grant's id
+//! in an environment variable, but the variable alone waives nothing: [`break_glass`], the one
+//! place it is read, asks the service whether the grant covers this process (same user, run
+//! from the grant's session, not expired). Without the variable there is no round trip; with it
+//! and no grant (or no service), the command is judged as usual and its record says the marker
+//! was ignored.
 
+use super::grant_client::GrantClient;
+use crate::audit::grant_wire::GrantInfo;
 use crate::audit::{Event, Outcome, Record};
+use crate::host::HostContext;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -19,7 +26,7 @@ use std::time::{Duration, SystemTime};
 /// How long an intent declaration holds.
 pub const LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
-/// The variable that marks a break-glass session; its value is the recorded reason.
+/// The variable that marks a break-glass session; its value is the grant's id.
 pub const BREAK_GLASS_ENV: &str = "PRODGUARD_BREAK_GLASS";
 /// The shortest break-glass reason accepted.
 pub const MIN_REASON: usize = 10;
@@ -27,8 +34,22 @@ pub const MIN_REASON: usize = 10;
 /// A break-glass session in force: the policy's demands are waived, with this reason recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
+    /// The grant's id, as the service holds it.
+    pub id: String,
     /// Why, as given when the session started.
     pub reason: String,
+    /// When it lapses, RFC 3339 UTC.
+    pub expires: String,
+}
+
+impl From<GrantInfo> for Grant {
+    fn from(g: GrantInfo) -> Grant {
+        Grant {
+            id: g.id,
+            reason: g.reason,
+            expires: g.expires,
+        }
+    }
 }
 
 /// What was declared for this session, read once.
@@ -36,37 +57,76 @@ pub struct Grant {
 pub struct Declared {
     /// The host declared with `prodguard intent`, if still current.
     pub intent: Option<String>,
-    /// The break-glass session this process runs in, if any.
+    /// The break-glass grant that covers this process, if any.
     pub break_glass: Option<Grant>,
+    /// Why a break-glass marker in the environment was not honoured, when there was one.
+    pub ignored_marker: Option<String>,
 }
 
 impl Declared {
-    /// Read the declarations of this process's session.
-    pub fn current() -> Declared {
+    /// Read the declarations of this process's session; a break-glass marker is checked with
+    /// the audit service of `host`.
+    pub fn current(host: &HostContext) -> Declared {
+        let (break_glass, ignored_marker) = break_glass(&|k| std::env::var(k).ok(), &|id| {
+            GrantClient::for_host(host).check(id).map(Grant::from)
+        });
         Declared {
             intent: intent(),
-            break_glass: break_glass(&|k| std::env::var(k).ok()),
+            break_glass,
+            ignored_marker,
         }
     }
 }
 
-/// The break-glass session named by the environment `env`, if any: the one place break-glass is
-/// read.
-pub fn break_glass(env: &dyn Fn(&str) -> Option<String>) -> Option<Grant> {
-    let v = env(BREAK_GLASS_ENV)?;
-    let v: String = v.chars().filter(|c| !c.is_control()).take(500).collect();
-    let reason = v.trim();
-    (!reason.is_empty()).then(|| Grant {
-        reason: reason.to_string(),
-    })
+/// The break-glass grant that covers this process, as `check` (the service) says of the id in
+/// the environment `env`, or why the marker there is ignored: the one place break-glass is
+/// read. No marker, no call.
+pub fn break_glass(
+    env: &dyn Fn(&str) -> Option<String>,
+    check: &dyn Fn(&str) -> Result<Grant, String>,
+) -> (Option<Grant>, Option<String>) {
+    let Some(v) = env(BREAK_GLASS_ENV) else {
+        return (None, None);
+    };
+    let id = v.trim();
+    if id.is_empty() {
+        return (None, None);
+    }
+    let well_formed = id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !well_formed {
+        return (
+            None,
+            Some(format!(
+                "an unverified break-glass marker was ignored: {BREAK_GLASS_ENV} does not hold a grant id"
+            )),
+        );
+    }
+    match check(id) {
+        Ok(g) => (Some(g), None),
+        Err(why) => (
+            None,
+            Some(format!(
+                "an unverified break-glass marker was ignored: {why}"
+            )),
+        ),
+    }
 }
 
 /// The banner line of a break-glass session.
 pub fn banner_line(grant: &Grant) -> String {
     format!(
-        "BREAK-GLASS SESSION: checks are reduced to warnings and every waived command is recorded (reason: {})",
+        "BREAK-GLASS SESSION until {}: checks are reduced to warnings and every waived command is recorded (reason: {})",
+        expiry_utc(&grant.expires),
         grant.reason
     )
+}
+
+/// `2026-12-03T16:50:00.000Z` as `2026-12-03 16:50 UTC`.
+pub fn expiry_utc(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => rfc3339.to_string(),
+    }
 }
 
 /// Why a break-glass reason is not accepted, if it is not.
@@ -75,25 +135,30 @@ pub fn reason_problem(reason: &str) -> Option<String> {
         .then(|| format!("break-glass needs a reason of at least {MIN_REASON} characters"))
 }
 
-/// Start a break-glass session with `reason`: record it as a critical `break-glass` event, then
-/// mark the processes this one starts. An emergency session that leaves no trace is exactly what
-/// the audit log must not allow, so one that cannot be recorded is not started.
+/// Start a break-glass session with `reason`: the audit service records it as a critical
+/// `break-glass` event and holds a grant for this process (which stays to run the session's
+/// shell), then the processes this one starts are marked with the grant's id. An emergency
+/// session that leaves no trace is exactly what the audit log must not allow, so one that
+/// cannot be recorded, or without the service, is not started.
 pub fn start_break_glass(guard: &super::Guard, reason: &str) -> Result<Grant, super::Error> {
     if let Some(why) = reason_problem(reason) {
         return Err(super::Error::Usage(why));
     }
-    let grant = Grant {
-        reason: reason.to_string(),
-    };
-    let mut rec = Record::new_for_current_process(Event::Session, guard.host())
+    let rec = Record::new_for_current_process(Event::Session, guard.host())
         .with_outcome(Outcome::BreakGlass)
         .with_policy_digest(guard.policy().digest.clone());
-    rec.reason = Some(grant.reason.clone());
-    rec.detail = Some("break-glass session started".to_string());
-    super::journal::write(rec, guard.sinks(), true)?;
+    let grant: Grant = GrantClient::for_host(guard.host())
+        .start(reason, rec)
+        .map_err(super::Error::BreakGlass)?
+        .into();
     // Still single-threaded here; the variable is for the shell started next.
-    std::env::set_var(BREAK_GLASS_ENV, &grant.reason);
+    std::env::set_var(BREAK_GLASS_ENV, &grant.id);
     Ok(grant)
+}
+
+/// End `grant`: its session's shell has exited.
+pub fn end_break_glass(host: &HostContext, grant: &Grant) -> Result<(), String> {
+    GrantClient::for_host(host).end(&grant.id).map(|_| ())
 }
 
 /// Record a change of this session's declarations (`detail`), with the reason given.
@@ -229,18 +294,39 @@ mod tests {
     use super::*;
 
     #[test]
-    fn break_glass_is_read_from_the_marker_only() {
+    fn break_glass_asks_the_service_only_when_marked() {
+        let asked = std::cell::Cell::new(0);
+        let grant = Grant {
+            id: "abc123".into(),
+            reason: "db down again".into(),
+            expires: "2026-12-03T16:50:00.000Z".into(),
+        };
+        let yes = |id: &str| {
+            asked.set(asked.get() + 1);
+            assert_eq!(id, "abc123");
+            Ok(grant.clone())
+        };
         let none = |_: &str| None;
-        assert_eq!(break_glass(&none), None);
+        assert_eq!(break_glass(&none, &yes), (None, None));
         let blank = |_: &str| Some("  \n ".to_string());
-        assert_eq!(break_glass(&blank), None);
-        let set = |k: &str| (k == BREAK_GLASS_ENV).then(|| " db down\x07 again ".to_string());
+        assert_eq!(break_glass(&blank, &yes), (None, None));
+        assert_eq!(asked.get(), 0, "no marker, no round trip");
+        let set = |k: &str| (k == BREAK_GLASS_ENV).then(|| " abc123 ".to_string());
+        assert_eq!(break_glass(&set, &yes), (Some(grant.clone()), None));
+        assert_eq!(asked.get(), 1);
+        let no = |_: &str| Err("no break-glass grant has this id".to_string());
+        let (g, why) = break_glass(&set, &no);
+        assert_eq!(g, None);
+        assert!(why.is_some_and(|w| w.contains("unverified") && w.contains("no break-glass grant")));
+        let reason = |k: &str| (k == BREAK_GLASS_ENV).then(|| "INC-42 restore".to_string());
+        let (g, why) = break_glass(&reason, &yes);
         assert_eq!(
-            break_glass(&set),
-            Some(Grant {
-                reason: "db down again".into()
-            })
+            (g, why.is_some()),
+            (None, true),
+            "a reason is not a grant id"
         );
+        assert_eq!(asked.get(), 1);
+        assert_eq!(expiry_utc(&grant.expires), "2026-12-03 16:50 UTC");
     }
 
     #[test]

@@ -17,6 +17,7 @@
 pub mod approval;
 pub mod declared;
 pub mod gate;
+pub mod grant_client;
 pub mod journal;
 pub mod report;
 pub mod spool_client;
@@ -60,6 +61,9 @@ pub enum Error {
     /// The approval spool refused an operation.
     #[error(transparent)]
     Approval(#[from] crate::approval::ApprovalError),
+    /// The audit service did not start a break-glass grant.
+    #[error("{0}")]
+    BreakGlass(String),
     /// A request for approval could not be recorded, so it was not filed.
     #[error("the request cannot be recorded, so it is not filed: {0}")]
     NotFiled(#[source] audit::AuditError),
@@ -255,7 +259,8 @@ impl Guard {
     /// now.
     pub fn load(paths: &Paths) -> Guard {
         let (host, policy) = load_host_policy(paths);
-        let guard = Guard::new(host, policy, Declared::current(), paths.audit_file.clone());
+        let declared = Declared::current(&host);
+        let guard = Guard::new(host, policy, declared, paths.audit_file.clone());
         // Opened once, before anything runs.
         let _ = guard.sinks();
         guard
@@ -397,6 +402,14 @@ impl Guard {
             }
             _ => {}
         }
+        if let Some(why) = self
+            .declared
+            .ignored_marker
+            .as_ref()
+            .filter(|_| j.verdict.action > Action::Warn)
+        {
+            eprintln!("prodguard: {why}; the command is judged as usual");
+        }
         if !journal::may_run_unrecorded(&j.verdict) && !usable {
             let why = journal::sinks_problem(self.sinks());
             eprint!(
@@ -435,6 +448,12 @@ impl Guard {
         }
         if j.detail.is_some() {
             rec.detail = j.detail.clone();
+        }
+        if let Some(why) = &self.declared.ignored_marker {
+            rec.detail = Some(match rec.detail.take() {
+                Some(d) => format!("{d}; {why}"),
+                None => why.clone(),
+            });
         }
         let refused = || Refused {
             why: decision.why().unwrap_or("refused").to_string(),

@@ -14,6 +14,11 @@ pub use state::Protected;
 /// Default location of the host description.
 pub const DEFAULT_HOST_FILE: &str = "/etc/prodguard/host.toml";
 
+/// How long a break-glass grant lasts when host.toml's `break_glass_minutes` does not say.
+pub const DEFAULT_BREAK_GLASS_MINUTES: u64 = 60;
+/// The longest `break_glass_minutes` accepted (a day).
+pub const MAX_BREAK_GLASS_MINUTES: f64 = 1440.0;
+
 /// Everything the guard knows about this host.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostContext {
@@ -57,6 +62,9 @@ pub struct HostContext {
     pub audit_reader_group: Option<String>,
     /// The real shell to run (`shell`), `/bin/bash` by default.
     pub shell: PathBuf,
+    /// How long a break-glass grant lasts (`break_glass_minutes`, default
+    /// [`DEFAULT_BREAK_GLASS_MINUTES`]).
+    pub break_glass: std::time::Duration,
     /// How long a question waits for each answer (`[prompt] timeout_secs`), when set.
     pub prompt_timeout: Option<std::time::Duration>,
     /// The file this came from, if any.
@@ -104,6 +112,7 @@ struct RawHost {
     #[serde(default)]
     motd: Vec<String>,
     shell: Option<PathBuf>,
+    break_glass_minutes: Option<f64>,
     approvers: Option<RawApprovers>,
     audit: Option<RawAudit>,
     prompt: Option<RawPrompt>,
@@ -320,6 +329,15 @@ impl HostContext {
             ctx.audit_socket = a.socket;
             ctx.audit_reader_group = a.reader_group.filter(|g| !g.trim().is_empty());
         }
+        match raw.break_glass_minutes {
+            Some(m) if m.is_finite() && m > 0.0 && m <= MAX_BREAK_GLASS_MINUTES => {
+                ctx.break_glass = std::time::Duration::from_secs_f64(m * 60.0);
+            }
+            Some(m) => ctx.warnings.push(format!(
+                "host.toml: break_glass_minutes = {m} is not between 0 and {MAX_BREAK_GLASS_MINUTES}; using {DEFAULT_BREAK_GLASS_MINUTES}"
+            )),
+            None => {}
+        }
         match raw.prompt.and_then(|p| p.timeout_secs) {
             Some(0) => ctx.warnings.push(
                 "host.toml: [prompt] timeout_secs = 0 would refuse every question; using the default"
@@ -374,6 +392,7 @@ impl HostContext {
             approval_spool: None,
             approvers_allow_root: true,
             approval_expiry: None,
+            break_glass: std::time::Duration::from_secs(DEFAULT_BREAK_GLASS_MINUTES * 60),
             audit_file: None,
             syslog: None,
             audit_key: None,

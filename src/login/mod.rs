@@ -295,7 +295,7 @@ struct Started {
     sinks: crate::audit::Sinks,
     digest: String,
     integration: &'static str,
-    break_glass: bool,
+    break_glass: Option<guard::declared::Grant>,
     tally: Option<guard::tally::Tally>,
 }
 
@@ -313,7 +313,7 @@ fn start_session(global: &Paths) -> Started {
     let sinks = crate::audit::Sinks::for_host(&host, global.audit_file.as_deref(), Vec::new());
     let shell = real_shell(&host);
     let integration = integration_for(&shell_name(&shell), integration::current_bin().as_deref());
-    let declared = guard::Declared::current();
+    let declared = guard::Declared::current(&host);
     let mut rec =
         crate::audit::Record::new_for_current_process(crate::audit::Event::Session, &host)
             .with_policy_digest(policy.digest.clone());
@@ -341,7 +341,7 @@ fn start_session(global: &Paths) -> Started {
         sinks,
         digest: policy.digest.clone(),
         integration,
-        break_glass: declared.break_glass.is_some(),
+        break_glass: declared.break_glass.clone(),
         tally,
     }
 }
@@ -355,13 +355,19 @@ fn end_session(s: Started, status: std::process::ExitStatus, duration: std::time
             .with_exit(parent::recorded_status(status), duration)
             .with_policy_digest(s.digest);
     rec.detail = Some(
-        if s.break_glass {
+        if s.break_glass.is_some() {
             "break-glass session ended"
         } else {
             "session ended"
         }
         .to_string(),
     );
+    // The grant ends with the shell; the service also notices when this process is gone.
+    if let Some(grant) = &s.break_glass {
+        if let Err(e) = guard::declared::end_break_glass(&s.host, grant) {
+            eprintln!("prodguard: warning: the break-glass grant could not be ended: {e}");
+        }
+    }
     rec.integration = Some(s.integration.to_string());
     match counts {
         Some(Ok(c)) => {

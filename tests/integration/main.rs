@@ -1,5 +1,7 @@
 //! Integration tests of the prodguard binary. Each file is one concern.
 
+#[path = "../support/daemon.rs"]
+mod daemon;
 #[allow(dead_code)]
 #[path = "../support/golden.rs"]
 mod golden_file;

@@ -7,6 +7,8 @@
 //! under `CI=true` it fails instead.
 
 mod common;
+#[path = "../support/daemon.rs"]
+mod daemon;
 mod install;
 #[allow(dead_code)]
 #[path = "../support/pty.rs"]

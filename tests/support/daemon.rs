@@ -85,3 +85,28 @@ impl Drop for Daemon {
         self.kill();
     }
 }
+
+/// Start a break-glass grant held by this test process (so every process the test starts runs
+/// in its session), through the service at `socket`, for `reason`. Returns the grant's id: the
+/// value of `PRODGUARD_BREAK_GLASS` in the processes that use it.
+pub fn hold_break_glass(socket: &Path, reason: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket)
+        .unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
+    let op = serde_json::json!({ "op": "break-glass-start", "reason": reason });
+    let mut line = op.to_string();
+    line.push('\n');
+    s.write_all(line.as_bytes())
+        .unwrap_or_else(|e| panic!("send: {e}"));
+    let mut answer = String::new();
+    BufReader::new(&s)
+        .read_line(&mut answer)
+        .unwrap_or_else(|e| panic!("answer: {e}"));
+    let v: serde_json::Value =
+        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert_eq!(v["ok"], true, "no grant: {answer}");
+    v["grant"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no grant id: {answer}"))
+        .to_string()
+}
