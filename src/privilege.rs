@@ -36,8 +36,7 @@ pub fn give_up_setgid() -> Result<Option<Gid>, PrivilegeError> {
     let egid = getegid();
     setresgid(rgid, rgid, rgid)
         .map_err(|e| PrivilegeError(format!("setresgid({rgid}) failed: {}", e.desc())))?;
-    let r = getresgid()
-        .map_err(|e| PrivilegeError(format!("getresgid failed: {}", e.desc())))?;
+    let r = getresgid().map_err(|e| PrivilegeError(format!("getresgid failed: {}", e.desc())))?;
     if r.real != rgid || r.effective != rgid || r.saved != rgid {
         return Err(PrivilegeError(format!(
             "group ids are still real {}, effective {}, saved {} after setresgid({rgid})",

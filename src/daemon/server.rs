@@ -264,7 +264,12 @@ fn serve(stream: UnixStream, shared: &Shared) {
             Ok(Request::Append { sync, record }) => append(shared, &peer, &mut ssh, *record, sync),
             Err(e) => match serde_json::from_slice::<crate::approval::wire::Op>(&line) {
                 Ok(op) => {
-                    let answer = shared.approvals.handle(op, &peer);
+                    let answer = match op {
+                        crate::approval::wire::Op::Origin => {
+                            crate::approval::wire::Answer::origin(shared.proc.origin(peer.pid))
+                        }
+                        op => shared.approvals.handle(op, &peer),
+                    };
                     if send(&mut out, &answer).is_err() {
                         return;
                     }
