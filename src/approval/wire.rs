@@ -64,7 +64,7 @@ pub enum Op {
     /// Where the caller's session comes from, as the service finds it from the kernel: the
     /// client address of the system sshd above the caller, local, or unknown. Policy `ssh`
     /// conditions are decided on it, never on the caller's environment.
-    Origin,
+    Origin {},
 }
 
 /// A request as the caller may see it.
@@ -153,7 +153,7 @@ mod tests {
         let list: Op = serde_json::from_str("{\"op\":\"approval-list\"}")
             .unwrap_or(Op::ApprovalShow { id: String::new() });
         assert!(matches!(list, Op::ApprovalList { all: false }));
-        let origin = serde_json::to_string(&Op::Origin).unwrap_or_default();
+        let origin = serde_json::to_string(&Op::Origin {}).unwrap_or_default();
         assert_eq!(origin, "{\"op\":\"origin\"}");
         // The caller cannot tell the service where it comes from.
         let claimed = "{\"op\":\"origin\",\"address\":\"10.0.0.1\"}";

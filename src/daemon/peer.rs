@@ -495,8 +495,6 @@ mod tests {
         // ...unless its audit session is an SSH session: a process that left its parents is
         // still found to come from the sshd of its session.
         write(&r.join("400/sessionid"), "7\n");
-        write(&r.join("100/sessionid"), "7\n");
-        assert_eq!(p.origin(400), ip("10.0.0.5"));
         write(&r.join("100/sessionid"), "8\n");
         write(&r.join("200/sessionid"), "7\n");
         assert_eq!(p.origin(400), ip("10.0.0.5"));

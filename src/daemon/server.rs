@@ -265,7 +265,7 @@ fn serve(stream: UnixStream, shared: &Shared) {
             Err(e) => match serde_json::from_slice::<crate::approval::wire::Op>(&line) {
                 Ok(op) => {
                     let answer = match op {
-                        crate::approval::wire::Op::Origin => {
+                        crate::approval::wire::Op::Origin {} => {
                             crate::approval::wire::Answer::origin(shared.proc.origin(peer.pid))
                         }
                         op => shared.approvals.handle(op, &peer),

@@ -20,7 +20,7 @@ use std::path::Path;
 /// refuses, or does not know the operation.
 pub fn from_service(socket: &Path) -> Origin {
     let sink = ServiceSink::new(socket);
-    sink.call_json(&Op::Origin, false)
+    sink.call_json(&Op::Origin {}, false)
         .ok()
         .and_then(|line| serde_json::from_slice::<Answer>(&line).ok())
         .filter(|a| a.ok)
