@@ -1,6 +1,7 @@
 //! prodguard: keeps humans from destroying production by accident, and records every decision.
 //!
 //! The data path reads top to bottom, and no module imports one below it in this list:
+//! `privilege` gives up a setgid group the binary was installed with before anything runs,
 //! `clients` holds the option table of every program whose command line is read (one
 //! `ClientSpec` a program, shared by every layer below), `sql` and `shell` read the command,
 //! `subject` says who is asking and `host` where, `policy` and `decide` judge it, `precondition` checks what a rule requires first, `prompt` asks
@@ -9,6 +10,8 @@
 //! audit service, `daemon`, where it is installed), `guard` is the one path from a command to a
 //! decision acted on and recorded (docs/design.md, "The spine"), `login` is the login shell built
 //! on it, and `cli` parses, dispatches and prints.
+
+pub mod privilege;
 
 pub mod clients;
 

@@ -5,11 +5,11 @@
 //! Every fact may be unknown (a replayed history without group data, a test). An unknown fact
 //! never makes a rule stop applying and never grants an exemption: see `policy::when`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
 /// Where the session comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "address")]
 pub enum Origin {
     /// Not known (a replayed command, a test).
@@ -43,7 +43,10 @@ impl Subject {
     }
 
     /// This process: real uid, its name and groups, whether stdin or stderr is a terminal, and
-    /// the SSH client address from `SSH_CONNECTION` / `SSH_CLIENT`.
+    /// the SSH client address from `SSH_CONNECTION` / `SSH_CLIENT`. Those variables are the
+    /// user's to set: the origin read from them is advisory, and where a policy's `ssh`
+    /// condition could matter the guard replaces it with the audit service's (see
+    /// `guard::origin`).
     pub fn current() -> Subject {
         let uid = nix::unistd::getuid();
         let user = nix::unistd::User::from_uid(uid)

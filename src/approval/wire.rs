@@ -11,17 +11,22 @@
 //! → {"op":"approval-sign","id":…,"signature":"<armored SSH signature>"}
 //! → {"op":"approval-use","id":…}              consume an approved request, once
 //! ← {"ok":true,"v":2,"entries":[{"request":"<canonical>","status":{…},"ignored":[…]}]}
+//! → {"op":"origin"}                            where the caller's session comes from
+//! ← {"ok":true,"v":2,"origin":{"kind":"ssh","address":"10.0.0.5"}}
 //! ← {"ok":false,"v":2,"error":"a sentence"}
 //! ```
 //!
 //! Every operation is judged as the caller the kernel names (`SO_PEERCRED`), never as anything
 //! the request says. The operations are new in version [`VERSION`] of the socket's protocol; a
 //! service of version 1 (audit records only) answers them with `not a request` and closes the
-//! connection, which the client reports as a service too old to hold the spool.
+//! connection, which the client reports as a service too old to hold the spool. `origin` is
+//! newer still: a service without it answers `not a request`, and the caller takes the origin
+//! as unknown.
 #![forbid(unsafe_code)]
 
 use super::request::Exact;
 use super::spool::{Approver, Status};
+use crate::subject::Origin;
 use serde::{Deserialize, Serialize};
 
 /// The protocol version of the socket that carries these operations.
@@ -56,6 +61,10 @@ pub enum Op {
     ApprovalSign { id: String, signature: String },
     /// Consume the caller's approved request: exactly one caller ever succeeds.
     ApprovalUse { id: String },
+    /// Where the caller's session comes from, as the service finds it from the kernel: the
+    /// client address of the system sshd above the caller, local, or unknown. Policy `ssh`
+    /// conditions are decided on it, never on the caller's environment.
+    Origin {},
 }
 
 /// A request as the caller may see it.
@@ -93,6 +102,9 @@ pub struct Answer {
     /// Who the caller counts as (approve, deny, sign), or who approved (use).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvers: Vec<Approver>,
+    /// Where the caller's session comes from (origin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
 }
 
 impl Answer {
@@ -102,6 +114,16 @@ impl Answer {
             ok: false,
             v: VERSION,
             error: Some(why.into()),
+            ..Answer::default()
+        }
+    }
+
+    /// The caller's `origin`.
+    pub fn origin(origin: Origin) -> Answer {
+        Answer {
+            ok: true,
+            v: VERSION,
+            origin: Some(origin),
             ..Answer::default()
         }
     }
@@ -131,5 +153,22 @@ mod tests {
         let list: Op = serde_json::from_str("{\"op\":\"approval-list\"}")
             .unwrap_or(Op::ApprovalShow { id: String::new() });
         assert!(matches!(list, Op::ApprovalList { all: false }));
+        let origin = serde_json::to_string(&Op::Origin {}).unwrap_or_default();
+        assert_eq!(origin, "{\"op\":\"origin\"}");
+        // The caller cannot tell the service where it comes from.
+        let claimed = "{\"op\":\"origin\",\"address\":\"10.0.0.1\"}";
+        assert!(serde_json::from_str::<Op>(claimed).is_err());
+        let a = Answer::origin(Origin::Ssh(
+            "10.0.0.5"
+                .parse()
+                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into()),
+        ));
+        let line = serde_json::to_string(&a).unwrap_or_default();
+        assert_eq!(
+            line,
+            "{\"ok\":true,\"v\":2,\"origin\":{\"kind\":\"ssh\",\"address\":\"10.0.0.5\"}}"
+        );
+        let back: Answer = serde_json::from_str(&line).unwrap_or_default();
+        assert_eq!(back.origin, a.origin);
     }
 }

@@ -12,7 +12,6 @@
 pub mod chain;
 pub mod checkpoint;
 pub mod grant_wire;
-pub mod privilege;
 pub mod record;
 pub mod redact;
 pub mod search;
@@ -58,8 +57,6 @@ pub enum AuditError {
     NoFile,
     #[error("no audit sink accepted the record ({0})")]
     NoSink(String),
-    #[error("cannot give up a setgid group: {0}")]
-    Privilege(String),
     #[error("the prodguard audit service at {} {reason}; start it with `{}`", socket.display(), service::START_HINT)]
     Service { socket: PathBuf, reason: String },
     #[error("the prodguard audit service refused the record: {0}")]
@@ -586,7 +583,6 @@ fn clone_error(e: &AuditError) -> AuditError {
         },
         AuditError::NoFile => AuditError::NoFile,
         AuditError::NoSink(s) => AuditError::NoSink(s.clone()),
-        AuditError::Privilege(s) => AuditError::Privilege(s.clone()),
         AuditError::Service { socket, reason } => AuditError::Service {
             socket: socket.clone(),
             reason: reason.clone(),

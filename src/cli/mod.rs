@@ -157,14 +157,14 @@ pub enum Command {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    // Before anything else: a binary found setgid gives the group up (see audit::privilege).
-    match crate::audit::privilege::give_up_setgid() {
+    // Before anything else: a binary found setgid gives the group up (see crate::privilege).
+    match crate::privilege::give_up_setgid() {
         Ok(None) => {}
-        Ok(Some(gid)) => eprintln!("{}", crate::audit::privilege::given_up_warning(gid)),
+        Ok(Some(gid)) => eprintln!("{}", crate::privilege::given_up_warning(gid)),
         Err(e) => {
             eprintln!(
                 "prodguard: refusing to run: this binary is installed setgid and cannot give the group up: {e}. Fix: {}",
-                crate::audit::privilege::FIX
+                crate::privilege::FIX
             );
             return ExitCode::from(EXIT_EXEC_REFUSED);
         }

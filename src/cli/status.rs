@@ -261,7 +261,7 @@ pub fn collect(global: &Global) -> Status {
     if privilege.setgid_bit {
         problems.push(format!(
             "privilege: the binary is installed setgid, which it does not use (it gives the group up as it starts): remove it (`{}`)",
-            audit::privilege::FIX
+            crate::privilege::FIX
         ));
     }
     let sudo = super::sudo_setup::status(

@@ -119,6 +119,7 @@ impl Approvals {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 call.consume(&id)
             }
+            Op::Origin {} => return Answer::refused("`origin` is not an approval operation"),
         };
         done.unwrap_or_else(|e| Answer::refused(e.to_string()))
     }

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 use crate::audit::Record;
+use crate::subject::Origin;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -100,18 +101,88 @@ impl Proc {
 
     /// The SSH client address of the nearest sshd above `pid` (starting at `pid` itself) that
     /// runs as root or whose parent does, from the same root-owned program file.
-    pub fn ssh_client(&self, mut pid: u32) -> Option<String> {
+    pub fn ssh_client(&self, pid: u32) -> Option<String> {
+        match self.walk(pid) {
+            Walk::Sshd { pid, ppid } => self.trusted_sshd_client(pid, ppid),
+            Walk::Init | Walk::Lost => None,
+        }
+    }
+
+    /// Where the session of `pid` comes from, for policy `ssh` conditions:
+    /// - `Ssh` when a root-run sshd above it (or, when it left its parents, one of its audit
+    ///   session) holds an established TCP connection: the client's address;
+    /// - `Local` when its parents reach init with no sshd on the way and no sshd shares its
+    ///   audit session;
+    /// - `Unknown` when it cannot be told: the process is gone, a parent cannot be read, the
+    ///   sshd above it is not the system's, or it holds no connection.
+    pub fn origin(&self, pid: u32) -> Origin {
+        let found = match self.walk(pid) {
+            Walk::Sshd { pid, ppid } => self.trusted_sshd_client(pid, ppid),
+            Walk::Lost => return Origin::Unknown,
+            Walk::Init => match self.session_sshd(pid) {
+                Session::None => return Origin::Local,
+                Session::Unreadable => return Origin::Unknown,
+                Session::Sshd(pid, ppid) => self.trusted_sshd_client(pid, ppid),
+            },
+        };
+        found
+            .as_deref()
+            .and_then(crate::subject::parse_addr)
+            .map_or(Origin::Unknown, Origin::Ssh)
+    }
+
+    fn walk(&self, mut pid: u32) -> Walk {
         for _ in 0..MAX_ANCESTORS {
             if pid <= 1 {
-                return None;
+                return Walk::Init;
             }
-            let stat = Stat::parse(&std::fs::read_to_string(self.path(pid, "stat")).ok()?)?;
+            let Some(stat) = std::fs::read_to_string(self.path(pid, "stat"))
+                .ok()
+                .as_deref()
+                .and_then(Stat::parse)
+            else {
+                return Walk::Lost;
+            };
             if SSHD_NAMES.contains(&stat.comm.as_str()) {
-                return self.trusted_sshd_client(pid, stat.ppid);
+                return Walk::Sshd {
+                    pid,
+                    ppid: stat.ppid,
+                };
             }
             pid = stat.ppid;
         }
-        None
+        Walk::Lost
+    }
+
+    /// An sshd in the audit session of `pid` (pam_loginuid gives the session's sshd and every
+    /// process under it the same `sessionid`, which the user cannot change): a process that
+    /// left its parents (double fork, `setsid`) is still found to come from SSH.
+    fn session_sshd(&self, pid: u32) -> Session {
+        let session = |p: u32| -> Option<u32> {
+            std::fs::read_to_string(self.path(p, "sessionid"))
+                .ok()?
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&s| s != u32::MAX)
+        };
+        let Some(mine) = session(pid) else {
+            return Session::None;
+        };
+        let Ok(entries) = std::fs::read_dir(&self.root) else {
+            return Session::Unreadable;
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|&p| p > 1 && p != pid && session(p) == Some(mine))
+            .find_map(|p| {
+                let stat = Stat::parse(&std::fs::read_to_string(self.path(p, "stat")).ok()?)?;
+                SSHD_NAMES
+                    .contains(&stat.comm.as_str())
+                    .then_some(Session::Sshd(p, stat.ppid))
+            })
+            .unwrap_or(Session::None)
     }
 
     fn trusted_sshd_client(&self, sshd: u32, parent: u32) -> Option<String> {
@@ -192,6 +263,26 @@ impl Proc {
             tcp_remote(&text, &inodes)
         })
     }
+}
+
+/// Where walking up the parents of a process ended.
+enum Walk {
+    /// At an sshd (its pid and parent's pid).
+    Sshd { pid: u32, ppid: u32 },
+    /// At init, with no sshd on the way.
+    Init,
+    /// At a process that cannot be read, or too far up.
+    Lost,
+}
+
+/// An sshd of a process's audit session.
+enum Session {
+    /// None: no audit session, or no sshd in it.
+    None,
+    /// The process table cannot be listed.
+    Unreadable,
+    /// This one (its pid and parent's pid).
+    Sshd(u32, u32),
 }
 
 /// The fields of `/proc/PID/stat` used here.
@@ -417,6 +508,34 @@ mod tests {
         assert_eq!(f.ssh_client.as_deref(), Some("10.0.0.5:52144"));
         assert_eq!(f.tty.as_deref(), Some("/dev/pts/0"));
         assert_eq!(f.loginuid, Some(1000));
+    }
+
+    #[test]
+    fn the_origin_is_the_sshd_client_local_or_unknown() {
+        let ip = |t: &str| Origin::Ssh(t.parse().unwrap_or_else(|e| panic!("{e}")));
+        let d = fake_proc(0, "sshd");
+        let p = Proc::at(d.path());
+        assert_eq!(p.origin(300), ip("10.0.0.5"));
+        // A user-run sshd above the caller: not believed, and not taken for local either.
+        let fake = fake_proc(1000, "sshd");
+        assert_eq!(Proc::at(fake.path()).origin(300), Origin::Unknown);
+        // A process that cannot be read (gone) is of unknown origin.
+        assert_eq!(p.origin(999), Origin::Unknown);
+        // A process whose parents reach init with no sshd is local...
+        let r = d.path();
+        write(&r.join("400/stat"), "400 (cron) S 1 1 1 0 1 0");
+        assert_eq!(p.origin(400), Origin::Local);
+        // ...unless its audit session is an SSH session: a process that left its parents is
+        // still found to come from the sshd of its session.
+        write(&r.join("400/sessionid"), "7\n");
+        write(&r.join("100/sessionid"), "8\n");
+        write(&r.join("200/sessionid"), "7\n");
+        assert_eq!(p.origin(400), ip("10.0.0.5"));
+        write(&r.join("200/sessionid"), "4294967295\n");
+        assert_eq!(p.origin(400), Origin::Local);
+        // A parent that cannot be read on the way up: unknown.
+        write(&r.join("500/stat"), "500 (bash) S 444 1 1 0 1 0");
+        assert_eq!(p.origin(500), Origin::Unknown);
     }
 
     #[test]

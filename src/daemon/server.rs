@@ -296,7 +296,12 @@ fn serve(stream: UnixStream, shared: &Shared) {
                     continue;
                 }
                 Ok(op) => {
-                    let answer = shared.approvals.handle(op, &peer);
+                    let answer = match op {
+                        crate::approval::wire::Op::Origin {} => {
+                            crate::approval::wire::Answer::origin(shared.proc.origin(peer.pid))
+                        }
+                        op => shared.approvals.handle(op, &peer),
+                    };
                     if send(&mut out, &answer).is_err() {
                         return;
                     }

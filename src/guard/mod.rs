@@ -19,6 +19,7 @@ pub mod declared;
 pub mod gate;
 pub mod grant_client;
 pub mod journal;
+pub mod origin;
 pub mod report;
 pub mod spool_client;
 pub mod stdin_script;
@@ -501,7 +502,8 @@ pub fn rules_verdict(analysis: &Analysis, policy: &PolicySet, host: &HostContext
     crate::decide::decide_with(analysis, policy, host, None)
 }
 
-/// Host context (this process's subject, the time now) and policy.
+/// Host context (this process's subject, the time now) and policy. Where the session comes
+/// from is the audit service's word when a rule in force has an `ssh` condition.
 pub fn load_host_policy(paths: &Paths) -> (HostContext, PolicySet) {
     let mut host = HostContext::load(paths.host_file.as_deref());
     host.subject = crate::subject::Subject::current();
@@ -510,6 +512,7 @@ pub fn load_host_policy(paths: &Paths) -> (HostContext, PolicySet) {
         policy_dir: paths.policy_dir.clone(),
         no_embedded: false,
     });
+    origin::settle(&mut host, &policy);
     (host, policy)
 }
 

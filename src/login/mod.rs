@@ -265,10 +265,10 @@ fn run_command(paths: &Paths, raw: &std::ffi::OsStr) -> u8 {
 }
 
 /// Check that the process holds no setgid group, giving it up if it does. The binary gives a
-/// setgid group up as it starts ([`crate::audit::privilege`]), so this is a verified no-op; it
+/// setgid group up as it starts ([`crate::privilege`]), so this is a verified no-op; it
 /// stays for callers that want the check right before they start something.
 pub fn drop_privileges() -> Result<(), std::io::Error> {
-    crate::audit::privilege::give_up_setgid()
+    crate::privilege::give_up_setgid()
         .map(|_| ())
         .map_err(std::io::Error::other)
 }

@@ -589,6 +589,27 @@ impl PolicySet {
         (out, diags)
     }
 
+    /// Whether any rule in force has an `ssh` condition, so that the session's origin can change
+    /// a verdict. An embedded rule is parsed only when its text names `ssh` at all.
+    pub fn uses_origin(&self) -> bool {
+        if self.external.iter().any(|r| r.uses_origin()) {
+            return true;
+        }
+        if !self.embedded {
+            return false;
+        }
+        embedded::PACKS.iter().enumerate().any(|(p, pack)| {
+            pack.rules.iter().enumerate().any(|(r, &(start, end))| {
+                pack.text.get(start..end).is_none_or(|t| t.contains("ssh"))
+                    && self.embedded_rule((p, r)).is_some_and(|rule| {
+                        rule.uses_origin()
+                            && !self.disabled.contains(&rule.id)
+                            && !self.overridden.contains(&rule.id)
+                    })
+            })
+        })
+    }
+
     /// Every rule in force, through the same cache as [`PolicySet::rules_for`]: the rules a
     /// program that is not known before it runs could meet.
     pub fn rules_for_any(&self) -> Vec<Arc<Rule>> {

@@ -116,6 +116,16 @@ impl When {
     }
 }
 
+impl Rule {
+    /// Whether where the session comes from (`ssh`) can change what this rule does: its
+    /// `when`, an `escalate` or an `exempt` names it.
+    pub fn uses_origin(&self) -> bool {
+        !self.when.cond.ssh.is_empty()
+            || self.escalate.iter().any(|e| !e.when.cond.ssh.is_empty())
+            || self.exempt.iter().any(|e| !e.cond.ssh.is_empty())
+    }
+}
+
 /// `[[rule.escalate]]`: while `when` holds, the rule's action is raised one step (allow → warn →
 /// confirm → approve → deny), or to `to`.
 #[derive(Debug, Clone, Serialize)]

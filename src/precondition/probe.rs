@@ -7,7 +7,7 @@
 //!   finished in time is killed too, to take any background straggler with it. The leader is
 //!   not reaped until then, so its group id cannot have been reused by another process.
 //! - A probe runs with the user's own ids: prodguard holds no privilege (a binary found setgid
-//!   gives the group up as it starts, see `audit::privilege`).
+//!   gives the group up as it starts, see `crate::privilege`).
 //! - Standard input is `/dev/null`; output is read by threads and only its last line kept.
 
 use nix::sys::signal::{killpg, Signal};

@@ -12,8 +12,13 @@
 
 #![forbid(unsafe_code)]
 
-use super::AuditError;
 use nix::unistd::{getegid, getgid, getresgid, setresgid, Gid, Group};
+
+/// Why a setgid group could not be given up. A whole sentence's middle: the caller says that
+/// it refuses to run.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot give up a setgid group: {0}")]
+pub struct PrivilegeError(String);
 
 /// What the package does to a binary found setgid.
 pub const FIX: &str =
@@ -26,15 +31,14 @@ pub fn is_setgid() -> bool {
 
 /// Give up a setgid group for good: real, effective and saved gid set to the real gid, and
 /// checked with `getresgid`. Returns the group given up (`None` when not setgid, verified too).
-pub fn give_up_setgid() -> Result<Option<Gid>, AuditError> {
+pub fn give_up_setgid() -> Result<Option<Gid>, PrivilegeError> {
     let rgid = getgid();
     let egid = getegid();
     setresgid(rgid, rgid, rgid)
-        .map_err(|e| AuditError::Privilege(format!("setresgid({rgid}) failed: {}", e.desc())))?;
-    let r = getresgid()
-        .map_err(|e| AuditError::Privilege(format!("getresgid failed: {}", e.desc())))?;
+        .map_err(|e| PrivilegeError(format!("setresgid({rgid}) failed: {}", e.desc())))?;
+    let r = getresgid().map_err(|e| PrivilegeError(format!("getresgid failed: {}", e.desc())))?;
     if r.real != rgid || r.effective != rgid || r.saved != rgid {
-        return Err(AuditError::Privilege(format!(
+        return Err(PrivilegeError(format!(
             "group ids are still real {}, effective {}, saved {} after setresgid({rgid})",
             r.real, r.effective, r.saved
         )));
