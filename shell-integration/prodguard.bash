@@ -16,24 +16,53 @@ elif [[ -z ${PRODGUARD_NO_BIND-} ]]; then
   __prodguard_bin=@PRODGUARD_BIN@
   __prodguard_started=
 
+  # The shell's own variables that the line names ($NAME, ${NAME…}), for the guard in
+  # PRODGUARD_SHELL_VARS: the guard runs in its own process, which sees only exported ones. One
+  # line each, NAME='value' in bash's quoting, `unset NAME` or `unknown NAME` (arrays and the
+  # like). No subshell: this costs a few string operations per name. A long value is reported
+  # as unknown, and the report stays far below what the kernel allows in the environment.
+  __prodguard_vars() {
+    local __pg_rest=$1 __pg_n __pg_v
+    __prodguard_report=
+    while [[ $__pg_rest =~ \$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*) && ${#__prodguard_report} -lt 65536 ]]; do
+      __pg_n=${BASH_REMATCH[1]}
+      __pg_rest=${__pg_rest#*"${BASH_REMATCH[0]}"}
+      case $__pg_n in __pg_* | __prodguard*) continue ;; esac
+      if [[ ${!__pg_n@a} == *[aAn]* ]]; then
+        __prodguard_report+="unknown $__pg_n"$'\n'
+      elif [[ -v $__pg_n ]]; then
+        __pg_v=${!__pg_n@A}
+        if ((${#__pg_v} > 8192)); then
+          __prodguard_report+="unknown $__pg_n"$'\n'
+        else
+          __prodguard_report+="$__pg_v"$'\n'
+        fi
+      else
+        __prodguard_report+="unset $__pg_n"$'\n'
+      fi
+    done
+    __prodguard_report+="0=${0@Q}"
+  }
+
   __prodguard_check() {
-    local line=$READLINE_LINE
-    if [[ -z ${line//[[:space:]]/} ]]; then
+    local __pg_line=$READLINE_LINE
+    if [[ -z ${__pg_line//[[:space:]]/} ]]; then
       bind '"\C-x\C-o": accept-line'
       return
     fi
-    local instead
-    if instead=$("$__prodguard_bin" check --hook --guard-root-shell -- "$line" </dev/tty); then
+    local __pg_instead
+    __prodguard_vars "$__pg_line"
+    if __pg_instead=$(PRODGUARD_SHELL_VARS=$__prodguard_report "$__prodguard_bin" check --hook --guard-root-shell -- "$__pg_line" </dev/tty); then
       # A root shell (sudo -i, su -, sudo bash): run its guarded equivalent instead.
-      if [[ -n $instead ]]; then
-        READLINE_LINE=$instead
-        READLINE_POINT=${#instead}
+      if [[ -n $__pg_instead ]]; then
+        READLINE_LINE=$__pg_instead
+        READLINE_POINT=${#__pg_instead}
       fi
       __prodguard_started=${EPOCHREALTIME:-$SECONDS}
       bind '"\C-x\C-o": accept-line'
     else
       # Refused: keep the line in history and in the editing buffer, run nothing.
-      history -s -- "$line"
+      history -s -- "$__pg_line"
       bind '"\C-x\C-o": redraw-current-line'
     fi
   }

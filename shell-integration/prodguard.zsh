@@ -15,15 +15,48 @@ if [[ -z ${PRODGUARD_NO_BIND-} ]]; then
   typeset -g __prodguard_started=
   zmodload zsh/datetime 2>/dev/null
 
+  # The shell's own variables that the line names ($NAME, ${NAME…}), for the guard in
+  # PRODGUARD_SHELL_VARS: the guard runs in its own process, which sees only exported ones. One
+  # line each, NAME=value in the shell's quoting, `unset NAME` or `unknown NAME` (arrays and the
+  # like). A long value is reported as unknown; the report stays small.
+  zmodload -F zsh/parameter p:parameters 2>/dev/null
+  __prodguard_vars() {
+    local __pg_rest=$1 __pg_n __pg_t __pg_v
+    local -a match mbegin mend
+    local MATCH MBEGIN MEND
+    __prodguard_report=
+    while [[ $__pg_rest =~ '\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)' && ${#__prodguard_report} -lt 65536 ]]; do
+      __pg_n=$match[1]
+      __pg_rest=${__pg_rest#*"$MATCH"}
+      # Ours, or shadowed here by the locals above: not mentioned, so not known.
+      case $__pg_n in __pg_* | __prodguard* | match | mbegin | mend | MATCH | MBEGIN | MEND) continue ;; esac
+      __pg_t=${parameters[$__pg_n]-}
+      case $__pg_t in
+        '') __prodguard_report+="unset $__pg_n"$'\n' ;;
+        scalar* | integer* | float*)
+          __pg_v="$__pg_n=${(q+)${(P)__pg_n}}"
+          [[ $__pg_t == *export* ]] && __pg_v="declare -x $__pg_v"
+          if ((${#__pg_v} > 8192)); then
+            __prodguard_report+="unknown $__pg_n"$'\n'
+          else
+            __prodguard_report+="$__pg_v"$'\n'
+          fi
+          ;;
+        *) __prodguard_report+="unknown $__pg_n"$'\n' ;;
+      esac
+    done
+  }
+
   __prodguard_accept_line() {
     if [[ -z ${BUFFER//[[:space:]]/} ]]; then
       zle .accept-line
       return
     fi
-    local instead
-    if instead=$("$__prodguard_bin" check --hook --guard-root-shell -- "$BUFFER" </dev/tty); then
+    local __pg_instead __prodguard_report
+    __prodguard_vars "$BUFFER"
+    if __pg_instead=$(PRODGUARD_SHELL_VARS=$__prodguard_report "$__prodguard_bin" check --hook --guard-root-shell -- "$BUFFER" </dev/tty); then
       # A root shell (sudo -i, su -, sudo bash): run its guarded equivalent instead.
-      [[ -n $instead ]] && BUFFER=$instead
+      [[ -n $__pg_instead ]] && BUFFER=$__pg_instead
       __prodguard_started=${EPOCHREALTIME:-$SECONDS}
       zle .accept-line
     else

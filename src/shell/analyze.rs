@@ -19,10 +19,14 @@ pub fn analyze(text: &str, ctx: &Context) -> Analysis {
 }
 
 fn analyze_unguarded(text: &str, ctx: &Context) -> Analysis {
+    let report = shell_report(ctx);
+    let mut vars = initial_vars(ctx);
+    vars.extend(report.vars);
     let mut state = State {
         cwd: Some(ctx.cwd.clone()),
         home: ctx.home.clone(),
-        vars: initial_vars(ctx),
+        vars,
+        unexported: report.unexported,
         stdin_unknown: ctx.stdin_unknown,
         ..State::default()
     };
@@ -58,6 +62,18 @@ fn analyze_unguarded(text: &str, ctx: &Context) -> Analysis {
     }
 }
 
+/// The shell integration's report of the shell's own variables, if it sent one.
+fn shell_report(ctx: &Context) -> super::shellvars::ShellVars {
+    ctx.env
+        .iter()
+        .find(|(k, _)| k == SHELL_VARS)
+        .map(|(_, v)| super::shellvars::parse(v))
+        .unwrap_or_default()
+}
+
+/// Where the shell integration puts its report of the shell's variables.
+const SHELL_VARS: &str = "PRODGUARD_SHELL_VARS";
+
 /// The environment as variables already assigned, and the environment-only ones that are
 /// missing as empty.
 fn initial_vars(ctx: &Context) -> Vec<(String, Option<String>)> {
@@ -66,7 +82,12 @@ fn initial_vars(ctx: &Context) -> Vec<(String, Option<String>)> {
         .filter(|n| !ctx.env.iter().any(|(k, _)| k == *n))
         .map(|n| ((*n).to_owned(), Some(String::new())))
         .collect();
-    vars.extend(ctx.env.iter().map(|(k, v)| (k.clone(), Some(v.clone()))));
+    vars.extend(
+        ctx.env
+            .iter()
+            .filter(|(k, _)| k != SHELL_VARS)
+            .map(|(k, v)| (k.clone(), Some(v.clone()))),
+    );
     vars
 }
 

@@ -22,6 +22,8 @@ pub struct Context {
     /// environment). `$NAME` of one of these expands to its value; a variable that is only ever
     /// set in the environment (`TMPDIR`, `TMP`, `TEMP`) and is missing here expands to nothing,
     /// as bash would expand it. Any other unknown variable leaves the word unknown.
+    /// `PRODGUARD_SHELL_VARS` among them is the shell integration's report of the shell's own
+    /// variables that the line names (set, unset, or not known; see `shellvars`).
     pub env: Vec<(String, String)>,
     /// The command's own standard input is a pipe or file the guard cannot see (`prodguard --`
     /// or `ssh host CMD` with stdin not a terminal). A database client left reading stdin then
@@ -170,6 +172,7 @@ mod interp;
 mod output;
 mod paths;
 mod scan;
+mod shellvars;
 mod syntax;
 mod walk;
 mod word;

@@ -1,5 +1,6 @@
-//! What `echo`, `printf` and `cat` write, when their arguments are known: the text a pipe
-//! (`echo /x | xargs rm -rf`) or a command substitution (`$(printf rm)`) carries.
+//! What `echo`, `printf`, `cat`, `basename` and `dirname` write, when their arguments are
+//! known: the text a pipe (`echo /x | xargs rm -rf`) or a command substitution (`$(printf rm)`,
+//! `$(dirname "$0")`) carries.
 
 use super::word::Word;
 
@@ -18,9 +19,94 @@ pub(crate) fn stdout(words: &[Word], stdin: Option<&str>) -> Option<String> {
         "echo" => echo(&args),
         "printf" => printf(&args)?,
         "cat" if rest.is_empty() || args == ["-"] => stdin?.to_owned(),
+        "dirname" => dirname_all(&args)?,
+        "basename" => basename_all(&args)?,
         _ => return None,
     };
     (out.len() <= MAX_OUTPUT).then_some(out)
+}
+
+/// coreutils `dirname NAME…`: each name without its last component, one per line.
+fn dirname_all(args: &[&str]) -> Option<String> {
+    let names: Vec<&str> = match args {
+        ["--", rest @ ..] => rest.to_vec(),
+        _ if args.iter().any(|a| a.starts_with('-') && *a != "-") => return None,
+        _ => args.to_vec(),
+    };
+    if names.is_empty() {
+        return None;
+    }
+    Some(names.iter().map(|n| dirname(n) + "\n").collect())
+}
+
+/// POSIX `dirname` of one name.
+pub(crate) fn dirname(name: &str) -> String {
+    let t = name.trim_end_matches('/');
+    if t.is_empty() {
+        return if name.is_empty() { "." } else { "/" }.to_owned();
+    }
+    match t.rfind('/') {
+        None => ".".to_owned(),
+        Some(k) => {
+            let d = t[..k].trim_end_matches('/');
+            if d.is_empty() { "/" } else { d }.to_owned()
+        }
+    }
+}
+
+/// coreutils `basename NAME [SUFFIX]`, `basename -a NAME…`, `basename -s SUFFIX NAME…`.
+fn basename_all(args: &[&str]) -> Option<String> {
+    let mut suffix: Option<&str> = None;
+    let mut multiple = false;
+    let mut k = 0;
+    while let Some(a) = args.get(k) {
+        match *a {
+            "--" => {
+                k += 1;
+                break;
+            }
+            "-a" | "--multiple" => multiple = true,
+            "-s" => {
+                suffix = Some(args.get(k + 1)?);
+                multiple = true;
+                k += 1;
+            }
+            s if s.starts_with("--suffix=") => {
+                suffix = s.strip_prefix("--suffix=");
+                multiple = true;
+            }
+            s if s.starts_with('-') && s != "-" => return None,
+            _ => break,
+        }
+        k += 1;
+    }
+    let names = &args[k..];
+    let names: Vec<&str> = match (multiple, names) {
+        (_, []) => return None,
+        (true, n) => n.to_vec(),
+        (false, [n]) => vec![*n],
+        (false, [n, s]) => {
+            suffix = Some(*s);
+            vec![*n]
+        }
+        (false, _) => return None,
+    };
+    Some(names.iter().map(|n| basename(n, suffix) + "\n").collect())
+}
+
+/// POSIX `basename` of one name, with `suffix` taken off unless it is the whole name.
+fn basename(name: &str, suffix: Option<&str>) -> String {
+    let t = name.trim_end_matches('/');
+    if t.is_empty() {
+        return if name.is_empty() { "" } else { "/" }.to_owned();
+    }
+    let base = t.rsplit('/').next().unwrap_or(t);
+    match suffix {
+        Some(s) if !s.is_empty() && base.len() > s.len() => {
+            base.strip_suffix(s).unwrap_or(base).to_owned()
+        }
+        _ => base.to_owned(),
+    }
 }
 
 /// bash's builtin `echo`: `-n`, `-e`, `-E` options, then the words joined by spaces, and a
@@ -248,6 +334,82 @@ fn pad(value: &str, spec: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::process::Command;
+
+    /// The text coreutils itself prints for these arguments.
+    fn coreutils(program: &str, args: &[&str]) -> Option<String> {
+        let out = Command::new(program).args(args).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    #[test]
+    fn dirname_and_basename_print_what_coreutils_prints() {
+        let names = [
+            "/",
+            "//",
+            "///x",
+            "/usr/lib/",
+            "usr",
+            "usr/",
+            "a/b",
+            "a//b//",
+            "./x",
+            "../x/y",
+            ".",
+            "..",
+            "/x.tar.gz",
+            "file.tar",
+            ".tar",
+            "-bash",
+            "a b/c d",
+            "",
+        ];
+        let mut calls: Vec<(&str, Vec<&str>)> = Vec::new();
+        for n in names {
+            calls.push(("dirname", vec!["--", n]));
+            calls.push(("basename", vec!["--", n]));
+            calls.push(("basename", vec!["--", n, ".tar"]));
+            calls.push(("basename", vec!["-s", ".gz", n]));
+        }
+        calls.push(("dirname", vec!["/a/b", "c/d", "e"]));
+        calls.push(("basename", vec!["-a", "/a/b", "c/d/", "e"]));
+        calls.push(("basename", vec!["--suffix=.d", "x.d", "y.d"]));
+        let mut compared = 0;
+        for (program, args) in &calls {
+            let words: Vec<Word> = std::iter::once(*program)
+                .chain(args.iter().copied())
+                .map(Word::literal)
+                .collect();
+            let ours = stdout(&words, None);
+            match coreutils(program, args) {
+                Some(theirs) => {
+                    assert_eq!(ours.as_deref(), Some(theirs.as_str()), "{program} {args:?}");
+                    compared += 1;
+                }
+                // coreutils refused these arguments: ours must not claim an output either,
+                // unless it is the one case POSIX leaves open (an empty name).
+                None => assert!(
+                    ours.is_none() || args.contains(&""),
+                    "{program} {args:?}: coreutils failed, we said {ours:?}"
+                ),
+            }
+        }
+        assert!(compared > 60, "only {compared} calls compared");
+        assert_eq!(
+            stdout(
+                &[
+                    Word::literal("dirname"),
+                    Word::literal("-z"),
+                    Word::literal("x")
+                ],
+                None
+            ),
+            None
+        );
+    }
+
     use super::*;
 
     fn out(words: &[&str]) -> Option<String> {

@@ -34,6 +34,12 @@ pub(crate) fn resolve(path: &str, cwd: Option<&str>) -> Option<String> {
     Some(out)
 }
 
+/// Whether a word is known to expand to the empty string (`"$UNSET"`): no file has an empty
+/// name, so a program given it fails on it and changes nothing there.
+pub(crate) fn names_nothing(w: &Word) -> bool {
+    w.known && w.value.is_empty()
+}
+
 /// The target a word names: a resolved path when statically known, else its source text.
 pub(crate) fn target(w: &Word, cwd: Option<&str>) -> Target {
     // `tee >(cmd)`: a process substitution expands to a pipe, `/dev/fd/N`; the command inside is

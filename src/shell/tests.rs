@@ -778,3 +778,53 @@ fn redis_socket_path_is_an_option_value_not_an_operand() {
     let a = an("redis-cli -n 2 SET counter -1");
     assert_eq!(one(&a, "redis-cli").operands, ["SET", "counter", "-1"]);
 }
+
+/// The line judged as the shell integration sends it: with its report of the shell's own
+/// variables (`PRODGUARD_SHELL_VARS`).
+fn in_shell(text: &str, report: &str) -> Analysis {
+    let mut c = ctx();
+    c.env
+        .push(("PRODGUARD_SHELL_VARS".to_owned(), report.to_owned()));
+    c.env.push(("EXPORTED".to_owned(), "/srv/e".to_owned()));
+    analyze(text, &c)
+}
+
+#[test]
+fn the_shells_own_variables_decide_as_their_values() {
+    let report = "D='/srv/data'\nunset GONE\nunknown ARR\ndeclare -x EXPORTED='/srv/e'\n0='-bash'";
+    // Set, not exported: its value.
+    let a = in_shell("rm -rf \"$D\"/", report);
+    assert_eq!(one(&a, "rm").targets, [path("/srv/data")]);
+    // Unset: empty, as bash expands it, so `"$GONE"/` is the root.
+    let a = in_shell("rm -rf \"$GONE\"/", report);
+    assert_eq!(one(&a, "rm").targets, [path("/")]);
+    // An empty word names no file: nothing for rm to remove there, and find finds nothing.
+    let a = in_shell("rm -rf \"$GONE\" /tmp/x", report);
+    assert_eq!(one(&a, "rm").targets, [path("/tmp/x")]);
+    let a = in_shell("find \"$GONE\" -type f -exec rm {} \\;", report);
+    assert!(a.invocations.iter().all(|i| i.program != "rm"), "{a:#?}");
+    // Not known (an array), or not mentioned: unknown, as without a report.
+    for text in ["rm -rf \"$ARR\"/", "rm -rf \"$OTHER\"/"] {
+        let a = in_shell(text, report);
+        assert!(
+            matches!(one(&a, "rm").targets.as_slice(), [Target::Unknown(_)]),
+            "{text}: {a:#?}"
+        );
+    }
+    // A shell started from the line has only the environment: the unexported D is unset
+    // there, the exported one keeps its value.
+    let a = in_shell("bash -c 'rm -rf \"$D\"/ \"$EXPORTED\"'", report);
+    assert_eq!(one(&a, "rm").targets, [path("/"), path("/srv/e")]);
+    // `$(dirname …)`, `$(basename …)` and `$(pwd)` of known words are known.
+    let a = in_shell(
+        "cd \"$(dirname \"$D\")\" && rm -rf \"$(pwd)/$(basename \"$D\")\"",
+        report,
+    );
+    assert_eq!(one(&a, "rm").targets, [path("/srv/data")]);
+    // Without a report nothing changes: the unset name is unknown.
+    let a = an("rm -rf \"$GONE\"/");
+    assert!(matches!(
+        one(&a, "rm").targets.as_slice(),
+        [Target::Unknown(_)]
+    ));
+}

@@ -34,6 +34,9 @@ pub(crate) struct State {
     pub home: Option<String>,
     /// Variables assigned so far; `None` = assigned a value that is not known.
     pub vars: Vec<(String, Option<String>)>,
+    /// Variables of the interactive shell that it does not export: a shell started from the
+    /// line (`bash -c`) does not have them.
+    pub unexported: Vec<String>,
     /// Arrays assigned so far (`a=(…)`); `None` = elements not known.
     pub arrays: Vec<(String, Option<Vec<String>>)>,
     /// Aliases defined so far: name and replacement text.
@@ -57,9 +60,9 @@ impl State {
     }
 }
 
-/// The output of a command substitution body, when it is a pipeline of `echo`, `printf` and
-/// `cat` with known words (`$(echo rm)`, `` `printf '%s' rm` ``). Anything else is impure, or
-/// not worth knowing: `None`.
+/// The output of a command substitution body, when it is a pipeline of `echo`, `printf`,
+/// `cat`, `basename`, `dirname` with known words, or `pwd` (`$(echo rm)`, `` `printf '%s' rm` ``,
+/// `$(dirname "$0")`). Anything else is impure, or not worth knowing: `None`.
 pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
     if scope.depth >= MAX_SUBST_DEPTH || body.len() > 4096 || precheck(body).is_err() {
         return None;
@@ -102,6 +105,11 @@ pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
                 }
                 _ => return None,
             }
+        }
+        // `$(pwd)`: the working directory the walk stands in (`cd` on the line included).
+        if words.len() == 1 && words[0].known && words[0].value == "pwd" {
+            text = Some(format!("{}\n", scope.cwd?));
+            continue;
         }
         text = Some(output::stdout(&words, text.as_deref())?);
     }
@@ -1232,6 +1240,10 @@ fn is_lone_parameter(raw: &str) -> bool {
 }
 
 fn push_redirect(cmd: &mut RawCmd, fd: u32, w: &Word, cwd: Option<&str>, append: bool) {
+    // `> ""`: bash cannot open it and runs nothing.
+    if paths::names_nothing(w) {
+        return;
+    }
     let target = paths::target(w, cwd);
     if target == Target::Path("/dev/null".to_owned()) {
         return;

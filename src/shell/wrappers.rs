@@ -724,6 +724,11 @@ fn script(text: String, _keep: bool, cmd: &RawCmd, acc: &Acc, state: &State, out
         cwd: acc.cwd.clone().unwrap_or_else(|| state.cwd.clone()),
         ..state.clone()
     };
+    // A new shell process has only the environment: the interactive shell's unexported
+    // variables are unset there (a wrapper's own assignments, `env X=…`, follow).
+    for n in std::mem::take(&mut sub.unexported) {
+        sub.vars.push((n, Some(String::new())));
+    }
     sub.vars
         .extend(acc.env.iter().map(|(n, v)| (n.clone(), Some(v.clone()))));
     let frame = Frame {
@@ -789,7 +794,11 @@ fn find_roots(ws: &[Word], cwd: Option<&str>) -> (Found, usize) {
     };
     let relative = root_words.iter().any(|w| !w.value.starts_with('/'));
     let found = Found {
-        roots: root_words.iter().map(|w| paths::target(w, cwd)).collect(),
+        roots: root_words
+            .iter()
+            .filter(|w| !paths::names_nothing(w))
+            .map(|w| paths::target(w, cwd))
+            .collect(),
         relative_to: relative.then(|| cwd.map(str::to_owned)),
     };
     (found, i.min(ws.len()))
@@ -986,6 +995,10 @@ fn find(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
             inv.targets = roots.clone();
         }
     }
+    // Every root named nothing (`find "$UNSET" …`): find fails on each and runs nothing.
+    if roots.is_empty() {
+        return;
+    }
     for (_, words) in execs {
         if words.is_empty() {
             continue;
@@ -1104,7 +1117,7 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
             // Any program: any operand could be a file it changes.
             words
                 .iter()
-                .filter(|w| !w.value.starts_with('-'))
+                .filter(|w| !w.value.starts_with('-') && !paths::names_nothing(w))
                 .map(|w| paths::target(w, cwd.as_deref()))
                 .collect()
         } else {
@@ -1241,7 +1254,12 @@ fn apply_builtin(program: &str, args: &[Word], state: &mut State) {
 
 /// The operands of `program` that name files it writes, removes or changes, resolved.
 fn targets(program: &str, p: &flags::Parsed, args: &[Word], cwd: Option<&str>) -> Vec<Target> {
-    let ops: Vec<&Word> = p.operand_idx.iter().filter_map(|&k| args.get(k)).collect();
+    let ops: Vec<&Word> = p
+        .operand_idx
+        .iter()
+        .filter_map(|&k| args.get(k))
+        .filter(|w| !paths::names_nothing(w))
+        .collect();
     let t = |w: &Word| paths::target(w, cwd);
     let opt_targets = |names: &[&str]| -> Vec<Target> {
         p.options

@@ -94,6 +94,30 @@ fn guarded_session(install: &Install, t: &mut Pty, shell: &str) {
     t.expect("64alive");
     t.expect("MYPROMPT");
 
+    // The shell's own variables, set on earlier lines and not exported, decide as their values:
+    // one that names scratch space runs without a question, one that names the data directory
+    // is asked about, and an unset one is empty (`"$unset"/` is `/`).
+    let keep = install.scratch.join("keep-me-not");
+    std::fs::create_dir_all(keep.join("sub")).expect("scratch dir");
+    t.line(&format!("pg_scratch={}", keep.display()));
+    t.expect("MYPROMPT");
+    t.line("rm -rf \"$pg_scratch\"; echo $((9*9))gone");
+    t.expect("81gone");
+    t.expect("MYPROMPT");
+    assert!(!keep.exists(), "{}", t.screen());
+    t.line(&format!("pg_data={}", install.data_dir.display()));
+    t.expect("MYPROMPT");
+    t.line("rm -rf \"$pg_data\"");
+    t.expect("host name: ");
+    t.line("db2");
+    t.expect("refused");
+    t.expect("MYPROMPT");
+    t.send(b"\x15");
+    t.line("rm -rf \"$pg_never_set\"/");
+    t.expect("refused");
+    t.expect("MYPROMPT");
+    t.send(b"\x15");
+
     t.line("exit 4");
     let status = t.wait();
     assert_eq!(status.code(), Some(4), "screen:\n{}", t.screen());
