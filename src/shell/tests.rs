@@ -448,6 +448,9 @@ fn control_structures_are_walked() {
         one(&a, p);
     }
     assert_eq!(one(&a, "mkfs.ext4").targets, [path("/dev/sdc")]);
+    // The loop's items are known: each is judged.
+    assert_eq!(one(&a, "rm").targets, [path("/z/a")]);
+    let a = an("for d in $(ls); do rm -rf /z/$d; done");
     assert!(matches!(one(&a, "rm").targets[..], [Target::Unknown(_)]));
 }
 
@@ -827,4 +830,46 @@ fn the_shells_own_variables_decide_as_their_values() {
         one(&a, "rm").targets.as_slice(),
         [Target::Unknown(_)]
     ));
+}
+
+#[test]
+fn loops_bind_their_variable_when_the_items_are_known() {
+    // Each known item is judged.
+    let a = an("for d in /srv/a /var/lib/postgresql; do rm -rf \"$d\"; done");
+    let rms: Vec<&Invocation> = a.invocations.iter().filter(|i| i.program == "rm").collect();
+    assert_eq!(rms.len(), 2, "{a:#?}");
+    assert_eq!(rms[1].targets, [path("/var/lib/postgresql")]);
+    // Items not known: the variable is not known either.
+    let a = an("for d in $(cat list); do rm -rf \"$d\"; done");
+    assert!(matches!(
+        one(&a, "rm").targets.as_slice(),
+        [Target::Unknown(_)]
+    ));
+    // `find ROOT | while read f`: f is a path under ROOT.
+    let a = an("find /var/lib/postgresql -name x | while IFS= read -r f; do rm -rf \"$f\"; done");
+    assert_eq!(one(&a, "rm").targets, [path("/var/lib/postgresql/{}")]);
+    let a = an("find . -type f | while read f; do cat \"$f\" > \"$f.bak\"; done");
+    let cat = one(&a, "cat");
+    assert_eq!(cat.redirects[0].target, path("/home/me/work/{}.bak"));
+    // A read of two names, or of something else than found paths: not known.
+    for text in [
+        "find . | while read a b; do rm -rf \"$a\"; done",
+        "cat list | while read f; do rm -rf \"$f\"; done",
+    ] {
+        let a = an(text);
+        assert!(
+            matches!(one(&a, "rm").targets.as_slice(), [Target::Unknown(_)]),
+            "{text}: {a:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_backslash_ending_the_text_is_dropped_as_bash_drops_it() {
+    let a = an("rm -rf /var/lib/postgresql \\");
+    assert!(a.problems.is_empty(), "{a:#?}");
+    assert_eq!(one(&a, "rm").targets, [path("/var/lib/postgresql")]);
+    // An escaped backslash is a word.
+    let a = an("echo a \\\\");
+    assert_eq!(one(&a, "echo").args, ["a", "\\"]);
 }

@@ -227,6 +227,12 @@ pub(crate) fn analyze_text(text: &str, state: &mut State, frame: &Frame, out: &m
             }
         }
         Ok(Err(e)) => {
+            // A backslash at the very end of the text: bash drops it (`bash -c 'ls \'` runs
+            // `ls`); typed at a prompt, the line goes on on the next one, which is checked alone.
+            if let Some(cut) = dangling_backslash(text) {
+                analyze_text(cut, state, frame, out);
+                return;
+            }
             // A whole single line the real shell rejects too runs nothing. (In a text of several
             // lines, those before the error run: that stays unreadable.)
             if frame.depth == 0 && !text.trim_end().contains('\n') && !out.shell.is_empty() {
@@ -268,6 +274,70 @@ pub(crate) fn analyze_text(text: &str, state: &mut State, frame: &Frame, out: &m
             fallback(text, state, frame, out);
         }
     }
+}
+
+/// Most items of a `for` loop judged one by one.
+const MAX_LOOP_ITEMS: usize = 16;
+
+/// The one variable a `while` condition that is only `[IFS=…] read [options] NAME` sets.
+fn read_name(cond: &ast::CompoundList) -> Option<String> {
+    let [item] = cond.0.as_slice() else {
+        return None;
+    };
+    if !item.0.additional.is_empty() {
+        return None;
+    }
+    let [ast::Command::Simple(sc)] = item.0.first.seq.as_slice() else {
+        return None;
+    };
+    if sc.word_or_name.as_ref().map(|w| w.value.as_str()) != Some("read") {
+        return None;
+    }
+    let prefix_ok = sc.prefix.iter().flat_map(|p| &p.0).all(|i| {
+        matches!(i, ast::CommandPrefixOrSuffixItem::AssignmentWord(a, _) if matches!(&a.name, ast::AssignmentName::VariableName(n) if n == "IFS"))
+    });
+    if !prefix_ok {
+        return None;
+    }
+    let mut words = Vec::new();
+    for i in sc.suffix.iter().flat_map(|s| &s.0) {
+        match i {
+            ast::CommandPrefixOrSuffixItem::Word(w) => words.push(w.value.as_str()),
+            _ => return None,
+        }
+    }
+    let mut k = 0;
+    let mut names = Vec::new();
+    while let Some(w) = words.get(k) {
+        match *w {
+            "-r" | "-s" | "-e" => {}
+            "-d" | "-p" | "-t" | "-u" | "-n" | "-N" => k += 1,
+            "-a" => return None,
+            o if o.starts_with('-') && o.len() > 1 => {
+                if !o[1..].bytes().all(|b| matches!(b, b'r' | b's' | b'e')) {
+                    return None;
+                }
+            }
+            n => names.push(n),
+        }
+        k += 1;
+    }
+    match names.as_slice() {
+        [n] if !n.is_empty()
+            && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !n.as_bytes()[0].is_ascii_digit() =>
+        {
+            Some((*n).to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// `text` without a backslash that ends it unescaped (trailing blanks after it aside).
+fn dangling_backslash(text: &str) -> Option<&str> {
+    let t = text.trim_end_matches([' ', '\t', '\n']);
+    let run = t.len() - t.trim_end_matches('\\').len();
+    (run % 2 == 1).then(|| &t[..t.len() - 1])
 }
 
 fn parser_options() -> brush_parser::ParserOptions {
@@ -585,7 +655,16 @@ impl<'s, 'o> Walker<'s, 'o> {
                             self.outer_redirects.append(&mut sink.redirects);
                         }
                     }
-                    self.compound(c, state);
+                    match (input, c) {
+                        // `find ROOT | while read -r f; do …; done`: each line read is a path
+                        // found under ROOT, as for `xargs`.
+                        (Some(Piped::Found(found)), ast::CompoundCommand::WhileClause(w))
+                            if read_name(&w.0).is_some() =>
+                        {
+                            self.read_loop(&found, w, state);
+                        }
+                        _ => self.compound(c, state),
+                    }
                     self.outer_redirects.truncate(saved);
                     self.nested(deferred, state);
                     Piped::Unknown
@@ -660,11 +739,34 @@ impl<'s, 'o> Walker<'s, 'o> {
                 self.list(&s.list, &mut sub);
             }
             C::ForClause(f) => {
+                let mut items: Option<Vec<String>> = Some(Vec::new());
                 for w in f.values.iter().flatten() {
-                    deferred.extend(word::expand(&w.value, &state.scope()).subs);
+                    for field in word::fields(&w.value, &state.scope()) {
+                        deferred.extend(field.subs.iter().cloned());
+                        match (&mut items, field.known) {
+                            (Some(v), true) => v.push(field.value),
+                            _ => items = None,
+                        }
+                    }
                 }
-                state.vars.push((f.variable_name.clone(), None));
-                self.list(&f.body.list, state);
+                // `for d in /srv/a /srv/b; do rm -rf "$d"; done`: known items, each judged (a
+                // glob item stands for the names it matches, as its pattern). Otherwise the
+                // variable is not known.
+                let name = f.variable_name.clone();
+                match items {
+                    Some(items) if f.values.is_some() && items.len() <= MAX_LOOP_ITEMS => {
+                        for item in items {
+                            let mut st = state.clone();
+                            st.vars.push((name.clone(), Some(item)));
+                            self.list(&f.body.list, &mut st);
+                        }
+                        state.vars.push((name, None));
+                    }
+                    _ => {
+                        state.vars.push((name, None));
+                        self.list(&f.body.list, state);
+                    }
+                }
             }
             C::CaseClause(cc) => {
                 deferred.extend(word::expand(&cc.value.value, &state.scope()).subs);
@@ -697,6 +799,41 @@ impl<'s, 'o> Walker<'s, 'o> {
             }
         }
         self.nested(deferred, state);
+    }
+
+    /// `… | while read NAME; do BODY; done` fed by paths found under known roots: the loop is
+    /// judged once per root with NAME a path under it (`ROOT/{}`), or not known.
+    fn read_loop(
+        &mut self,
+        found: &wrappers::Found,
+        w: &ast::WhileOrUntilClauseCommand,
+        state: &mut State,
+    ) {
+        let Some(name) = read_name(&w.0) else {
+            return;
+        };
+        let elsewhere = found
+            .relative_to
+            .as_ref()
+            .is_some_and(|dir| *dir != state.cwd);
+        let mut stand_ins: Vec<Option<String>> = found
+            .roots
+            .iter()
+            .map(|t| match t {
+                Target::Path(p) if !elsewhere => Some(format!("{}/{{}}", p.trim_end_matches('/'))),
+                _ => None,
+            })
+            .collect();
+        if stand_ins.is_empty() {
+            stand_ins.push(None);
+        }
+        for stand_in in stand_ins {
+            let mut st = state.clone();
+            st.vars.push((name.clone(), stand_in));
+            self.list(&w.0, &mut st);
+            self.list(&w.1.list, &mut st);
+        }
+        state.vars.push((name, None));
     }
 
     fn command_alone(&mut self, c: &ast::Command, state: &mut State) -> Option<String> {
