@@ -175,11 +175,27 @@ impl Call<'_> {
         Ok(a)
     }
 
+    /// File a request exactly as its requester made it. Nothing that enters its canonical bytes
+    /// is changed here: its id is the sha256 of the bytes the requester made, recorded, printed
+    /// and waited on before the answer comes. A request the service would have to change is
+    /// refused, naming what it would have changed.
     fn file(&self, text: &str, exact: Option<&request::Exact>) -> Result<Answer, ApprovalError> {
-        let mut req = Request::parse(text.as_bytes())?;
+        let req = Request::parse(text.as_bytes())?;
         // The requester is whoever the kernel says is calling, whatever the request says.
-        req.uid = self.peer.uid;
-        req.user = user_name(self.peer.uid);
+        let caller = user_name(self.peer.uid);
+        if req.uid != self.peer.uid {
+            return Err(refused(format!(
+                "the request names uid {}, and you are uid {}: a request is filed as whoever the kernel says is calling",
+                req.uid, self.peer.uid
+            )));
+        }
+        if req.user != caller {
+            return Err(refused(format!(
+                "the request names user {}, and uid {} is user {caller} here: a request is filed as whoever the kernel says is calling",
+                crate::prompt::display_safe(&req.user),
+                self.peer.uid
+            )));
+        }
         let now = self.now();
         if req.host != self.host.hostname {
             return Err(refused(format!(
@@ -191,13 +207,24 @@ impl Call<'_> {
         if req.created > now + CLOCK_SLACK {
             return Err(refused("the request is dated in the future"));
         }
-        let longest = i64::try_from(approval::expiry(self.host).as_secs()).unwrap_or(i64::MAX);
-        req.expires = req.expires.min(now.saturating_add(longest));
+        let longest = approval::expiry(self.host);
+        let latest = now.saturating_add(i64::try_from(longest.as_secs()).unwrap_or(i64::MAX));
+        if req.expires > latest {
+            return Err(refused(format!(
+                "the request expires at {}, later than this host's [approvers] expiry of {}s allows (the requester's host.toml is not the audit service's)",
+                request::utc(req.expires),
+                longest.as_secs()
+            )));
+        }
         if req.expires <= now {
             return Err(refused("the request has already expired"));
         }
         // The command others will see never holds a secret this service can recognise.
-        req.command = crate::audit::redact::redact_text(&req.command, &[]).0;
+        if crate::audit::redact::redact_text(&req.command, &[]).1 {
+            return Err(refused(
+                "the request's command holds a secret in clear; `prodguard request` files it with the secret replaced by ***",
+            ));
+        }
         let live = self
             .spool
             .ids()?

@@ -199,7 +199,22 @@ pub fn file_request(
     // The record comes first: a request nobody could audit is not filed.
     record_step(host, sinks, &req, Outcome::Requested, None, None).map_err(Error::NotFiled)?;
     match spool.file(&req, exact.as_ref()) {
-        Ok(filed) => Ok(filed.req),
+        Ok(filed) if filed.id == req.id() => Ok(req),
+        Ok(filed) => {
+            // A service that changed the request would leave the record above, the id printed
+            // and the wait naming a request that does not exist: it is withdrawn instead.
+            let why = format!(
+                "not filed: the audit service at {} stored it as request {}, not as the request {} that was recorded; restart it: systemctl restart prodguard.service",
+                spool.socket().display(),
+                approval::request::short_id(&filed.id),
+                req.short_id()
+            );
+            if let Err(e) = spool.deny(&filed.id, "withdrawn: stored under another id") {
+                eprintln!("prodguard: warning: cannot withdraw it: {e}");
+            }
+            record_or_warn(host, sinks, &req, Outcome::Refused, None, Some(why.clone()));
+            Err(approval::ApprovalError::Refused(why).into())
+        }
         Err(e) => {
             let why = format!("not filed: {e}");
             record_or_warn(host, sinks, &req, Outcome::Refused, None, Some(why));
