@@ -614,9 +614,23 @@ fn the_service_takes_the_caller_from_the_kernel_not_from_the_request() {
         return;
     };
     let socket = w.site.socket();
-    // Root files a request that claims to be the requester's: it is filed as root's.
+    // Root files a request that claims to be the requester's: it is refused, nothing filed.
     let forged = forged_request(&w.site, &w.requester.name, w.requester.uid, "forged");
     let op = serde_json::json!({"op": "approval-file", "request": forged}).to_string();
+    let claimed = raw_call(&socket, &op);
+    assert_eq!(claimed["ok"], false, "{claimed}");
+    assert!(
+        claimed["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("names uid {}", w.requester.uid)),
+        "{claimed}"
+    );
+    let spooled = std::fs::read_dir(&w.site.spool).map_or(0, Iterator::count);
+    assert_eq!(spooled, 0, "nothing is filed");
+    // Filed as root's, it is root's.
+    let own = forged_request(&w.site, "root", 0, "forged");
+    let op = serde_json::json!({"op": "approval-file", "request": own}).to_string();
     let filed = raw_call(&socket, &op);
     assert_eq!(filed["ok"], true, "{filed}");
     assert_eq!(filed["v"], 2, "{filed}");
@@ -693,6 +707,116 @@ fn the_service_takes_the_caller_from_the_kernel_not_from_the_request() {
             .contains("already used"),
         "{again}"
     );
+}
+
+/// The sha256 of `text` in hex: the id of a request whose canonical text it is.
+fn id_of(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The full ids named by the `approval` records of `outcome`.
+fn ids_recorded(site: &Site, outcome: &str) -> Vec<String> {
+    site.records()
+        .iter()
+        .filter(|r| r["event"] == "approval" && r["outcome"] == outcome)
+        .filter_map(|r| {
+            r["detail"]
+                .as_str()?
+                .split_whitespace()
+                .nth(2)
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+#[test]
+fn the_service_files_a_request_under_the_id_its_requester_made_or_not_at_all() {
+    let Some((w, _lock)) = world("") else { return };
+    let socket = w.site.socket();
+    let spooled = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&w.site.spool)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter_map(|e| {
+                        e.file_name()
+                            .to_str()?
+                            .strip_suffix(".request")
+                            .map(str::to_string)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    // The requester's host.toml lets a request live 4 hours; the service's allows the default
+    // 15 minutes. The service does not shorten the request (that would change its id, and the
+    // requester's record, wait and the approver's command would name a request that does not
+    // exist): it refuses it, saying why, and nothing is filed.
+    let host = std::fs::read_to_string(w.site.path("host.toml")).expect("host.toml");
+    std::fs::write(
+        w.site.path("long.toml"),
+        host.replacen("[audit]", "expiry = \"4h\"\n[audit]", 1),
+    )
+    .expect("long.toml");
+    let mut a = args(&["request", "--no-wait", "--"]);
+    a.extend(w.site.bump("long"));
+    let long = w.site.run(Some(&w.requester), "long.toml", &a);
+    let err = text(&long.stderr);
+    assert_eq!(long.status.code(), Some(1), "{}{err}", text(&long.stdout));
+    assert!(err.contains("expiry"), "{err}");
+    assert!(spooled().is_empty(), "{:?}", spooled());
+    let asked = ids_recorded(&w.site, "requested");
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(ids_recorded(&w.site, "refused"), asked);
+
+    // Filed as the service's host.toml says, the id printed is the id recorded, the id of the
+    // file in the spool and the id an approver approves.
+    let (short, full) = w.request("same");
+    assert_eq!(spooled(), vec![full.clone()]);
+    assert_eq!(ids_recorded(&w.site, "requested").last(), Some(&full));
+    w.approve(&short);
+    assert_eq!(ids_recorded(&w.site, "approved"), vec![full.clone()]);
+    let ran = w.run_bump("host.toml", "same");
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stderr));
+    assert_eq!(ids_recorded(&w.site, "used"), vec![full.clone()]);
+
+    // Whatever a client sends, the answer's id is the sha256 of the bytes sent, or the request
+    // is refused naming the field the service would have had to change.
+    let honest = forged_request(&w.site, "root", 0, "honest");
+    let filed = raw_call(
+        &socket,
+        &serde_json::json!({"op": "approval-file", "request": honest}).to_string(),
+    );
+    assert_eq!(filed["ok"], true, "{filed}");
+    assert_eq!(
+        filed["entries"][0]["id"],
+        id_of(&honest).as_str(),
+        "{filed}"
+    );
+    let secret = forged_request(&w.site, "root", 0, "--password=Tulip-77");
+    let cases = [
+        (forged_request(&w.site, &w.requester.name, 0, "who"), "user"),
+        (
+            forged_request(&w.site, "root", w.requester.uid, "uid"),
+            "uid",
+        ),
+        (secret, "secret"),
+    ];
+    for (req, field) in cases {
+        let before = spooled();
+        let a = raw_call(
+            &socket,
+            &serde_json::json!({"op": "approval-file", "request": req}).to_string(),
+        );
+        assert_eq!(a["ok"], false, "{field}: {a}");
+        assert!(
+            a["error"].as_str().unwrap_or("").contains(field),
+            "{field}: {a}"
+        );
+        assert_eq!(spooled(), before, "{field}: nothing filed");
+    }
 }
 
 #[test]

@@ -12,12 +12,14 @@
 //!   against host.toml's `allowed_signers`.
 //! - [`wire`]: the operations on the spool that the audit service carries out for its callers;
 //!   the service is the only process that opens the spool.
+//! - [`bounded`]: `ssh-keygen` runs with a time limit, killed when it passes.
 //! - [`wait`]: the requester's countdown while waiting, on the terminal.
 //!
 //! This module decides nothing about policy and writes no audit records: `cli` does both.
 //! `docs/approval.md` explains the design and the threat model.
 #![deny(unsafe_code)]
 
+pub mod bounded;
 pub mod codec;
 pub mod request;
 pub mod spool;
@@ -76,6 +78,9 @@ pub enum ApprovalError {
     Random(String),
     #[error("ssh-keygen: {0}")]
     Ssh(String),
+    /// A helper (`ssh-keygen`) was killed at its time limit, or could not be run.
+    #[error("{0}; the signature is not counted")]
+    Helper(#[from] bounded::RunError),
     #[error("the request {0} was already used; a new one is needed")]
     AlreadyUsed(String),
     /// The audit service, which holds the spool, refused: its sentence.

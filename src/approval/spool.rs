@@ -178,6 +178,11 @@ pub enum NotCounted {
     SignedByRequester(String),
     #[error("signed as root, and root may not approve on this host")]
     SignedAsRoot,
+    /// Why a signature was not counted when it was verified a moment before.
+    #[error("{0}")]
+    Judged(String),
+    #[error("attached while the approval was being used; it counts from the next use")]
+    NotYetVerified,
 }
 
 /// Why the directory at `path` with `meta` is not fit to be a spool, if it is not.
@@ -569,6 +574,21 @@ impl Spool {
         rules: &Rules<'_>,
         now: i64,
     ) -> Result<Evidence, ApprovalError> {
+        self.status_with(req, rules, now, &mut |sig| {
+            verify_signature(req, sig, rules)
+        })
+    }
+
+    /// [`Spool::status`] with each attached signature judged by `verify` (given its text):
+    /// the audit service verifies before it takes its consume lock, and under it reuses those
+    /// verdicts instead of running `ssh-keygen` again.
+    pub fn status_with(
+        &self,
+        req: &Request,
+        rules: &Rules<'_>,
+        now: i64,
+        verify: &mut dyn FnMut(&str) -> Result<Approver, NotCounted>,
+    ) -> Result<Evidence, ApprovalError> {
         let id = req.id();
         let mut ignored = Vec::new();
         match self.read(&format!("{id}.used"), 0) {
@@ -651,7 +671,7 @@ impl Spool {
                     continue;
                 }
             };
-            match verify_signature(req, &sig, rules) {
+            match verify(&sig) {
                 Ok(a) => add(a, &mut approvers),
                 Err(why) => ignored.push(format!("signature in {name} not counted: {why}")),
             }

@@ -6,12 +6,14 @@
 //! OpenSSH's own reading of `allowed_signers` (certificate authorities, `namespaces=`,
 //! `valid-before`/`valid-after`), with no cryptography of ours. `ssh-keygen` is taken from fixed
 //! system paths with a cleared environment: the requester's `PATH` must not choose the verifier.
+//! Every run is bounded ([`VERIFY_LIMIT`], [`SIGN_LIMIT`]): one that hangs is killed and the
+//! signature is refused, naming the limit.
 #![forbid(unsafe_code)]
 
-use super::{random_bytes, ApprovalError, NAMESPACE};
-use std::io::Write;
+use super::{bounded, random_bytes, ApprovalError, NAMESPACE};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 /// Where `ssh-keygen` is looked for, in order.
 const SSH_KEYGEN: [&str; 3] = [
@@ -28,6 +30,13 @@ pub const SIG_BEGIN: &str = "-----BEGIN SSH SIGNATURE-----";
 /// The last line of an armored SSH signature.
 pub const SIG_END: &str = "-----END SSH SIGNATURE-----";
 
+/// How long one `ssh-keygen -Y find-principals` or `-Y verify` may take before it is killed.
+/// Verification takes milliseconds; the service verifies while it answers approval operations.
+pub const VERIFY_LIMIT: Duration = Duration::from_secs(10);
+
+/// How long `ssh-keygen -Y sign` may take: it may ask for a passphrase or a security key touch.
+pub const SIGN_LIMIT: Duration = Duration::from_secs(300);
+
 fn ssh_keygen() -> Result<PathBuf, ApprovalError> {
     SSH_KEYGEN
         .iter()
@@ -39,6 +48,23 @@ fn ssh_keygen() -> Result<PathBuf, ApprovalError> {
                 SSH_KEYGEN.join(", ")
             ))
         })
+}
+
+/// The `ssh-keygen` that verifies, and how long each of its runs may take.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    pub program: PathBuf,
+    pub limit: Duration,
+}
+
+impl Verifier {
+    /// The system's `ssh-keygen` (fixed paths, never `PATH`) with [`VERIFY_LIMIT`].
+    pub fn system() -> Result<Verifier, ApprovalError> {
+        Ok(Verifier {
+            program: ssh_keygen()?,
+            limit: VERIFY_LIMIT,
+        })
+    }
 }
 
 /// The armored signature in `text` (surrounding text is ignored), normalised to its lines.
@@ -64,22 +90,10 @@ pub fn extract_signature(text: &str) -> Option<String> {
 /// `ssh-keygen -Y sign -n prodguard-approval -f KEY`. Runs with the caller's environment, so the
 /// agent and passphrase prompt work. Returns the armored signature.
 pub fn sign(key: &Path, message: &[u8]) -> Result<String, ApprovalError> {
-    let mut child = Command::new(ssh_keygen()?)
-        .args(["-q", "-Y", "sign", "-n", NAMESPACE, "-f"])
-        .arg(key)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| ApprovalError::Ssh(format!("cannot run: {e}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(message)
-            .map_err(|e| ApprovalError::Ssh(format!("cannot write the request: {e}")))?;
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| ApprovalError::Ssh(format!("cannot run: {e}")))?;
+    let mut cmd = Command::new(ssh_keygen()?);
+    cmd.args(["-q", "-Y", "sign", "-n", NAMESPACE, "-f"])
+        .arg(key);
+    let out = bounded::run(cmd, "ssh-keygen -Y sign", message, SIGN_LIMIT)?;
     if !out.status.success() {
         return Err(ApprovalError::Ssh(format!(
             "signing with {} failed: {}",
@@ -124,24 +138,18 @@ impl Drop for SigFile {
     }
 }
 
-fn keygen(args: &[&std::ffi::OsStr], stdin: &[u8]) -> Result<(bool, String), ApprovalError> {
-    let mut child = Command::new(ssh_keygen()?)
-        .args(args)
+fn keygen(
+    v: &Verifier,
+    what: &str,
+    args: &[&std::ffi::OsStr],
+    stdin: &[u8],
+) -> Result<(bool, String), ApprovalError> {
+    let mut cmd = Command::new(&v.program);
+    cmd.args(args)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
-        .env("LC_ALL", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| ApprovalError::Ssh(format!("cannot run: {e}")))?;
-    if let Some(mut s) = child.stdin.take() {
-        // A verifier that exits early (bad signature) closes the pipe: not an error here.
-        let _ = s.write_all(stdin);
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| ApprovalError::Ssh(format!("cannot run: {e}")))?;
+        .env("LC_ALL", "C");
+    let out = bounded::run(cmd, what, stdin, v.limit)?;
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -150,9 +158,20 @@ fn keygen(args: &[&std::ffi::OsStr], stdin: &[u8]) -> Result<(bool, String), App
     Ok((out.status.success(), text))
 }
 
-/// Verify `signature` over `message` against `allowed_signers` in the approval namespace.
-/// Returns the principal it verifies for, or why it does not.
+/// Verify `signature` over `message` against `allowed_signers` in the approval namespace with
+/// the system's `ssh-keygen`, each run bounded by [`VERIFY_LIMIT`]. Returns the principal it
+/// verifies for, or why it does not.
 pub fn verify(
+    allowed_signers: &Path,
+    signature: &str,
+    message: &[u8],
+) -> Result<String, ApprovalError> {
+    verify_with(&Verifier::system()?, allowed_signers, signature, message)
+}
+
+/// [`verify`] with the verifier `v`.
+pub fn verify_with(
+    v: &Verifier,
     allowed_signers: &Path,
     signature: &str,
     message: &[u8],
@@ -163,6 +182,8 @@ pub fn verify(
     let file = SigFile::new(&sig)?;
     let signers = allowed_signers.as_os_str();
     let (ok, out) = keygen(
+        v,
+        "ssh-keygen -Y find-principals",
         &[
             "-Y".as_ref(),
             "find-principals".as_ref(),
@@ -189,6 +210,8 @@ pub fn verify(
     let mut last = String::new();
     for p in &principals {
         let (ok, out) = keygen(
+            v,
+            "ssh-keygen -Y verify",
             &[
                 "-Y".as_ref(),
                 "verify".as_ref(),
@@ -221,6 +244,37 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hung_verifier_is_killed_at_its_limit_and_the_signature_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let hung = dir.path().join("ssh-keygen");
+        std::fs::write(&hung, "#!/bin/sh\nexec sleep 30\n").expect("write");
+        std::fs::set_permissions(&hung, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let signers = dir.path().join("allowed_signers");
+        std::fs::write(&signers, "").expect("write");
+        let v = Verifier {
+            program: hung,
+            limit: Duration::from_millis(400),
+        };
+        let sig = format!("{SIG_BEGIN}\nU1NIU0lH\n{SIG_END}\n");
+        let start = std::time::Instant::now();
+        let e = verify_with(&v, &signers, &sig, b"request\n").expect_err("refused");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(
+            matches!(e, ApprovalError::Helper(bounded::RunError::TimedOut { .. })),
+            "{e:?}"
+        );
+        assert_eq!(
+            e.to_string(),
+            "ssh-keygen -Y find-principals did not finish within 400ms and was killed; the signature is not counted"
+        );
+    }
 
     #[test]
     fn signatures_are_extracted_and_normalised() {

@@ -39,8 +39,10 @@ pub const OP_PREFIX: &str = "approval-";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Op {
-    /// File `request` (its canonical text). The service replaces its `user` and `uid` with the
-    /// caller's; `exact` is the exact command line of a redacted request.
+    /// File `request` (its canonical text), exactly as sent: the service refuses a request whose
+    /// `user` and `uid` are not the caller's, or that it would otherwise have to change, so the
+    /// answer's id is the sha256 of these bytes. `exact` is the exact command line of a
+    /// redacted request.
     ApprovalFile {
         request: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]

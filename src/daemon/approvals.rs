@@ -112,18 +112,24 @@ impl Approvals {
             Op::ApprovalApprove { id } => call.approve(&id),
             Op::ApprovalDeny { id, reason } => call.deny(&id, &reason),
             Op::ApprovalSign { id, signature } => call.sign(&id, &signature),
-            Op::ApprovalUse { id } => {
+            Op::ApprovalUse { id } => call.verified(&id).and_then(|(req, verdicts)| {
+                // Signatures were verified (by ssh-keygen) before the lock; under it the
+                // spool is read again and those verdicts reused.
                 let _one = self
                     .consume
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                call.consume(&id)
-            }
+                call.consume(&req, &verdicts)
+            }),
             Op::Origin {} => return Answer::refused("`origin` is not an approval operation"),
         };
         done.unwrap_or_else(|e| Answer::refused(e.to_string()))
     }
 }
+
+/// The verdict on each signature attached to a request, by its text: who it counts as, or why
+/// not.
+type Verdicts = std::collections::HashMap<String, Result<spool::Approver, String>>;
 
 /// One operation: the spool, the host's rules and the caller.
 struct Call<'a> {
@@ -175,11 +181,27 @@ impl Call<'_> {
         Ok(a)
     }
 
+    /// File a request exactly as its requester made it. Nothing that enters its canonical bytes
+    /// is changed here: its id is the sha256 of the bytes the requester made, recorded, printed
+    /// and waited on before the answer comes. A request the service would have to change is
+    /// refused, naming what it would have changed.
     fn file(&self, text: &str, exact: Option<&request::Exact>) -> Result<Answer, ApprovalError> {
-        let mut req = Request::parse(text.as_bytes())?;
+        let req = Request::parse(text.as_bytes())?;
         // The requester is whoever the kernel says is calling, whatever the request says.
-        req.uid = self.peer.uid;
-        req.user = user_name(self.peer.uid);
+        let caller = user_name(self.peer.uid);
+        if req.uid != self.peer.uid {
+            return Err(refused(format!(
+                "the request names uid {}, and you are uid {}: a request is filed as whoever the kernel says is calling",
+                req.uid, self.peer.uid
+            )));
+        }
+        if req.user != caller {
+            return Err(refused(format!(
+                "the request names user {}, and uid {} is user {caller} here: a request is filed as whoever the kernel says is calling",
+                crate::prompt::display_safe(&req.user),
+                self.peer.uid
+            )));
+        }
         let now = self.now();
         if req.host != self.host.hostname {
             return Err(refused(format!(
@@ -191,13 +213,24 @@ impl Call<'_> {
         if req.created > now + CLOCK_SLACK {
             return Err(refused("the request is dated in the future"));
         }
-        let longest = i64::try_from(approval::expiry(self.host).as_secs()).unwrap_or(i64::MAX);
-        req.expires = req.expires.min(now.saturating_add(longest));
+        let longest = approval::expiry(self.host);
+        let latest = now.saturating_add(i64::try_from(longest.as_secs()).unwrap_or(i64::MAX));
+        if req.expires > latest {
+            return Err(refused(format!(
+                "the request expires at {}, later than this host's [approvers] expiry of {}s allows (the requester's host.toml is not the audit service's)",
+                request::utc(req.expires),
+                longest.as_secs()
+            )));
+        }
         if req.expires <= now {
             return Err(refused("the request has already expired"));
         }
         // The command others will see never holds a secret this service can recognise.
-        req.command = crate::audit::redact::redact_text(&req.command, &[]).0;
+        if crate::audit::redact::redact_text(&req.command, &[]).1 {
+            return Err(refused(
+                "the request's command holds a secret in clear; `prodguard request` files it with the secret replaced by ***",
+            ));
+        }
         let live = self
             .spool
             .ids()?
@@ -258,9 +291,14 @@ impl Call<'_> {
 
     /// Refuse unless `req` is still open (pending or approved).
     fn open(&self, req: &Request) -> Result<Status, ApprovalError> {
-        let short = req.short_id();
         let ev = self.spool.status(req, &self.rules, self.now())?;
-        match ev.status {
+        self.still_open(req, ev.status)
+    }
+
+    /// `status` of `req` when it is open (pending or approved); a refusal saying why otherwise.
+    fn still_open(&self, req: &Request, status: Status) -> Result<Status, ApprovalError> {
+        let short = req.short_id();
+        match status {
             s @ (Status::Pending { .. } | Status::Approved { .. }) => Ok(s),
             Status::Used => Err(ApprovalError::AlreadyUsed(short)),
             Status::Expired => Err(refused(format!("request {short} has expired"))),
@@ -334,14 +372,40 @@ impl Call<'_> {
         self.one(&req, vec![by])
     }
 
-    /// Called under the service's one consume lock.
-    fn consume(&self, typed: &str) -> Result<Answer, ApprovalError> {
+    /// The caller's request `typed`, and the verdict on each signature attached to it now.
+    /// Runs `ssh-keygen`; called before the consume lock is taken.
+    fn verified(&self, typed: &str) -> Result<(Request, Verdicts), ApprovalError> {
         let req = self.find(typed)?;
         self.mine(&req)?;
-        match self.open(&req)? {
+        let mut verdicts = Verdicts::new();
+        self.spool
+            .status_with(&req, &self.rules, self.now(), &mut |sig| {
+                let v = spool::verify_signature(&req, sig, &self.rules);
+                verdicts.insert(
+                    sig.to_string(),
+                    v.as_ref().map_err(ToString::to_string).cloned(),
+                );
+                v
+            })?;
+        Ok((req, verdicts))
+    }
+
+    /// Called under the service's one consume lock, with the signature `verdicts` found before
+    /// it: no `ssh-keygen` runs here.
+    fn consume(&self, req: &Request, verdicts: &Verdicts) -> Result<Answer, ApprovalError> {
+        let mut known = |sig: &str| match verdicts.get(sig) {
+            Some(Ok(a)) => Ok(a.clone()),
+            Some(Err(why)) => Err(spool::NotCounted::Judged(why.clone())),
+            None => Err(spool::NotCounted::NotYetVerified),
+        };
+        let ev = self
+            .spool
+            .status_with(req, &self.rules, self.now(), &mut known)?;
+        match self.still_open(req, ev.status)? {
             Status::Approved { approvers } => {
-                self.spool.mark_used(&req)?;
-                self.one(&req, approvers)
+                self.spool.mark_used(req)?;
+                // Marked used, its status is read without looking at signatures.
+                self.one(req, approvers)
             }
             Status::Pending {
                 approvers, needed, ..
@@ -352,5 +416,100 @@ impl Call<'_> {
             ))),
             _ => Err(ApprovalError::AlreadyUsed(req.short_id())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::approval::request::Subject;
+
+    /// A spool of root's in a temp dir, holding one request of root's with a signature
+    /// attached that no ssh-keygen would accept.
+    fn signed_request() -> Option<(tempfile::TempDir, HostContext, Request, String)> {
+        if !nix::unistd::geteuid().is_root() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "a spool must be root's: this test needs root"
+            );
+            eprintln!("skipped: a spool must be root's: this test needs root");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("spool");
+        prepare_spool(&path).expect("spool");
+        let host = HostContext::from_toml(
+            &format!(
+                "hostname = \"db1.example.com\"\nenvironment = \"production\"\n[approvers]\nspool = \"{}\"\n",
+                path.display()
+            ),
+            None,
+        );
+        let req = Request::new(
+            Subject {
+                host: &host,
+                user: "root",
+                uid: 0,
+                command: "bump once",
+                exact: None,
+                cwd: "/",
+                rules: vec!["test.bump".into()],
+                approvers: 1,
+            },
+            approval::now(),
+            std::time::Duration::from_secs(600),
+        )
+        .expect("request");
+        let spool = Spool::open(&path).expect("open");
+        spool.submit(&req).expect("submit");
+        let sig = format!(
+            "{}\nbm90IGEgc2lnbmF0dXJl\n{}\n",
+            approval::ssh::SIG_BEGIN,
+            approval::ssh::SIG_END
+        );
+        spool.attach_signature(&req, &sig).expect("attach");
+        Some((dir, host, req, sig))
+    }
+
+    #[test]
+    fn under_the_consume_lock_signatures_count_as_verified_before_it() {
+        let Some((dir, host, req, sig)) = signed_request() else {
+            return;
+        };
+        let spool = Spool::open(&dir.path().join("spool")).expect("open");
+        let peer = Peer {
+            uid: 0,
+            gid: 0,
+            pid: std::process::id(),
+        };
+        let call = Call {
+            spool: &spool,
+            host: &host,
+            rules: Rules::of(&host),
+            peer: &peer,
+        };
+        // A signature attached after the verification before the lock does not count under it.
+        let none = call
+            .consume(&req, &Verdicts::new())
+            .expect_err("not approved");
+        assert!(none.to_string().contains("not approved yet"), "{none}");
+        // One judged before the lock counts as judged, without ssh-keygen (which would refuse
+        // this one): a refusal stays a refusal, an approval is used once.
+        let mut verdicts = Verdicts::new();
+        verdicts.insert(sig.clone(), Err("the signing key is not known".into()));
+        let judged = call.consume(&req, &verdicts).expect_err("not approved");
+        assert!(judged.to_string().contains("not approved yet"), "{judged}");
+        let by = spool::Approver {
+            name: "bob".into(),
+            uid: None,
+            how: spool::How::SshKey,
+        };
+        verdicts.insert(sig, Ok(by));
+        let used = call.consume(&req, &verdicts).expect("used");
+        assert!(used.ok, "{used:?}");
+        assert_eq!(used.approvers.len(), 1, "{used:?}");
+        assert_eq!(used.approvers[0].name, "bob", "{used:?}");
+        let again = call.consume(&req, &verdicts).expect_err("used once");
+        assert!(matches!(again, ApprovalError::AlreadyUsed(_)), "{again}");
     }
 }

@@ -199,7 +199,22 @@ pub fn file_request(
     // The record comes first: a request nobody could audit is not filed.
     record_step(host, sinks, &req, Outcome::Requested, None, None).map_err(Error::NotFiled)?;
     match spool.file(&req, exact.as_ref()) {
-        Ok(filed) => Ok(filed.req),
+        Ok(filed) if filed.id == req.id() => Ok(req),
+        Ok(filed) => {
+            // A service that changed the request would leave the record above, the id printed
+            // and the wait naming a request that does not exist: it is withdrawn instead.
+            let why = format!(
+                "not filed: the audit service at {} stored it as request {}, not as the request {} that was recorded; restart it: systemctl restart prodguard.service",
+                spool.socket().display(),
+                approval::request::short_id(&filed.id),
+                req.short_id()
+            );
+            if let Err(e) = spool.deny(&filed.id, "withdrawn: stored under another id") {
+                eprintln!("prodguard: warning: cannot withdraw it: {e}");
+            }
+            record_or_warn(host, sinks, &req, Outcome::Refused, None, Some(why.clone()));
+            Err(approval::ApprovalError::Refused(why).into())
+        }
         Err(e) => {
             let why = format!("not filed: {e}");
             record_or_warn(host, sinks, &req, Outcome::Refused, None, Some(why));
@@ -587,4 +602,117 @@ fn needs_approval(why: String) -> Decision {
 
 fn denied(why: String) -> Decision {
     Decision::Denied { why }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::approval::wire::{Answer, Entry, Op};
+    use std::io::{BufRead, Write};
+    use std::sync::mpsc;
+
+    /// A service on `socket` that stores every request it is sent under the id `stored`, and
+    /// reports each operation it is asked.
+    fn rewriting_service(socket: &std::path::Path, stored: String) -> mpsc::Receiver<Op> {
+        let listener = std::os::unix::net::UnixListener::bind(socket).expect("bind");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            while let Ok((stream, _)) = listener.accept() {
+                let mut w = stream.try_clone().expect("clone");
+                for line in std::io::BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    let Ok(op) = serde_json::from_str::<Op>(&line) else {
+                        break;
+                    };
+                    let request = match &op {
+                        Op::ApprovalFile { request, .. } => request.clone(),
+                        _ => String::new(),
+                    };
+                    let _ = tx.send(op);
+                    let answer = Answer::entries(vec![Entry {
+                        id: stored.clone(),
+                        request,
+                        exact: None,
+                        status: Status::Pending {
+                            approvers: Vec::new(),
+                            needed: 1,
+                        },
+                        ignored: Vec::new(),
+                    }]);
+                    let mut out = serde_json::to_vec(&answer).expect("answer");
+                    out.push(b'\n');
+                    if w.write_all(&out).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        rx
+    }
+
+    #[test]
+    fn a_request_stored_under_another_id_is_withdrawn_and_not_filed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let socket = dir.path().join("audit.sock");
+        let audit_file = dir.path().join("audit.jsonl");
+        let host = HostContext::from_toml(
+            "hostname = \"db1.example.com\"\nenvironment = \"production\"\n[audit]\nsyslog = \"none\"\n",
+            None,
+        );
+        let stored = "ab".repeat(32);
+        let ops = rewriting_service(&socket, stored.clone());
+        let sinks = Sinks::for_host(&host, Some(&audit_file), Vec::new());
+        let spool = SpoolClient::at(&socket);
+        let e = file_request(
+            &spool,
+            &host,
+            &sinks,
+            "bump once",
+            "/",
+            vec!["test.bump".into()],
+            1,
+        )
+        .expect_err("refused");
+        let why = e.to_string();
+        assert!(
+            why.contains(&format!(
+                "stored it as request {}",
+                approval::request::short_id(&stored)
+            )),
+            "{why}"
+        );
+        let wait = Duration::from_secs(10);
+        let filed = ops.recv_timeout(wait).expect("filed");
+        let Op::ApprovalFile { request, .. } = filed else {
+            panic!("{filed:?}")
+        };
+        let sent = Request::parse(request.as_bytes()).expect("request");
+        // The service is told to withdraw what it stored, under its id.
+        let withdrawn = ops.recv_timeout(wait).expect("withdrawn");
+        assert!(
+            matches!(&withdrawn, Op::ApprovalDeny { id, .. } if *id == stored),
+            "{withdrawn:?}"
+        );
+        // The records name the request that was made: requested, then refused.
+        let records: Vec<serde_json::Value> = std::fs::read_to_string(&audit_file)
+            .expect("audit")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("record"))
+            .collect();
+        let steps: Vec<(&str, &str)> = records
+            .iter()
+            .map(|r| {
+                (
+                    r["outcome"].as_str().unwrap_or(""),
+                    r["detail"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        let detail = format!("request {} {}", sent.short_id(), sent.id());
+        assert_eq!(
+            steps,
+            vec![("requested", detail.as_str()), ("refused", detail.as_str())],
+            "{records:#?}"
+        );
+    }
 }
