@@ -452,12 +452,20 @@ fn the_prompt_says_break_glass_while_the_grant_holds_and_nothing_otherwise() {
         line("title=").ends_with(&format!(" \u{b7} BREAK-GLASS until {until}")),
         "{so}"
     );
-    assert_eq!(line("late="), "[PRODUCTION db1]", "shown after expiry: {se}");
+    assert_eq!(
+        line("late="),
+        "[PRODUCTION db1]",
+        "shown after expiry: {se}"
+    );
     let id = printed_grant(&out);
 
     // Outside a session: a made-up id, the session's id after its end, and no marker at all
     // show the plain segment.
-    for marker in [Some("0123456789abcdef0123456789abcdef"), Some(id.as_str()), None] {
+    for marker in [
+        Some("0123456789abcdef0123456789abcdef"),
+        Some(id.as_str()),
+        None,
+    ] {
         let mut c = svc.prodguard();
         c.arg("prompt");
         if let Some(m) = marker {

@@ -352,6 +352,34 @@ mod tests {
     }
 
     #[test]
+    fn a_write_failure_is_an_optional_field_of_the_ping_reply() {
+        // A service that predates the field: no failure known.
+        let old: Reply = serde_json::from_str(r#"{"ok":true,"log":"/l","pid":7,"version":2}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(old.ok && old.write_failure.is_none());
+        let healthy = serde_json::to_string(&Reply {
+            ok: true,
+            ..Reply::default()
+        })
+        .unwrap_or_default();
+        assert!(!healthy.contains("write_failure"), "{healthy}");
+        let failing = Reply {
+            ok: true,
+            write_failure: Some("disk full".into()),
+            ..Reply::default()
+        };
+        let line = serde_json::to_string(&failing).unwrap_or_default();
+        assert!(line.contains(r#""write_failure":"disk full""#), "{line}");
+        // An older client's reading of it (no such field in its reply type) still parses.
+        #[derive(serde::Deserialize)]
+        struct OldReply {
+            ok: bool,
+        }
+        let read: OldReply = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}"));
+        assert!(read.ok);
+    }
+
+    #[test]
     fn a_missing_socket_is_named_with_the_way_to_start_it() {
         let d = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let start = Instant::now();

@@ -7,8 +7,8 @@
 
 use super::error::{self, Error};
 use super::{Global, EXIT_OK, EXIT_REFUSED};
-use crate::audit::{self, FileSink, SyslogSink, SyslogTarget};
 use crate::audit::service::Reply;
+use crate::audit::{self, FileSink, SyslogSink, SyslogTarget};
 use crate::host::{HostContext, DEFAULT_HOST_FILE};
 use crate::policy::{LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR};
 use clap::Args;

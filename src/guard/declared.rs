@@ -134,7 +134,10 @@ pub fn prompt_marker(grant: &Grant) -> String {
 /// of `host` only when the marker variable is set, so that an ordinary prompt costs no round
 /// trip. A marker that is not honoured shows nothing.
 pub fn prompt_grant(host: &HostContext) -> Option<Grant> {
-    break_glass(&|k| std::env::var(k).ok(), &|id| check_with_service(host, id)).0
+    break_glass(&|k| std::env::var(k).ok(), &|id| {
+        check_with_service(host, id)
+    })
+    .0
 }
 
 /// Whether grant `id` covers this process, as the audit service of `host` says.

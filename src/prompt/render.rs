@@ -423,7 +423,9 @@ pub fn render_prompt_segment(
     let sgr = bar_sgr(host.display_colour());
     let mut out = format!("{open}{sgr}{close} {text} {open}{RESET}{close}");
     if let Some(m) = marker {
-        out.push_str(&format!("{open}{MARKER_SGR}{close} {m} {open}{RESET}{close}"));
+        out.push_str(&format!(
+            "{open}{MARKER_SGR}{close} {m} {open}{RESET}{close}"
+        ));
     }
     out
 }
@@ -536,12 +538,20 @@ mod tests {
     #[test]
     fn a_marker_follows_the_segment_and_cannot_expand() {
         let h = HostContext::unknown();
-        let plain = render_prompt_segment(&h, Shell::Bash, false, Some("BREAK-GLASS until 16:50 UTC"));
+        let plain =
+            render_prompt_segment(&h, Shell::Bash, false, Some("BREAK-GLASS until 16:50 UTC"));
         assert!(plain.ends_with(" BREAK-GLASS until 16:50 UTC]"), "{plain}");
         let zsh = render_prompt_segment(&h, Shell::Zsh, true, Some("B %F$(x)`y`\\w"));
-        assert!(zsh.contains(&format!("%{{{MARKER_SGR}%}} B ?F??x??y???w %{{")), "{zsh}");
-        assert_eq!(render_prompt_segment(&h, Shell::Bash, false, Some("  ")), render_prompt_segment(&h, Shell::Bash, false, None));
-        assert!(render_title(&h, Some("BREAK-GLASS until 16:50 UTC")).ends_with(" \u{b7} BREAK-GLASS until 16:50 UTC"));
+        assert!(
+            zsh.contains(&format!("%{{{MARKER_SGR}%}} B ?F??x??y??w %{{")),
+            "{zsh}"
+        );
+        assert_eq!(
+            render_prompt_segment(&h, Shell::Bash, false, Some("  ")),
+            render_prompt_segment(&h, Shell::Bash, false, None)
+        );
+        assert!(render_title(&h, Some("BREAK-GLASS until 16:50 UTC"))
+            .ends_with(" \u{b7} BREAK-GLASS until 16:50 UTC"));
     }
 
     #[test]
