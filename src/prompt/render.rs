@@ -382,9 +382,14 @@ fn shell_quote(s: &str) -> String {
 
 /// Only characters that cannot mean anything to a shell's prompt expansion.
 fn prompt_safe(s: &str) -> String {
+    only(s, "._-")
+}
+
+/// `s` with anything but ASCII letters, digits and the characters of `also` replaced by `?`.
+fn only(s: &str, also: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+            if c.is_ascii_alphanumeric() || also.contains(c) {
                 c
             } else {
                 '?'
@@ -436,17 +441,7 @@ const MARKER_SGR: &str = "\x1b[1;97;41m";
 /// A marker's text with anything but letters, digits, spaces and `.:-` replaced (no `%`, `\`,
 /// `$` or backquote reaches a prompt).
 fn marker_safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || " .:-".contains(c) {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect::<String>()
-        .trim()
-        .to_string()
+    only(s, " .:-").trim().to_string()
 }
 
 /// The terminal title: `PRODUCTION · db1 · db-primary · cluster main`, then `marker` (a
