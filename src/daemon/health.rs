@@ -101,6 +101,8 @@ impl Health {
 /// Write `bytes` bytes to a new file in `dir`, make them durable, and remove the file.
 fn probe(dir: &Path, bytes: usize) -> Result<(), String> {
     let path = dir.join(format!(".prodguard-write-test-{}", std::process::id()));
+    // One left by a service killed mid-test (the same pid after a reboot) is not a failure.
+    let _ = std::fs::remove_file(&path);
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
