@@ -38,7 +38,7 @@ complete -c prodguard -n "__fish_prodguard_needs_command" -a "demo" -d 'A tour o
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "init" -d 'Print the shell integration for bash or zsh (`eval "$(prodguard init bash)"`)'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "intent" -d 'Declare the host you mean to work on: risky commands on any other host are refused'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "banner" -d 'Print the environment banner shown at login'
-complete -c prodguard -n "__fish_prodguard_needs_command" -a "prompt" -d 'Print the prompt segment (or terminal title) naming the environment and host'
+complete -c prodguard -n "__fish_prodguard_needs_command" -a "prompt" -d 'Print the prompt segment (or terminal title) naming the environment and host, and BREAK-GLASS with its expiry in UTC while a break-glass grant covers the shell'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "report" -d 'Record how a command let through by the shell integration ended (exit status, duration)'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "request" -d 'Ask for a second person\'s approval of a command (`prodguard request -- CMD`), or attach an approver\'s SSH signature (`--signature FILE`)'
 complete -c prodguard -n "__fish_prodguard_needs_command" -a "requests" -d 'List the approval requests on this host (for approvers)'

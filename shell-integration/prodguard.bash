@@ -74,8 +74,23 @@ elif [[ -z ${PRODGUARD_NO_BIND-} ]]; then
       ("$__prodguard_bin" report --status "$status" --started "$__prodguard_started" --ended "$now" >/dev/null 2>&1 &)
       __prodguard_started=
     fi
+    __prodguard_refresh
     printf '\033]0;%s\007' "$__prodguard_title"
     return "$status"
+  }
+
+  # In a break-glass session the segment and title carry the marker while the grant holds, so
+  # they are asked again at each prompt (one round trip to the audit service); an ordinary
+  # shell keeps the ones computed at start, with no process per prompt.
+  __prodguard_refresh() {
+    [[ -n ${PRODGUARD_BREAK_GLASS-} ]] || return 0
+    local segment
+    segment=$("$__prodguard_bin" prompt --shell bash 2>/dev/null) || return 0
+    if [[ $segment != "$__prodguard_segment" && $PS1 == "$__prodguard_segment"* ]]; then
+      PS1="${segment}${PS1#"$__prodguard_segment"}"
+      __prodguard_segment=$segment
+    fi
+    __prodguard_title=$("$__prodguard_bin" prompt --title 2>/dev/null)
   }
 
   bind -x '"\C-x\C-p": __prodguard_check'

@@ -74,12 +74,28 @@ if [[ -z ${PRODGUARD_NO_BIND-} ]]; then
       ("$__prodguard_bin" report --status "$exit_status" --started "$__prodguard_started" --ended "${EPOCHREALTIME:-$SECONDS}" >/dev/null 2>&1 &)
       __prodguard_started=
     fi
+    __prodguard_refresh
     print -n -- "\e]0;${__prodguard_title}\a"
   }
   add-zsh-hook precmd __prodguard_precmd
 
+  # In a break-glass session the segment and title carry the marker while the grant holds, so
+  # they are asked again at each prompt (one round trip to the audit service); an ordinary
+  # shell keeps the ones computed at start, with no process per prompt.
+  __prodguard_refresh() {
+    [[ -n ${PRODGUARD_BREAK_GLASS-} ]] || return 0
+    local segment
+    segment="$("$__prodguard_bin" prompt --shell zsh 2>/dev/null)" || return 0
+    if [[ $segment != "$__prodguard_segment" && $PROMPT == "${__prodguard_segment}"* ]]; then
+      PROMPT="${segment}${PROMPT#"$__prodguard_segment"}"
+      __prodguard_segment=$segment
+    fi
+    __prodguard_title="$("$__prodguard_bin" prompt --title 2>/dev/null)"
+  }
+
   # Recorded for the login session: its end record says whether the integration loaded.
   "$__prodguard_bin" report --integration zsh >/dev/null 2>&1
   typeset -g __prodguard_title="$("$__prodguard_bin" prompt --title 2>/dev/null)"
-  PROMPT="$("$__prodguard_bin" prompt --shell zsh 2>/dev/null)${PROMPT-}"
+  typeset -g __prodguard_segment="$("$__prodguard_bin" prompt --shell zsh 2>/dev/null)"
+  PROMPT="${__prodguard_segment}${PROMPT-}"
 fi

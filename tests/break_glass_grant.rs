@@ -415,3 +415,94 @@ fn without_the_service_there_is_no_break_glass_and_the_shell_still_works() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn the_prompt_says_break_glass_while_the_grant_holds_and_nothing_otherwise() {
+    // 0.05 minutes: 3 seconds.
+    let svc = Service::new("break_glass_minutes = 0.05");
+    let prompt = format!(
+        "{BIN} --host-file {} prompt",
+        svc.path("host.toml").display()
+    );
+    let script = format!(
+        "echo grant=$PRODGUARD_BREAK_GLASS\necho seg=$({prompt})\necho title=$({prompt} --title)\nsleep 4\necho late=$({prompt})\nexit 0\n"
+    );
+    let out = svc.break_glass(&script);
+    let (so, se) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{so}\n{se}");
+    // The banner's expiry, `until 2026-12-03 16:50 UTC`, is the prompt's `until 16:50 UTC`.
+    let until = so
+        .split("BREAK-GLASS SESSION until ")
+        .nth(1)
+        .and_then(|rest| rest.get(11..20))
+        .unwrap_or_else(|| panic!("no expiry in the banner: {so}"));
+    assert!(until.ends_with(" UTC"), "{until:?} in {so}");
+    let line = |key: &str| {
+        so.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} line: {so}\n{se}"))
+            .to_string()
+    };
+    assert_eq!(
+        line("seg="),
+        format!("[PRODUCTION db1 BREAK-GLASS until {until}]"),
+        "{se}"
+    );
+    assert!(
+        line("title=").ends_with(&format!(" \u{b7} BREAK-GLASS until {until}")),
+        "{so}"
+    );
+    assert_eq!(
+        line("late="),
+        "[PRODUCTION db1]",
+        "shown after expiry: {se}"
+    );
+    let id = printed_grant(&out);
+
+    // Outside a session: a made-up id, the session's id after its end, and no marker at all
+    // show the plain segment.
+    for marker in [
+        Some("0123456789abcdef0123456789abcdef"),
+        Some(id.as_str()),
+        None,
+    ] {
+        let mut c = svc.prodguard();
+        c.arg("prompt");
+        if let Some(m) = marker {
+            c.env("PRODGUARD_BREAK_GLASS", m);
+        }
+        let out = c.output().unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "[PRODUCTION db1]", "marker {marker:?}");
+    }
+}
+
+#[test]
+fn an_ordinary_prompt_does_not_ask_the_service() {
+    let svc = Service::new("");
+    let pid = svc
+        ._daemon
+        .pid()
+        .unwrap_or_else(|| panic!("the service has no pid"));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(pid).unwrap_or_else(|e| panic!("{e}")));
+    // A stopped service accepts connections and never answers: a prompt that asked it would
+    // wait for the reply timeout (10 s).
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP)
+        .unwrap_or_else(|e| panic!("SIGSTOP: {e}"));
+    let t = std::time::Instant::now();
+    let out = svc
+        .prodguard()
+        .arg("prompt")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let took = t.elapsed();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT)
+        .unwrap_or_else(|e| panic!("SIGCONT: {e}"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "[PRODUCTION db1]");
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "an ordinary prompt took {took:?} with the service stopped"
+    );
+    eprintln!("prompt without a marker, service stopped: {took:?}");
+}

@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 #[path = "support/daemon.rs"]
 mod daemon;
+#[allow(dead_code)]
+#[path = "support/pty.rs"]
+mod pty;
 mod support;
 
 const BIN: &str = env!("CARGO_BIN_EXE_prodguard");
@@ -364,16 +367,51 @@ fn a_full_disk_refuses_through_the_service_loses_nothing_confirmed_and_recovers(
         assert!(err.contains("No space left on device"), "{err}");
         refused += 1;
     }
-    // A recorded command is refused, and the service's reason reaches the user. (With no
-    // terminal the question cannot be asked either; the refusal after a typed answer is the
-    // guard's, tested where a pty answers.)
+    // The service's pre-check says the log cannot be written, and why.
+    assert_eq!(service_state(&svc).0, "error");
+    let detail = service_state(&svc).1;
+    assert!(
+        detail.contains("fails now") && detail.contains("No space left on device"),
+        "{detail}"
+    );
+    // At a terminal, a command that needs a record is refused with that reason before the
+    // question: nothing is typed, and the guard ends on its own.
+    let t = Instant::now();
+    let asked = pty::Pty::with(
+        guard_command(&svc, &["check", "rm", "-rf", "/var/lib/postgresql/15/main"]),
+        pty::Options::stderr_on_tty(),
+    )
+    .finish();
+    let screen = asked.screen;
+    assert_eq!(asked.status.code(), Some(1), "{screen}");
+    assert!(
+        !screen.contains("type the name of this host") && !screen.contains("host name:"),
+        "asked before refusing: {screen}"
+    );
+    assert!(
+        screen.contains("the audit log cannot be written")
+            && screen.contains("fails now")
+            && screen.contains("No space left on device"),
+        "{screen}"
+    );
+    let refused_in = t.elapsed();
+    // Without a terminal, the same refusal, from the same pre-check.
     let out = check_risky(&svc);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("refused:"), "{err}");
     assert!(
-        err.contains("audit service refused the record") && err.contains("No space left on device"),
+        err.contains("the audit log cannot be written")
+            && err.contains("fails now")
+            && err.contains("No space left on device"),
         "{err}"
+    );
+    // A command allowed without a question still runs (and its record is lost, said so).
+    let out = run_guard(&svc, &["--", "true"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let in_log = |svc: &Service| -> std::collections::HashSet<String> {
         let text = std::fs::read(svc.log()).unwrap_or_default();
@@ -386,8 +424,12 @@ fn a_full_disk_refuses_through_the_service_loses_nothing_confirmed_and_recovers(
     let written = in_log(&svc);
     let lost = acked.iter().filter(|h| !written.contains(*h)).count();
     assert_eq!(lost, 0, "confirmed records missing from the full log");
-    // Space freed: the same service writes again, and the chain, damage acknowledged, verifies.
+    // Space freed: the pre-check passes again (its test write succeeds), the same service
+    // writes again, and the chain, damage acknowledged, verifies.
     std::fs::remove_file(&filler).unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(600));
+    let (state, detail) = service_state(&svc);
+    assert_eq!(state, "ok", "{detail}");
     let after = svc.write_ok(20, "after");
     assert_eq!(after.len(), 20);
     // And after a restart too.
@@ -409,10 +451,23 @@ fn a_full_disk_refuses_through_the_service_loses_nothing_confirmed_and_recovers(
     let (ok, report) = svc.verify();
     assert!(ok, "the chain does not verify: {report}");
     eprintln!(
-        "{} records confirmed before the disk was full, {refused} clients refused, {} after",
+        "{} records confirmed before the disk was full, {refused} clients refused, {} after; a recorded command at a terminal refused in {refused_in:?} with no question",
         acked.len(),
         after.len()
     );
+}
+
+/// `prodguard status --json`'s word on the audit service: its state and detail.
+fn service_state(svc: &Service) -> (String, String) {
+    let status = run_guard(svc, &["status", "--json"]);
+    let text = String::from_utf8_lossy(&status.stdout).into_owned();
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let s = &v["audit"]["service"];
+    (
+        s["state"].as_str().unwrap_or_default().to_string(),
+        s["detail"].as_str().unwrap_or_default().to_string(),
+    )
 }
 
 /// A command that needs a recorded decision, checked with no question asked.
@@ -430,11 +485,14 @@ fn check_risky(svc: &Service) -> std::process::Output {
     )
 }
 
+fn guard_command(svc: &Service, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--host-file").arg(svc.host_file()).args(args);
+    c
+}
+
 fn run_guard(svc: &Service, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .arg("--host-file")
-        .arg(svc.host_file())
-        .args(args)
+    guard_command(svc, args)
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("{e}"))

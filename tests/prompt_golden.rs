@@ -263,21 +263,21 @@ fn prompt_segments_and_title() {
     ] {
         text.push_str(&format!(
             "{name}: {}\n",
-            render_prompt_segment(&host, shell, true)
+            render_prompt_segment(&host, shell, true, None)
         ));
     }
     text.push_str(&format!(
         "no colour: {}\n",
-        render_prompt_segment(&host, Shell::Bash, false)
+        render_prompt_segment(&host, Shell::Bash, false, None)
     ));
     text.push_str(&format!(
         "staging: {}\n",
-        render_prompt_segment(&staging(), Shell::Zsh, true)
+        render_prompt_segment(&staging(), Shell::Zsh, true, None)
     ));
-    text.push_str(&format!("title: {}\n", render_title(&host)));
+    text.push_str(&format!("title: {}\n", render_title(&host, None)));
     text.push_str(&format!(
         "title escape: {}\n",
-        title_escape(&render_title(&host))
+        title_escape(&render_title(&host, None))
     ));
     golden("prompt_segments.txt", &text);
 }

@@ -292,7 +292,7 @@ impl Sinks {
 
     /// Whether a record could be taken at all: the service accepts a connection (one attempt:
     /// behind systemd's socket a restarting service queues connections rather than refusing
-    /// them, and callers ask this for commands that need no record too), or a local sink opened.
+    /// them), or a local sink opened.
     pub fn usable(&self) -> bool {
         match &self.service {
             Some(s) => s.ensure_connected(false).is_ok(),
@@ -300,13 +300,19 @@ impl Sinks {
         }
     }
 
-    /// Why no record can be taken, as sentences for a refusal.
-    pub fn problem(&self) -> String {
+    /// Why no record can be taken now, as sentences for a refusal; `None` when one can. The
+    /// service is asked (one round trip) whether it can write its log: a service whose last
+    /// write failed and still fails (full disk, I/O error, read-only) says so here, before any
+    /// question is asked.
+    pub fn record_problem(&self) -> Option<String> {
         if let Some(s) = &self.service {
-            return match s.ensure_connected(false) {
-                Ok(()) => String::new(),
-                Err(e) => e.to_string(),
+            return match s.write_failure() {
+                Ok(why) => why,
+                Err(e) => Some(e.to_string()),
             };
+        }
+        if self.usable() {
+            return None;
         }
         let mut why = Vec::new();
         if let Err(e) = &self.file {
@@ -317,7 +323,7 @@ impl Sinks {
             None => why.push("syslog is disabled".to_string()),
             Some(Ok(_)) => {}
         }
-        why.join("; ")
+        Some(why.join("; "))
     }
 }
 

@@ -11,7 +11,14 @@
 //! ← {"ok":false,"error":"a sentence"}
 //! → {"op":"ping"}
 //! ← {"ok":true,"log":"/var/log/prodguard/audit.jsonl","pid":1234}
+//! ← {"ok":true,"log":…,"pid":1234,"write_failure":"the audit service's last write … fails now: …"}
 //! ```
+//!
+//! The ping is also the pre-check made before a command that needs a record is asked about:
+//! `write_failure` is there when the service's last write to the log failed (a full disk, an I/O
+//! error, a read-only file system) and a test write still fails, and the command is refused
+//! before the question. A service that predates the field sends none, and is taken at its
+//! connection; a client that predates it ignores it.
 //!
 //! The service takes the caller's uid, gid and pid from the kernel (`SO_PEERCRED`) and
 //! overwrites every identity field of the record; what the client sends is only the body of the
@@ -79,6 +86,10 @@ pub struct Reply {
     /// ([`crate::approval::wire`]); absent from a service of version 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<u32>,
+    /// Why the log cannot be written now (ping), when its last write failed and a test write
+    /// fails too; absent while it can be, and from services that predate the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_failure: Option<String>,
 }
 
 /// A connection to the audit service, opened lazily and reopened once when the service closed
@@ -160,6 +171,22 @@ impl ServiceSink {
     /// Ask the service whether it is there; the reply names its log and pid.
     pub fn ping(&self) -> Result<Reply, AuditError> {
         self.call_with(&Request::Ping, true)
+    }
+
+    /// Whether the service can write the log now: connected at once (no wait for a restarting
+    /// service), then pinged. `Ok(Some(why))` when the service says its log cannot be written.
+    pub fn write_failure(&self) -> Result<Option<String>, AuditError> {
+        self.ensure_connected(false)?;
+        let reply = self.call_with(&Request::Ping, false)?;
+        if !reply.ok {
+            return Err(AuditError::Service {
+                socket: self.socket.clone(),
+                reason: reply
+                    .error
+                    .unwrap_or_else(|| "refused the ping".to_string()),
+            });
+        }
+        Ok(reply.write_failure)
     }
 
     /// One request and its reply. A connection the service closed while idle is reopened once;
@@ -322,6 +349,34 @@ mod tests {
             serde_json::to_string(&Request::Ping).unwrap_or_default(),
             "{\"op\":\"ping\"}"
         );
+    }
+
+    #[test]
+    fn a_write_failure_is_an_optional_field_of_the_ping_reply() {
+        // A service that predates the field: no failure known.
+        let old: Reply = serde_json::from_str(r#"{"ok":true,"log":"/l","pid":7,"version":2}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(old.ok && old.write_failure.is_none());
+        let healthy = serde_json::to_string(&Reply {
+            ok: true,
+            ..Reply::default()
+        })
+        .unwrap_or_default();
+        assert!(!healthy.contains("write_failure"), "{healthy}");
+        let failing = Reply {
+            ok: true,
+            write_failure: Some("disk full".into()),
+            ..Reply::default()
+        };
+        let line = serde_json::to_string(&failing).unwrap_or_default();
+        assert!(line.contains(r#""write_failure":"disk full""#), "{line}");
+        // An older client's reading of it (no such field in its reply type) still parses.
+        #[derive(serde::Deserialize)]
+        struct OldReply {
+            ok: bool,
+        }
+        let read: OldReply = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}"));
+        assert!(read.ok);
     }
 
     #[test]

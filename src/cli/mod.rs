@@ -119,7 +119,8 @@ pub enum Command {
     Intent(intent::IntentArgs),
     /// Print the environment banner shown at login.
     Banner,
-    /// Print the prompt segment (or terminal title) naming the environment and host.
+    /// Print the prompt segment (or terminal title) naming the environment and host, and
+    /// BREAK-GLASS with its expiry in UTC while a break-glass grant covers the shell.
     Prompt(show::PromptArgs),
     /// Record how a command let through by the shell integration ended (exit status, duration).
     #[command(hide = true)]

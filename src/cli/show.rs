@@ -40,8 +40,10 @@ pub fn banner(global: &Global) -> Status {
 
 pub fn prompt(global: &Global, args: &PromptArgs) -> Status {
     let host = crate::host::HostContext::load(global.host_file.as_deref());
+    let marker = crate::guard::declared::prompt_grant(&host)
+        .map(|g| crate::guard::declared::prompt_marker(&g));
     let text = if args.title {
-        prompt::render_title(&host)
+        prompt::render_title(&host, marker.as_deref())
     } else {
         // The segment is captured by the shell ($(…)), with stderr sent to /dev/null by the
         // integration, so judge colour by the terminal it will be shown on: the controlling one.
@@ -53,7 +55,7 @@ pub fn prompt(global: &Global, args: &PromptArgs) -> Status {
             PromptShell::Zsh => Shell::Zsh,
             PromptShell::Plain => Shell::Plain,
         };
-        prompt::render_prompt_segment(&host, shell, colour)
+        prompt::render_prompt_segment(&host, shell, colour, marker.as_deref())
     };
     std::io::stdout()
         .write_all(text.as_bytes())

@@ -7,6 +7,7 @@
 
 use super::error::{self, Error};
 use super::{Global, EXIT_OK, EXIT_REFUSED};
+use crate::audit::service::Reply;
 use crate::audit::{self, FileSink, SyslogSink, SyslogTarget};
 use crate::host::{HostContext, DEFAULT_HOST_FILE};
 use crate::policy::{LoadOptions, PolicySet, SourceInfo, DEFAULT_POLICY_DIR};
@@ -391,6 +392,15 @@ fn service_sink(host: &HostContext, audit_file_given: bool) -> SinkStatus {
     }
     let ping = audit::service::ServiceSink::connected(&socket).and_then(|s| s.ping());
     match ping {
+        Ok(Reply {
+            ok: true,
+            write_failure: Some(why),
+            ..
+        }) => SinkStatus {
+            target,
+            state: "error",
+            detail: why,
+        },
         Ok(r) if r.ok => SinkStatus {
             target,
             state: "ok",

@@ -13,7 +13,9 @@
 //! - holds the approval spool ([`approvals`]): files, lists, approves, denies and consumes
 //!   requests for the caller the kernel names; the spool is root's, mode 0700;
 //! - holds the break-glass grants ([`grants`]): starts one for the calling process (and records
-//!   it), tells a process whether a grant covers it, and records each grant's end or expiry.
+//!   it), tells a process whether a grant covers it, and records each grant's end or expiry;
+//! - answers a client's pre-check with whether the log can be written now ([`health`]): a last
+//!   write that failed (full disk, I/O error, read-only) and a test write that still fails.
 //!
 //! Nobody can stall anybody else: each connection has its own thread with read and write
 //! timeouts and a request size cap, there are caps on connections (in all and per uid), and no
@@ -25,6 +27,7 @@
 pub mod activation;
 pub mod approvals;
 pub mod grants;
+pub mod health;
 pub mod peer;
 pub mod server;
 

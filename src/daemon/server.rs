@@ -4,6 +4,7 @@
 
 use super::approvals::Approvals;
 use super::grants::Grants;
+use super::health::Health;
 use super::peer::{self, Peer, Proc};
 use crate::audit::grant_wire::{GrantAnswer, GrantOp};
 use crate::audit::service::{Reply, Request, MAX_REQUEST_BYTES};
@@ -110,6 +111,7 @@ struct Shared {
     counts: Mutex<(usize, HashMap<u32, usize>)>,
     approvals: Approvals,
     grants: Grants,
+    health: Arc<Health>,
 }
 
 /// How often grants are looked at for expiry and for a holder that is gone.
@@ -129,9 +131,13 @@ pub fn run(listener: UnixListener, service: Service) -> std::io::Result<()> {
     } = service;
     let hostname = host.hostname.clone();
     let host = HostFields::new(&host, host_file);
-    std::thread::Builder::new()
-        .name("writer".into())
-        .spawn(move || writer(&rx, &sink, syslog.as_ref(), &hostname))?;
+    let health = Arc::new(Health::new(&log));
+    {
+        let health = Arc::clone(&health);
+        std::thread::Builder::new()
+            .name("writer".into())
+            .spawn(move || writer(&rx, &sink, syslog.as_ref(), &hostname, &health))?;
+    }
     let shared = Arc::new(Shared {
         jobs: tx,
         host: Mutex::new(host),
@@ -140,6 +146,7 @@ pub fn run(listener: UnixListener, service: Service) -> std::io::Result<()> {
         counts: Mutex::new((0, HashMap::new())),
         approvals,
         grants: Grants::default(),
+        health,
     });
     {
         let shared = Arc::clone(&shared);
@@ -281,6 +288,7 @@ fn serve(stream: UnixStream, shared: &Shared) {
                 log: Some(shared.log.clone()),
                 pid: Some(std::process::id()),
                 version: Some(crate::approval::wire::VERSION),
+                write_failure: shared.health.write_failure(),
                 ..Reply::default()
             },
             Ok(Request::Append { sync, record }) => append(shared, &peer, &mut ssh, *record, sync),
@@ -432,6 +440,7 @@ fn writer(
     sink: &FileSink,
     target: Option<&audit::SyslogTarget>,
     hostname: &str,
+    health: &Health,
 ) {
     let mut syslog = Syslog::new(target, hostname);
     // A signed checkpoint when the service starts, and whenever the interval has passed with
@@ -477,6 +486,7 @@ fn writer(
         } else {
             Ok(())
         };
+        note_health(health, &batch, &lines, &synced);
         for (job, line) in batch.iter().zip(&lines) {
             let answer = match (line, &synced) {
                 (Err(e), _) => Err(e.clone()),
@@ -493,6 +503,27 @@ fn writer(
         for (rec, line) in &signed {
             syslog.forward(rec, line, sink);
         }
+    }
+}
+
+/// Tell `health` how the batch went: the first failure (a record not written, or the batch's
+/// `fdatasync`), or that the log took it.
+fn note_health(
+    health: &Health,
+    batch: &[Job],
+    lines: &[Result<Vec<u8>, String>],
+    synced: &Result<(), String>,
+) {
+    let failed = batch.iter().zip(lines).find_map(|(job, line)| {
+        line.as_ref().err().map(|e| {
+            let bytes = serde_json::to_vec(&job.rec).map_or(0, |l| l.len() + 1);
+            (e.clone(), bytes)
+        })
+    });
+    match (failed, synced) {
+        (Some((why, bytes)), _) => health.failed(&why, bytes),
+        (None, Err(why)) => health.failed(why, lines.iter().flatten().map(Vec::len).sum()),
+        (None, Ok(())) => health.succeeded(),
     }
 }
 

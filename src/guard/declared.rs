@@ -68,7 +68,7 @@ impl Declared {
     /// the audit service of `host`.
     pub fn current(host: &HostContext) -> Declared {
         let (break_glass, ignored_marker) = break_glass(&|k| std::env::var(k).ok(), &|id| {
-            GrantClient::for_host(host).check(id).map(Grant::from)
+            check_with_service(host, id)
         });
         Declared {
             intent: intent(),
@@ -119,6 +119,30 @@ pub fn banner_line(grant: &Grant) -> String {
         expiry_utc(&grant.expires),
         grant.reason
     )
+}
+
+/// The prompt's and terminal title's marker of a break-glass session:
+/// `BREAK-GLASS until 16:50 UTC`.
+pub fn prompt_marker(grant: &Grant) -> String {
+    match grant.expires.get(11..16) {
+        Some(time) => format!("BREAK-GLASS until {time} UTC"),
+        None => format!("BREAK-GLASS until {}", grant.expires),
+    }
+}
+
+/// The break-glass grant that covers this process, for the prompt: asked of the audit service
+/// of `host` only when the marker variable is set, so that an ordinary prompt costs no round
+/// trip. A marker that is not honoured shows nothing.
+pub fn prompt_grant(host: &HostContext) -> Option<Grant> {
+    break_glass(&|k| std::env::var(k).ok(), &|id| {
+        check_with_service(host, id)
+    })
+    .0
+}
+
+/// Whether grant `id` covers this process, as the audit service of `host` says.
+fn check_with_service(host: &HostContext, id: &str) -> Result<Grant, String> {
+    GrantClient::for_host(host).check(id).map(Grant::from)
 }
 
 /// `2026-12-03T16:50:00.000Z` as `2026-12-03 16:50 UTC`.

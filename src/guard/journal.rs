@@ -87,14 +87,11 @@ pub fn may_run_unrecorded(verdict: &Verdict) -> bool {
     verdict.action <= Action::Warn
 }
 
-/// Whether the sinks could take a record at all (opened without error; the service answers).
-pub fn sinks_usable(sinks: &Sinks) -> bool {
-    sinks.usable()
-}
-
-/// Why no sink can take a record, for the refusal.
-pub fn sinks_problem(sinks: &Sinks) -> String {
-    sinks.problem()
+/// Why the sinks cannot take a record now, when they cannot: the service is not there, or
+/// says its log cannot be written (its last write failed and still fails). Asked before the
+/// question, for a command that needs a record.
+pub fn record_problem(sinks: &Sinks) -> Option<String> {
+    sinks.record_problem()
 }
 
 /// Write `rec`. Records of commands that ran without a question are not flushed to disk one by

@@ -388,9 +388,15 @@ impl Guard {
     /// second person's approval, or waive it all under break-glass. A verdict that needs a
     /// record is refused outright when no audit sink can take one.
     pub fn pass(&self, j: &Judgement, asking: Asking) -> Decision {
-        let usable = journal::sinks_usable(self.sinks());
+        // Asked only of what needs a record: a command allowed without a question never waits
+        // for the service.
+        let problem = if journal::may_run_unrecorded(&j.verdict) {
+            None
+        } else {
+            journal::record_problem(self.sinks())
+        };
         match &j.break_glass {
-            Some(grant) if usable => {
+            Some(grant) if problem.is_none() => {
                 let rules: Vec<&str> = j.verdict.matches.iter().map(|m| m.rule.as_str()).collect();
                 eprintln!(
                     "prodguard: BREAK-GLASS: {} ({}) waived for this session; recorded",
@@ -411,8 +417,7 @@ impl Guard {
         {
             eprintln!("prodguard: {why}; the command is judged as usual");
         }
-        if !journal::may_run_unrecorded(&j.verdict) && !usable {
-            let why = journal::sinks_problem(self.sinks());
+        if let Some(why) = problem {
             eprint!(
                 "{}",
                 report::refusal(

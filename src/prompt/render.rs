@@ -382,9 +382,14 @@ fn shell_quote(s: &str) -> String {
 
 /// Only characters that cannot mean anything to a shell's prompt expansion.
 fn prompt_safe(s: &str) -> String {
+    only(s, "._-")
+}
+
+/// `s` with anything but ASCII letters, digits and the characters of `also` replaced by `?`.
+fn only(s: &str, also: &str) -> String {
     s.chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+            if c.is_ascii_alphanumeric() || also.contains(c) {
                 c
             } else {
                 '?'
@@ -394,16 +399,26 @@ fn prompt_safe(s: &str) -> String {
 }
 
 /// The prompt segment for `PS1`/`PROMPT`: ` PRODUCTION db1 ` on the environment's colour, or
-/// `[PRODUCTION db1]` without colour. Escapes are wrapped for `shell` so line editing counts
-/// columns right; the text is restricted to characters with no meaning in prompt expansion.
-pub fn render_prompt_segment(host: &HostContext, shell: Shell, colour: bool) -> String {
+/// `[PRODUCTION db1]` without colour, followed by `marker` (a break-glass session in force) in
+/// white on red. Escapes are wrapped for `shell` so line editing counts columns right; the text
+/// is restricted to characters with no meaning in prompt expansion.
+pub fn render_prompt_segment(
+    host: &HostContext,
+    shell: Shell,
+    colour: bool,
+    marker: Option<&str>,
+) -> String {
     let text = format!(
         "{} {}",
         prompt_safe(&host.environment.to_uppercase()),
         prompt_safe(host.short_name())
     );
+    let marker = marker.map(marker_safe).filter(|m| !m.is_empty());
     if !colour {
-        return format!("[{text}]");
+        return match marker {
+            Some(m) => format!("[{text} {m}]"),
+            None => format!("[{text}]"),
+        };
     }
     let (open, close) = match shell {
         Shell::Bash => ("\\[", "\\]"),
@@ -411,12 +426,31 @@ pub fn render_prompt_segment(host: &HostContext, shell: Shell, colour: bool) -> 
         Shell::Plain => ("", ""),
     };
     let sgr = bar_sgr(host.display_colour());
-    format!("{open}{sgr}{close} {text} {open}{RESET}{close}")
+    let mut out = format!("{open}{sgr}{close} {text} {open}{RESET}{close}");
+    if let Some(m) = marker {
+        out.push_str(&format!(
+            "{open}{MARKER_SGR}{close} {m} {open}{RESET}{close}"
+        ));
+    }
+    out
 }
 
-/// The terminal title: `PRODUCTION · db1 · db-primary · cluster main`.
-pub fn render_title(host: &HostContext) -> String {
-    headline(host)
+/// Bold white on red: the break-glass marker, whatever the environment's colour.
+const MARKER_SGR: &str = "\x1b[1;97;41m";
+
+/// A marker's text with anything but letters, digits, spaces and `.:-` replaced (no `%`, `\`,
+/// `$` or backquote reaches a prompt).
+fn marker_safe(s: &str) -> String {
+    only(s, " .:-").trim().to_string()
+}
+
+/// The terminal title: `PRODUCTION · db1 · db-primary · cluster main`, then `marker` (a
+/// break-glass session in force) when given.
+pub fn render_title(host: &HostContext, marker: Option<&str>) -> String {
+    match marker.map(display_safe).filter(|m| !m.is_empty()) {
+        Some(m) => format!("{} \u{b7} {m}", headline(host)),
+        None => headline(host),
+    }
 }
 
 /// The escape sequence that sets the terminal title to `title` (OSC 0, BEL-terminated), with
@@ -492,8 +526,27 @@ mod tests {
         let mut h = HostContext::unknown();
         h.hostname = "$(reboot)`x`.example".into();
         h.environment = "production".into();
-        let seg = render_prompt_segment(&h, Shell::Bash, false);
+        let seg = render_prompt_segment(&h, Shell::Bash, false, None);
         assert_eq!(seg, "[PRODUCTION ??reboot??x?]");
+    }
+
+    #[test]
+    fn a_marker_follows_the_segment_and_cannot_expand() {
+        let h = HostContext::unknown();
+        let plain =
+            render_prompt_segment(&h, Shell::Bash, false, Some("BREAK-GLASS until 16:50 UTC"));
+        assert!(plain.ends_with(" BREAK-GLASS until 16:50 UTC]"), "{plain}");
+        let zsh = render_prompt_segment(&h, Shell::Zsh, true, Some("B %F$(x)`y`\\w"));
+        assert!(
+            zsh.contains(&format!("%{{{MARKER_SGR}%}} B ?F??x??y??w %{{")),
+            "{zsh}"
+        );
+        assert_eq!(
+            render_prompt_segment(&h, Shell::Bash, false, Some("  ")),
+            render_prompt_segment(&h, Shell::Bash, false, None)
+        );
+        assert!(render_title(&h, Some("BREAK-GLASS until 16:50 UTC"))
+            .ends_with(" \u{b7} BREAK-GLASS until 16:50 UTC"));
     }
 
     #[test]

@@ -290,42 +290,63 @@ fn bash_login_with(what: &str, profile: &str, bashrc: &str) -> Option<(Install, 
     Some((install, t))
 }
 
-#[test]
-fn break_glass_shell_has_its_own_end_record() {
-    if !common::root_or_skip("break_glass_end") || !common::have("bash", "break_glass_end") {
-        return;
+/// A login to `shell` (bash or zsh) whose install has an audit service of its own (writing the
+/// install's log, so that it can hold break-glass grants), `top` put at the head of its
+/// host.toml; at its first prompt (`None`: skipped).
+fn break_glass_login(
+    what: &str,
+    shell: &str,
+    top: &str,
+) -> Option<(Install, super::daemon::Daemon, Pty)> {
+    if !common::root_or_skip(what) || !common::have(shell, what) {
+        return None;
     }
-    let install = common::Install::new("/bin/bash");
-    // The grant is held by an audit service of the install's own, writing the install's log.
+    let install = common::Install::new(&format!("/bin/{shell}"));
     let host_file = install.root.path().join("etc/host.toml");
     let socket = install.root.path().join("service/audit.sock");
     let mut host = std::fs::read_to_string(&host_file).expect("host.toml");
+    host.insert_str(0, top);
     host.push_str(&format!(
         "socket = \"{}\"\nfile = \"{}\"\n",
         socket.display(),
         install.audit_file.display()
     ));
     std::fs::write(&host_file, host).expect("host.toml");
-    let _service = super::daemon::Daemon::start(
+    let service = super::daemon::Daemon::start(
         &install.bin,
         &host_file,
         &socket,
         &install.root.path().join("service/state"),
     );
-    let home = home(
-        &install,
+    let files: &[(&str, &str)] = if shell == "zsh" {
+        &[(".zshrc", "PROMPT='MYPROMPT%# '\n")]
+    } else {
         &[
             (".profile", ". ~/.bashrc\n"),
             (".bashrc", "PS1='MYPROMPT\\$ '\n"),
-        ],
-    );
+        ]
+    };
+    let home = home(&install, files);
     let mut t = login(&install, &home);
     t.expect("MYPROMPT");
+    Some((install, service, t))
+}
+
+/// Start a break-glass shell at the prompt of `t`.
+fn start_break_glass(install: &Install, t: &mut Pty) {
     t.line(&format!(
         "{} --break-glass --reason 'replica lag incident INC-4711'",
         install.bin.display()
     ));
     t.expect("BREAK-GLASS SESSION");
+}
+
+#[test]
+fn break_glass_shell_has_its_own_end_record() {
+    let Some((install, _service, mut t)) = break_glass_login("break_glass_end", "bash", "") else {
+        return;
+    };
+    start_break_glass(&install, &mut t);
     t.expect("MYPROMPT");
     t.line("echo $((5*5))bg");
     t.expect("25bg");
@@ -351,6 +372,53 @@ fn break_glass_shell_has_its_own_end_record() {
     assert_eq!(bg["commands"], 2, "{bg}");
     assert_eq!(bg["loaded"], true, "{bg}");
     assert!(bg["duration_ms"].as_u64().is_some(), "{bg}");
+}
+
+#[test]
+fn a_break_glass_prompt_carries_the_marker_until_the_grant_lapses_bash() {
+    break_glass_prompt_lapses("bash");
+}
+
+#[test]
+fn a_break_glass_prompt_carries_the_marker_until_the_grant_lapses_zsh() {
+    break_glass_prompt_lapses("zsh");
+}
+
+/// In a break-glass shell of `shell`, the prompt's segment carries the marker while the grant
+/// holds, and not after it lapses nor once the shell is left.
+fn break_glass_prompt_lapses(shell: &str) {
+    // 0.05 minutes: 3 seconds.
+    let Some((install, _service, mut t)) = break_glass_login(
+        &format!("break_glass_prompt ({shell})"),
+        shell,
+        "break_glass_minutes = 0.05\n",
+    ) else {
+        return;
+    };
+    start_break_glass(&install, &mut t);
+    let first = t.expect("MYPROMPT");
+    assert!(
+        first.contains(" BREAK-GLASS until ") && first.contains(" UTC]MYPROMPT"),
+        "no marker in the break-glass shell's prompt: {first:?}"
+    );
+    t.line("echo $((8*8))bg");
+    t.expect("64bg");
+    let still = t.expect("MYPROMPT");
+    assert!(still.contains(" BREAK-GLASS until "), "{still:?}");
+    // The grant lapses; the next prompt says so by no longer carrying the marker.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    t.line("echo $((7*7))late");
+    t.expect("49late");
+    let late = t.expect("MYPROMPT");
+    assert!(
+        !late.contains("BREAK-GLASS") && late.contains("]MYPROMPT"),
+        "the marker outlived the grant: {late:?}"
+    );
+    t.line("exit");
+    let outside = t.expect("MYPROMPT");
+    assert!(!outside.contains("BREAK-GLASS"), "{outside:?}");
+    t.line("exit");
+    assert_eq!(t.wait().code(), Some(0), "{}", t.screen());
 }
 
 #[test]
