@@ -10,6 +10,8 @@ use std::process::{Command, Output, Stdio};
 #[path = "support/daemon.rs"]
 mod daemon;
 mod support;
+#[path = "support/users.rs"]
+mod users;
 
 const BIN: &str = env!("CARGO_BIN_EXE_prodguard");
 const DATA_DIR: &str = "/var/lib/postgresql/15/main";
@@ -271,17 +273,6 @@ fn a_process_outside_the_session_gets_nothing_from_the_id() {
     );
 }
 
-struct User {
-    name: String,
-}
-
-impl Drop for User {
-    fn drop(&mut self) {
-        let _ = Command::new("userdel").arg(&self.name).output();
-        let _ = Command::new("groupdel").arg(&self.name).output();
-    }
-}
-
 #[test]
 fn another_user_in_the_session_with_the_same_marker_gets_nothing() {
     if !nix::unistd::geteuid().is_root() {
@@ -294,19 +285,7 @@ fn another_user_in_the_session_with_the_same_marker_gets_nothing() {
             return;
         }
     }
-    let name = format!("pgbg{}", std::process::id() % 100_000);
-    let _ = Command::new("userdel").arg(&name).output();
-    let added = Command::new("useradd")
-        .args(["--no-create-home", "--user-group", "--shell", "/bin/sh"])
-        .arg(&name)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(added, "useradd {name}");
-    let user = User { name };
-    let u = nix::unistd::User::from_name(&user.name)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("no user"));
+    let user = users::TempUser::create("pgbg");
     let svc = Service::new("");
     use std::os::unix::fs::PermissionsExt;
     for p in [
@@ -325,8 +304,8 @@ fn another_user_in_the_session_with_the_same_marker_gets_nothing() {
     // Inside the session (a descendant of its parent), with its marker, as another uid.
     let script = format!(
         "cd /\nsetpriv --reuid={} --regid={} --clear-groups -- env HOME=/ {}\necho other=$?\n{}\necho own=$?\nexit 0\n",
-        u.uid.as_raw(),
-        u.gid.as_raw(),
+        user.uid,
+        user.gid,
         svc.check_line(),
         svc.check_line()
     );

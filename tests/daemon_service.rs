@@ -19,6 +19,8 @@ mod daemon;
 #[path = "support/pty.rs"]
 mod pty;
 mod support;
+#[path = "support/users.rs"]
+mod users;
 
 const BIN: &str = env!("CARGO_BIN_EXE_prodguard");
 
@@ -545,17 +547,6 @@ fn with_the_service_down_safe_commands_run_and_recorded_ones_are_refused() {
     assert_eq!(v["audit"]["service"]["state"], "ok", "{text}");
 }
 
-struct User {
-    name: String,
-}
-
-impl Drop for User {
-    fn drop(&mut self) {
-        let _ = Command::new("userdel").arg(&self.name).output();
-        let _ = Command::new("groupdel").arg(&self.name).output();
-    }
-}
-
 fn have(tool: &str) -> bool {
     Path::new(tool).exists()
 }
@@ -572,20 +563,8 @@ fn an_unprivileged_user_can_neither_read_nor_write_the_log_nor_forge_identity() 
             return;
         }
     }
-    let name = format!("pgd{}", std::process::id() % 100_000);
-    let _ = Command::new("userdel").arg(&name).output();
-    let added = Command::new("useradd")
-        .args(["--no-create-home", "--user-group", "--shell", "/bin/sh"])
-        .arg(&name)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(added, "useradd {name}");
-    let user = User { name };
-    let u = nix::unistd::User::from_name(&user.name)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| panic!("no user"));
-    let (uid, gid) = (u.uid.as_raw(), u.gid.as_raw());
+    let user = users::TempUser::create("pgd");
+    let (uid, gid) = (user.uid, user.gid);
 
     let svc = Service::new("production");
     // The socket's directory and the host file must be reachable, as /run/prodguard is.
