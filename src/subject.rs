@@ -8,6 +8,16 @@
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 
+/// The account name of `uid` as the system's user database has it, or the number itself
+/// when it has none (a deleted user, a uid from a container).
+pub fn user_name(uid: u32) -> String {
+    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+        .unwrap_or_else(|| uid.to_string())
+}
+
 /// Where the session comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case", tag = "kind", content = "address")]

@@ -21,6 +21,7 @@
 
 use super::request::{self, Request};
 use super::{random_bytes, ssh, sys, ApprovalError};
+use crate::subject::user_name;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::{Read, Write};
@@ -210,15 +211,6 @@ fn check_dir(meta: &std::fs::Metadata) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// The name of a user, or the uid in decimal.
-pub fn user_name(uid: u32) -> String {
-    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_else(|| uid.to_string())
 }
 
 /// Whether `uid` is a member of `group` (primary or supplementary, as the system's group

@@ -6,6 +6,7 @@
 //! `redacted`.
 
 use crate::host::HostContext;
+use crate::subject::user_name;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -625,14 +626,6 @@ pub fn new_session_id() -> String {
         buf.copy_from_slice(&d[..16]);
     }
     hex::encode(buf)
-}
-
-fn user_name(uid: u32) -> String {
-    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_else(|| uid.to_string())
 }
 
 /// Who logged in: the kernel's audit login uid (`/proc/self/loginuid`, set by pam_loginuid and

@@ -17,6 +17,7 @@ use crate::guard::{Context, Guard};
 use crate::host::HostContext;
 use crate::policy::Action;
 use crate::prompt::{self, display_safe, Challenge, Question};
+use crate::subject::user_name;
 use clap::Args;
 use std::io::Read;
 use std::time::Duration;
@@ -399,7 +400,7 @@ pub fn run_approve(global: &Global, args: &ApproveArgs) -> Status {
     let shown = spool.show(typed).map_err(refused)?;
     let req = shown.req.clone();
     let me = my_uid();
-    let my_name = spool::user_name(me);
+    let my_name = user_name(me);
     let rules = rules(host);
     let refuse = |why: String| {
         record_or_warn(
@@ -540,7 +541,7 @@ pub fn run_deny(global: &Global, args: &DenyArgs) -> Status {
     let shown = spool.show(&args.id).map_err(refused)?;
     let req = shown.req;
     let me = my_uid();
-    let name = spool::user_name(me);
+    let name = user_name(me);
     if me != req.uid {
         if let Err(why) = spool::may_approve(me, &req, &rules(&host)) {
             record_or_warn(

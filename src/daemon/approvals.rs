@@ -11,12 +11,13 @@
 
 #![forbid(unsafe_code)]
 
-use super::peer::{user_name, Peer};
+use super::peer::Peer;
 use super::server::file_stamp;
 use crate::approval::spool::{self, Rules};
 use crate::approval::wire::{Answer, Entry, Op};
 use crate::approval::{self, request, ApprovalError, Request, Spool, Status};
 use crate::host::HostContext;
+use crate::subject::user_name;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 

@@ -14,6 +14,7 @@
 use super::peer::{Peer, Proc};
 use crate::audit::grant_wire::GrantInfo;
 use crate::audit::{Event, Outcome, Record};
+use crate::subject::user_name;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -99,7 +100,7 @@ impl Grants {
         let now = SystemTime::now();
         let held = Held {
             uid: peer.uid,
-            user: super::peer::user_name(peer.uid),
+            user: user_name(peer.uid),
             pid: peer.pid,
             start,
             expires: now + lifetime,

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 use crate::audit::Record;
+use crate::subject::user_name;
 use crate::subject::Origin;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
@@ -374,15 +375,6 @@ fn decode_ip(hex_text: &str) -> Option<std::net::IpAddr> {
         }
         _ => None,
     }
-}
-
-/// The name of `uid` (its decimal form when unknown).
-pub fn user_name(uid: u32) -> String {
-    nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_else(|| uid.to_string())
 }
 
 /// Put the kernel's identity into `rec`, replacing what the client wrote: uid, user, pid from

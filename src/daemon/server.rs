@@ -10,6 +10,7 @@ use crate::audit::grant_wire::{GrantAnswer, GrantOp};
 use crate::audit::service::{Reply, Request, MAX_REQUEST_BYTES};
 use crate::audit::{self, Event, FileSink, Record, SyslogSink};
 use crate::host::HostContext;
+use crate::subject::user_name;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -339,7 +340,7 @@ fn grant(
         GrantOp::BreakGlassStart { reason, record } => {
             let host = shared.approvals.host_now();
             let record = record.map_or_else(
-                || Record::new(Event::Session, &host, peer::user_name(peer.uid), peer.uid),
+                || Record::new(Event::Session, &host, user_name(peer.uid), peer.uid),
                 |r| *r,
             );
             shared

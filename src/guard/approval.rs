@@ -6,13 +6,14 @@
 use super::spool_client::SpoolClient;
 use super::{journal, report, Decision, Error, Judgement};
 use crate::approval::request::Subject;
-use crate::approval::spool::{self, Rules};
+use crate::approval::spool::Rules;
 use crate::approval::{self, wait, Request, Status};
 use crate::audit::{self, Event, Outcome, Record, Sinks};
 use crate::decide::Verdict;
 use crate::host::HostContext;
 use crate::policy::Action;
 use crate::prompt::{self, display_safe};
+use crate::subject::user_name;
 use std::time::{Duration, Instant};
 
 /// The approver rules of this host.
@@ -41,7 +42,7 @@ pub fn record_step(
     let mut rec = Record::new_for_current_process(Event::Approval, host)
         .with_command(req.command.clone())
         .with_decision(audit::Action::Approve, req.rules.clone(), outcome);
-    let writer = spool::user_name(my_uid());
+    let writer = user_name(my_uid());
     rec.user = req.user.clone();
     rec.uid = req.uid;
     if writer != req.user && approver.as_deref() != Some(writer.as_str()) {
@@ -173,7 +174,7 @@ pub fn file_request(
     approvers: u32,
 ) -> Result<Request, Error> {
     let uid = my_uid();
-    let user = spool::user_name(uid);
+    let user = user_name(uid);
     // A command holding a secret is filed redacted, bound to its exact text by a keyed digest;
     // the exact text stays readable only by the requester (docs/approval.md).
     let redacted = audit::redact::redact(command, sinks.redactions());
