@@ -14,6 +14,8 @@
 //!   requests for the caller the kernel names; the spool is root's, mode 0700;
 //! - holds the break-glass grants ([`grants`]): starts one for the calling process (and records
 //!   it), tells a process whether a grant covers it, and records each grant's end or expiry;
+//! - confirms a record's session id ([`sessions`]) when the caller runs under the process that
+//!   first named it, with its uid or as root; otherwise `session` stays advisory;
 //! - answers a client's pre-check with whether the log can be written now ([`health`]): a last
 //!   write that failed (full disk, I/O error, read-only) and a test write that still fails.
 //!
@@ -30,6 +32,7 @@ pub mod grants;
 pub mod health;
 pub mod peer;
 pub mod server;
+pub mod sessions;
 
 use crate::audit::FileSink;
 use std::path::PathBuf;

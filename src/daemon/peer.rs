@@ -48,6 +48,9 @@ pub struct Facts {
     pub cwd: Option<String>,
     /// The SSH client `address:port` of the session's sshd, when found.
     pub ssh_client: Option<String>,
+    /// Whether the record's `session` is the caller's own ([`super::sessions`]); set by the
+    /// server, not read from `/proc` here.
+    pub session_confirmed: bool,
 }
 
 /// Reads `/proc` (or a stand-in tree, for tests).
@@ -97,6 +100,7 @@ impl Proc {
                 .ok()
                 .map(|p| p.to_string_lossy().into_owned()),
             ssh_client: stat.and_then(|s| self.ssh_client(s.ppid)),
+            session_confirmed: false,
         }
     }
 
@@ -210,6 +214,13 @@ impl Proc {
         Stat::parse(&std::fs::read_to_string(self.path(pid, "stat")).ok()?)?.start
     }
 
+    /// The kernel session (`setsid`) `pid` is in: its leader's pid, `None` when unreadable.
+    pub fn kernel_session(&self, pid: u32) -> Option<u32> {
+        Stat::parse(&std::fs::read_to_string(self.path(pid, "stat")).ok()?)?
+            .sid
+            .filter(|&s| s > 0)
+    }
+
     /// Whether the process `ancestor`, started at `start`, is `pid` itself or one of its
     /// parents, walking the `ppid` chain (at most [`MAX_ANCESTORS`] steps).
     pub fn has_ancestor(&self, mut pid: u32, ancestor: u32, start: u64) -> bool {
@@ -291,6 +302,8 @@ enum Session {
 struct Stat {
     comm: String,
     ppid: u32,
+    /// The kernel session id (field 6): the pid of the session's leader.
+    sid: Option<u32>,
     tty_nr: u64,
     /// When the process started, in clock ticks since boot (field 22): with the pid, it names
     /// one process, not whichever process has the pid now.
@@ -307,6 +320,7 @@ impl Stat {
         Some(Stat {
             comm,
             ppid: rest.get(1)?.parse().ok()?,
+            sid: rest.get(3).and_then(|v| v.parse().ok()),
             tty_nr: rest
                 .get(4)?
                 .parse::<i64>()
@@ -380,9 +394,12 @@ fn decode_ip(hex_text: &str) -> Option<std::net::IpAddr> {
 /// Put the kernel's identity into `rec`, replacing what the client wrote: uid, user, pid from
 /// the peer credentials; login user, terminal, working directory and SSH client from `facts`.
 /// A field the client set that the kernel could not confirm is kept and named in `advisory`;
-/// `session` is always the client's and always advisory.
+/// `session` is the client's, and advisory unless `facts` says it was confirmed.
 pub fn stamp(rec: &mut Record, peer: &Peer, facts: &Facts) {
-    let mut advisory = vec!["session".to_string()];
+    let mut advisory = Vec::new();
+    if !facts.session_confirmed {
+        advisory.push("session".to_string());
+    }
     rec.uid = peer.uid;
     rec.user = user_name(peer.uid);
     rec.pid = peer.pid;
@@ -575,5 +592,11 @@ mod tests {
         assert_eq!(rec.login_user, None, "the login user is the user");
         assert_eq!(rec.ssh_client.as_deref(), Some("10.0.0.5:52144"));
         assert_eq!(rec.advisory, ["session"]);
+        let facts = Facts {
+            session_confirmed: true,
+            ..facts
+        };
+        stamp(&mut rec, &peer, &facts);
+        assert!(rec.advisory.is_empty(), "{:?}", rec.advisory);
     }
 }

@@ -6,6 +6,7 @@ use super::approvals::Approvals;
 use super::grants::Grants;
 use super::health::Health;
 use super::peer::{self, Peer, Proc};
+use super::sessions::{Sessions, Standing};
 use crate::audit::grant_wire::{GrantAnswer, GrantOp};
 use crate::audit::service::{Reply, Request, MAX_REQUEST_BYTES};
 use crate::audit::{self, Event, FileSink, Record, SyslogSink};
@@ -112,6 +113,7 @@ struct Shared {
     counts: Mutex<(usize, HashMap<u32, usize>)>,
     approvals: Approvals,
     grants: Grants,
+    sessions: Sessions,
     health: Arc<Health>,
 }
 
@@ -147,6 +149,7 @@ pub fn run(listener: UnixListener, service: Service) -> std::io::Result<()> {
         counts: Mutex::new((0, HashMap::new())),
         approvals,
         grants: Grants::default(),
+        sessions: Sessions::default(),
         health,
     });
     {
@@ -264,7 +267,7 @@ fn serve(stream: UnixStream, shared: &Shared) {
         return;
     };
     let mut reader = BufReader::new(stream);
-    let mut ssh: Option<Option<String>> = None;
+    let mut conn = Conn::default();
     loop {
         let mut line = Vec::with_capacity(1024);
         let limit = u64::try_from(MAX_REQUEST_BYTES).unwrap_or(u64::MAX) + 1;
@@ -292,11 +295,11 @@ fn serve(stream: UnixStream, shared: &Shared) {
                 write_failure: shared.health.write_failure(),
                 ..Reply::default()
             },
-            Ok(Request::Append { sync, record }) => append(shared, &peer, &mut ssh, *record, sync),
+            Ok(Request::Append { sync, record }) => append(shared, &peer, &mut conn, *record, sync),
             Err(e) => match serde_json::from_slice::<crate::approval::wire::Op>(&line) {
                 Err(_) if line.starts_with(b"{\"op\":\"break-glass-") => {
                     let answer = match serde_json::from_slice::<GrantOp>(&line) {
-                        Ok(op) => grant(shared, &peer, &mut ssh, op),
+                        Ok(op) => grant(shared, &peer, &mut conn, op),
                         Err(e) => GrantAnswer::refused(format!("not a request: {e}")),
                     };
                     if send(&mut out, &answer).is_err() {
@@ -330,12 +333,7 @@ fn serve(stream: UnixStream, shared: &Shared) {
 
 /// A break-glass operation for `peer`. A grant is answered only once its start record is
 /// written and on the disk; one that cannot be recorded is withdrawn.
-fn grant(
-    shared: &Shared,
-    peer: &Peer,
-    ssh: &mut Option<Option<String>>,
-    op: GrantOp,
-) -> GrantAnswer {
+fn grant(shared: &Shared, peer: &Peer, conn: &mut Conn, op: GrantOp) -> GrantAnswer {
     let done = match op {
         GrantOp::BreakGlassStart { reason, record } => {
             let host = shared.approvals.host_now();
@@ -347,7 +345,7 @@ fn grant(
                 .grants
                 .start(peer, &shared.proc, &reason, record, host.break_glass)
                 .and_then(|started| {
-                    let written = append(shared, peer, ssh, started.record, true);
+                    let written = append(shared, peer, conn, started.record, true);
                     if written.ok {
                         Ok(started.info)
                     } else {
@@ -368,18 +366,21 @@ fn grant(
     }
 }
 
+/// What one connection has already looked up about its caller.
+#[derive(Default)]
+struct Conn {
+    /// The SSH client of the caller's session.
+    ssh: Option<Option<String>>,
+    /// The last session id named, and whether the caller belongs to it.
+    session: Option<(String, Standing)>,
+}
+
 /// Event kinds only the service itself writes.
 fn service_only(event: Event) -> bool {
     matches!(event, Event::TornTail | Event::SinkFailure)
 }
 
-fn append(
-    shared: &Shared,
-    peer: &Peer,
-    ssh: &mut Option<Option<String>>,
-    mut rec: Record,
-    sync: bool,
-) -> Reply {
+fn append(shared: &Shared, peer: &Peer, conn: &mut Conn, mut rec: Record, sync: bool) -> Reply {
     if service_only(rec.event) {
         return reply_err(format!(
             "{} records are written by the audit service only",
@@ -388,10 +389,20 @@ fn append(
     }
     let mut facts = shared.proc.facts(peer.pid);
     // The session's sshd does not change under a connection: look it up once.
-    match ssh {
+    match &conn.ssh {
         Some(known) => facts.ssh_client = known.clone(),
-        None => *ssh = Some(facts.ssh_client.clone()),
+        None => conn.ssh = Some(facts.ssh_client.clone()),
     }
+    // Nor does the caller's place in a session's process tree.
+    let standing = match &conn.session {
+        Some((id, standing)) if *id == rec.session => *standing,
+        _ => {
+            let standing = shared.sessions.judge(&rec.session, peer, &shared.proc);
+            conn.session = Some((rec.session.clone(), standing));
+            standing
+        }
+    };
+    facts.session_confirmed = standing == Standing::Confirmed;
     peer::stamp(&mut rec, peer, &facts);
     match enqueue(shared, rec, sync) {
         Ok(hash) => Reply {

@@ -55,6 +55,15 @@ pub fn session_ended(records: &[serde_json::Value], shell: &str, exit: i64) {
         .count() as u64;
     assert!(decisions >= 3, "{records:#?}");
     assert_eq!(end["commands"].as_u64(), Some(decisions), "{end:#}");
+    // Every record of the login came from under the login process: the service confirms the
+    // session of each one.
+    for r in records.iter().filter(|r| r["session"] == end["session"]) {
+        let advisory = r["advisory"].as_array().cloned().unwrap_or_default();
+        assert!(
+            !advisory.iter().any(|a| a == "session"),
+            "a record of the login whose session the service did not confirm: {r:#}"
+        );
+    }
 }
 
 /// What bash and zsh sessions both show; `prompt_var` is the shell's prompt variable.
