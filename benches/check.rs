@@ -65,14 +65,23 @@ fn in_process() {
         for l in &lines {
             let _ = decide(&analyze(l, &ctx), &policy, &host);
         }
-        let mut times = Vec::with_capacity(lines.len());
+        let mut timed = Vec::with_capacity(lines.len());
         for l in &lines {
             let t = Instant::now();
             let v = decide(&analyze(l, &ctx), &policy, &host);
-            times.push(t.elapsed());
+            timed.push((t.elapsed(), *l));
             let _ = std::hint::black_box(v);
         }
-        times.sort();
+        timed.sort();
+        // `PRODGUARD_BENCH_SLOWEST=N`: the N slowest lines, to know where the tail comes from.
+        let slowest = std::env::var("PRODGUARD_BENCH_SLOWEST")
+            .ok()
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0);
+        for (t, l) in timed.iter().rev().take(slowest) {
+            println!("  slow {:>8.1} µs  {l}", t.as_secs_f64() * 1e6);
+        }
+        let times: Vec<Duration> = timed.iter().map(|(t, _)| *t).collect();
         println!(
             "in-process  {name:<34} {:>6} lines  analyse+decide µs p50 {:>6.1}  p99 {:>6.1}  max {:>7.1}",
             lines.len(),

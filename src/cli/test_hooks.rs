@@ -92,13 +92,16 @@ fn append(
     tear_after: Option<usize>,
 ) -> Status {
     let sinks = sinks(opts);
+    // One process, one session, as a login's records share theirs.
+    let session = crate::audit::record::session_id();
     for i in 0..count {
         let cmd = command
             .clone()
             .unwrap_or_else(|| format!("append-test record {i}"));
-        let rec = Record::new_for_current_process(Event::Test, &opts.host)
+        let mut rec = Record::new_for_current_process(Event::Test, &opts.host)
             .with_command(cmd)
             .with_outcome(Outcome::Allowed);
+        rec.session.clone_from(&session);
         if i + 1 == count {
             if let Some(n) = tear_after {
                 return tear(&sinks, rec, n).map(|()| 0);
