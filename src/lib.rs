@@ -11,6 +11,9 @@
 //! decision acted on and recorded (docs/design.md, "The spine"), `login` is the login shell built
 //! on it, and `cli` parses, dispatches and prints.
 
+// No `unwrap`/`expect` outside tests: input never panics the guard (`clippy -D warnings`).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod privilege;
 
 pub mod clients;

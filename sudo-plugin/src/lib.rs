@@ -12,6 +12,9 @@
 //!
 //! It is kept small on purpose: it runs inside sudo, as root, and links nothing of prodguard.
 
+// It runs inside sudo: no `unwrap`/`expect` outside tests, as in prodguard itself.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod request;
 mod run;
 mod sys;

@@ -32,6 +32,7 @@ mod stdin_feed;
 mod support;
 
 mod automation;
+mod origin;
 mod remote;
 mod root;
 mod sessions;
@@ -85,6 +86,10 @@ const STEPS: &[(&str, Step)] = &[
     ),
     ("root shells through sudo", root::root_shells),
     ("break-glass shell", root::break_glass),
+    (
+        "ssh conditions from the kernel, not SSH_CONNECTION",
+        origin::ssh_conditions,
+    ),
 ];
 
 #[test]
