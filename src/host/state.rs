@@ -511,6 +511,15 @@ impl Protected {
         None
     }
 
+    /// Where the file `path` of this host is on this machine, when the state was found here
+    /// (`None` for a fixed description: nothing to look at).
+    pub fn real_path(&self, path: &str) -> Option<std::path::PathBuf> {
+        match &self.source {
+            Source::Fixed(_) => None,
+            Source::Discover(roots) => Some(roots.at(path)),
+        }
+    }
+
     /// Whether `path` is there now and not empty: truncating a file that does not exist yet
     /// creates it and destroys nothing. A host that cannot be inspected is taken to have it.
     pub fn holds(&self, path: &str) -> bool {

@@ -134,6 +134,9 @@ impl Rule {
         if !m.program.is_empty() && !m.program.iter().any(|p| name_matches(p, &inv.program)) {
             return self.matches_any_program(inv, index, host, freezes);
         }
+        if signals_nothing(inv) {
+            return None;
+        }
         if !m.subcommand.is_empty()
             && !m
                 .subcommand
@@ -406,22 +409,23 @@ fn matching_target(
     } else {
         inv.targets.len()
     };
+    // `find` itself (`-delete`), with an expression that says which files it acts on: its
+    // roots stand for those files.
+    let find_selects = inv.program == "find" && inv.selects.is_some();
     for (i, t) in inv.targets.iter().enumerate() {
         let protected = |p: &str| if i < written { protected(p) } else { None };
         match t {
-            Target::Path(p) if from_find && inv.runtime_roots.contains(t) => {
-                if inside_may_match(p, globs, set) {
+            Target::Path(p)
+                if (from_find && inv.runtime_roots.contains(t))
+                    || (find_selects && i < written) =>
+            {
+                let inside = inside_may_match(p, globs, set);
+                let why = if inside { None } else { protected(p) };
+                if (inside || why.is_some()) && reaches(p, inv, globs, set, host) {
                     return Some((
                         format!("{}/…", p.trim_end_matches('/')),
                         Certainty::Known,
-                        None,
-                    ));
-                }
-                if let Some(why) = protected(p) {
-                    return Some((
-                        format!("{}/…", p.trim_end_matches('/')),
-                        Certainty::Known,
-                        Some(why),
+                        why,
                     ));
                 }
             }
@@ -452,6 +456,58 @@ fn matching_target(
             None,
         )
     })
+}
+
+/// Whether what `inv` does to the files under the root `root` (found by `find`) may reach one
+/// the rule is about: with the `find` expression known, decided on the files there now
+/// (`policy::reach`); without, it may.
+fn reaches(
+    root: &str,
+    inv: &Invocation,
+    globs: &LazyGlobs,
+    set: &globset::GlobSet,
+    host: &HostContext,
+) -> bool {
+    let Some(expr) = &inv.selects else {
+        return true;
+    };
+    let mut bases: Vec<String> = globs
+        .sources
+        .iter()
+        .filter_map(|g| super::reach::literal_base(g))
+        .collect();
+    if globs.protected {
+        bases.extend(
+            host.protected
+                .found()
+                .entries
+                .iter()
+                .filter_map(|e| super::reach::literal_base(&e.path)),
+        );
+    }
+    let interesting = |p: &str| {
+        set.is_match(p)
+            || inside_may_match(p, globs, set)
+            || (globs.protected && host.protected.holds(p) && host.protected.path(p).is_some())
+    };
+    let real = |p: &str| host.protected.real_path(p);
+    super::reach::may_reach(super::reach::Question {
+        root,
+        expr,
+        bases,
+        interesting: &interesting,
+        real: &real,
+    })
+}
+
+/// `kill -0 PID` (`-s 0`, `--signal=0`, `pkill -0 NAME`): signal 0 is delivered to nobody; it
+/// only asks whether the process exists and may be signalled.
+fn signals_nothing(inv: &Invocation) -> bool {
+    matches!(inv.program.as_str(), "kill" | "pkill" | "killall")
+        && inv
+            .options
+            .iter()
+            .any(|(n, v)| n == "signal" && v.trim_start_matches("SIG") == "0")
 }
 
 /// Programs whose operands name processes, units or volumes rather than files: with the class

@@ -17,6 +17,7 @@ mod lint;
 mod load;
 mod matcher;
 mod raw;
+mod reach;
 mod require;
 mod rule;
 pub mod schema;

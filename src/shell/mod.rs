@@ -100,6 +100,10 @@ pub struct Invocation {
     /// run-time operands could be anything.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub runtime_roots: Vec<Target>,
+    /// The `find` expression that chooses, under `runtime_roots` (for `find` itself: under its
+    /// targets), the files acted on (`-name '*.core'`); `None` when every file may be.
+    #[serde(skip)]
+    pub selects: Option<findexpr::FindExpr>,
     /// Statements of the payload this program hands to a data store, filled by `sql`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub statements: Vec<crate::sql::Statement>,
@@ -167,6 +171,7 @@ pub enum Problem {
 
 mod analyze;
 pub mod ansible;
+pub mod findexpr;
 mod flags;
 mod interp;
 mod output;

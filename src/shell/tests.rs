@@ -873,3 +873,32 @@ fn a_backslash_ending_the_text_is_dropped_as_bash_drops_it() {
     let a = an("echo a \\\\");
     assert_eq!(one(&a, "echo").args, ["a", "\\"]);
 }
+
+#[test]
+fn which_and_pwd_in_a_substitution_are_what_they_print_now() {
+    // PATH finds rm wherever this machine keeps it; the program is rm either way.
+    for text in [
+        "$(which rm) -rf /x",
+        "`type -P rm` -rf /x",
+        "$(command -v rm) -rf /x",
+    ] {
+        let a = an(text);
+        let rm = one(&a, "rm");
+        assert!(!rm.program_unknown, "{text}");
+        assert_eq!(rm.targets, [path("/x")], "{text}");
+    }
+    // Nothing on PATH: `which` prints nothing, and the next word is the program.
+    let a = an("$(which no-such-program-here) rm -rf /x");
+    assert_eq!(one(&a, "rm").targets, [path("/x")]);
+    // `command -v` names builtins too, which PATH does not know: not known.
+    let a = an("$(command -v eval) 'rm -rf /x'");
+    assert!(a.invocations.iter().any(|i| i.program_unknown), "{a:#?}");
+    let a = analyze(
+        "rm -rf \"$(pwd -P)\"/*",
+        &Context {
+            cwd: "/".to_owned(),
+            ..ctx()
+        },
+    );
+    assert_eq!(one(&a, "rm").targets, [path("/*")]);
+}

@@ -106,14 +106,72 @@ pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
                 _ => return None,
             }
         }
-        // `$(pwd)`: the working directory the walk stands in (`cd` on the line included).
-        if words.len() == 1 && words[0].known && words[0].value == "pwd" {
-            text = Some(format!("{}\n", scope.cwd?));
-            continue;
+        if !words.iter().all(|w| w.known) {
+            return None;
+        }
+        let values: Vec<&str> = words.iter().map(|w| w.value.as_str()).collect();
+        match values.as_slice() {
+            // `$(pwd)`: the working directory the walk stands in (`cd` on the line included);
+            // `pwd -P` without its symbolic links, as the kernel has it now.
+            ["pwd"] | ["pwd", "-L"] => {
+                text = Some(format!("{}\n", scope.cwd?));
+                continue;
+            }
+            ["pwd", "-P"] => {
+                let real = std::fs::canonicalize(scope.cwd?).ok()?;
+                text = Some(format!("{}\n", real.to_str()?));
+                continue;
+            }
+            // `$(which rm)`, `$(type -P find)`: the program PATH finds now (nothing when none
+            // is found: they print nothing and fail).
+            ["which" | "type", names @ ..]
+                if (values[0] == "which" || names.first() == Some(&"-P"))
+                    && names.len() > usize::from(values[0] == "type")
+                    && names
+                        .iter()
+                        .skip(usize::from(values[0] == "type"))
+                        .all(|n| !n.starts_with('-')) =>
+            {
+                let names = &names[usize::from(values[0] == "type")..];
+                text = Some(names.iter().filter_map(|n| on_path(n)).collect());
+                continue;
+            }
+            // `$(command -v find)` names builtins and functions too: known only when PATH
+            // finds every name.
+            ["command", "-v", names @ ..] if !names.is_empty() => {
+                text = Some(
+                    names
+                        .iter()
+                        .map(|n| on_path(n))
+                        .collect::<Option<String>>()?,
+                );
+                continue;
+            }
+            _ => {}
         }
         text = Some(output::stdout(&words, text.as_deref())?);
     }
     text
+}
+
+/// Where `PATH` (this process's, the shell's it was started from) finds the program `name`, as
+/// `which` prints it: `NAME`'s path and a newline; a name with a `/` as itself when executable.
+fn on_path(name: &str) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let runs = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if name.is_empty() {
+        return None;
+    }
+    if name.contains('/') {
+        return runs(std::path::Path::new(name)).then(|| format!("{name}\n"));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| runs(p))
+        .and_then(|p| p.to_str().map(|p| format!("{p}\n")))
 }
 
 /// What one command of a pipeline writes into the pipe, as far as it is known.
@@ -969,6 +1027,8 @@ impl<'s, 'o> Walker<'s, 'o> {
         for w in &mut words {
             deferred.append(&mut w.subs);
         }
+        // What expanded to nothing is no word: `$(which nothing) rm` runs rm.
+        words.retain(|w| !w.vanished);
         cmd.text = if start <= end {
             let (a, b) = (self.byte(start), self.byte(end));
             self.src.get(a..b).unwrap_or("").to_owned()

@@ -84,6 +84,9 @@ pub(crate) struct Word {
     pub glob: bool,
     /// Bodies of command substitutions found in the word, in order.
     pub subs: Vec<String>,
+    /// Expanded to no field at all (`$(which nothing)`, unquoted): kept only for the
+    /// substitutions it runs, it is no word of the command.
+    pub vanished: bool,
 }
 
 impl Word {
@@ -95,6 +98,7 @@ impl Word {
             known: true,
             glob: false,
             subs: Vec::new(),
+            vanished: false,
         }
     }
 }
@@ -146,6 +150,7 @@ pub(crate) fn fields(raw: &str, scope: &Scope<'_>) -> Vec<Word> {
                 known,
                 glob: field_glob,
                 subs: Vec::new(),
+                vanished: false,
             });
         }
         match out.get_mut(n) {
@@ -157,6 +162,7 @@ pub(crate) fn fields(raw: &str, scope: &Scope<'_>) -> Vec<Word> {
                 known,
                 glob: false,
                 subs,
+                vanished: known,
             }),
             None => {}
         }
@@ -435,6 +441,7 @@ impl<'a> Exp<'a> {
             known: self.known,
             glob: self.glob,
             subs: self.subs,
+            vanished: false,
         }
     }
 

@@ -45,6 +45,8 @@ pub(crate) struct Found {
     /// The working directory relative roots (`find .`) were resolved in: the names found are
     /// relative to it. `None` when every root is absolute.
     pub relative_to: Option<Option<String>>,
+    /// Which of the files under the roots are found (`-name '*.core'`), when it can be read.
+    pub filter: Option<super::findexpr::FindExpr>,
 }
 
 /// Operands supplied at run time that are paths under known roots: `{}` in `find ROOT -exec …`,
@@ -772,9 +774,14 @@ fn ssh(ws: &[Word], _cmd: &RawCmd, acc: &Acc, out: &mut Out) {
 /// first word after them.
 fn find_roots(ws: &[Word], cwd: Option<&str>) -> (Found, usize) {
     let mut i = 1;
+    let mut follows = false;
     while let Some(w) = ws.get(i) {
         match w.value.as_str() {
-            "-H" | "-L" | "-P" => i += 1,
+            "-H" | "-L" => {
+                follows = true;
+                i += 1;
+            }
+            "-P" => i += 1,
             "-D" => i += 2,
             v if v.starts_with("-O") => i += 1,
             _ => break,
@@ -800,6 +807,9 @@ fn find_roots(ws: &[Word], cwd: Option<&str>) -> (Found, usize) {
             .map(|w| paths::target(w, cwd))
             .collect(),
         relative_to: relative.then(|| cwd.map(str::to_owned)),
+        filter: (!follows)
+            .then(|| super::findexpr::FindExpr::parse(&ws[i.min(ws.len())..]))
+            .flatten(),
     };
     (found, i.min(ws.len()))
 }
@@ -960,6 +970,7 @@ fn ls_output(ws: &[Word], cwd: Option<&str>) -> Option<Found> {
     Some(Found {
         roots: vec![paths::target(&Word::literal("."), cwd)],
         relative_to: Some(cwd.map(str::to_owned)),
+        filter: None,
     })
 }
 
@@ -993,6 +1004,7 @@ fn find(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
     if let Some(inv) = out.invocations.get_mut(before) {
         if inv.program == "find" {
             inv.targets = roots.clone();
+            inv.selects.clone_from(&found.filter);
         }
     }
     // Every root named nothing (`find "$UNSET" …`): find fails on each and runs nothing.
@@ -1126,6 +1138,7 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
     };
     let mut targets = file_targets(&ws[1..], &parsed);
     let mut runtime_roots: Vec<Target> = Vec::new();
+    let mut selects = None;
     if let Some(rt) = &acc.runtime {
         // Each path found stands in as FOUND: `{}`, `./{}` and `{}.bak` name it (or a name
         // next to it); `xargs rm` appends it.
@@ -1151,6 +1164,7 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
             )],
             _ => rt.found.roots.clone(),
         };
+        selects.clone_from(&rt.found.filter);
         let found = file_targets(&words, &flags::parse(&program, &values));
         targets = Vec::with_capacity(found.len());
         runtime_roots.clone_from(&roots);
@@ -1210,6 +1224,7 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
         stdin_file,
         dynamic_operands: acc.dynamic,
         runtime_roots,
+        selects,
         statements,
         ansible: None,
         text: cmd.text.clone(),
@@ -1311,6 +1326,7 @@ fn targets(program: &str, p: &flags::Parsed, args: &[Word], cwd: Option<&str>) -
                         known: w.known,
                         glob: w.glob,
                         subs: Vec::new(),
+                        vanished: false,
                     })
                 })
             })
