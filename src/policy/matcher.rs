@@ -488,7 +488,7 @@ fn reaches(
     let interesting = |p: &str| {
         set.is_match(p)
             || inside_may_match(p, globs, set)
-            || (globs.protected && host.protected.holds(p) && host.protected.path(p).is_some())
+            || (globs.protected && host.protected.path(p).is_some() && host.protected.holds(p))
     };
     let real = |p: &str| host.protected.real_path(p);
     super::reach::may_reach(super::reach::Question {

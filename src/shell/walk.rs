@@ -124,15 +124,9 @@ pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
             }
             // `$(which rm)`, `$(type -P find)`: the program PATH finds now (nothing when none
             // is found: they print nothing and fail).
-            ["which" | "type", names @ ..]
-                if (values[0] == "which" || names.first() == Some(&"-P"))
-                    && names.len() > usize::from(values[0] == "type")
-                    && names
-                        .iter()
-                        .skip(usize::from(values[0] == "type"))
-                        .all(|n| !n.starts_with('-')) =>
+            ["which", names @ ..] | ["type", "-P", names @ ..]
+                if !names.is_empty() && names.iter().all(|n| !n.starts_with('-')) =>
             {
-                let names = &names[usize::from(values[0] == "type")..];
                 text = Some(names.iter().filter_map(|n| on_path(n)).collect());
                 continue;
             }
