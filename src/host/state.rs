@@ -438,6 +438,29 @@ impl Protected {
         self.lookup(path, true)
     }
 
+    /// Why `path` is protected state itself: it lies in a protected tree or is an entry (a
+    /// directory above one is not).
+    pub fn within(&self, path: &str) -> Option<String> {
+        self.lookup(path, false)
+    }
+
+    /// Whether a path strictly below the directory `dir` may be protected state, or hold some
+    /// (a walk looking for state goes no deeper where this is false).
+    pub fn below(&self, dir: &str) -> bool {
+        let d = components(dir);
+        self.found().entries.iter().any(|e| {
+            let c = components(&e.path);
+            // The entry's components against the directory's, as far as both go.
+            let along = c.iter().zip(&d).all(|(e, d)| component_matches(e, d));
+            along
+                && (c.len() > d.len()
+                    || match e.scope {
+                        Scope::Tree => true,
+                        Scope::Top => c.len() == d.len(),
+                    })
+        })
+    }
+
     /// Why the file `path` is protected state: it lies in a protected tree or is an entry. For
     /// what writes one file (`> FILE`): a directory that holds state is no such file.
     pub fn file(&self, path: &str) -> Option<String> {
@@ -641,7 +664,7 @@ fn within(path: &str, entry: &str) -> bool {
 }
 
 /// A path component against a pattern component with `*` and `?`.
-fn component_matches(pattern: &str, name: &str) -> bool {
+pub(crate) fn component_matches(pattern: &str, name: &str) -> bool {
     if !pattern.contains(['*', '?']) {
         return pattern == name;
     }

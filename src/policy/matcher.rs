@@ -490,12 +490,30 @@ fn reaches(
             || inside_may_match(p, globs, set)
             || (globs.protected && host.protected.path(p).is_some() && host.protected.holds(p))
     };
+    // Among the rule's files: what lies deep inside is (`/srv/**`, a data directory), not only
+    // what lies directly in it (`/home/*`).
+    let among = |p: &str| {
+        let deep = format!("{}/x/x", p.trim_end_matches('/'));
+        set.is_match(&deep)
+            || (globs.protected
+                && host.protected.within(&deep).is_some()
+                && host.protected.holds(p))
+    };
+    let deeper = |p: &str| {
+        globs
+            .sources
+            .iter()
+            .any(|g| super::reach::may_match_below(g, p))
+            || (globs.protected && host.protected.below(p))
+    };
     let real = |p: &str| host.protected.real_path(p);
     super::reach::may_reach(super::reach::Question {
         root,
         expr,
         bases,
         interesting: &interesting,
+        among: &among,
+        deeper: &deeper,
         real: &real,
     })
 }

@@ -20,8 +20,15 @@ pub(crate) struct Question<'a> {
     pub expr: &'a FindExpr,
     /// Where the rule's files may be: absolute, literal directories or files.
     pub bases: Vec<String>,
-    /// Whether acting on this path is what the rule is about.
+    /// Whether acting on this path is what the rule is about (a directory that holds the
+    /// rule's files counts: `rm -rf` of it destroys them).
     pub interesting: &'a dyn Fn(&str) -> bool,
+    /// Whether the files in this directory are the rule's (the data directory itself, not
+    /// `/var` above it): a search that starts there is judged by where it starts.
+    pub among: &'a dyn Fn(&str) -> bool,
+    /// Whether a path strictly below this directory may be one the rule is about: the walk
+    /// goes no deeper where none can be.
+    pub deeper: &'a dyn Fn(&str) -> bool,
     /// This host's path on this machine (`None`: nothing can be looked at).
     pub real: &'a dyn Fn(&str) -> Option<PathBuf>,
 }
@@ -40,6 +47,34 @@ pub(crate) fn literal_base(pattern: &str) -> Option<String> {
         &literal[..literal.rfind('/').unwrap_or(0)]
     };
     Some(if base.is_empty() { "/" } else { base }.to_owned())
+}
+
+/// Whether a path strictly below the directory `dir` may match the absolute glob `pattern`
+/// (`*`, `?` and `[…]` within one component, `**` across them): `/home/*` holds nothing
+/// below `/home/alice`, `/var/lib/*/data` may below `/var/lib/app`.
+pub(crate) fn may_match_below(pattern: &str, dir: &str) -> bool {
+    if !pattern.starts_with('/') || pattern.contains('{') {
+        return true;
+    }
+    let p: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+    let d: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+    for (i, dc) in d.iter().enumerate() {
+        let Some(pc) = p.get(i) else {
+            return false;
+        };
+        if pc.contains("**") {
+            return true;
+        }
+        if !component_may_match(pc, dc) {
+            return false;
+        }
+    }
+    p.len() > d.len()
+}
+
+/// One component of a glob against a name; a class (`[…]`) or an escape may match anything.
+fn component_may_match(pattern: &str, name: &str) -> bool {
+    pattern.contains(['[', '\\']) || crate::host::state::component_matches(pattern, name)
 }
 
 fn under(path: &str, dir: &str) -> bool {
@@ -144,11 +179,13 @@ impl Looker<'_, '_> {
         if (!walk || (self.q.interesting)(path)) && self.q.expr.may_act_on(&entry) {
             return Err(Stop::Reached);
         }
-        Ok(if walk && depth < self.q.expr.max_depth() {
-            children
-        } else {
-            None
-        })
+        Ok(
+            if walk && depth < self.q.expr.max_depth() && (self.q.deeper)(path) {
+                children
+            } else {
+                None
+            },
+        )
     }
 
     fn tree(&mut self, top: &str) -> Result<(), Stop> {
@@ -178,7 +215,7 @@ pub(crate) fn may_reach(q: Question<'_>) -> bool {
     };
     // A search that starts among the rule's files is judged by where it starts: what is there
     // at check time is not what is there when it runs (`find <data dir> -name '*.log' -delete`).
-    if (q.interesting)(root) {
+    if (q.among)(root) {
         return true;
     }
     let q = Question { root, ..q };
@@ -251,6 +288,26 @@ mod tests {
     }
 
     #[test]
+    fn what_may_lie_below() {
+        assert!(!may_match_below("/home/*", "/home/alice"));
+        assert!(may_match_below("/home/*", "/home"));
+        assert!(may_match_below("/home/*", "/"));
+        assert!(!may_match_below("/home/*", "/usr"));
+        assert!(may_match_below("/var/lib/*/data", "/var/lib/app"));
+        assert!(!may_match_below("/var/lib/*/data", "/var/lib/app/data"));
+        assert!(may_match_below(
+            "/var/lib/postgresql/**",
+            "/var/lib/postgresql/15/main"
+        ));
+        assert!(!may_match_below("/var/lib/postgresql/**", "/var/lib/mysql"));
+        assert!(may_match_below("/data*", "/"));
+        assert!(may_match_below("/data*/**", "/data2/x"));
+        assert!(!may_match_below("/data*", "/database"));
+        assert!(!may_match_below("/etc/passwd", "/etc/passwd"));
+        assert!(may_match_below("/etc/{a,b}", "/etc/a"));
+    }
+
+    #[test]
     fn the_files_there_decide() {
         let host = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let data = host.path().join("var/lib/postgresql/15/main/base");
@@ -258,13 +315,19 @@ mod tests {
         std::fs::write(data.join("1259"), "x").unwrap_or_else(|e| panic!("{e}"));
         let top = host.path().to_owned();
         let real = move |p: &str| Some(top.join(p.trim_start_matches('/')));
-        let interesting = |p: &str| under(p, "/var/lib/postgresql");
+        // As the matcher asks: a directory above the data holds it.
+        let interesting =
+            |p: &str| under(p, "/var/lib/postgresql") || under("/var/lib/postgresql", p);
+        let among = |p: &str| under(p, "/var/lib/postgresql");
+        let deeper = |p: &str| under(p, "/var/lib/postgresql") || under("/var/lib/postgresql", p);
         let ask = |root: &str, e: &str| {
             may_reach(Question {
                 root,
                 expr: &expr(e),
                 bases: vec!["/var/lib/postgresql".into()],
                 interesting: &interesting,
+                among: &among,
+                deeper: &deeper,
                 real: &real,
             })
         };
@@ -291,6 +354,10 @@ mod tests {
             "-name *.nothing-here -delete"
         ));
         assert!(!ask("/srv", "-exec rm -rf {} ;"));
+        // Above the data, not among it: judged on what is there.
+        assert!(!ask("/var", "-name core -delete"));
+        assert!(!ask("/var/lib", "-name *.log -exec rm {} ;"));
+        assert!(ask("/var/lib", "-name main -exec rm -rf {} ;"));
         // Nothing to look at: it may.
         let nowhere = |_: &str| None;
         assert!(may_reach(Question {
@@ -298,6 +365,8 @@ mod tests {
             expr: &expr("-name core -delete"),
             bases: vec!["/var/lib/postgresql".into()],
             interesting: &interesting,
+            among: &among,
+            deeper: &deeper,
             real: &nowhere,
         }));
     }

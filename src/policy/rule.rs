@@ -1103,6 +1103,26 @@ mod target_class_tests {
         );
     }
 
+    /// A host whose state is discovered under `root` (`dir/proc` its proc), and a context in
+    /// `/root`.
+    fn discovered(dir: &std::path::Path, root: &std::path::Path) -> (HostContext, Context) {
+        let mut host = HostContext::unknown();
+        host.protected = Protected::discover(
+            state::Roots {
+                root: root.to_owned(),
+                proc: dir.join("proc"),
+                sys: dir.join("sys"),
+            },
+            Vec::new(),
+            Vec::new(),
+        );
+        let ctx = Context {
+            cwd: "/root".into(),
+            ..Context::default()
+        };
+        (host, ctx)
+    }
+
     #[test]
     fn the_class_matches_what_discovery_found_and_patterns_still_match() {
         let dir = tempfile::tempdir().unwrap();
@@ -1117,20 +1137,7 @@ mod target_class_tests {
         );
         assert!(d.is_empty(), "{d:?}");
         let rule = &p.rules[0];
-        let mut host = HostContext::unknown();
-        host.protected = Protected::discover(
-            state::Roots {
-                root: root.clone(),
-                proc: dir.path().join("proc"),
-                sys: dir.path().join("sys"),
-            },
-            Vec::new(),
-            Vec::new(),
-        );
-        let ctx = Context {
-            cwd: "/root".into(),
-            ..Context::default()
-        };
+        let (host, ctx) = discovered(dir.path(), &root);
         let hit = |cmd: &str| {
             analyze(cmd, &ctx)
                 .invocations
@@ -1150,5 +1157,63 @@ mod target_class_tests {
             "a pattern next to the class"
         );
         assert!(hit("rm -rf /tmp/other").is_none());
+    }
+
+    #[test]
+    fn a_find_above_the_state_is_judged_on_the_files_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join("var/lib/postgresql/15/main/base")).unwrap();
+        std::fs::write(root.join("var/lib/postgresql/15/main/base/1259"), "x").unwrap();
+        std::fs::create_dir_all(root.join("var/lib/myapp")).unwrap();
+        std::fs::write(root.join("var/lib/myapp/state.db"), "x").unwrap();
+        std::fs::create_dir_all(dir.path().join("proc/self")).unwrap();
+        std::fs::write(dir.path().join("proc/self/mountinfo"), "").unwrap();
+        let (host, ctx) = discovered(dir.path(), &root);
+        let rule_of = |m: &str| {
+            let (p, d) = parse_pack("t.toml", "t", &pack(m));
+            assert!(d.is_empty(), "{d:?}");
+            p.rules.into_iter().next().unwrap()
+        };
+        let find = rule_of(
+            r#"{ program = ["find"], args = ["^-delete$"], target = ["protected", "/var/lib/postgresql/**"] }"#,
+        );
+        let rm = rule_of(r#"{ program = ["rm"], target = ["protected"] }"#);
+        let hit = |rule: &super::Rule, cmd: &str| {
+            analyze(cmd, &ctx)
+                .invocations
+                .iter()
+                .enumerate()
+                .any(|(i, inv)| rule.matches(inv, i, &host).is_some())
+        };
+        for cmd in [
+            "find / -name core -delete",
+            "find /var -name '*.log' -delete",
+            "find /var/lib -type f -name '*.tmp' -delete",
+        ] {
+            assert!(!hit(&find, cmd), "{cmd}: no such file in the state");
+        }
+        for cmd in [
+            "find / -name 1259 -delete",
+            "find /var -type f -mtime +30 -delete",
+            "find /var/lib/postgresql -name '*.nothing' -delete",
+            "find /var/lib/myapp -name '*.nothing' -delete",
+        ] {
+            assert!(hit(&find, cmd), "{cmd}");
+        }
+        assert!(!hit(&rm, r"find /var -name core -exec rm {} \;"));
+        assert!(!hit(&rm, "find / -name '*.mp3' | xargs rm"));
+        assert!(hit(&rm, r"find /var/lib -name myapp -exec rm -rf {} +"));
+        assert!(hit(&rm, r"find /var -name state.db -exec rm {} \;"));
+        // `/home/*` is the home directories, not every file in them.
+        std::fs::create_dir_all(root.join("home/alice/logs")).unwrap();
+        std::fs::write(root.join("home/alice/logs/error_log"), "x").unwrap();
+        let homes = rule_of(r#"{ program = ["rm"], target = ["/home/*"] }"#);
+        assert!(!hit(
+            &homes,
+            r"find /home -name error_log -exec rm -rf {} \;"
+        ));
+        assert!(hit(&homes, r"find /home -name alice -exec rm -rf {} \;"));
+        assert!(hit(&homes, r"find /home -maxdepth 1 -exec rm -rf {} +"));
     }
 }

@@ -450,8 +450,10 @@ fn control_structures_are_walked() {
     assert_eq!(one(&a, "mkfs.ext4").targets, [path("/dev/sdc")]);
     // The loop's items are known: each is judged.
     assert_eq!(one(&a, "rm").targets, [path("/z/a")]);
+    // The names `ls` writes: `/z/$d` is a name in /z.
     let a = an("for d in $(ls); do rm -rf /z/$d; done");
-    assert!(matches!(one(&a, "rm").targets[..], [Target::Unknown(_)]));
+    assert_eq!(one(&a, "rm").targets, [path("/z")]);
+    assert!(one(&a, "rm").runtime_roots.contains(&path("/z")));
 }
 
 #[test]
@@ -847,7 +849,10 @@ fn loops_bind_their_variable_when_the_items_are_known() {
     ));
     // `find ROOT | while read f`: f is a path under ROOT.
     let a = an("find /var/lib/postgresql -name x | while IFS= read -r f; do rm -rf \"$f\"; done");
-    assert_eq!(one(&a, "rm").targets, [path("/var/lib/postgresql/{}")]);
+    let rm = one(&a, "rm");
+    assert_eq!(rm.targets, [path("/var/lib/postgresql")]);
+    assert_eq!(rm.runtime_roots, [path("/var/lib/postgresql")]);
+    assert!(rm.dynamic_operands && rm.selects.is_some(), "{rm:#?}");
     let a = an("find . -type f | while read f; do cat \"$f\" > \"$f.bak\"; done");
     let cat = one(&a, "cat");
     assert_eq!(cat.redirects[0].target, path("/home/me/work/{}.bak"));

@@ -45,6 +45,10 @@ pub(crate) struct State {
     pub functions: Vec<(String, String)>,
     /// The line's own stdin is data the guard cannot see ([`super::Context::stdin_unknown`]).
     pub stdin_unknown: bool,
+    /// Paths found under known roots that a word or variable stands for (`rm $(find …)`,
+    /// `for f in $(find …)`, `find … | while read f`): entry K is named by the stand-in
+    /// `ROOT/\u{2}K\u{2}` ([`stand_ins`]).
+    pub found: Vec<wrappers::Found>,
 }
 
 impl State {
@@ -60,11 +64,11 @@ impl State {
     }
 }
 
-/// The output of a command substitution body, when it is a pipeline of `echo`, `printf`,
-/// `cat`, `basename`, `dirname` with known words, or `pwd` (`$(echo rm)`, `` `printf '%s' rm` ``,
-/// `$(dirname "$0")`). Anything else is impure, or not worth knowing: `None`.
-pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
-    if scope.depth >= MAX_SUBST_DEPTH || body.len() > 4096 || precheck(body).is_err() {
+/// The words of each command of `body` when it is one pipeline of simple commands without
+/// assignments or redirections (what a substitution may be worked out from), expanded in
+/// `scope`; `None` otherwise.
+fn plain_pipeline(body: &str, scope: &Scope<'_>) -> Option<Vec<Vec<Word>>> {
+    if body.len() > 4096 || precheck(body).is_err() {
         return None;
     }
     let program = std::panic::catch_unwind(|| {
@@ -81,11 +85,7 @@ pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
     if !item.0.additional.is_empty() || matches!(item.1, ast::SeparatorOperator::Async) {
         return None;
     }
-    let inner = Scope {
-        depth: scope.depth + 1,
-        ..*scope
-    };
-    let mut text: Option<String> = None;
+    let mut out = Vec::new();
     for cmd in &item.0.first.seq {
         let ast::Command::Simple(sc) = cmd else {
             return None;
@@ -95,17 +95,35 @@ pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
         }
         let mut words = Vec::new();
         if let Some(w) = &sc.word_or_name {
-            words.extend(word::fields(&w.value, &inner));
+            words.extend(word::fields(&w.value, scope));
         }
         for item in sc.suffix.iter().flat_map(|s| &s.0) {
             match item {
                 ast::CommandPrefixOrSuffixItem::Word(w)
                 | ast::CommandPrefixOrSuffixItem::AssignmentWord(_, w) => {
-                    words.extend(word::fields(&w.value, &inner));
+                    words.extend(word::fields(&w.value, scope));
                 }
                 _ => return None,
             }
         }
+        out.push(words);
+    }
+    Some(out)
+}
+
+/// The output of a command substitution body, when it is a pipeline of `echo`, `printf`,
+/// `cat`, `basename`, `dirname` with known words, or `pwd` (`$(echo rm)`, `` `printf '%s' rm` ``,
+/// `$(dirname "$0")`). Anything else is impure, or not worth knowing: `None`.
+pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
+    if scope.depth >= MAX_SUBST_DEPTH {
+        return None;
+    }
+    let inner = Scope {
+        depth: scope.depth + 1,
+        ..*scope
+    };
+    let mut text: Option<String> = None;
+    for words in plain_pipeline(body, &inner)? {
         if !words.iter().all(|w| w.known) {
             return None;
         }
@@ -146,6 +164,59 @@ pub(crate) fn static_output(body: &str, scope: &Scope<'_>) -> Option<String> {
         text = Some(output::stdout(&words, text.as_deref())?);
     }
     text
+}
+
+/// Marks a stand-in for a path found: `ROOT/\u{2}K\u{2}` names an entry of [`State::found`].
+pub(crate) const FOUND_MARK: char = '\u{2}';
+
+/// The stand-ins for the paths `found` names, one per root (`None` for a root not known):
+/// each a path under its root, so that what only looks at the text (a redirection, `cd`) sees a
+/// name there, and the invocation it reaches is judged on what `find` selects there.
+pub(crate) fn stand_ins(state: &mut State, found: wrappers::Found) -> Vec<Option<String>> {
+    let k = state.found.len();
+    let out = found
+        .roots
+        .iter()
+        .map(|t| match t {
+            Target::Path(p) => Some(format!("{}/{FOUND_MARK}{k}{FOUND_MARK}", found.written(p))),
+            Target::Unknown(_) => None,
+        })
+        .collect();
+    state.found.push(found);
+    out
+}
+
+/// What a word that is one command substitution writes, when that is path names found under
+/// known roots: `$(find ROOT …)`, `` `ls` ``, `"$(find . -name '*.pyc' | sort)"`.
+pub(crate) fn substitution_found(raw: &str, state: &State) -> Option<wrappers::Found> {
+    let unquoted = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(raw);
+    let body = if let Some(b) = unquoted
+        .strip_prefix("$(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        b
+    } else {
+        unquoted
+            .strip_prefix('`')
+            .and_then(|r| r.strip_suffix('`'))?
+    };
+    // One substitution only: `$(a) $(b)` is not one.
+    if body.contains("$(") || body.contains('`') {
+        return None;
+    }
+    let mut found: Option<wrappers::Found> = None;
+    for words in plain_pipeline(body, &state.scope())? {
+        let raw = RawCmd {
+            stdin_found: found.take(),
+            piped_stdin: true,
+            ..RawCmd::default()
+        };
+        found = Some(wrappers::found_output(&words, &raw, state.cwd.as_deref())?);
+    }
+    found
 }
 
 /// Where `PATH` (this process's, the shell's it was started from) finds the program `name`, as
@@ -795,8 +866,21 @@ impl<'s, 'o> Walker<'s, 'o> {
                 for w in f.values.iter().flatten() {
                     for field in word::fields(&w.value, &state.scope()) {
                         deferred.extend(field.subs.iter().cloned());
-                        match (&mut items, field.known) {
-                            (Some(v), true) => v.push(field.value),
+                        // `for f in $(find ROOT …)`: each item a path found under ROOT.
+                        let found = (!field.known)
+                            .then(|| substitution_found(&field.raw, state))
+                            .flatten();
+                        match (&mut items, field.known, found) {
+                            (Some(v), true, _) => v.push(field.value),
+                            (Some(v), false, Some(found)) => {
+                                match stand_ins(state, found)
+                                    .into_iter()
+                                    .collect::<Option<Vec<_>>>()
+                                {
+                                    Some(names) if !names.is_empty() => v.extend(names),
+                                    _ => items = None,
+                                }
+                            }
                             _ => items = None,
                         }
                     }
@@ -864,22 +948,12 @@ impl<'s, 'o> Walker<'s, 'o> {
         let Some(name) = read_name(&w.0) else {
             return;
         };
-        let elsewhere = found
-            .relative_to
-            .as_ref()
-            .is_some_and(|dir| *dir != state.cwd);
-        let mut stand_ins: Vec<Option<String>> = found
-            .roots
-            .iter()
-            .map(|t| match t {
-                Target::Path(p) if !elsewhere => Some(format!("{}/{{}}", p.trim_end_matches('/'))),
-                _ => None,
-            })
-            .collect();
-        if stand_ins.is_empty() {
-            stand_ins.push(None);
+        // Each line read is a path found: judged where it is used on what the find selects.
+        let mut names = stand_ins(state, found.clone());
+        if names.is_empty() {
+            names.push(None);
         }
-        for stand_in in stand_ins {
+        for stand_in in names {
             let mut st = state.clone();
             st.vars.push((name.clone(), stand_in));
             self.list(&w.0, &mut st);
@@ -1023,6 +1097,28 @@ impl<'s, 'o> Walker<'s, 'o> {
         }
         // What expanded to nothing is no word: `$(which nothing) rm` runs rm.
         words.retain(|w| !w.vanished);
+        // `rm $(find ROOT …)`: what the substitution writes are paths found under ROOT.
+        let mut k = 1;
+        while k < words.len() {
+            let found = (!words[k].known)
+                .then(|| substitution_found(&words[k].raw, state))
+                .flatten();
+            match found.map(|f| stand_ins(state, f)) {
+                Some(names) if names.iter().all(Option::is_some) && !names.is_empty() => {
+                    let raw = words[k].raw.clone();
+                    let n = names.len();
+                    words.splice(
+                        k..=k,
+                        names.into_iter().flatten().map(|v| Word {
+                            raw: raw.clone(),
+                            ..Word::literal(&v)
+                        }),
+                    );
+                    k += n;
+                }
+                _ => k += 1,
+            }
+        }
         cmd.text = if start <= end {
             let (a, b) = (self.byte(start), self.byte(end));
             self.src.get(a..b).unwrap_or("").to_owned()
@@ -1435,7 +1531,12 @@ fn push_redirect(cmd: &mut RawCmd, fd: u32, w: &Word, cwd: Option<&str>, append:
     if paths::names_nothing(w) {
         return;
     }
-    let target = paths::target(w, cwd);
+    // `> "$f"` with f a path found under ROOT: a file there, `ROOT/{}`.
+    let shown = Word {
+        value: wrappers::shown(&w.value),
+        ..w.clone()
+    };
+    let target = paths::target(&shown, cwd);
     if target == Target::Path("/dev/null".to_owned()) {
         return;
     }

@@ -49,6 +49,28 @@ pub(crate) struct Found {
     pub filter: Option<super::findexpr::FindExpr>,
 }
 
+impl Found {
+    /// How the names found under `root` start as they are written: relative to the directory
+    /// relative roots were resolved in (`.`, `sub`), else the root itself.
+    pub(crate) fn written(&self, root: &str) -> String {
+        let root = root.trim_end_matches('/');
+        match &self.relative_to {
+            Some(Some(dir)) => {
+                let dir = dir.trim_end_matches('/');
+                if root == dir {
+                    ".".to_owned()
+                } else {
+                    root.strip_prefix(dir)
+                        .and_then(|r| r.strip_prefix('/'))
+                        .unwrap_or(root)
+                        .to_owned()
+                }
+            }
+            _ => root.to_owned(),
+        }
+    }
+}
+
 /// Operands supplied at run time that are paths under known roots: `{}` in `find ROOT -exec …`,
 /// what `find ROOT … | xargs …` appends.
 #[derive(Debug, Clone)]
@@ -1114,13 +1136,24 @@ fn interpreter(p: &str, ws: &[Word], cmd: &RawCmd, acc: &Acc, state: &State, out
 
 /// Pushes the invocation of `ws` (the real program), then applies `cd`/`export` to `state`.
 fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut Out, top: bool) {
+    let standing = acc
+        .runtime
+        .is_none()
+        .then(|| found_stand_in(ws, state))
+        .flatten();
+    let (ws, local) = match standing {
+        Some((words, rt)) => (std::borrow::Cow::Owned(words), Some(rt)),
+        None => (std::borrow::Cow::Borrowed(ws), None),
+    };
+    let ws: &[Word] = &ws;
+    let runtime = acc.runtime.as_ref().or(local.as_ref());
     let Some(first) = ws.first() else { return };
     let program = if first.known {
         basename(&first.value).to_owned()
     } else {
         first.value.clone()
     };
-    let args: Vec<String> = ws[1..].iter().map(|w| w.value.clone()).collect();
+    let args: Vec<String> = ws[1..].iter().map(|w| shown(&w.value)).collect();
     let parsed = flags::parse(&program, &args);
     let cwd = acc.cwd.clone().unwrap_or_else(|| state.cwd.clone());
     let program_unknown = !first.known;
@@ -1139,7 +1172,7 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
     let mut targets = file_targets(&ws[1..], &parsed);
     let mut runtime_roots: Vec<Target> = Vec::new();
     let mut selects = None;
-    if let Some(rt) = &acc.runtime {
+    if let Some(rt) = runtime {
         // Each path found stands in as FOUND: `{}`, `./{}` and `{}.bak` name it (or a name
         // next to it); `xargs rm` appends it.
         let ph = rt.placeholder.as_deref();
@@ -1222,7 +1255,7 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
         redirects: cmd.redirects.clone(),
         stdin: cmd.stdin.clone(),
         stdin_file,
-        dynamic_operands: acc.dynamic,
+        dynamic_operands: acc.dynamic || local.is_some(),
         runtime_roots,
         selects,
         statements,
@@ -1233,6 +1266,78 @@ fn emit(ws: &[Word], cmd: &RawCmd, acc: &mut Acc, state: &mut State, out: &mut O
     if top {
         apply_builtin(&program, &ws[1..], state);
     }
+}
+
+/// The words of `ws` with the stand-ins for paths found (`rm "$f"` in `find ROOT | while read
+/// f`, `rm $(find ROOT …)`) made the placeholder of those paths, and what they stand for: the
+/// first entry of [`State::found`] a word names.
+fn found_stand_in(ws: &[Word], state: &State) -> Option<(Vec<Word>, Runtime)> {
+    let mark = super::walk::FOUND_MARK;
+    let k: usize = ws.iter().skip(1).find_map(|w| {
+        let (_, rest) = w.value.split_once(mark)?;
+        rest.split_once(mark)?.0.parse().ok()
+    })?;
+    let found = state.found.get(k)?.clone();
+    let placeholder = format!("{mark}{k}{mark}");
+    let prefixes: Vec<String> = found
+        .roots
+        .iter()
+        .filter_map(|t| match t {
+            Target::Path(p) => Some(format!("{}/{placeholder}", found.written(p))),
+            Target::Unknown(_) => None,
+        })
+        .collect();
+    let mut words: Vec<Word> = Vec::with_capacity(ws.len());
+    for w in ws {
+        let rest = prefixes
+            .iter()
+            .find_map(|p| w.value.strip_prefix(p.as_str()));
+        let w = match rest {
+            Some(rest) => Word {
+                value: format!("{placeholder}{rest}"),
+                ..w.clone()
+            },
+            None => w.clone(),
+        };
+        // One root per word: `$(find /a /b)` wrote both, they stand for one run-time operand.
+        if words
+            .last()
+            .is_some_and(|l: &Word| l.value == w.value && l.raw == w.raw)
+        {
+            continue;
+        }
+        words.push(w);
+    }
+    Some((
+        words,
+        Runtime {
+            found,
+            placeholder: Some(placeholder),
+        },
+    ))
+}
+
+/// A word as shown and matched (`args`): a stand-in for a path found reads `ROOT/{}`.
+pub(crate) fn shown(value: &str) -> String {
+    let mark = super::walk::FOUND_MARK;
+    if !value.contains(mark) {
+        return value.to_owned();
+    }
+    let mut out = String::new();
+    let mut parts = value.split(mark);
+    if let Some(head) = parts.next() {
+        out.push_str(head);
+    }
+    let mut inside = true;
+    for part in parts {
+        if inside {
+            out.push_str("{}");
+        } else {
+            out.push_str(part);
+        }
+        inside = !inside;
+    }
+    out
 }
 
 /// `cd`, `pushd`, `export X=…` and friends change what later commands on the line see.
